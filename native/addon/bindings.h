@@ -1,0 +1,16 @@
+// bindings.h - the registration functions of each binding unit.
+#ifndef SIGSYS_ADDON_BINDINGS_H
+#define SIGSYS_ADDON_BINDINGS_H
+
+#include <napi.h>
+
+namespace sigsys {
+// compile_binding.cc: compile(), explain(), policyInfo()
+void InitCompile(Napi::Env env, Napi::Object exports);
+// syscalls_binding.cc: syscallName(), syscallNumber(), arches()
+void InitSyscalls(Napi::Env env, Napi::Object exports);
+// ring_binding.cc: RingReader class (open, read, commit cursor, stats)
+void InitRing(Napi::Env env, Napi::Object exports);
+}  // namespace sigsys
+
+#endif

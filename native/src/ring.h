@@ -1,0 +1,134 @@
+/*
+ * ring.h - the spool ring: one mmap'd file per process in $SIGSYS_SPOOL.
+ *
+ * The preload creates and maps the ring in its constructor, before the filter
+ * is installed, so that recording an event from the SIGSYS handler needs no
+ * syscall at all: reserve a slot with an atomic compare-and-swap, copy the
+ * encoded event, then publish it by storing the commit word last (release).
+ * The mapping is MAP_SHARED, so threads and forked children (which inherit
+ * the mapping) all produce into the same file; the ticket of a slot is the
+ * event's per-ring sequence number.
+ *
+ * The collector (through the addon) is the single consumer.  It reads
+ * committed records in ticket order and stores `cursor` only after every sink
+ * acknowledged them, so a crash of the workload or of the collector loses
+ * nothing already committed.
+ *
+ * A hostile workload owns its ring and may scribble anything into it, so the
+ * consumer functions treat every byte of the file as untrusted: they validate
+ * sizes against the file length, copy records out before looking at them,
+ * and never loop on a value read from the file without a bound.
+ *
+ * File layout (little-endian):
+ *   [0, SIGSYS_RING_HEADER_SIZE)  struct sigsys_ring_header + metadata
+ *   then record_count records of record_size bytes each.
+ */
+#ifndef SIGSYS_RING_H
+#define SIGSYS_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGSYS_RING_MAGIC 0x474e495253595353ull /* "SSYSRING" */
+#define SIGSYS_RING_VERSION 1u
+#define SIGSYS_RING_HEADER_SIZE 8192u
+#define SIGSYS_RING_RECORD_SIZE 256u
+#define SIGSYS_RING_DEFAULT_RECORDS 8192u /* 2 MiB of records */
+#define SIGSYS_RING_MAX_RECORDS (1u << 22)
+#define SIGSYS_RING_META_MAX 4096u        /* bytes of encoded RingMeta */
+#define SIGSYS_RING_HOT_SLOTS 64u         /* room for the planned hot-loop table */
+#define SIGSYS_RING_FILE_PREFIX "sigsys-"
+#define SIGSYS_RING_FILE_SUFFIX ".ring"   /* sigsys-<pid>-<start ns>.ring */
+
+/* One record: commit word, payload length, payload (protobuf Violation). */
+struct sigsys_ring_record {
+	uint32_t commit; /* (uint32_t)(ticket + 1) once published; written last */
+	uint32_t len;    /* payload bytes, <= SIGSYS_RING_RECORD_SIZE - 8 */
+	uint8_t data[SIGSYS_RING_RECORD_SIZE - 8];
+};
+
+/* Planned hot-loop counters (DESIGN.md "Hot loops"); zero for now. */
+struct sigsys_ring_hot_slot {
+	uint64_t key;   /* hash of (nr, call site); 0 = free */
+	uint64_t count; /* exact number of traps */
+};
+
+struct sigsys_ring_header {
+	uint64_t magic;          /* SIGSYS_RING_MAGIC */
+	uint32_t version;        /* SIGSYS_RING_VERSION */
+	uint32_t header_size;    /* SIGSYS_RING_HEADER_SIZE: offset of record 0 */
+	uint32_t record_size;    /* SIGSYS_RING_RECORD_SIZE */
+	uint32_t record_count;   /* power of two, <= SIGSYS_RING_MAX_RECORDS */
+	uint64_t head;           /* next ticket to hand out (producers, CAS) */
+	uint64_t cursor;         /* first ticket not yet consumed (consumer) */
+	uint64_t dropped;        /* events dropped because the ring was full */
+	uint64_t created_ns;     /* CLOCK_REALTIME at creation */
+	uint32_t owner_pid;      /* pid that created the ring */
+	uint32_t meta_len;       /* bytes of encoded RingMeta at meta[] */
+	uint32_t closed;         /* set to 1 by the last exit handler (best effort) */
+	uint32_t hot_window_ns;  /* reserved for hot loops, 0 */
+	struct sigsys_ring_hot_slot hot[SIGSYS_RING_HOT_SLOTS];
+	uint8_t meta[SIGSYS_RING_META_MAX]; /* protobuf sigsys.v1.RingMeta */
+};
+
+_Static_assert(sizeof(struct sigsys_ring_header) <= SIGSYS_RING_HEADER_SIZE,
+	       "ring header must fit its page");
+_Static_assert(sizeof(struct sigsys_ring_record) == SIGSYS_RING_RECORD_SIZE,
+	       "record size");
+
+/* ---- producer side (preload; async-signal-safe after sigsys_ring_create) ---- */
+
+struct sigsys_ring {
+	struct sigsys_ring_header *hdr;
+	struct sigsys_ring_record *records;
+	uint32_t mask; /* record_count - 1 */
+	size_t map_len;
+};
+
+/*
+ * Create <dir>/sigsys-<pid>-<ns>.ring with O_CREAT|O_EXCL|O_NOFOLLOW, mode
+ * 0600, size it, map it MAP_SHARED, fill the header and copy `meta` (an
+ * encoded RingMeta).  Writes the file's path to `path` (if not NULL).
+ * Not signal-safe: call from the constructor.  Returns 0 or -errno.
+ */
+int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t record_count,
+		       const void *meta, size_t meta_len, char *path, size_t path_len);
+
+/*
+ * Append one payload.  Async-signal-safe, lock-free, bounded (a fixed number
+ * of CAS retries).  Returns the ticket (>= 0) or -ENOSPC when full (the
+ * dropped counter is then incremented) or -EMSGSIZE.
+ */
+int64_t sigsys_ring_push(struct sigsys_ring *ring, const void *payload, uint32_t len);
+
+/* ---- consumer side (addon; treats the file as hostile) ---- */
+
+struct sigsys_ring_reader {
+	const uint8_t *base; /* mapping of the whole file */
+	size_t len;
+	uint32_t record_count;
+	uint32_t mask;
+};
+
+/* Validate header vs file length. Returns 0 or -EINVAL with *why set. */
+int sigsys_ring_open_reader(struct sigsys_ring_reader *r, const void *base, size_t len,
+			    const char **why);
+
+enum sigsys_ring_read_status {
+	SIGSYS_RING_OK = 0,       /* record copied to out */
+	SIGSYS_RING_EMPTY = 1,    /* ticket not yet reserved (ticket >= head) */
+	SIGSYS_RING_PENDING = 2,  /* reserved but not committed (yet, or never) */
+	SIGSYS_RING_CORRUPT = 3,  /* bad length or commit word from the future */
+};
+
+/* Copy the record with `ticket` into out (>= SIGSYS_RING_RECORD_SIZE bytes). */
+enum sigsys_ring_read_status sigsys_ring_read(const struct sigsys_ring_reader *r,
+					      uint64_t ticket, uint8_t *out, uint32_t *out_len);
+
+uint64_t sigsys_ring_head(const struct sigsys_ring_reader *r);
+uint64_t sigsys_ring_cursor(const struct sigsys_ring_reader *r);
+uint64_t sigsys_ring_dropped(const struct sigsys_ring_reader *r);
+/* Store the cursor (release) so producers see the freed space. */
+void sigsys_ring_set_cursor(const struct sigsys_ring_reader *r, uint64_t cursor);
+
+#endif

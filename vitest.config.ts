@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests start real processes, a real Kafka broker and a real Prometheus, so
+// files run in forked workers with generous timeouts; the machine has 2 cores.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    reporters: ['default'],
+  },
+});
