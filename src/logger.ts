@@ -3,14 +3,14 @@
  * `createLogger('collector')` gives a child logger with `{ns: 'collector'}`.
  * Level from SIGSYS_LOG_LEVEL (default "info"; "silent" in tests if wanted).
  */
-import { pino, type Logger } from 'pino';
+import { pino, destination, type Logger } from 'pino';
 
 let root: Logger | undefined;
 
 function rootLogger(): Logger {
   root ??= pino(
     { level: process.env.SIGSYS_LOG_LEVEL ?? 'info', base: { pid: process.pid } },
-    pino.destination({ fd: 2, sync: true }),
+    destination({ fd: 2, sync: true }),
   );
   return root;
 }

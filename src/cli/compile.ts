@@ -1,0 +1,8 @@
+/** sigsys compile - not implemented yet (placeholder so the dispatcher builds). */
+import { SigsysError } from '../errors.js';
+
+export const help = 'Usage: sigsys compile ... (not implemented yet)\n';
+
+export async function run(_argv: string[]): Promise<number> {
+  throw new SigsysError('sigsys compile is not implemented yet');
+}

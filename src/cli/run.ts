@@ -1,0 +1,8 @@
+/** sigsys run - not implemented yet (placeholder so the dispatcher builds). */
+import { SigsysError } from '../errors.js';
+
+export const help = 'Usage: sigsys run ... (not implemented yet)\n';
+
+export async function run(_argv: string[]): Promise<number> {
+  throw new SigsysError('sigsys run is not implemented yet');
+}

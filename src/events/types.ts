@@ -1,0 +1,59 @@
+/**
+ * types.ts - the in-memory shape of one violation after the collector decoded
+ * and enriched it.  NDJSON lines are exactly this object (JSON-serialised);
+ * the Kafka value is the same data as a protobuf sigsys.v1.Violation.
+ */
+export type ActionName =
+  | 'kill_process'
+  | 'kill_thread'
+  | 'trap'
+  | 'errno'
+  | 'trace'
+  | 'log'
+  | 'user_notif'
+  | 'allow'
+  | 'unknown';
+
+export type OutcomeName = 'denied' | 'allowed' | 'killed' | 'unknown';
+
+export interface ViolationEvent {
+  /** ISO-8601 wall-clock time of the trap. */
+  time: string;
+  /** Same instant in ns since the epoch, as a decimal string (exact). */
+  timeNs: string;
+  host: string;
+  bootId: string;
+  /** pid of the process that created the ring (dedup key with host, bootId, seq). */
+  ringPid: number;
+  /** Per-ring sequence number. */
+  seq: number;
+  pid: number;
+  tid: number;
+  comm: string;
+  exe: string;
+  /** Syscall name for (arch, nr), or `nr:<n>` when unknown. */
+  syscall: string;
+  nr: number;
+  /** libseccomp arch name, e.g. "x86_64". */
+  arch: string;
+  /** Six arguments as 0x-prefixed hex strings (64-bit exact). */
+  args: string[];
+  /** Address after the syscall instruction, 0x-hex. */
+  ip: string;
+  /** module+0xoffset when the address falls in a known mapping, else the address. */
+  callSite: string;
+  action: ActionName;
+  outcome: OutcomeName;
+  /** errno returned to the caller (ERRNO actions), else 0. */
+  errno: number;
+  /** Audit mode: the real return value of the re-issued call. */
+  ret?: string;
+  mode: 'enforce' | 'audit' | 'unknown';
+  containerId: string;
+  pod: string;
+  namespace: string;
+  /** Container id, else pod, else exe. */
+  workload: string;
+  /** Hex SHA-256 of the profile the policy came from. */
+  policyHash: string;
+}
