@@ -1,0 +1,2 @@
+/* clone_trampoline.S - placeholder until implemented. */
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,2 @@
+/* trusted_syscall.S - placeholder until implemented. */
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,2 @@
+/* build.c - placeholder until implemented. */
+typedef int sigsys_build_placeholder;

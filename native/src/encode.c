@@ -1,0 +1,2 @@
+/* encode.c - placeholder until implemented. */
+typedef int sigsys_encode_placeholder;

@@ -1,0 +1,2 @@
+/* handler.c - placeholder until implemented. */
+typedef int sigsys_handler_placeholder;

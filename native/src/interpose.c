@@ -1,0 +1,2 @@
+/* interpose.c - placeholder until implemented. */
+typedef int sigsys_interpose_placeholder;

@@ -1,0 +1,2 @@
+/* policy.c - placeholder until implemented. */
+typedef int sigsys_policy_placeholder;

@@ -1,0 +1,2 @@
+/* preload.c - placeholder until implemented. */
+typedef int sigsys_preload_placeholder;

@@ -1,0 +1,2 @@
+/* rewrite.c - placeholder until implemented. */
+typedef int sigsys_rewrite_placeholder;

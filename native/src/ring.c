@@ -1,0 +1,2 @@
+/* ring.c - placeholder until implemented. */
+typedef int sigsys_ring_placeholder;
