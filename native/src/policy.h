@@ -117,4 +117,30 @@ int sigsys_policy_write(void *buf, size_t len, const struct sigsys_policy_header
 
 uint32_t sigsys_crc32(const void *buf, size_t len);
 
+/*
+ * Like sigsys_policy_parse(), but writes a precise message into the caller's
+ * buffer ("truncated: 120 bytes, header says 512").  sigsys_policy_parse()
+ * formats into a per-thread buffer and points *why at it.  expect_arch 0
+ * skips the arch check (for tools inspecting foreign policies).
+ */
+int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
+			struct sigsys_policy *out, char *why, size_t whylen);
+
+/*
+ * Validate a BPF program as the kernel will when it is installed as a seccomp
+ * filter (bpf_check_classic + seccomp_check_filter): length 1..4096, only
+ * opcodes seccomp accepts, loads inside struct seccomp_data, jump targets in
+ * range, last insn a ret, no scratch read before a store.  0 or -errno.
+ */
+int sigsys_bpf_check(const struct sock_filter *insns, uint32_t n, char *why, size_t whylen);
+
+/*
+ * Patch the trusted instruction pointer into a loaded policy's program copy:
+ * insns[lo_at].k = low 32 bits, insns[hi_at].k = high 32 bits.  Checks that
+ * both indexes are in range and point at `jeq #k`.  Async-signal-safe, no
+ * allocation (implemented in rewrite.c).  0 or -EINVAL.
+ */
+int sigsys_policy_patch_trusted_ip(struct sock_filter *insns, uint32_t n, uint32_t lo_at,
+				   uint32_t hi_at, uint64_t ip);
+
 #endif
