@@ -1,8 +1,119 @@
-/** sigsys collect - not implemented yet (placeholder so the dispatcher builds). */
-import { SigsysError } from '../errors.js';
+/**
+ * sigsys collect - the collector daemon: spool rings -> NDJSON, Prometheus,
+ * Kafka.  Structured logs (pino) on stderr.  SIGTERM/SIGINT: finish the
+ * batch in flight, commit cursors, close sinks, exit 0.
+ */
+import { mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { UsageError, describeError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { createCollector } from '../collector/collector.js';
+import { createNdjsonSink } from '../sinks/ndjson.js';
+import { createMetrics, createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
+import type { Sink } from '../sinks/sink.js';
 
-export const help = 'Usage: sigsys collect ... (not implemented yet)\n';
+export const help = `Usage: sigsys collect --spool DIR [options]
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new SigsysError('sigsys collect is not implemented yet');
+Read every spool ring in DIR (the SIGSYS_SPOOL of the workloads) and ship
+the events.  Cursors advance only after every sink acknowledged a batch, so
+a restart resumes where the last acknowledged batch ended.
+
+Options:
+  --spool DIR            spool directory (required; created when missing)
+  --metrics-port N       serve /metrics and /healthz on this port (0 = any free port)
+  --metrics-host H       address to bind the metrics server (default 127.0.0.1)
+  --out FILE             append events as NDJSON to FILE ("-" = stdout)
+  --kafka HOST:PORT[,..] Kafka brokers (with --topic)
+  --topic T              Kafka topic (default sigsys.violations)
+  --max-workloads N      cap on distinct workload label values (default 500)
+  --poll-ms N            ring poll interval while idle (default 100)
+  --no-remove            keep rings of finished processes
+  -h, --help             this text
+`;
+
+const OPTIONS = {
+  spool: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string', default: '127.0.0.1' },
+  out: { type: 'string' },
+  kafka: { type: 'string' },
+  topic: { type: 'string' },
+  'max-workloads': { type: 'string' },
+  'poll-ms': { type: 'string' },
+  'no-remove': { type: 'boolean', default: false },
+} as const;
+
+function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`collect: --${name} must be an integer in [${min}, ${max}], not "${v}"`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
+  } catch (err) {
+    throw new UsageError(`collect: ${describeError(err)}`);
+  }
+  if (!values.spool) throw new UsageError('collect: --spool DIR is required');
+  const port = intArg('metrics-port', values['metrics-port'], 0, 65535);
+  const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
+  const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
+  if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
+
+  const log = createLogger('collect');
+  await mkdir(values.spool, { recursive: true, mode: 0o1777 }).catch(() => undefined);
+
+  const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
+  const sinks: Sink[] = [];
+  if (values.out) sinks.push(createNdjsonSink({ path: values.out }));
+  if (values.kafka) {
+    // H6's Kafka sink; counters are ours so one registry serves /metrics.
+    const { createKafkaSink } = await import('../sinks/kafka.js');
+    const kafka = createKafkaSink({
+      brokers: values.kafka.split(','),
+      ...(values.topic ? { topic: values.topic } : {}),
+      delivered: metrics.kafkaDelivered,
+      errors: metrics.kafkaErrors,
+      logger: createLogger('sink.kafka'),
+    });
+    sinks.push(kafka);
+  }
+  // Counted last: a batch is counted once every other sink accepted it.
+  sinks.push(createPrometheusSink({ metrics }));
+
+  let server: MetricsServer | undefined;
+  if (port !== undefined) {
+    server = await startMetricsServer({
+      metrics,
+      port,
+      host: values['metrics-host'],
+      health: () => Object.fromEntries(sinks.map((s) => [s.name, s.health?.() ?? 'ok'])),
+    });
+    log.info({ port: server.port, host: server.host }, `metrics on http://${server.host}:${server.port}/metrics`);
+  }
+
+  const collector = createCollector({
+    spoolDir: values.spool,
+    sinks,
+    metrics,
+    logger: createLogger('collector'),
+    removeFinished: !values['no-remove'],
+    ...(pollMs ? { pollIntervalMs: pollMs } : {}),
+  });
+  collector.start();
+  log.info({ spool: values.spool, sinks: sinks.map((s) => s.name) }, 'collecting');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals) => resolve(s);
+    process.once('SIGTERM', on);
+    process.once('SIGINT', on);
+  });
+  log.info({ signal }, 'stopping: finishing the batch in flight and committing cursors');
+  await collector.stop();
+  await server?.close();
+  log.info(collector.stats(), 'stopped');
+  return 0;
 }

@@ -1,8 +1,167 @@
-/** sigsys run - not implemented yet (placeholder so the dispatcher builds). */
-import { SigsysError } from '../errors.js';
+/**
+ * sigsys run - run a command under a profile and report its violations.
+ *
+ * Compiles the profile (H4's compileProfileFile; the project's default
+ * profile without --profile), writes the policy and a spool into a temp dir,
+ * spawns the command with LD_PRELOAD=libsigsys.so (appended to an existing
+ * LD_PRELOAD), SIGSYS_POLICY and SIGSYS_SPOOL, collects in-process while it
+ * runs, drains the rings when it exits, prints the table and the verdict to
+ * stderr and exits with the command's status (128 + signal when killed).
+ * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SigsysError, UsageError, describeError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { createCollector } from '../collector/collector.js';
+import { preloadPath } from '../native/loader.js';
+import { createNdjsonSink } from '../sinks/ndjson.js';
+import type { Sink } from '../sinks/sink.js';
+import { createReportSink, renderReport, type ExitInfo } from '../report/report.js';
 
-export const help = 'Usage: sigsys run ... (not implemented yet)\n';
+export const help = `Usage: sigsys run [options] -- CMD [ARG...]
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new SigsysError('sigsys run is not implemented yet');
+Run CMD under a seccomp profile; denied calls are reported instead of
+guessed at.  At the end a table (syscall, count, action, outcome, first call
+site) and a one-line verdict go to stderr; sigsys exits with CMD's status
+(128 + N when CMD was killed by signal N).
+
+Options:
+  --profile P.json       Docker/OCI seccomp profile (default: deploy/profiles default)
+  --mode enforce|audit   enforce: do what the profile says (default)
+                         audit: report every denied call, then let it run
+  --out FILE             also write every event as NDJSON to FILE ("-" = stdout)
+  --json                 print the summary as JSON on stdout instead of the table
+  --keep-spool           keep the temp dir with the policy and spool rings
+  -h, --help             this text
+`;
+
+const OPTIONS = {
+  profile: { type: 'string' },
+  mode: { type: 'string', default: 'enforce' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'keep-spool': { type: 'boolean', default: false },
+} as const;
+
+/** Split argv into sigsys's options and the command (after "--" or the first non-option). */
+export function splitCommand(argv: string[]): { opts: string[]; cmd: string[] } {
+  const valued = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return { opts: argv.slice(0, i), cmd: argv.slice(i + 1) };
+    if (!a.startsWith('-')) return { opts: argv.slice(0, i), cmd: argv.slice(i) };
+    if (valued.has(a)) i++;
+  }
+  return { opts: argv, cmd: [] };
+}
+
+export interface RunOptions {
+  profile?: string;
+  mode: 'enforce' | 'audit';
+  out?: string;
+  json: boolean;
+  keepSpool: boolean;
+  cmd: string[];
+}
+
+export function parseRunArgs(argv: string[]): RunOptions {
+  const { opts, cmd } = splitCommand(argv);
+  let values;
+  try {
+    ({ values } = parseArgs({ args: opts, options: OPTIONS, allowPositionals: false, strict: true }));
+  } catch (err) {
+    throw new UsageError(`run: ${describeError(err)}`);
+  }
+  if (values.mode !== 'enforce' && values.mode !== 'audit') throw new UsageError(`run: --mode must be enforce or audit, not "${values.mode}"`);
+  if (cmd.length === 0) throw new UsageError('run: no command given (sigsys run [options] -- CMD [ARG...])');
+  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], cmd };
+}
+
+interface CompiledProfile {
+  policy: Buffer;
+  warnings: unknown[];
+  hash?: string;
+}
+
+async function compileProfile(path: string | undefined, mode: 'enforce' | 'audit'): Promise<{ file: string; compiled: CompiledProfile }> {
+  const profile = await import('../profile/index.js');
+  const file = path ?? profile.defaultProfilePath();
+  const compiled = (await profile.compileProfileFile(file, { mode })) as CompiledProfile;
+  return { file, compiled };
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseRunArgs(argv);
+  const log = createLogger('run');
+  const { file: profileFile, compiled } = await compileProfile(o.profile, o.mode);
+  for (const w of compiled.warnings ?? []) {
+    const text = typeof w === 'string' ? w : ((w as { message?: string }).message ?? JSON.stringify(w));
+    process.stderr.write(`sigsys: warning: ${text}\n`);
+  }
+  const preload = preloadPath();
+
+  const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
+  const spool = join(tmp, 'spool');
+  await mkdir(spool, { mode: 0o700 });
+  const policyPath = join(tmp, 'policy.bin');
+  await writeFile(policyPath, compiled.policy, { mode: 0o600 });
+
+  const report = createReportSink();
+  const sinks: Sink[] = [report];
+  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
+  const collector = createCollector({ spoolDir: spool, sinks, removeFinished: false, pollIntervalMs: 50, logger: log });
+
+  const env = { ...process.env };
+  env.LD_PRELOAD = env.LD_PRELOAD ? `${env.LD_PRELOAD}:${preload}` : preload;
+  env.SIGSYS_POLICY = policyPath;
+  env.SIGSYS_SPOOL = spool;
+
+  let exit: ExitInfo;
+  collector.start();
+  try {
+    const child = spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals) => {
+      log.debug({ signal: sig }, 'forwarding signal to the workload');
+      child.kill(sig);
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    try {
+      exit = await new Promise<ExitInfo>((resolve, reject) => {
+        child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.cmd[0]}: ${describeError(err)}`, { exitCode: 127, cause: err })));
+        child.once('exit', (code, signal) => {
+          const num = signal ? (constants.signals[signal] ?? 0) : 0;
+          resolve({ code, signal, status: signal ? 128 + num : (code ?? 0) });
+        });
+      });
+    } finally {
+      for (const s of FORWARDED) process.off(s, forward);
+    }
+    // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
+    await collector.drain();
+    await collector.stop();
+    const st = collector.stats();
+    const summary = report.summary({
+      mode: o.mode,
+      profile: o.profile ? o.profile : basename(profileFile),
+      exit,
+      dropped: st.dropped,
+      corrupt: st.corrupt,
+      torn: st.torn,
+    });
+    if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else process.stderr.write(renderReport(summary));
+  } catch (err) {
+    await collector.stop().catch(() => undefined);
+    throw err;
+  } finally {
+    if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
+    else await rm(tmp, { recursive: true, force: true });
+  }
+  return exit.status;
 }

@@ -1,0 +1,329 @@
+/**
+ * enrich.ts - turn a decoded sigsys.v1.Violation plus its ring's RingMeta
+ * into the ViolationEvent every sink sees (events/types.ts).
+ *
+ * Per ring, `createRingContext(meta)` works out once what is constant for the
+ * whole process: host, boot id, exe, container id (from the cgroup path), pod,
+ * workload and the executable mappings used to name call sites.  Per event,
+ * `enricher.enrich(v, ctx)` only formats numbers and looks the syscall name
+ * up (through the addon's syscallName, cached).
+ *
+ * Decoded messages come from protobufjs, whose 64-bit fields may be Long
+ * objects, numbers, strings or bigints depending on how they were decoded;
+ * `toBig` accepts all of them.
+ */
+import { basename } from 'node:path';
+import type { ActionName, OutcomeName, ViolationEvent } from './types.js';
+
+/** Anything protobufjs may hand us for a 64-bit field. */
+export type Int64Like = number | string | bigint | { low: number; high: number; unsigned?: boolean } | null | undefined;
+
+export function toBig(v: Int64Like): bigint {
+  if (v === null || v === undefined) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'string') return v === '' ? 0n : BigInt(v);
+  const lo = BigInt(v.low >>> 0);
+  const hi = BigInt(v.high >>> 0);
+  const u = (hi << 32n) | lo;
+  return v.unsigned ? u : BigInt.asIntN(64, u);
+}
+
+/** u64 as 0x-hex (two's complement for negative inputs). */
+export function hex64(v: Int64Like): string {
+  return '0x' + BigInt.asUintN(64, toBig(v)).toString(16);
+}
+
+// ---- the decoded shapes we read (a subset of the protobufjs messages) ----
+
+export interface DecodedMapping {
+  start?: Int64Like;
+  end?: Int64Like;
+  offset?: Int64Like;
+  path?: string;
+}
+
+export interface DecodedRingMeta {
+  host?: string;
+  pid?: number;
+  ppid?: number;
+  pidNs?: Int64Like;
+  cgroup?: string;
+  exe?: string;
+  argv?: string[];
+  bootId?: string;
+  policyHash?: Uint8Array;
+  pod?: string;
+  namespace?: string;
+  mode?: number | string;
+  startNs?: Int64Like;
+  comm?: string;
+  maps?: DecodedMapping[];
+}
+
+export interface DecodedViolation {
+  timeNs?: Int64Like;
+  seq?: Int64Like;
+  pid?: number;
+  tid?: number;
+  nr?: number;
+  arch?: number;
+  args?: Int64Like[];
+  ip?: Int64Like;
+  action?: number | string;
+  outcome?: number | string;
+  errnoRet?: number;
+  ret?: Int64Like;
+  mode?: number | string;
+  syscall?: string;
+  comm?: string;
+}
+
+// ---- enums ----
+
+const ACTIONS: ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
+const OUTCOMES: OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
+const MODES: ViolationEvent['mode'][] = ['unknown', 'enforce', 'audit'];
+
+function enumName<T extends string>(table: T[], v: number | string | undefined, prefix: string): T {
+  if (typeof v === 'number') return table[v] ?? table[0]!;
+  if (typeof v === 'string') {
+    const s = v.startsWith(prefix) ? v.slice(prefix.length).toLowerCase() : v.toLowerCase();
+    return (table as string[]).includes(s) ? (s as T) : table[0]!;
+  }
+  return table[0]!;
+}
+
+export const actionName = (v: number | string | undefined): ActionName => enumName(ACTIONS, v, 'ACTION_');
+export const outcomeName = (v: number | string | undefined): OutcomeName => enumName(OUTCOMES, v, 'OUTCOME_');
+export const modeName = (v: number | string | undefined): ViolationEvent['mode'] => enumName(MODES, v, 'MODE_');
+
+// ---- architectures (AUDIT_ARCH_* from <linux/audit.h>) ----
+
+const AUDIT_ARCH: Record<number, string> = {
+  0xc000003e: 'x86_64',
+  0x40000003: 'x86',
+  0xc00000b7: 'aarch64',
+  0x40000028: 'arm',
+  0xc00000f3: 'riscv64',
+  0x80000016: 's390x',
+  0xc0000015: 'ppc64le',
+};
+const X32_SYSCALL_BIT = 0x40000000;
+
+/** libseccomp-style arch name for an AUDIT_ARCH value (and nr, for x32). */
+export function archName(arch: number | undefined, nr = 0): string {
+  const a = (arch ?? 0) >>> 0;
+  const name = AUDIT_ARCH[a];
+  if (name === 'x86_64' && nr >= 0 && (nr & X32_SYSCALL_BIT) !== 0) return 'x32';
+  return name ?? `0x${a.toString(16)}`;
+}
+
+// ---- containers ----
+
+export interface CgroupIdentity {
+  /** 64-hex (or shorter, as the runtime wrote it) container id; '' when none. */
+  containerId: string;
+  /** Kubernetes pod UID when the path is under kubepods; '' otherwise. */
+  podUid: string;
+  /** Runtime the path names: docker, containerd, crio, podman, or ''. */
+  runtime: string;
+}
+
+const ID = '([0-9a-f]{12,64})';
+const CGROUP_PATTERNS: Array<[RegExp, string]> = [
+  [new RegExp(`cri-containerd-${ID}\\.scope`), 'containerd'],
+  [new RegExp(`crio-(?:conmon-)?${ID}\\.scope`), 'crio'],
+  [new RegExp(`libpod-(?:conmon-)?${ID}\\.scope`), 'podman'],
+  [new RegExp(`docker-${ID}\\.scope`), 'docker'],
+  [new RegExp(`/docker/${ID}(?:/|$)`), 'docker'],
+  [new RegExp(`/libpod_parent/libpod-${ID}`), 'podman'],
+  // cgroupfs kubepods: /kubepods/burstable/pod<uid>/<64hex>
+  [new RegExp(`/kubepods[^\\n]*/pod[0-9a-f_-]+/${ID}(?:/|$)`), 'kube'],
+  [new RegExp(`/containerd/${ID}(?:/|$)`), 'containerd'],
+  [new RegExp(`/lxc/([A-Za-z0-9_.-]+)`), 'lxc'],
+];
+const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
+
+/**
+ * Container identity from the text of /proc/<pid>/cgroup (all lines, v1 or
+ * v2).  The most specific runtime pattern wins; nothing matches on a host
+ * process.
+ */
+export function parseCgroup(text: string | undefined): CgroupIdentity {
+  const out: CgroupIdentity = { containerId: '', podUid: '', runtime: '' };
+  if (!text) return out;
+  // Only the path part of each line ("hierarchy:controllers:path").
+  const paths = text.split('\n').map((l) => {
+    const i = l.indexOf(':');
+    const j = i < 0 ? -1 : l.indexOf(':', i + 1);
+    return j < 0 ? l : l.slice(j + 1);
+  });
+  for (const p of paths) {
+    const pod = POD_UID.exec(p);
+    if (pod && !out.podUid) out.podUid = pod[1]!.replace(/_/g, '-');
+  }
+  for (const [re, runtime] of CGROUP_PATTERNS) {
+    for (const p of paths) {
+      const m = re.exec(p);
+      if (m) {
+        out.containerId = m[1]!;
+        out.runtime = runtime === 'kube' ? '' : runtime;
+        return out;
+      }
+    }
+  }
+  return out;
+}
+
+// ---- call sites ----
+
+interface MapEntry {
+  start: bigint;
+  end: bigint;
+  offset: bigint;
+  module: string;
+}
+
+/** module+0xoffset for an address, or the address when no mapping holds it. */
+export function callSiteOf(maps: readonly MapEntry[], ip: bigint): string {
+  let lo = 0;
+  let hi = maps.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = maps[mid]!;
+    if (ip < m.start) hi = mid - 1;
+    else if (ip >= m.end) lo = mid + 1;
+    else return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
+  }
+  return '0x' + ip.toString(16);
+}
+
+// ---- per-ring context ----
+
+export interface RingContext {
+  host: string;
+  bootId: string;
+  ringPid: number;
+  exe: string;
+  comm: string;
+  containerId: string;
+  pod: string;
+  namespace: string;
+  workload: string;
+  policyHash: string;
+  mode: ViolationEvent['mode'];
+  maps: MapEntry[];
+}
+
+function hexBytes(b: Uint8Array | undefined): string {
+  return b && b.length ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
+}
+
+/** Everything constant for one ring; `ownerPid` from the ring header is the fallback pid. */
+export function createRingContext(meta: DecodedRingMeta | undefined, ownerPid = 0): RingContext {
+  const m = meta ?? {};
+  const cg = parseCgroup(m.cgroup);
+  const exe = m.exe ?? '';
+  const pod = m.pod ?? '';
+  const maps: MapEntry[] = (m.maps ?? [])
+    .map((x) => ({ start: toBig(x.start), end: toBig(x.end), offset: toBig(x.offset), module: basename(x.path ?? '') || '?' }))
+    .filter((x) => x.end > x.start)
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  return {
+    host: m.host ?? '',
+    bootId: m.bootId ?? '',
+    ringPid: m.pid || ownerPid,
+    exe,
+    comm: m.comm ?? '',
+    containerId: cg.containerId,
+    pod: pod || (cg.podUid ? `pod-${cg.podUid}` : ''),
+    namespace: m.namespace ?? '',
+    workload: cg.containerId || (m.namespace && pod ? `${m.namespace}/${pod}` : pod) || (cg.podUid ? `pod-${cg.podUid}` : '') || exe || 'unknown',
+    policyHash: hexBytes(m.policyHash),
+    mode: modeName(m.mode),
+    maps,
+  };
+}
+
+// ---- per-event enrichment ----
+
+export type SyscallNameFn = (nr: number, arch: string) => string | undefined | null;
+
+export interface EnricherOptions {
+  /** Name lookup (the addon's syscallName); unknown numbers become `nr:<n>`. */
+  syscallName?: SyscallNameFn;
+  /** Bound of the name cache (entries); the syscall space is small. */
+  cacheSize?: number;
+}
+
+export interface Enricher {
+  enrich(v: DecodedViolation, ctx: RingContext): ViolationEvent;
+  syscallName(nr: number, arch: string): string;
+}
+
+const NS_PER_MS = 1_000_000n;
+
+export function createEnricher(opts: EnricherOptions = {}): Enricher {
+  const lookup = opts.syscallName;
+  const cacheSize = opts.cacheSize ?? 4096;
+  const cache = new Map<string, string>();
+
+  function syscallName(nr: number, arch: string): string {
+    const key = `${arch}:${nr}`;
+    let name = cache.get(key);
+    if (name !== undefined) return name;
+    let found: string | undefined | null;
+    try {
+      found = lookup?.(nr, arch);
+    } catch {
+      found = undefined;
+    }
+    name = found || `nr:${nr}`;
+    if (cache.size >= cacheSize) cache.clear();
+    cache.set(key, name);
+    return name;
+  }
+
+  function enrich(v: DecodedViolation, ctx: RingContext): ViolationEvent {
+    const timeNs = toBig(v.timeNs);
+    const nr = v.nr ?? 0;
+    const arch = archName(v.arch, nr);
+    const ipBig = BigInt.asUintN(64, toBig(v.ip));
+    const rawArgs = v.args ?? [];
+    const args: string[] = new Array(6);
+    for (let i = 0; i < 6; i++) args[i] = hex64(rawArgs[i]);
+    const mode = modeName(v.mode);
+    const ev: ViolationEvent = {
+      time: new Date(Number(timeNs / NS_PER_MS)).toISOString(),
+      timeNs: timeNs.toString(),
+      host: ctx.host,
+      bootId: ctx.bootId,
+      ringPid: ctx.ringPid,
+      seq: Number(toBig(v.seq)),
+      pid: v.pid ?? 0,
+      tid: v.tid ?? 0,
+      comm: v.comm || ctx.comm,
+      exe: ctx.exe,
+      syscall: v.syscall || syscallName(nr, arch),
+      nr,
+      arch,
+      args,
+      ip: '0x' + ipBig.toString(16),
+      callSite: callSiteOf(ctx.maps, ipBig),
+      action: actionName(v.action),
+      outcome: outcomeName(v.outcome),
+      errno: v.errnoRet ?? 0,
+      mode: mode === 'unknown' ? ctx.mode : mode,
+      containerId: ctx.containerId,
+      pod: ctx.pod,
+      namespace: ctx.namespace,
+      workload: ctx.workload,
+      policyHash: ctx.policyHash,
+    };
+    if (ev.mode === 'audit' && v.ret !== undefined && v.ret !== null) ev.ret = toBig(v.ret).toString();
+    return ev;
+  }
+
+  return { enrich, syscallName };
+}
