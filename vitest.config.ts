@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     reporters: ['default'],
+    // Real Kafka broker for test/kafka*.test.ts and test/aggregate*.test.ts (started lazily).
+    globalSetup: ['test/setup/kafka-global.ts'],
   },
 });

@@ -1,0 +1,118 @@
+/**
+ * dedupe.ts - drop events seen before, by (host, boot id, ring pid, seq).
+ *
+ * Delivery to Kafka is at-least-once: a collector that was killed before it
+ * advanced a ring's cursor, or a produce that timed out after the broker had
+ * written it, sends the same events again.  Every event carries the identity
+ * of the ring it came from (host, boot id, ring owner pid) and a sequence
+ * number unique within that ring, so a duplicate is recognised exactly.
+ *
+ * Memory stays bounded without keeping every key:
+ *  - per ring ("producer") we keep a high-water mark `hw` (largest seq seen)
+ *    and a bitmap of the `window` seqs just below it (default 4096 bits =
+ *    512 bytes).  Events of one ring travel in seq order on one partition
+ *    (same key = workload), so almost all arrive above `hw`; the window
+ *    absorbs the little reordering the ring's multi-producer commit order
+ *    allows, and gaps (events dropped by a full ring) are simply never set.
+ *  - a seq at or below `hw - window` is treated as a duplicate: it can only
+ *    be a re-delivery (a replay of the topic, a collector retry), never a new
+ *    event, given the window is larger than any reordering.
+ *  - at most `maxProducers` rings are tracked (least recently seen evicted,
+ *    default 200,000 ≈ 120 MB worst case); a ring idle long enough to be
+ *    evicted has had its owner exit, so its events do not come back except by
+ *    a replay older than that - the documented limit of the scheme.
+ * A new boot id or ring pid (pid reuse after reboot) is a new producer.
+ */
+export interface DedupeKey {
+  host: string;
+  bootId: string;
+  ringPid: number;
+  seq: number;
+}
+
+export interface DeduperOptions {
+  /** Reordering window per ring in events (default 4096; rounded up to 32). */
+  window?: number;
+  /** Rings tracked at most (default 200,000; least recently seen evicted). */
+  maxProducers?: number;
+}
+
+export interface Deduper {
+  /** true if the event is new (and remembers it), false for a duplicate. */
+  accept(k: DedupeKey): boolean;
+  readonly producers: number;
+  readonly evicted: number;
+}
+
+interface ProducerState {
+  hw: number; // highest seq seen; -1 before the first
+  bits: Uint32Array; // bit (hw - seq) set when seq in (hw - window, hw] was seen
+}
+
+export function createDeduper(opts: DeduperOptions = {}): Deduper {
+  const words = Math.max(1, Math.ceil((opts.window ?? 4096) / 32));
+  const window = words * 32;
+  const maxProducers = opts.maxProducers ?? 200_000;
+  // Map iteration order is insertion order: delete+set on access = LRU.
+  const producers = new Map<string, ProducerState>();
+  let evicted = 0;
+
+  function testBit(s: ProducerState, d: number): boolean {
+    return ((s.bits[d >>> 5]! >>> (d & 31)) & 1) === 1;
+  }
+  function setBit(s: ProducerState, d: number): void {
+    s.bits[d >>> 5]! |= 1 << (d & 31);
+  }
+  /** Move the window up by `n` seqs (bit d becomes bit d + n). */
+  function shift(s: ProducerState, n: number): void {
+    if (n >= window) {
+      s.bits.fill(0);
+      return;
+    }
+    const w = n >>> 5;
+    const b = n & 31;
+    for (let i = words - 1; i >= 0; i--) {
+      const lo = i - w >= 0 ? s.bits[i - w]! : 0;
+      const lower = i - w - 1 >= 0 ? s.bits[i - w - 1]! : 0;
+      s.bits[i] = b === 0 ? lo : ((lo << b) | (lower >>> (32 - b))) >>> 0;
+    }
+  }
+
+  return {
+    accept(k: DedupeKey): boolean {
+      const id = `${k.host}\u0000${k.bootId}\u0000${k.ringPid}`;
+      let s = producers.get(id);
+      if (s) {
+        producers.delete(id);
+        producers.set(id, s);
+      } else {
+        s = { hw: -1, bits: new Uint32Array(words) };
+        producers.set(id, s);
+        if (producers.size > maxProducers) {
+          const oldest = producers.keys().next().value as string;
+          producers.delete(oldest);
+          evicted++;
+        }
+      }
+      const seq = k.seq;
+      if (seq > s.hw) {
+        if (s.hw >= 0) shift(s, seq - s.hw);
+        else s.bits.fill(0);
+        s.hw = seq;
+        setBit(s, 0);
+        return true;
+      }
+      const d = s.hw - seq;
+      if (d >= window) return false;
+      if (testBit(s, d)) return false;
+      setBit(s, d);
+      return true;
+    },
+    get producers() {
+      return producers.size;
+    },
+    get evicted() {
+      return evicted;
+    },
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * service.ts - `sigsys aggregate` as a long-running service: a Kafka consumer
+ * group member folding sigsys.v1.Violation values into an Aggregator, plus an
+ * HTTP server with GET /report (JSON), /metrics (prom-client), /healthz.
+ *
+ * State model.  The report is a deterministic fold of the retained topic:
+ * the group never commits offsets, and every partition a member is assigned
+ * is read from the earliest retained offset.  When a member dies, the
+ * survivor is assigned its partitions and replays them, so the survivor's
+ * totals are the fleet's totals again; partitions it already had are re-read
+ * too after a rebalance, and the deduper drops what it already counted.
+ * While several members are alive each reports its share (sum = fleet).
+ * Cost: a rebalance replays the retained log (bounded by topic retention).
+ *
+ * Broker unreachable: one warning line, `/healthz` 503, and kafkajs's
+ * consumer keeps restarting with backoff; a consumer that gives up is
+ * recreated.  The process never exits because of Kafka.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { KafkaError, describeError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { ViolationEvent } from '../events/types.js';
+import { decodeViolation } from '../sinks/kafka-codec.js';
+import { DEFAULT_TOPIC, createKafkaClient, parseBrokers } from '../sinks/kafka.js';
+import { createAggregator, type Aggregator } from './aggregator.js';
+
+export const DEFAULT_GROUP = 'sigsys-aggregate';
+
+export interface AggregateServiceOptions {
+  brokers: string | readonly string[];
+  topic?: string;
+  groupId?: string;
+  clientId?: string;
+  /** HTTP listen address (default 127.0.0.1:9479; port 0 = any free port). */
+  httpHost?: string;
+  httpPort?: number;
+  /** Directory for per-workload profile suggestions (written every suggestIntervalMs and at stop). */
+  suggestDir?: string;
+  suggestIntervalMs?: number;
+  /** Group session timeout: how fast a dead member's partitions move (default 10 s). */
+  sessionTimeoutMs?: number;
+  /** Cap on label sets exported as sigsys_fleet_violations (default 2000; rest summed as "other"). */
+  maxMetricRows?: number;
+  dedupeWindow?: number;
+  maxProducers?: number;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+export interface AggregateService {
+  readonly aggregator: Aggregator;
+  readonly registry: Registry;
+  /** http://host:port once listening. */
+  readonly url: string;
+  health(): { status: 'ok' | 'degraded'; reason?: string };
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createAggregateService(opts: AggregateServiceOptions): AggregateService {
+  const log = opts.logger ?? createLogger('aggregate');
+  const brokers = parseBrokers(opts.brokers);
+  const topic = opts.topic ?? DEFAULT_TOPIC;
+  const groupId = opts.groupId ?? DEFAULT_GROUP;
+  const agg = createAggregator({ window: opts.dedupeWindow, maxProducers: opts.maxProducers });
+  const registry = opts.registry ?? new Registry();
+  collectDefaultMetrics({ register: registry });
+  const kafka: Kafka = createKafkaClient({ brokers, clientId: opts.clientId ?? 'sigsys-aggregate', logger: log });
+
+  const consumed = new Counter({
+    name: 'sigsys_aggregate_events_total',
+    help: 'Kafka messages read by this aggregator, by result (new, duplicate, undecodable)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'sigsys_aggregate_producers',
+    help: 'Rings (host, boot id, ring pid) tracked by the deduper',
+    registers: [registry],
+    collect() {
+      this.set(agg.report().producers);
+    },
+  });
+  new Gauge({
+    name: 'sigsys_aggregate_kafka_up',
+    help: '1 while this aggregator is a member of its consumer group, else 0',
+    registers: [registry],
+    collect() {
+      this.set(state.ok ? 1 : 0);
+    },
+  });
+  const maxRows = opts.maxMetricRows ?? 2000;
+  new Gauge({
+    name: 'sigsys_fleet_violations',
+    help: 'Deduplicated violations seen by this aggregator per workload, syscall, action, outcome',
+    labelNames: ['workload', 'syscall', 'action', 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const rows = agg.report().rows;
+      let other = 0;
+      rows.forEach((r, i) => {
+        if (i < maxRows) this.set({ workload: r.workload, syscall: r.syscall, action: r.action, outcome: r.outcome }, r.count);
+        else other += r.count;
+      });
+      if (other > 0) this.set({ workload: 'other', syscall: 'other', action: 'other', outcome: 'other' }, other);
+    },
+  });
+
+  const state = { ok: false, reason: 'starting' as string };
+  let consumer: Consumer | undefined;
+  let stopped = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let suggestTimer: NodeJS.Timeout | undefined;
+  let suggestDirty = false;
+  let backoff = 1000;
+  let server: Server | undefined;
+  let url = '';
+
+  function up(): void {
+    if (!state.ok) log.info({ brokers, topic, groupId }, `kafka ${brokers.join(',')}: consuming ${topic} as group ${groupId}`);
+    state.ok = true;
+    state.reason = '';
+    backoff = 1000;
+  }
+
+  function down(err: unknown): void {
+    const reason = describeError(err instanceof KafkaError ? err : new KafkaError(`kafka ${brokers.join(',')}: ${describeError(err)}`));
+    if (state.ok || state.reason === 'starting') log.warn({ brokers }, `${reason}; retrying`);
+    state.ok = false;
+    state.reason = reason;
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    let n = 0;
+    for (const m of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      let e: ViolationEvent | undefined;
+      try {
+        e = m.value ? decodeViolation(m.value) : undefined;
+      } catch {
+        e = undefined;
+      }
+      if (!e) {
+        agg.undecodable();
+        consumed.inc({ result: 'undecodable' });
+      } else if (agg.add(e)) {
+        consumed.inc({ result: 'new' });
+        suggestDirty = true;
+      } else {
+        consumed.inc({ result: 'duplicate' });
+      }
+      resolveOffset(m.offset);
+      if (++n % 1000 === 0) await heartbeat();
+    }
+    await heartbeat();
+  }
+
+  function scheduleRestart(): void {
+    if (stopped || restartTimer) return;
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      void runConsumer();
+    }, backoff);
+    backoff = Math.min(backoff * 2, 30_000);
+  }
+
+  async function runConsumer(): Promise<void> {
+    if (stopped) return;
+    const c = kafka.consumer({
+      groupId,
+      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 5)),
+      rebalanceTimeout: 30_000,
+      allowAutoTopicCreation: true,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    consumer = c;
+    c.on(c.events.GROUP_JOIN, () => up());
+    c.on(c.events.FETCH, () => {
+      if (!state.ok) up();
+    });
+    c.on(c.events.CRASH, ({ payload }) => {
+      down(payload.error);
+      if (!payload.restart && consumer === c) {
+        consumer = undefined;
+        void c.disconnect().catch(() => {});
+        scheduleRestart();
+      }
+    });
+    try {
+      await c.connect();
+      await c.subscribe({ topics: [topic], fromBeginning: true });
+      await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    } catch (err) {
+      down(err);
+      if (consumer === c) consumer = undefined;
+      await c.disconnect().catch(() => {});
+      scheduleRestart();
+    }
+  }
+
+  async function flushSuggestions(): Promise<void> {
+    if (!opts.suggestDir || !suggestDirty) return;
+    suggestDirty = false;
+    try {
+      await agg.writeSuggestions(opts.suggestDir);
+    } catch (err) {
+      suggestDirty = true;
+      log.warn(`cannot write suggestions to ${opts.suggestDir}: ${describeError(err)}`);
+    }
+  }
+
+  function health(): { status: 'ok' | 'degraded'; reason?: string } {
+    return state.ok ? { status: 'ok' } : { status: 'degraded', reason: state.reason };
+  }
+
+  async function listen(): Promise<void> {
+    server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const send = (code: number, type: string, body: string): void => {
+        res.writeHead(code, { 'content-type': type });
+        res.end(body);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+      if (path === '/report') return send(200, 'application/json', `${JSON.stringify(agg.report(), null, 2)}\n`);
+      if (path === '/healthz') {
+        const h = health();
+        return send(h.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(h)}\n`);
+      }
+      if (path === '/metrics') {
+        registry.metrics().then(
+          (body) => send(200, registry.contentType, body),
+          (err: unknown) => send(500, 'text/plain', `${describeError(err)}\n`),
+        );
+        return;
+      }
+      send(404, 'text/plain', 'not found: try /report, /metrics, /healthz\n');
+    });
+    const host = opts.httpHost ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', (err) =>
+        reject(new KafkaError(`cannot listen on ${host}:${opts.httpPort ?? 9479}: ${describeError(err)}`, { retriable: false })),
+      );
+      server!.listen(opts.httpPort ?? 9479, host, () => resolve());
+    });
+    const a = server.address() as AddressInfo;
+    url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  return {
+    aggregator: agg,
+    registry,
+    get url() {
+      return url;
+    },
+    health,
+    async start() {
+      await listen();
+      log.info({ url, topic, groupId, brokers }, `sigsys aggregate: serving ${url}/report /metrics /healthz`);
+      if (opts.suggestDir) {
+        suggestTimer = setInterval(() => void flushSuggestions(), opts.suggestIntervalMs ?? 5000);
+        suggestTimer.unref();
+      }
+      void runConsumer();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      if (suggestTimer) clearInterval(suggestTimer);
+      // Leaving the group now lets the other members take our partitions at once.
+      await consumer?.disconnect().catch(() => {});
+      suggestDirty = true;
+      await flushSuggestions();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}

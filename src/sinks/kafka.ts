@@ -1,0 +1,346 @@
+/**
+ * kafka.ts - the Kafka sink: ViolationEvents -> topic `sigsys.violations`.
+ *
+ *   const sink = createKafkaSink({ brokers: ['127.0.0.1:9092'], registry });
+ *   await sink.write(events);   // resolves only after the broker acknowledged (acks=all)
+ *
+ * Value: protobuf sigsys.v1.Violation.  Key: the workload (so one workload's
+ * events stay ordered on one partition).  Headers: `sigsys-schema`,
+ * `sigsys-schema-version`, `host`.
+ *
+ * Delivery.  kafkajs idempotent producer, acks=-1.  Writes are queued and
+ * sent by one pump, several writes merged into one produce request of at most
+ * `maxBatchEvents` / `maxBatchBytes`, with exactly one request in flight:
+ * kafkajs keeps idempotent sequence numbers per partition and updates them
+ * only after a response, so concurrent sends to one partition would reuse
+ * sequence numbers (and the broker would drop the second batch as a
+ * "duplicate").  A failed send rejects every write in it with a retriable
+ * KafkaError and throws the producer away: the next attempt starts a new
+ * idempotent session, so a retried write can at worst duplicate events (the
+ * aggregator drops those by (host, boot id, ring pid, seq)), never lose them.
+ *
+ * Broker down: connect/produce fail after kafkajs's bounded retries, write()
+ * rejects, health() turns 'degraded' (one warning line), and a background
+ * probe reconnects with backoff so health recovers even without writes.
+ */
+import { hostname } from 'node:os';
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type Producer, type Message, type RetryOptions, type logCreator } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
+import { KafkaError, describeError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { ViolationEvent } from '../events/types.js';
+import type { Sink, SinkHealth } from './sink.js';
+import { encodeViolation } from './kafka-codec.js';
+
+export const DEFAULT_TOPIC = 'sigsys.violations';
+export const SCHEMA_NAME = 'sigsys.v1.Violation';
+export const SCHEMA_VERSION = '1';
+
+/** kafkajs's own logs go through our pino logger, at debug: we log state changes ourselves. */
+export function kafkaLogCreator(log: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      const fields = { kafkajs: namespace, ...extra };
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) log.debug(fields, message);
+      else log.trace(fields, message);
+    };
+}
+
+/** "h1:p1,h2:p2" -> ['h1:p1', 'h2:p2']; throws KafkaError (not retriable) when malformed. */
+export function parseBrokers(spec: string | readonly string[]): string[] {
+  const list = (typeof spec === 'string' ? spec.split(',') : [...spec]).map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new KafkaError('no Kafka broker given (expected HOST:PORT)', { retriable: false, exitCode: 2 });
+  for (const b of list) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) {
+      throw new KafkaError(`bad Kafka broker "${b}" (expected HOST:PORT)`, { retriable: false, exitCode: 2 });
+    }
+  }
+  return list;
+}
+
+export interface KafkaClientOptions {
+  brokers: readonly string[];
+  clientId?: string;
+  /** Connection timeout per attempt (default 3000 ms). */
+  connectionTimeoutMs?: number;
+  /** Produce/fetch request timeout (default 30000 ms). */
+  requestTimeoutMs?: number;
+  /** kafkajs retry policy (default: 5 retries, 200 ms .. 5 s backoff). */
+  retry?: RetryOptions;
+  logger?: Logger;
+}
+
+/** One kafkajs client configured the sigsys way (shared by the sink and the aggregator). */
+export function createKafkaClient(opts: KafkaClientOptions): Kafka {
+  const log = opts.logger ?? createLogger('kafka');
+  return new Kafka({
+    clientId: opts.clientId ?? 'sigsys',
+    brokers: [...opts.brokers],
+    connectionTimeout: opts.connectionTimeoutMs ?? 3000,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000, ...opts.retry },
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: kafkaLogCreator(log),
+  });
+}
+
+/** Get-or-create a counter on a registry (the collector's metrics module may have made it). */
+function registryCounter(registry: Registry, name: string, help: string): Counter {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter;
+  return new Counter({ name, help, registers: [registry] });
+}
+
+export interface KafkaSinkOptions extends KafkaClientOptions {
+  topic?: string;
+  /** Create the topic when missing (default true) with this many partitions (default 6). */
+  createTopic?: boolean;
+  partitions?: number;
+  /** Replication factor for a created topic (default -1: the broker's default). */
+  replicationFactor?: number;
+  /** `host` header when an event has no host (default os.hostname()). */
+  host?: string;
+  /** Upper bounds of one produce request (defaults 5000 events, 768 KiB). */
+  maxBatchEvents?: number;
+  maxBatchBytes?: number;
+  /** Metrics: counters given directly, else created on `registry`, else not counted. */
+  registry?: Registry;
+  delivered?: Counter;
+  errors?: Counter;
+  /** Event -> Kafka value (default protobuf sigsys.v1.Violation). */
+  encode?: (e: ViolationEvent) => Uint8Array;
+  /** Background reconnect probe while degraded (default 1000 ms .. 30 s backoff). */
+  probeInitialMs?: number;
+  probeMaxMs?: number;
+}
+
+export interface KafkaSink extends Sink {
+  readonly topic: string;
+  /** Connect and create the topic now (otherwise done lazily by the first write). */
+  connect(): Promise<void>;
+}
+
+interface Pending {
+  messages: Message[];
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
+  const log = opts.logger ?? createLogger('sink.kafka');
+  const brokers = parseBrokers(opts.brokers);
+  const topic = opts.topic ?? DEFAULT_TOPIC;
+  const host = opts.host ?? hostname();
+  const encode = opts.encode ?? encodeViolation;
+  const maxBatchEvents = opts.maxBatchEvents ?? 5000;
+  const maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
+  const kafka = createKafkaClient({ ...opts, brokers, clientId: opts.clientId ?? 'sigsys-collector', logger: log });
+  const delivered =
+    opts.delivered ??
+    (opts.registry ? registryCounter(opts.registry, 'sigsys_kafka_delivered_total', 'Events acknowledged by Kafka') : undefined);
+  const errors =
+    opts.errors ??
+    (opts.registry ? registryCounter(opts.registry, 'sigsys_kafka_errors_total', 'Failed Kafka produce attempts') : undefined);
+
+  let producer: Producer | undefined;
+  let connecting: Promise<Producer> | undefined;
+  let topicReady = false;
+  let state: SinkHealth = 'ok';
+  let closed = false;
+  const queue: Pending[] = [];
+  let pumping: Promise<void> | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
+  let probeDelay = opts.probeInitialMs ?? 1000;
+
+  function wrap(err: unknown, what: string): KafkaError {
+    if (err instanceof KafkaError) return err;
+    return new KafkaError(`kafka ${brokers.join(',')}: ${what}: ${describeError(err)}`, { cause: err });
+  }
+
+  function markOk(): void {
+    if (state !== 'ok') log.info({ brokers }, `kafka ${brokers.join(',')}: connected again, delivering`);
+    state = 'ok';
+    probeDelay = opts.probeInitialMs ?? 1000;
+    if (probeTimer) clearTimeout(probeTimer);
+    probeTimer = undefined;
+  }
+
+  function markDegraded(err: KafkaError): void {
+    if (state === 'ok') log.warn({ brokers }, `${err.message}; events stay in the spool and are retried`);
+    state = 'degraded';
+    scheduleProbe();
+  }
+
+  function scheduleProbe(): void {
+    if (closed || probeTimer) return;
+    probeTimer = setTimeout(() => {
+      probeTimer = undefined;
+      if (closed || state === 'ok') return;
+      connectProducer().then(
+        () => markOk(),
+        () => {
+          probeDelay = Math.min(probeDelay * 2, opts.probeMaxMs ?? 30_000);
+          scheduleProbe();
+        },
+      );
+    }, probeDelay);
+    probeTimer.unref();
+  }
+
+  async function ensureTopic(): Promise<void> {
+    if (topicReady || opts.createTopic === false) return;
+    const admin: Admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: opts.partitions ?? 6, replicationFactor: opts.replicationFactor ?? -1 }],
+        waitForLeaders: true,
+      });
+      topicReady = true;
+    } catch (err) {
+      // TOPIC_ALREADY_EXISTS comes back as `false`, not an error; anything
+      // else (ACLs, a cluster that forbids creation) is worth one line, and
+      // producing may still work through auto-creation.
+      log.warn({ topic }, `kafka: could not create topic ${topic}: ${describeError(err)}`);
+      topicReady = true;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  async function connectProducer(): Promise<Producer> {
+    if (producer) return producer;
+    connecting ??= (async () => {
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000, ...opts.retry },
+      });
+      try {
+        await p.connect();
+        await ensureTopic();
+      } catch (err) {
+        await p.disconnect().catch(() => {});
+        throw wrap(err, 'connect');
+      }
+      producer = p;
+      return p;
+    })().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  async function dropProducer(): Promise<void> {
+    const p = producer;
+    producer = undefined;
+    if (p) await p.disconnect().catch(() => {});
+  }
+
+  function takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let events = 0;
+    let bytes = 0;
+    while (queue.length > 0) {
+      const next = queue[0]!;
+      if (batch.length > 0 && (events + next.messages.length > maxBatchEvents || bytes + next.bytes > maxBatchBytes)) break;
+      batch.push(queue.shift()!);
+      events += next.messages.length;
+      bytes += next.bytes;
+    }
+    return batch;
+  }
+
+  async function pump(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = takeBatch();
+      const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages);
+      try {
+        const p = await connectProducer();
+        try {
+          await p.send({ topic, acks: -1, messages });
+        } catch (err) {
+          await dropProducer();
+          throw wrap(err, `produce to ${topic}`);
+        }
+        delivered?.inc(messages.length);
+        markOk();
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        const e = wrap(err, 'produce');
+        errors?.inc();
+        markDegraded(e);
+        // Fail everything queued now: the collector keeps those events in its
+        // rings and retries; waiting here would only hold memory.
+        for (const b of [...batch, ...queue.splice(0)]) b.reject(e);
+      }
+    }
+  }
+
+  function kick(): void {
+    if (pumping) return;
+    pumping = pump().finally(() => {
+      pumping = undefined;
+      if (queue.length > 0) kick();
+    });
+  }
+
+  function toMessages(events: readonly ViolationEvent[]): { messages: Message[]; bytes: number } {
+    let bytes = 0;
+    const messages = events.map((e) => {
+      const value = Buffer.from(encode(e));
+      bytes += value.length + 64;
+      return {
+        key: e.workload || e.exe || 'unknown',
+        value,
+        headers: { 'sigsys-schema': SCHEMA_NAME, 'sigsys-schema-version': SCHEMA_VERSION, host: e.host || host },
+      };
+    });
+    return { messages, bytes };
+  }
+
+  return {
+    name: 'kafka',
+    topic,
+    async connect(): Promise<void> {
+      try {
+        await connectProducer();
+        markOk();
+      } catch (err) {
+        const e = wrap(err, 'connect');
+        markDegraded(e);
+        throw e;
+      }
+    },
+    write(events: readonly ViolationEvent[]): Promise<void> {
+      if (closed) return Promise.reject(new KafkaError('kafka sink is closed', { retriable: false }));
+      if (events.length === 0) return Promise.resolve();
+      let m: { messages: Message[]; bytes: number };
+      try {
+        m = toMessages(events);
+      } catch (err) {
+        return Promise.reject(new KafkaError(`kafka: cannot encode event: ${describeError(err)}`, { retriable: false, cause: err }));
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ ...m, resolve, reject });
+        kick();
+      });
+    },
+    health(): SinkHealth {
+      return state;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      // Let queued writes finish (they resolve or reject), then disconnect.
+      while (pumping) await pumping;
+      closed = true;
+      if (probeTimer) clearTimeout(probeTimer);
+      probeTimer = undefined;
+      await connecting?.catch(() => {});
+      await dropProducer();
+    },
+  };
+}
