@@ -1,2 +1,427 @@
-/* handler.c - placeholder until implemented. */
-typedef int sigsys_handler_placeholder;
+/*
+ * handler.c - the SIGSYS handler: decode a sigsys trap, record it in the
+ * ring, then do what the profile (enforce) or the mode (audit) says.
+ *
+ * Runs in signal context, possibly on a small alternate stack, possibly
+ * interrupting the application inside malloc or while it holds a lock, and
+ * possibly in several threads at once.  So, like Chromium's trap.cc:
+ *   - async-signal-safe only: no malloc, no stdio, no locks; the ring push is
+ *     a bounded lock-free CAS, the encoder writes into a stack buffer;
+ *   - errno is saved on entry and restored on exit;
+ *   - every syscall the handler itself makes goes through the trusted stub
+ *     (sigsys_tsys), so a profile that denies getpid or rt_sigprocmask (learn
+ *     mode denies nearly everything) cannot make the handler trap inside
+ *     itself: SIGSYS is blocked while we run, and a blocked forced SIGSYS
+ *     makes the kernel kill the process;
+ *   - the frame stays small (one encoded event, ~200 bytes, plus a few
+ *     words) so alternate stacks sized for the application still fit.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "encode.h"
+#include "handler.h"
+#include "policy.h"
+#include "ring.h"
+
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+enum { OUT_DENIED = 1, OUT_ALLOWED = 2, OUT_KILLED = 3 };
+
+/* Kernel sigset_t: the first 64 bits of glibc's; SIGSYS is signal 31. */
+#define KSIGSET_SIZE 8
+#define SIGSYS_BIT (1ull << (SIGSYS - 1))
+
+/*
+ * pid and tid of this thread, fetched lazily through the trusted stub.
+ * initial-exec: libsigsys is always in the initial set (LD_PRELOAD), so the
+ * variable lives in static TLS and reading it never calls __tls_get_addr
+ * (which may allocate).  Reset in a fork child (pthread_atfork and the
+ * handler's own fork path).  A thread that shares its creator's TLS (raw
+ * clone with CLONE_VM and no CLONE_SETTLS, posix_spawn's child before exec)
+ * reports its creator's ids: documented limit.
+ */
+struct ids {
+	int32_t pid, tid;
+};
+static __thread struct ids tc __attribute__((tls_model("initial-exec")));
+
+void sigsys_handler_atfork_child(void)
+{
+	tc.pid = 0;
+	tc.tid = 0;
+}
+
+static void get_ids(struct sigsys_violation *v)
+{
+	if (!tc.tid) {
+		tc.pid = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+		tc.tid = (int32_t)sigsys_tsys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	}
+	v->pid = (uint32_t)tc.pid;
+	v->tid = (uint32_t)tc.tid;
+}
+
+/*
+ * CLOCK_REALTIME.  glibc's clock_gettime is async-signal-safe and answers
+ * from the vDSO without a syscall when the clocksource allows it; the
+ * constructor checked that (vdso_time).  Otherwise the vDSO would fall back
+ * to a real syscall from its own address, which a profile denying
+ * clock_gettime would trap while SIGSYS is blocked, so we go through the
+ * trusted stub instead.
+ */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (sigsys_g.vdso_time) {
+		if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+			return 0;
+	} else if (sigsys_tsys(SYS_clock_gettime, CLOCK_REALTIME, &ts, 0, 0, 0, 0) != 0) {
+		return 0;
+	}
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void record(const struct sigsys_violation *v)
+{
+	uint8_t buf[SIGSYS_VIOLATION_MAX];
+	int n = sigsys_encode_violation(v, buf, sizeof(buf));
+
+	/* A full ring counts the drop itself; nothing else we could do here. */
+	if (n > 0)
+		(void)sigsys_ring_push(&sigsys_g.ring, buf, (uint32_t)n);
+}
+
+static uint64_t uc_mask(const ucontext_t *uc)
+{
+	uint64_t m;
+
+	memcpy(&m, &uc->uc_sigmask, sizeof(m));
+	return m;
+}
+
+static void uc_set_mask(ucontext_t *uc, uint64_t m)
+{
+	/* Only the kernel's 64 bits exist in the signal frame. */
+	memcpy(&uc->uc_sigmask, &m, sizeof(m));
+}
+
+static long set_mask(uint64_t m, uint64_t *old)
+{
+	return sigsys_tsys(SYS_rt_sigprocmask, SIG_SETMASK, &m, old, KSIGSET_SIZE, 0, 0);
+}
+
+/* What the kernel does with a SIGSYS whose disposition is the default. */
+static void die_by_sigsys(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
+	uint64_t unblock = SIGSYS_BIT;
+
+	/* Prefer the seccomp kill: exactly what the kernel does for a trap with
+	 * no handler (SIGSYS, core dump). */
+	sigsys_tsys(SIGSYS_NR_KILL_PROCESS, 0, 0, 0, 0, 0, 0);
+	/* Not ours to kill with (filter gone?): default action by hand. */
+	sigsys_tsys(SYS_rt_sigaction, SIGSYS, &dfl, NULL, KSIGSET_SIZE, 0, 0);
+	sigsys_tsys(SYS_tgkill, sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0),
+		    sigsys_tsys(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
+	sigsys_tsys(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, KSIGSET_SIZE, 0, 0);
+	sigsys_tsys(SYS_exit_group, 128 + SIGSYS, 0, 0, 0, 0, 0);
+}
+
+/*
+ * Hand a SIGSYS to the application as if we were not there.  `forced` is
+ * true for a seccomp trap: the kernel kills when such a SIGSYS is ignored or
+ * has the default disposition.  Returns 1 if an application handler ran.
+ */
+static int chain(int sig, siginfo_t *info, void *ctx, int forced)
+{
+	struct sigaction app;
+	uint64_t block, old;
+
+	sigsys_chain_get(&app);
+	if (!(app.sa_flags & SA_SIGINFO) && app.sa_handler == SIG_IGN) {
+		if (forced)
+			die_by_sigsys();
+		return 0;
+	}
+	if (!(app.sa_flags & SA_SIGINFO) && app.sa_handler == SIG_DFL)
+		die_by_sigsys();
+
+	/* Block what the application asked to have blocked in its handler;
+	 * SIGSYS itself stays blocked (we are inside its delivery). */
+	memcpy(&block, &app.sa_mask, sizeof(block));
+	block |= SIGSYS_BIT;
+	sigsys_tsys(SYS_rt_sigprocmask, SIG_BLOCK, &block, &old, KSIGSET_SIZE, 0, 0);
+	if (app.sa_flags & SA_RESETHAND)
+		sigsys_chain_reset_to_default();
+	if (app.sa_flags & SA_SIGINFO)
+		app.sa_sigaction(sig, info, ctx);
+	else
+		app.sa_handler(sig);
+	set_mask(old, NULL);
+	return 1;
+}
+
+static void deny(struct sigsys_violation *v, ucontext_t *uc, int err)
+{
+	v->outcome = OUT_DENIED;
+	v->errno_ret = err;
+	sigsys_uc_set_ret(uc, -(int64_t)err);
+	record(v);
+}
+
+static void kill_now(struct sigsys_violation *v, uint32_t kind)
+{
+	v->outcome = OUT_KILLED;
+	record(v); /* committed before the kernel kills: nothing is lost */
+	sigsys_tsys(kind == SIGSYS_ACT_KILL_THREAD ? SIGSYS_NR_KILL_THREAD : SIGSYS_NR_KILL_PROCESS,
+		    0, 0, 0, 0, 0, 0);
+	die_by_sigsys();
+}
+
+/*
+ * rt_sigprocmask re-issued from the handler would change the handler's
+ * mask, which sigreturn then overwrites with the frame's.  So run it against
+ * the application's mask and store the result in the frame.  The kernel
+ * still does the validation (EINVAL, EFAULT) and writes oldset.
+ */
+static long emulate_sigprocmask(ucontext_t *uc, const uint64_t *a)
+{
+	uint64_t app = uc_mask(uc), handler_mask, now;
+	long ret;
+
+	set_mask(app, &handler_mask);
+	ret = sigsys_tsys(SYS_rt_sigprocmask, a[0], a[1], a[2], a[3], 0, 0);
+	set_mask(handler_mask, &now);
+	/* A blocked SIGSYS from a later trap would be fatal: never block it. */
+	uc_set_mask(uc, now & ~SIGSYS_BIT);
+	return ret;
+}
+
+/*
+ * clone with a new stack: the child must not return into this handler (its
+ * stack has no such frame).  Build the trapped register set below the new
+ * stack and let the child start in sigsys_clone_child (clone_trampoline.S),
+ * which resumes the application's code with rax = 0.
+ */
+static long clone_new_stack(ucontext_t *uc, const uint64_t *a)
+{
+	uint64_t *frame = (uint64_t *)(uintptr_t)(a[1] - SIGSYS_CLONE_FRAME_WORDS * 8);
+	uint64_t handler_mask;
+	int shares_tls = (a[0] & CLONE_VM) && !(a[0] & CLONE_SETTLS);
+	struct ids saved = tc;
+	long ret;
+
+	sigsys_clone_frame_fill(frame, uc, (uint64_t)(uintptr_t)sigsys_clone_child);
+	/* The child inherits the mask of this moment and never passes through
+	 * sigreturn: give it the application's (without SIGSYS). */
+	set_mask(uc_mask(uc) & ~SIGSYS_BIT, &handler_mask);
+	if (shares_tls)
+		tc.pid = tc.tid = 0; /* the child must fetch its own ids */
+	ret = sigsys_tsys(SYS_clone, a[0], frame, a[2], a[3], a[4], 0);
+	/* Only the parent gets here. */
+	if (shares_tls)
+		tc = saved;
+	set_mask(handler_mask, NULL);
+	return ret;
+}
+
+/*
+ * fork-like calls without a new stack: the child returns through this very
+ * handler and the signal frame, which fork copied, so that just works.  A
+ * child that shares our memory (vfork, clone(CLONE_VM) without a stack)
+ * would instead unwind the parent's frame while the parent sleeps in the
+ * kernel, so we run it as a plain fork: same result for every child that
+ * only execs or _exits, which is all POSIX allows a vfork child to do.
+ */
+static long fork_like(long nr, const uint64_t *a, int *child)
+{
+	uint64_t flags = a[0];
+	long ret;
+
+	if (nr == SYS_vfork) {
+		nr = SYS_fork;
+	} else if (nr == SYS_clone && (flags & CLONE_VM)) {
+		flags &= ~(uint64_t)(CLONE_VM | CLONE_VFORK);
+	}
+	if (nr == SYS_clone)
+		ret = sigsys_tsys(SYS_clone, flags, 0, a[2], a[3], a[4], 0);
+	else
+		ret = sigsys_tsys(nr, 0, 0, 0, 0, 0, 0);
+	*child = ret == 0;
+	if (*child)
+		sigsys_handler_atfork_child();
+	return ret;
+}
+
+/* Re-issue the trapped call from the trusted instruction (audit, LOG). */
+static void execute(struct sigsys_violation *v, ucontext_t *uc)
+{
+	const uint64_t *a = v->args;
+	long ret;
+	int child = 0;
+	uint64_t handler_mask;
+
+	v->outcome = OUT_ALLOWED;
+	switch (v->nr) {
+	case SYS_clone3:
+		/* A clone3 child would start on its new stack inside this
+		 * handler.  ENOSYS is what an old kernel says; libcs then use
+		 * clone, which we can re-issue.  Container runtimes do the same. */
+		deny(v, uc, ENOSYS);
+		return;
+	case SYS_rt_sigreturn:
+		/* Compiled policies never trap it; re-issuing it here would
+		 * "return" through our own frame. */
+		deny(v, uc, ENOSYS);
+		return;
+	case SYS_clone:
+		if (a[1] != 0) {
+			ret = clone_new_stack(uc, a);
+			break;
+		}
+		/* fallthrough */
+	case SYS_fork:
+	case SYS_vfork:
+		ret = fork_like(v->nr, a, &child);
+		if (child) {
+			sigsys_uc_set_ret(uc, 0);
+			return; /* the parent records the call */
+		}
+		break;
+	case SYS_rt_sigprocmask:
+		ret = emulate_sigprocmask(uc, a);
+		break;
+	case SYS_execve:
+	case SYS_execveat:
+		/* Success does not come back: record first.  The new image
+		 * inherits the thread's mask, so give it the application's. */
+		record(v);
+		set_mask(uc_mask(uc) & ~SIGSYS_BIT, &handler_mask);
+		ret = sigsys_tsys(v->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		set_mask(handler_mask, NULL);
+		sigsys_uc_set_ret(uc, ret);
+		return;
+	case SYS_exit:
+	case SYS_exit_group:
+		record(v);
+		sigsys_tsys(v->nr, a[0], 0, 0, 0, 0, 0);
+		return;
+	default:
+		ret = sigsys_tsys(v->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		break;
+	}
+	v->ret = ret;
+	sigsys_uc_set_ret(uc, ret);
+	record(v);
+}
+
+static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsys_action *act)
+{
+	struct sigsys_violation v;
+	int foreign;
+
+	memset(&v, 0, sizeof(v));
+	v.arch = info->si_arch;
+	v.nr = info->si_syscall;
+	sigsys_uc_args(uc, v.arch, v.args);
+	v.ip = (uint64_t)(uintptr_t)info->si_call_addr;
+	v.action = act->kind;
+	v.mode = sigsys_g.mode;
+	get_ids(&v);
+	v.time_ns = now_ns();
+	/* A foreign-arch call (int 0x80) cannot be re-issued from a 64-bit
+	 * syscall instruction: it gets the profile's action in both modes. */
+	foreign = v.arch != sigsys_g.arch;
+
+	if (sigsys_g.mode == SIGSYS_MODE_AUDIT && !foreign) {
+		execute(&v, uc);
+		return;
+	}
+	switch (act->kind) {
+	case SIGSYS_ACT_ERRNO:
+		/* The kernel caps SECCOMP_RET_DATA errnos at MAX_ERRNO. */
+		deny(&v, uc, (int)(act->data > 4095 ? 4095 : act->data));
+		return;
+	case SIGSYS_ACT_KILL_PROCESS:
+	case SIGSYS_ACT_KILL_THREAD:
+		kill_now(&v, act->kind);
+		return;
+	case SIGSYS_ACT_TRAP: {
+		/* The profile's own SECCOMP_RET_TRAP: the application sees the
+		 * SIGSYS with the profile's data, or dies as it would have. */
+		siginfo_t copy = *info;
+		struct sigaction app;
+
+		copy.si_errno = (int)(act->data & 0xffff);
+		sigsys_chain_get(&app);
+		if ((app.sa_flags & SA_SIGINFO) ||
+		    (app.sa_handler != SIG_DFL && app.sa_handler != SIG_IGN)) {
+			v.outcome = OUT_DENIED;
+			record(&v);
+			chain(sig, &copy, uc, 1);
+			return;
+		}
+		kill_now(&v, SIGSYS_ACT_KILL_PROCESS);
+		return;
+	}
+	case SIGSYS_ACT_TRACE:
+	case SIGSYS_ACT_USER_NOTIF:
+		/* No tracer, no listener: the kernel answers ENOSYS. */
+		deny(&v, uc, ENOSYS);
+		return;
+	case SIGSYS_ACT_LOG:
+	case SIGSYS_ACT_ALLOW:
+		if (!foreign) {
+			execute(&v, uc);
+			return;
+		}
+		/* fallthrough */
+	default:
+		deny(&v, uc, ENOSYS);
+		return;
+	}
+}
+
+void sigsys_handler(int sig, siginfo_t *info, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	int saved_errno = errno;
+	uint32_t idx;
+
+	if (info->si_code != SYS_SECCOMP ||
+	    ((uint32_t)info->si_errno & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC) {
+		/* kill(), raise(), or another filter's trap: the application's. */
+		chain(sig, info, ctx, info->si_code == SYS_SECCOMP);
+		goto out;
+	}
+	idx = (uint32_t)info->si_errno & SIGSYS_TRAP_INDEX_MASK;
+	if (idx >= sigsys_g.n_actions) {
+		/* The filter and our table disagree: fail closed. */
+		die_by_sigsys();
+		goto out;
+	}
+	on_trap(sig, info, uc, &sigsys_g.actions[idx]);
+out:
+	errno = saved_errno;
+}

@@ -1,2 +1,446 @@
-/* preload.c - placeholder until implemented. */
-typedef int sigsys_preload_placeholder;
+/*
+ * preload.c - the constructor of libsigsys.so (LD_PRELOAD).
+ *
+ * Order matters and is the point of this file:
+ *   1. read and validate $SIGSYS_POLICY (no JSON, no libseccomp at run time);
+ *   2. map the trusted syscall page (below);
+ *   3. collect the process metadata and create + map the ring in
+ *      $SIGSYS_SPOOL, so that recording an event never needs a syscall;
+ *   4. install the SIGSYS handler (SA_SIGINFO|SA_ONSTACK) and make sure
+ *      SIGSYS is not blocked;
+ *   5. patch the trusted ip into the program and install it with
+ *      NO_NEW_PRIVS and SECCOMP_FILTER_FLAG_TSYNC (every thread).
+ * Any failure before 5 prints ONE line `sigsys: <what>: <cause>` and exits
+ * 126, unless SIGSYS_ON_ERROR=open: then the line is a warning and the
+ * workload runs unfiltered.
+ *
+ * execve.  The filter survives execve, our handler does not.  The first
+ * constructor exports SIGSYS_INSTALLED=<policy hash prefix>:<trusted page>;
+ * a constructor that finds it, together with "Seccomp: 2" in
+ * /proc/self/status and the same policy, re-installs only the handler and
+ * creates a NEW ring for the new image (new exe, argv and mappings, so new
+ * metadata; the old image's ring stays complete on disk for the collector).
+ * It never stacks a second filter.
+ *
+ * The trusted ip and ASLR.  The installed filter holds one absolute address;
+ * after execve libsigsys.so is mapped elsewhere.  So the filter does not
+ * trust the stub inside libsigsys.so: the first constructor copies the stub
+ * (trusted_syscall.S, position independent) into one anonymous page at a
+ * random address in an otherwise unused part of the address space
+ * (16 TiB + up to 64 GiB, MAP_FIXED_NOREPLACE), and exports that address in
+ * SIGSYS_INSTALLED.  After execve the new constructor maps the same page at
+ * the same address before anything else could have taken it (only ld.so and
+ * the libraries have been mapped, all near the top or at the PIE base).  The
+ * address is random per process tree, not per policy, so it is not a
+ * syscall gadget at a predictable address.
+ *
+ * Limits (documented in the README): syscalls the dynamic loader makes after
+ * execve and before this constructor have no handler yet, so a trapped one
+ * kills the process; a static binary exec'd later never gets a handler; an
+ * application that exec's with a scrubbed environment (no LD_PRELOAD or no
+ * SIGSYS_INSTALLED) loses reporting or stacks a second filter.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "handler.h"
+#include "meta.h"
+#include "policy.h"
+#include "ring.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define MARKER_ENV "SIGSYS_INSTALLED"
+#define POLICY_MAX_BYTES (1u << 20)
+#define TRUSTED_BASE 0x100000000000ull /* 16 TiB */
+#define TRUSTED_SPAN_PAGES (1u << 24)  /* 64 GiB of candidate pages */
+
+struct sigsys_state sigsys_g;
+
+struct err {
+	char what[512];
+	char cause[256];
+};
+
+static void set_err(struct err *e, const char *what, const char *cause)
+{
+	snprintf(e->what, sizeof(e->what), "%s", what);
+	snprintf(e->cause, sizeof(e->cause), "%s", cause);
+}
+
+static int read_file(const char *path, void **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > POLICY_MAX_BYTES) {
+		ret = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*out = buf;
+	*len = got;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+/* "Seccomp: 2" in /proc/self/status: some filter is already installed. */
+static int have_filter(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	const char *p;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strstr(buf, "\nSeccomp:");
+	return p && strtol(p + 9, NULL, 10) == SECCOMP_MODE_FILTER;
+}
+
+static void hash_prefix(const uint8_t *hash, char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = hex[hash[i] >> 4];
+		out[2 * i + 1] = hex[hash[i] & 15];
+	}
+	out[16] = 0;
+}
+
+/* SIGSYS_INSTALLED=<hash16>:<page hex>; returns the page or 0. */
+static uint64_t marker_page(const char *want_hash, int *mismatch)
+{
+	const char *m = getenv(MARKER_ENV);
+	char *end;
+	uint64_t page;
+
+	*mismatch = 0;
+	if (!m || strlen(m) < 18 || m[16] != ':')
+		return 0;
+	page = strtoull(m + 17, &end, 16);
+	if (*end || !page || (page & 4095))
+		return 0;
+	if (strncmp(m, want_hash, 16) != 0) {
+		*mismatch = 1;
+		return 0;
+	}
+	return page;
+}
+
+/* Map the trusted stub copy at `addr` exactly; 0 or -errno. */
+static int map_stub_at(uint64_t addr)
+{
+	size_t len = (size_t)(sigsys_trusted_end - (const char *)sigsys_trusted_syscall);
+	void *p = mmap((void *)(uintptr_t)addr, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if ((uint64_t)(uintptr_t)p != addr) {
+		/* Pre-4.17 kernels treat the flag as a hint. */
+		munmap(p, 4096);
+		return -EEXIST;
+	}
+	memcpy(p, (const void *)sigsys_trusted_syscall, len);
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0) {
+		int e = -errno;
+
+		munmap(p, 4096);
+		return e;
+	}
+	__builtin___clear_cache((char *)p, (char *)p + len);
+	sigsys_g.trusted = (sigsys_trusted_fn)p;
+	sigsys_g.trusted_ip = addr + (uint64_t)(sigsys_trusted_ip -
+						(const char *)sigsys_trusted_syscall);
+	return 0;
+}
+
+static int map_stub_random(uint64_t *addr)
+{
+	int ret = -EEXIST;
+
+	for (int tries = 0; tries < 16 && ret == -EEXIST; tries++) {
+		uint32_t r = 0;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint32_t)getpid() * 2654435761u + (uint32_t)tries;
+		*addr = TRUSTED_BASE + (uint64_t)(r % TRUSTED_SPAN_PAGES) * 4096u;
+		ret = map_stub_at(*addr);
+	}
+	return ret;
+}
+
+/*
+ * Whether clock_gettime is answered by the vDSO without a syscall: only for
+ * clocksources the vDSO can read (see handler.c now_ns()).
+ */
+static int vdso_clock_ok(void)
+{
+	static const char *const ok[] = { "tsc", "kvm-clock", "hyperv_clocksource_tsc_page",
+					  "arch_sys_counter" };
+	char buf[64] = { 0 };
+	int fd;
+	ssize_t n;
+
+	if (!getauxval(AT_SYSINFO_EHDR))
+		return 0;
+	fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (n > 0 && strcmp(buf, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int install_handler(void)
+{
+	struct sigaction sa, prev;
+	sigset_t unblock;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigsys_handler;
+	/*
+	 * SA_ONSTACK: runtimes that insist on it (Go) keep working, and a
+	 * thread near the end of its stack still gets its trap reported.  No
+	 * SA_RESTART: a seccomp trap is not an interrupted syscall, the flag
+	 * would mean nothing.  No SA_NODEFER: a SIGSYS inside the handler is a
+	 * bug we want the kernel to end.  sa_mask empty: other signals may
+	 * nest; the handler is reentrant.
+	 */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigsys_real_sigaction(SIGSYS, &sa, &prev) < 0)
+		return -errno;
+	/* Inherited across exec (e.g. SIG_IGN): the application's, not ours. */
+	if (!(prev.sa_flags & SA_SIGINFO) || prev.sa_sigaction != sigsys_handler)
+		sigsys_chain_init(&prev);
+	/* execve keeps the mask; a blocked seccomp SIGSYS is fatal. */
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGSYS);
+	sigsys_real_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+	return 0;
+}
+
+static int install_filter(struct sock_filter *insns, uint32_t n)
+{
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = insns };
+	long ret;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (ret < 0)
+		return -errno;
+	if (ret > 0)
+		return -EBUSY; /* thread `ret` has a filter we cannot sync with */
+	return 0;
+}
+
+static int setup(struct err *e)
+{
+	const char *policy_path = getenv("SIGSYS_POLICY");
+	const char *spool = getenv("SIGSYS_SPOOL");
+	const char *records = getenv("SIGSYS_RING_RECORDS");
+	struct sigsys_policy pol;
+	struct sock_filter *insns = NULL;
+	uint8_t *meta = NULL;
+	void *image = NULL;
+	const char *why = NULL;
+	char hash[17], marker[64];
+	uint64_t page = 0;
+	size_t len = 0;
+	int reinstall, mismatch, ret, meta_len;
+
+	if (!policy_path || !*policy_path) {
+		set_err(e, "SIGSYS_POLICY", "not set (path of a policy from `sigsys compile`)");
+		return -EINVAL;
+	}
+	ret = read_file(policy_path, &image, &len);
+	if (ret < 0) {
+		set_err(e, policy_path, strerror(-ret));
+		return ret;
+	}
+	ret = sigsys_policy_parse(image, len, SIGSYS_AUDIT_ARCH, &pol, &why);
+	if (ret < 0) {
+		set_err(e, policy_path, why ? why : strerror(-ret));
+		goto out;
+	}
+	if (pol.hdr->mode != SIGSYS_MODE_ENFORCE && pol.hdr->mode != SIGSYS_MODE_AUDIT) {
+		set_err(e, policy_path, "unknown mode");
+		ret = -EINVAL;
+		goto out;
+	}
+	sigsys_g.mode = pol.hdr->mode;
+	sigsys_g.arch = pol.hdr->arch;
+	sigsys_g.n_actions = pol.hdr->n_actions;
+	memcpy(sigsys_g.actions, pol.actions, pol.hdr->n_actions * sizeof(pol.actions[0]));
+
+	hash_prefix(pol.hdr->profile_hash, hash);
+	page = marker_page(hash, &mismatch);
+	reinstall = page && have_filter();
+	if (mismatch && have_filter()) {
+		set_err(e, policy_path, "differs from the policy of the filter already installed "
+					 "by a parent process (" MARKER_ENV ")");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = reinstall ? map_stub_at(page) : map_stub_random(&page);
+	if (ret < 0) {
+		set_err(e, "trusted syscall page", strerror(-ret));
+		goto out;
+	}
+
+	if (!spool || !*spool) {
+		set_err(e, "SIGSYS_SPOOL", "not set (directory for the event ring)");
+		ret = -EINVAL;
+		goto out;
+	}
+	meta = malloc(SIGSYS_RING_META_MAX);
+	if (!meta) {
+		set_err(e, "metadata", strerror(ENOMEM));
+		ret = -ENOMEM;
+		goto out;
+	}
+	meta_len = sigsys_meta_collect(meta, SIGSYS_RING_META_MAX, pol.hdr->profile_hash,
+				       sigsys_g.mode);
+	if (meta_len < 0)
+		meta_len = 0; /* metadata is best effort; events are not */
+	ret = sigsys_ring_create(&sigsys_g.ring, spool,
+				 records ? (uint32_t)strtoul(records, NULL, 0) : 0, meta,
+				 (size_t)meta_len, NULL, 0);
+	if (ret < 0) {
+		set_err(e, spool, strerror(-ret));
+		goto out;
+	}
+
+	sigsys_g.vdso_time = vdso_clock_ok();
+	ret = install_handler();
+	if (ret < 0) {
+		set_err(e, "sigaction(SIGSYS)", strerror(-ret));
+		goto out;
+	}
+	pthread_atfork(NULL, NULL, sigsys_handler_atfork_child);
+	sigsys_g.active = 1;
+	if (reinstall)
+		goto out; /* the filter from before execve is still there */
+
+	insns = malloc(pol.hdr->n_insns * sizeof(*insns));
+	if (!insns) {
+		set_err(e, "filter", strerror(ENOMEM));
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(insns, pol.insns, pol.hdr->n_insns * sizeof(*insns));
+	ret = sigsys_policy_patch_trusted_ip(insns, pol.hdr->n_insns, pol.hdr->trusted_ip_lo_at,
+					     pol.hdr->trusted_ip_hi_at, sigsys_g.trusted_ip);
+	if (ret < 0) {
+		set_err(e, policy_path, "trusted ip slots are not jeq instructions");
+		goto out;
+	}
+	ret = install_filter(insns, pol.hdr->n_insns);
+	if (ret < 0) {
+		set_err(e, "seccomp filter", strerror(-ret));
+		goto out;
+	}
+	snprintf(marker, sizeof(marker), "%s:%" PRIx64, hash, page);
+	setenv(MARKER_ENV, marker, 1);
+out:
+	free(insns);
+	free(meta);
+	free(image);
+	return ret;
+}
+
+__attribute__((constructor)) static void sigsys_init(void)
+{
+	const char *on_error = getenv("SIGSYS_ON_ERROR");
+	int open_mode = on_error && strcmp(on_error, "open") == 0;
+	struct err e;
+
+	/* Until the filter exists any copy of the stub is as good as another. */
+	sigsys_g.trusted = sigsys_trusted_syscall;
+	if (setup(&e) == 0)
+		return;
+	if (!open_mode) {
+		dprintf(2, "sigsys: %s: %s\n", e.what, e.cause);
+		_exit(126);
+	}
+	dprintf(2, "sigsys: %s: %s (SIGSYS_ON_ERROR=open: running unfiltered)\n", e.what,
+		e.cause);
+	/* No filter was installed (every failure is before it); let the
+	 * application own SIGSYS again. */
+	if (sigsys_g.active) {
+		struct sigaction app;
+
+		sigsys_chain_get(&app);
+		sigsys_g.active = 0;
+		sigsys_real_sigaction(SIGSYS, &app, NULL);
+	}
+}
