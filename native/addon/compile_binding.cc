@@ -192,6 +192,14 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
     if ((rc = seccomp_arch_remove(f.ctx, SCMP_ARCH_NATIVE)) < 0)
       throw ErrorWith(env, std::string("libseccomp: cannot remove native arch: ") + strerror(-rc), "ECOMPILE");
   }
+  // Reserved rules first (build.h), while the filter has only the target
+  // arch: the reserved kill numbers exist on no arch, so libseccomp could not
+  // translate them for the sub-arches (-EFAULT).  They only matter for the
+  // target arch, whose handler issues them.
+  char err[512] = "";
+  if ((rc = sigsys_build_reserve(f.ctx, err, sizeof err)) < 0)
+    throw ErrorWith(env, std::string("reserved rules: ") + err, "ECOMPILE");
+
   Napi::Value archesV = prof.Get("arches");
   if (archesV.IsArray()) {
     Napi::Array arches = archesV.As<Napi::Array>();
@@ -203,9 +211,6 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
     }
   }
 
-  char err[512] = "";
-  if ((rc = sigsys_build_reserve(f.ctx, err, sizeof err)) < 0)
-    throw ErrorWith(env, std::string("reserved rules: ") + err, "ECOMPILE");
 
   std::vector<std::string> warnings;
   std::vector<std::string> unknown;
@@ -260,7 +265,8 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
 
     for (const auto &call : calls) {
       if (const char *why = sigsys_build_reserved_nr(call.first)) {
-        if (reservedSeen.insert(call.second).second)
+        // Already allowed by the reserved rule: nothing to say.
+        if (act != SCMP_ACT_ALLOW && reservedSeen.insert(call.second).second)
           warnings.push_back(source + ": rule for " + call.second + " ignored: " + why);
         continue;
       }

@@ -61,9 +61,109 @@ export interface RingReaderConstructor {
   new (path: string): RingReader;
 }
 
-// ---- compile_binding.cc / syscalls_binding.cc: declared by the compiler work ----
+// ---- compile_binding.cc / syscalls_binding.cc: the profile compiler ----
+
+/** Action kinds as in native/src/policy.h (enum sigsys_action_kind). */
+export type NativeActionKind =
+  | 'ALLOW' | 'ERRNO' | 'TRAP' | 'TRACE' | 'LOG' | 'KILL_THREAD' | 'KILL_PROCESS' | 'USER_NOTIF';
+
+export interface NativeAction {
+  kind: NativeActionKind;
+  /** ERRNO: errno returned; TRACE: message data; else 0. */
+  errno: number;
+}
+
+export interface NativeArgCond {
+  index: number;
+  /** BigInt, number (< 2^53) or decimal/0x string. For MASKED_EQ: the mask. */
+  value: bigint | number | string;
+  valueTwo: bigint | number | string;
+  op: 'NE' | 'LT' | 'LE' | 'EQ' | 'GE' | 'GT' | 'MASKED_EQ';
+}
+
+export interface NativeRule {
+  /** Syscall names (resolved by libseccomp; unknown ones are skipped with one warning)... */
+  names?: string[];
+  /** ...or a number of the build host's arch. */
+  nr?: number;
+  action: NativeAction;
+  /** ANDed conditions, at most one per index. */
+  args: NativeArgCond[];
+  /** JSON path of the profile entry, used in errors and warnings. */
+  source?: string;
+}
+
+export interface NativeProfile {
+  defaultAction: NativeAction;
+  /** libseccomp arch tokens ("x86_64", "x86", "x32", ...). */
+  arches: string[];
+  rules: NativeRule[];
+}
+
+export interface NativeCompileOptions {
+  /** Target arch (libseccomp token); default: the build host's. */
+  arch?: string;
+  mode?: 'enforce' | 'audit';
+  /** SCMP_FLTATR_CTL_OPTIMIZE=2; default true. */
+  binaryTree?: boolean;
+  /** SHA-256 of the profile file (32 bytes). */
+  profileHash?: Buffer;
+}
+
+export interface NativeCompileResult {
+  /** The policy image (native/src/policy.h). */
+  policy: Buffer;
+  warnings: string[];
+  insns: number;
+  actions: number;
+}
+
+export interface NativeExplainData {
+  nr: number;
+  /** libseccomp token or AUDIT_ARCH number; default: the policy's arch. */
+  arch?: string | number;
+  args?: (bigint | number | string)[];
+  /** Default: an address that is never the trusted instruction. */
+  ip?: bigint | number | string;
+}
+
+export interface NativeExplainResult {
+  /** The SECCOMP_RET_* value the real BPF program returned. */
+  ret: number;
+  /** Index of the instruction that returned it. */
+  retAt: number;
+  /** The profile's action: decoded from the action table for sigsys traps. */
+  action: NativeAction & { seccomp: number };
+  /** Action table index for sigsys traps, else null. */
+  index: number | null;
+}
+
+export interface NativePolicyInfo {
+  version: number;
+  arch: number;
+  archName: string | null;
+  mode: 'enforce' | 'audit' | 'unknown';
+  insns: number;
+  trustedIpLoAt: number;
+  trustedIpHiAt: number;
+  checksum: number;
+  /** Hex SHA-256 of the profile. */
+  profileHash: string;
+  actions: (NativeAction & { seccomp: number })[];
+}
 
 export interface SigsysNative {
   RingReader: RingReaderConstructor;
+  /** Throws Error with code 'ERULE' (+ jsonPath, syscall), 'ECOMPILE', 'E2BIG'. */
+  compile(profile: NativeProfile, opts: NativeCompileOptions): NativeCompileResult;
+  /** Throws Error with code 'EPOLICY' for a buffer that is not a valid policy. */
+  explain(policy: Buffer, data: NativeExplainData): NativeExplainResult;
+  policyInfo(policy: Buffer): NativePolicyInfo;
+  /** Number on `arch` (negative: a libseccomp pseudo number, not on that arch), null if unknown. */
+  syscallNumber(name: string, arch?: string | number): number | null;
+  syscallName(nr: number, arch?: string | number): string | null;
+  arches(): { name: string; value: number; native: boolean }[];
+  /** AUDIT_ARCH_* value of a libseccomp arch token, null if unknown. */
+  archValue(name: string): number | null;
   [name: string]: unknown;
 }
