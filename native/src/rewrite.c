@@ -195,6 +195,12 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 		say(err, errlen, "unsupported arch 0x%08x", arch);
 		return -EINVAL;
 	}
+	if (n > SIGSYS_POLICY_MAX_INSNS) {
+		say(err, errlen,
+		    "program has %u instructions before the trap epilogue; the kernel limit is %u",
+		    n, SIGSYS_POLICY_MAX_INSNS);
+		return -E2BIG;
+	}
 	rc = sigsys_bpf_check(in, n, err, errlen);
 	if (rc)
 		return rc;
