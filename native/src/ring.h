@@ -89,6 +89,10 @@ struct sigsys_ring {
  * Create <dir>/sigsys-<pid>-<ns>.ring with O_CREAT|O_EXCL|O_NOFOLLOW, mode
  * 0600, size it, map it MAP_SHARED, fill the header and copy `meta` (an
  * encoded RingMeta).  Writes the file's path to `path` (if not NULL).
+ * The file is built as <dir>/.sigsys-<pid>-<ns>.ring.tmp and renamed into
+ * place (no replace) only once the header is complete, so a collector that
+ * lists sigsys-*.ring never sees a half-initialised ring.  record_count 0
+ * means SIGSYS_RING_DEFAULT_RECORDS; others are rounded up to a power of two.
  * Not signal-safe: call from the constructor.  Returns 0 or -errno.
  */
 int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t record_count,
@@ -96,10 +100,26 @@ int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t recor
 
 /*
  * Append one payload.  Async-signal-safe, lock-free, bounded (a fixed number
- * of CAS retries).  Returns the ticket (>= 0) or -ENOSPC when full (the
- * dropped counter is then incremented) or -EMSGSIZE.
+ * of CAS retries).  Returns the ticket (>= 0) or -ENOSPC when full or -EAGAIN
+ * when the CAS retries ran out under contention (in both cases the dropped
+ * counter is incremented), -EMSGSIZE (len > 248), -EBADF (ring not created).
  */
 int64_t sigsys_ring_push(struct sigsys_ring *ring, const void *payload, uint32_t len);
+
+/*
+ * The same in two steps, for a writer that wants the ticket inside its
+ * payload (the handler puts it in Violation.seq): reserve a ticket (drops
+ * are counted as for push), then commit it exactly once - a reserved ticket
+ * that is never committed stalls the consumer at it.  Commit copies the
+ * payload and publishes; a payload over 248 bytes is published empty and
+ * -EMSGSIZE returned.  Both async-signal-safe.
+ */
+int64_t sigsys_ring_reserve(struct sigsys_ring *ring);
+int sigsys_ring_commit(struct sigsys_ring *ring, uint64_t ticket, const void *payload,
+		       uint32_t len);
+
+/* Unmap a ring created by sigsys_ring_create (the file stays). Not signal-safe. */
+void sigsys_ring_unmap(struct sigsys_ring *ring);
 
 /* ---- consumer side (addon; treats the file as hostile) ---- */
 
@@ -130,5 +150,18 @@ uint64_t sigsys_ring_cursor(const struct sigsys_ring_reader *r);
 uint64_t sigsys_ring_dropped(const struct sigsys_ring_reader *r);
 /* Store the cursor (release) so producers see the freed space. */
 void sigsys_ring_set_cursor(const struct sigsys_ring_reader *r, uint64_t cursor);
+
+/* A snapshot of the header counters (each loaded once; untrusted values). */
+struct sigsys_ring_stats {
+	uint64_t head, cursor, dropped, created_ns;
+	uint32_t record_count; /* the validated value from open_reader */
+	uint32_t owner_pid;
+	uint32_t closed;
+};
+void sigsys_ring_stats(const struct sigsys_ring_reader *r, struct sigsys_ring_stats *st);
+
+/* Copy the encoded RingMeta to out (>= SIGSYS_RING_META_MAX bytes); returns
+ * its length, 0 if the header's meta_len is out of range. */
+uint32_t sigsys_ring_meta(const struct sigsys_ring_reader *r, uint8_t *out);
 
 #endif
