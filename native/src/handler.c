@@ -97,14 +97,20 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void record(const struct sigsys_violation *v)
+static void record(struct sigsys_violation *v)
 {
 	uint8_t buf[SIGSYS_VIOLATION_MAX];
-	int n = sigsys_encode_violation(v, buf, sizeof(buf));
+	int64_t ticket = sigsys_ring_reserve(&sigsys_g.ring);
+	int n;
 
-	/* A full ring counts the drop itself; nothing else we could do here. */
-	if (n > 0)
-		(void)sigsys_ring_push(&sigsys_g.ring, buf, (uint32_t)n);
+	/* No ring yet (constructor after execve) or full: the ring counted the
+	 * drop; nothing else we could do here. */
+	if (ticket < 0)
+		return;
+	v->seq = (uint64_t)ticket;
+	n = sigsys_encode_violation(v, buf, sizeof(buf));
+	/* A reserved ticket must be committed, even if empty. */
+	sigsys_ring_commit(&sigsys_g.ring, (uint64_t)ticket, buf, n > 0 ? (uint32_t)n : 0);
 }
 
 static uint64_t uc_mask(const ucontext_t *uc)
@@ -416,12 +422,23 @@ void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 		goto out;
 	}
 	idx = (uint32_t)info->si_errno & SIGSYS_TRAP_INDEX_MASK;
-	if (idx >= sigsys_g.n_actions) {
+	/* Acquire pairs with the constructor's release store of n_actions
+	 * after it filled the table. */
+	if (idx < __atomic_load_n(&sigsys_g.n_actions, __ATOMIC_ACQUIRE)) {
+		on_trap(sig, info, uc, &sigsys_g.actions[idx]);
+	} else if (sigsys_g.bootstrap) {
+		/* The constructor after execve: the inherited filter traps
+		 * before our policy file is read.  Audit re-issues; enforce
+		 * answers EPERM, the conservative errno of a denied call. */
+		static const struct sigsys_action boot_audit = { SIGSYS_ACT_LOG, 0, 0, 0 };
+		static const struct sigsys_action boot_enforce = { SIGSYS_ACT_ERRNO, EPERM, 0, 0 };
+
+		on_trap(sig, info, uc,
+			sigsys_g.mode == SIGSYS_MODE_AUDIT ? &boot_audit : &boot_enforce);
+	} else {
 		/* The filter and our table disagree: fail closed. */
 		die_by_sigsys();
-		goto out;
 	}
-	on_trap(sig, info, uc, &sigsys_g.actions[idx]);
 out:
 	errno = saved_errno;
 }

@@ -26,6 +26,7 @@ struct sigsys_state {
 	uint32_t n_actions;
 	int active;         /* handler installed, ring mapped: interpose SIGSYS */
 	int vdso_time;      /* clock_gettime is served by the vDSO: no syscall */
+	int bootstrap;      /* after execve, before the policy is read again */
 	sigsys_trusted_fn trusted; /* the trusted stub the filter knows */
 	uint64_t trusted_ip;
 	struct sigsys_ring ring;
@@ -59,5 +60,6 @@ long sigsys_trusted_syscall(long nr, long a0, long a1, long a2, long a3, long a4
 extern const char sigsys_trusted_ip[];
 extern const char sigsys_trusted_end[];
 extern const char sigsys_clone_child[];
+void sigsys_restore_rt(void);
 
 #endif

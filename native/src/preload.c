@@ -168,23 +168,29 @@ static void hash_prefix(const uint8_t *hash, char out[17])
 	out[16] = 0;
 }
 
-/* SIGSYS_INSTALLED=<hash16>:<page hex>; returns the page or 0. */
-static uint64_t marker_page(const char *want_hash, int *mismatch)
+/*
+ * SIGSYS_INSTALLED=<hash16>:<page hex>:<mode>.  Parsed without a syscall:
+ * after execve, the inherited filter may trap anything we call before our
+ * handler is back.  Returns the page or 0.
+ */
+static uint64_t marker_parse(char hash[17], uint32_t *mode)
 {
 	const char *m = getenv(MARKER_ENV);
 	char *end;
 	uint64_t page;
+	unsigned long md;
 
-	*mismatch = 0;
 	if (!m || strlen(m) < 18 || m[16] != ':')
 		return 0;
 	page = strtoull(m + 17, &end, 16);
-	if (*end || !page || (page & 4095))
+	if (*end != ':' || !page || (page & 4095))
 		return 0;
-	if (strncmp(m, want_hash, 16) != 0) {
-		*mismatch = 1;
+	md = strtoul(end + 1, &end, 10);
+	if (*end || (md != SIGSYS_MODE_ENFORCE && md != SIGSYS_MODE_AUDIT))
 		return 0;
-	}
+	memcpy(hash, m, 16);
+	hash[16] = 0;
+	*mode = (uint32_t)md;
 	return page;
 }
 
@@ -259,32 +265,53 @@ static int vdso_clock_ok(void)
 	return 0;
 }
 
+/* The kernel's struct sigaction for rt_sigaction. */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
 static int install_handler(void)
 {
-	struct sigaction sa, prev;
-	sigset_t unblock;
+	struct ksigaction sa = { 0 }, prev = { 0 };
+	struct sigaction app;
+	uint64_t unblock = 1ull << (SIGSYS - 1);
+	long ret;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sigsys_handler;
 	/*
 	 * SA_ONSTACK: runtimes that insist on it (Go) keep working, and a
 	 * thread near the end of its stack still gets its trap reported.  No
 	 * SA_RESTART: a seccomp trap is not an interrupted syscall, the flag
 	 * would mean nothing.  No SA_NODEFER: a SIGSYS inside the handler is a
-	 * bug we want the kernel to end.  sa_mask empty: other signals may
-	 * nest; the handler is reentrant.
+	 * bug we want the kernel to end.  Empty mask: other signals may nest;
+	 * the handler is reentrant.
+	 *
+	 * Raw rt_sigaction through the trusted stub rather than libc's: after
+	 * execve the inherited filter may deny rt_sigaction to everyone else
+	 * (learn mode), and there is no handler yet to catch that trap.
 	 */
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	if (sigsys_real_sigaction(SIGSYS, &sa, &prev) < 0)
-		return -errno;
-	/* Inherited across exec (e.g. SIG_IGN): the application's, not ours. */
-	if (!(prev.sa_flags & SA_SIGINFO) || prev.sa_sigaction != sigsys_handler)
-		sigsys_chain_init(&prev);
+	sa.handler = (void *)sigsys_handler;
+	sa.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER;
+	sa.restorer = sigsys_restore_rt;
+	ret = sigsys_tsys(SYS_rt_sigaction, SIGSYS, &sa, &prev, sizeof(uint64_t), 0, 0);
+	if (ret < 0)
+		return (int)ret;
+	/* Inherited across exec (SIG_IGN, SIG_DFL): the application's. */
+	if (prev.handler != (void *)sigsys_handler) {
+		memset(&app, 0, sizeof(app));
+		app.sa_handler = (__sighandler_t)prev.handler;
+		app.sa_flags = (int)(prev.flags & ~(unsigned long)SA_RESTORER);
+		memcpy(&app.sa_mask, &prev.mask, sizeof(prev.mask));
+		sigsys_chain_init(&app);
+	}
 	/* execve keeps the mask; a blocked seccomp SIGSYS is fatal. */
-	sigemptyset(&unblock);
-	sigaddset(&unblock, SIGSYS);
-	sigsys_real_sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+	sigsys_tsys(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, sizeof(uint64_t), 0, 0);
 	return 0;
 }
 
@@ -313,11 +340,39 @@ static int setup(struct err *e)
 	uint8_t *meta = NULL;
 	void *image = NULL;
 	const char *why = NULL;
-	char hash[17], marker[64];
-	uint64_t page = 0;
+	char hash[17], marker_hash[17], marker[80];
+	uint64_t page;
+	uint32_t marker_mode = 0;
 	size_t len = 0;
-	int reinstall, mismatch, ret, meta_len;
+	int reinstall = 0, ret, meta_len;
 
+	/*
+	 * 1. The trusted page and the handler come first, before any libc
+	 * call that could trap under a filter inherited across execve.  With
+	 * no filter yet they are harmless.
+	 */
+	page = marker_parse(marker_hash, &marker_mode);
+	if (page && map_stub_at(page) == 0) {
+		sigsys_g.mode = marker_mode;
+		sigsys_g.bootstrap = 1;
+	} else {
+		page = 0;
+		ret = map_stub_random(&page);
+		if (ret < 0) {
+			set_err(e, "trusted syscall page", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = install_handler();
+	if (ret < 0) {
+		set_err(e, "rt_sigaction(SIGSYS)", strerror(-ret));
+		return ret;
+	}
+	pthread_atfork(NULL, NULL, sigsys_handler_atfork_child);
+	sigsys_g.active = 1;
+	reinstall = sigsys_g.bootstrap && have_filter();
+
+	/* 2. The policy. */
 	if (!policy_path || !*policy_path) {
 		set_err(e, "SIGSYS_POLICY", "not set (path of a policy from `sigsys compile`)");
 		return -EINVAL;
@@ -337,26 +392,21 @@ static int setup(struct err *e)
 		ret = -EINVAL;
 		goto out;
 	}
-	sigsys_g.mode = pol.hdr->mode;
-	sigsys_g.arch = pol.hdr->arch;
-	sigsys_g.n_actions = pol.hdr->n_actions;
-	memcpy(sigsys_g.actions, pol.actions, pol.hdr->n_actions * sizeof(pol.actions[0]));
-
 	hash_prefix(pol.hdr->profile_hash, hash);
-	page = marker_page(hash, &mismatch);
-	reinstall = page && have_filter();
-	if (mismatch && have_filter()) {
-		set_err(e, policy_path, "differs from the policy of the filter already installed "
-					 "by a parent process (" MARKER_ENV ")");
+	if (reinstall && (strcmp(hash, marker_hash) != 0 || pol.hdr->mode != marker_mode)) {
+		set_err(e, policy_path, "differs from the policy of the filter a parent process "
+					 "installed before execve (" MARKER_ENV ")");
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = reinstall ? map_stub_at(page) : map_stub_random(&page);
-	if (ret < 0) {
-		set_err(e, "trusted syscall page", strerror(-ret));
-		goto out;
-	}
+	sigsys_g.mode = pol.hdr->mode;
+	sigsys_g.arch = pol.hdr->arch;
+	memcpy(sigsys_g.actions, pol.actions, pol.hdr->n_actions * sizeof(pol.actions[0]));
+	/* Release: a handler that sees the count sees the table. */
+	__atomic_store_n(&sigsys_g.n_actions, pol.hdr->n_actions, __ATOMIC_RELEASE);
+	sigsys_g.bootstrap = 0;
 
+	/* 3. The ring, mapped before any filter of ours exists. */
 	if (!spool || !*spool) {
 		set_err(e, "SIGSYS_SPOOL", "not set (directory for the event ring)");
 		ret = -EINVAL;
@@ -379,18 +429,11 @@ static int setup(struct err *e)
 		set_err(e, spool, strerror(-ret));
 		goto out;
 	}
-
 	sigsys_g.vdso_time = vdso_clock_ok();
-	ret = install_handler();
-	if (ret < 0) {
-		set_err(e, "sigaction(SIGSYS)", strerror(-ret));
-		goto out;
-	}
-	pthread_atfork(NULL, NULL, sigsys_handler_atfork_child);
-	sigsys_g.active = 1;
 	if (reinstall)
 		goto out; /* the filter from before execve is still there */
 
+	/* 4. The filter, trusting the page. */
 	insns = malloc(pol.hdr->n_insns * sizeof(*insns));
 	if (!insns) {
 		set_err(e, "filter", strerror(ENOMEM));
@@ -409,7 +452,7 @@ static int setup(struct err *e)
 		set_err(e, "seccomp filter", strerror(-ret));
 		goto out;
 	}
-	snprintf(marker, sizeof(marker), "%s:%" PRIx64, hash, page);
+	snprintf(marker, sizeof(marker), "%s:%" PRIx64 ":%u", hash, page, sigsys_g.mode);
 	setenv(MARKER_ENV, marker, 1);
 out:
 	free(insns);

@@ -44,4 +44,21 @@ sigsys_trusted_ip:
 sigsys_trusted_end:
 	int3
 
+/*
+ * sigsys_restore_rt: the sa_restorer of our SIGSYS handler, which the
+ * constructor installs with a raw rt_sigaction through the trusted stub
+ * (after execve the inherited filter may trap libc's sigaction before our
+ * handler exists).  The exact bytes of glibc's __restore_rt
+ * (48 c7 c0 0f 00 00 00 0f 05), so unwinders and debuggers recognise the
+ * signal frame.  rt_sigreturn is never trapped by a compiled policy.
+ */
+	.p2align 4
+	.globl sigsys_restore_rt
+	.hidden sigsys_restore_rt
+	.type sigsys_restore_rt, @function
+sigsys_restore_rt:
+	movq $15, %rax
+	syscall
+	.size sigsys_restore_rt, .-sigsys_restore_rt
+
 	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,317 @@
+/*
+ * live_wl.c - the workload the live preload tests run under libsigsys.so.
+ * One command per run (argv[1]); results go to stdout as key=value lines the
+ * tests parse.  Syscalls under test are issued with an inline `syscall` whose
+ * following address is exported (wl_after_syscall), so a test can check the
+ * exact call address the handler recorded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+extern const char wl_after_syscall[];
+
+__attribute__((noinline)) static long raw6(long nr, long a0, long a1, long a2, long a3, long a4,
+					   long a5)
+{
+	register long r10 __asm__("r10") = a3;
+	register long r8 __asm__("r8") = a4;
+	register long r9 __asm__("r9") = a5;
+	long ret;
+
+	__asm__ volatile("syscall\n"
+			 ".globl wl_after_syscall\n"
+			 "wl_after_syscall:\n"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static long num(const char *s)
+{
+	return strtol(s, NULL, 0);
+}
+
+static int status_field(const char *key)
+{
+	char buf[8192], *p;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, key);
+	return p ? atoi(p + strlen(key)) : -1;
+}
+
+static void print_raw(const char *who, long nr, long *a)
+{
+	long ret;
+
+	errno = 4242; /* the handler must not change it */
+	ret = raw6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	printf("%sret=%ld errno=%d pid=%d tid=%d ip=%#lx filters=%d\n", who, ret, errno, getpid(),
+	       gettid(), (unsigned long)wl_after_syscall, status_field("Seccomp_filters:"));
+	fflush(stdout);
+}
+
+/* ---- threads ---- */
+struct loop_arg {
+	long nr, n, expect;
+	int tid;
+	long bad;
+};
+
+static void *loop_thread(void *p)
+{
+	struct loop_arg *a = p;
+
+	a->tid = gettid();
+	for (long i = 0; i < a->n; i++)
+		if (raw6(a->nr, i, 0, 0, 0, 0, 0) != a->expect)
+			a->bad++;
+	return NULL;
+}
+
+static int cmd_loop(char **v)
+{
+	long nr = num(v[0]), n = num(v[1]), threads = num(v[2]), expect = num(v[3]);
+	struct loop_arg args[64];
+	pthread_t th[64];
+
+	if (threads > 64)
+		return 2;
+	for (long t = 0; t < threads; t++) {
+		args[t] = (struct loop_arg){ .nr = nr, .n = n, .expect = expect };
+		if (pthread_create(&th[t], NULL, loop_thread, &args[t]) != 0)
+			return 3;
+	}
+	for (long t = 0; t < threads; t++) {
+		pthread_join(th[t], NULL);
+		printf("tid=%d bad=%ld\n", args[t].tid, args[t].bad);
+	}
+	return 0;
+}
+
+/* ---- the application's own SIGSYS handler ---- */
+static volatile sig_atomic_t app_hits, app_code;
+
+static void app_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	app_hits++;
+	app_code = si->si_code;
+	errno = 999; /* must not leak: the kernel restores nothing, glibc neither */
+}
+
+static int cmd_apphandler(char **v)
+{
+	struct sigaction sa, got;
+	sigset_t block, now;
+	long a[6] = { 0 };
+	long nr = num(v[0]);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = app_handler;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL) != 0)
+		return 2;
+	sigaction(SIGSYS, NULL, &got);
+	printf("query_is_app=%d\n", got.sa_sigaction == app_handler);
+	print_raw("denied1 ", nr, a);
+	printf("hits_after_denied=%d\n", (int)app_hits);
+	raise(SIGSYS);
+	printf("hits_after_raise=%d code=%d\n", (int)app_hits, (int)app_code);
+	kill(getpid(), SIGSYS);
+	printf("hits_after_kill=%d code=%d\n", (int)app_hits, (int)app_code);
+	sigemptyset(&block);
+	sigaddset(&block, SIGSYS);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	sigprocmask(SIG_SETMASK, NULL, &now);
+	printf("sigsys_blocked=%d\n", sigismember(&now, SIGSYS));
+	print_raw("denied2 ", nr, a);
+	signal(SIGSYS, SIG_IGN);
+	raise(SIGSYS);
+	printf("survived_ignored_raise=1\n");
+	return 0;
+}
+
+/* ---- process life ---- */
+static int cmd_fork(char **v)
+{
+	long a[6] = { 0 };
+	long nr = num(v[0]);
+	int st;
+	pid_t pid;
+
+	print_raw("parent ", nr, a);
+	pid = fork();
+	if (pid == 0) {
+		print_raw("child ", nr, a);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	print_raw("parent2 ", nr, a);
+	printf("child_status=%d\n", st);
+	return 0;
+}
+
+static int cmd_exec(char **v)
+{
+	char *args[] = { "live_wl", "raw", v[0], "1", "2", "3", "4", "5", "6", NULL };
+	long a[6] = { 0 };
+
+	print_raw("before_exec ", num(v[0]), a);
+	execve("/proc/self/exe", args, environ);
+	perror("execve");
+	return 2;
+}
+
+static int cmd_vfork(char **v)
+{
+	int st = -1;
+	pid_t pid;
+
+	(void)v;
+	pid = vfork();
+	if (pid == 0)
+		_exit(7);
+	if (pid < 0)
+		return 2;
+	waitpid(pid, &st, 0);
+	printf("vfork_child_status=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
+static int cmd_spawn(char **v)
+{
+	char *args[] = { "live_wl", "raw", v[0], "0", "0", "0", "0", "0", "0", NULL };
+	pid_t pid;
+	int st = -1, err;
+
+	err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ);
+	if (err) {
+		printf("spawn_err=%d\n", err);
+		return 2;
+	}
+	fflush(stdout);
+	waitpid(pid, &st, 0);
+	printf("spawn_child_status=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
+static void *noop_thread(void *p)
+{
+	*(int *)p = gettid();
+	return NULL;
+}
+
+static int cmd_pthread(char **v)
+{
+	pthread_t th;
+	int tid = 0;
+
+	(void)v;
+	if (pthread_create(&th, NULL, noop_thread, &tid) != 0)
+		return 2;
+	pthread_join(th, NULL);
+	printf("thread_tid=%d main_tid=%d\n", tid, gettid());
+	return 0;
+}
+
+/* A thread made with glibc's clone(): raw clone syscall with a new stack. */
+static volatile int clone_flag;
+static volatile uintptr_t clone_sp;
+static char *clone_stack;
+
+static int clone_child(void *arg)
+{
+	int local;
+
+	clone_sp = (uintptr_t)&local;
+	clone_flag = (int)(intptr_t)arg;
+	return 0;
+}
+
+static int cmd_rawclone(char **v)
+{
+	size_t sz = 256 * 1024;
+	pid_t ctid = 1, ptid = 0;
+	int tid;
+
+	(void)v;
+	clone_stack = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+			   -1, 0);
+	if (clone_stack == MAP_FAILED)
+		return 2;
+	tid = clone(clone_child, clone_stack + sz,
+		    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			    CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
+		    (void *)(intptr_t)42, &ptid, NULL, &ctid);
+	if (tid < 0) {
+		printf("clone_err=%d\n", errno);
+		return 3;
+	}
+	/* CLONE_CHILD_CLEARTID: the kernel zeroes ctid and wakes us at exit. */
+	while (__atomic_load_n(&ctid, __ATOMIC_ACQUIRE) != 0)
+		syscall(SYS_futex, &ctid, FUTEX_WAIT, ctid, NULL, NULL, 0);
+	printf("clone_tid=%d ptid=%d flag=%d sp_in_stack=%d\n", tid, ptid, clone_flag,
+	       clone_sp > (uintptr_t)clone_stack && clone_sp < (uintptr_t)clone_stack + sz);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long a[6] = { 0 };
+
+	if (argc < 2)
+		return 2;
+	if (!strcmp(argv[1], "raw") && argc >= 3) {
+		for (int i = 0; i < 6 && i + 3 < argc; i++)
+			a[i] = num(argv[i + 3]);
+		print_raw("", num(argv[2]), a);
+		return 0;
+	}
+	if (!strcmp(argv[1], "loop") && argc >= 6)
+		return cmd_loop(argv + 2);
+	if (!strcmp(argv[1], "apphandler") && argc >= 3)
+		return cmd_apphandler(argv + 2);
+	if (!strcmp(argv[1], "fork") && argc >= 3)
+		return cmd_fork(argv + 2);
+	if (!strcmp(argv[1], "exec") && argc >= 3)
+		return cmd_exec(argv + 2);
+	if (!strcmp(argv[1], "vfork"))
+		return cmd_vfork(argv + 2);
+	if (!strcmp(argv[1], "spawn") && argc >= 3)
+		return cmd_spawn(argv + 2);
+	if (!strcmp(argv[1], "pthread"))
+		return cmd_pthread(argv + 2);
+	if (!strcmp(argv[1], "rawclone"))
+		return cmd_rawclone(argv + 2);
+	if (!strcmp(argv[1], "status")) {
+		printf("seccomp=%d filters=%d\n", status_field("Seccomp:"),
+		       status_field("Seccomp_filters:"));
+		return 0;
+	}
+	return 2;
+}
