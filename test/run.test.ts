@@ -1,0 +1,157 @@
+/**
+ * `sigsys run` end to end: the real CLI (dist/), the real preload on a real
+ * workload (test/fixtures/workloads/calls.c) making known denied calls.
+ * NDJSON holds exactly those events, the table and verdict say so, the exit
+ * status passes through (incl. death by SIGSYS and by a forwarded signal).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ViolationEvent } from '../src/events/types.js';
+import { ensureDist, root, spawnCli, tool, until } from './collector-helpers.js';
+
+let main: string;
+let dir: string;
+const workload = () => tool('sigsys-wl-calls');
+const killProfile = join(root, 'test/fixtures/run-profiles/kill-acct.json');
+
+beforeAll(async () => {
+  main = await ensureDist();
+  dir = await mkdtemp(join(tmpdir(), 'sigsys-run-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function sigsysRun(args: string[], cmd: string[], env: NodeJS.ProcessEnv = {}) {
+  const p = spawnCli(main, ['run', ...args, '--', ...cmd], { env: { SIGSYS_LOG_LEVEL: 'warn', ...env } });
+  const exit = await p.exit;
+  return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
+}
+async function readEvents(path: string): Promise<ViolationEvent[]> {
+  const text = await readFile(path, 'utf8');
+  return text.trimEnd() ? text.trimEnd().split('\n').map((l) => JSON.parse(l) as ViolationEvent) : [];
+}
+const pidsOf = (stdout: string) => [...stdout.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));
+
+describe('sigsys run', () => {
+  it('default profile, enforce: exactly the denied calls as NDJSON, the table, the verdict, the exit status', async () => {
+    const out = join(dir, 'enforce.ndjson');
+    const r = await sigsysRun(['--out', out], [workload(), 'acct=3', 'keyctl=2', 'getpid=4', 'exit=7']);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack traces
+    expect(r.code).toBe(7);
+    // the workload saw EPERM for the denied calls and a real pid for the allowed one
+    expect(r.stdout).toMatch(/^acct ret=-1 errno=1 /m);
+    expect(r.stdout).toMatch(/^keyctl ret=-1 errno=1 /m);
+    expect(r.stdout).toMatch(/^getpid ret=\d+ errno=0 /m);
+    const [pid] = pidsOf(r.stdout);
+    const events = await readEvents(out);
+    expect(events.map((e) => e.syscall)).toEqual(['acct', 'acct', 'acct', 'keyctl', 'keyctl']);
+    for (const e of events) {
+      expect(e).toMatchObject({ pid, tid: pid, ringPid: pid, arch: 'x86_64', action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', exe: workload(), workload: workload() });
+      expect(e.args).toHaveLength(6);
+      expect(e.callSite).toMatch(/^(libc\.so\.6|sigsys-wl-calls)\+0x[0-9a-f]+$/);
+      expect(Date.now() - Date.parse(e.time)).toBeLessThan(10 * 60_000);
+    }
+    expect(events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(events[0]!.nr).toBe(163);
+    expect(events[3]!.args[0]).toBe('0x0');
+    expect(events[3]!.args[1]).toBe('0xffffffffffffff9d'); // -99
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.slice(-4)).toEqual([
+      expect.stringMatching(/^SYSCALL\s+COUNT\s+ACTION\s+OUTCOME\s+FIRST CALL SITE$/),
+      expect.stringMatching(/^acct\s+3\s+errno\(EPERM\)\s+denied\s+\S+\+0x[0-9a-f]+$/),
+      expect.stringMatching(/^keyctl\s+2\s+errno\(EPERM\)\s+denied\s+\S+\+0x[0-9a-f]+$/),
+      'sigsys: 5 violations of 2 syscalls in 1 process (enforce, profile default.json); exit status 7',
+    ]);
+  });
+
+  it('a KILL_PROCESS action: the event is reported, sigsys says "killed by seccomp (SIGSYS)" and exits 159', async () => {
+    const out = join(dir, 'kill.ndjson');
+    const r = await sigsysRun(['--profile', killProfile, '--out', out], [workload(), 'keyctl=1', 'acct=1', 'getpid=1']);
+    expect(r.code).toBe(128 + 31);
+    expect(r.stdout).not.toMatch(/^acct /m); // never returned
+    expect(r.stdout).toMatch(/^keyctl ret=-1 errno=38 /m);
+    const events = await readEvents(out);
+    expect(events.map((e) => [e.syscall, e.action, e.outcome, e.errno])).toEqual([
+      ['keyctl', 'errno', 'denied', 38],
+      ['acct', 'kill_process', 'killed', 0],
+    ]);
+    expect(r.stderr).toMatch(/^acct\s+1\s+kill_process\s+killed\s/m);
+    expect(r.stderr).toMatch(/^keyctl\s+1\s+errno\(ENOSYS\)\s+denied\s/m);
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe(
+      `sigsys: 2 violations of 2 syscalls in 1 process (enforce, profile ${killProfile}); killed by seccomp (SIGSYS), exit status 159`,
+    );
+  });
+
+  it('audit mode: the denied calls run and are reported as allowed', async () => {
+    const out = join(dir, 'audit.ndjson');
+    const r = await sigsysRun(['--mode', 'audit', '--out', out, '--json'], [workload(), 'keyctl=2', 'setns=1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^keyctl ret=-1 errno=22 /m); // the real kernel answer (EINVAL), not EPERM
+    expect(r.stdout).toMatch(/^setns ret=-1 errno=9 /m); // EBADF from the real call
+    const events = await readEvents(out);
+    expect(events.map((e) => [e.syscall, e.outcome, e.mode])).toEqual([
+      ['keyctl', 'allowed', 'audit'],
+      ['keyctl', 'allowed', 'audit'],
+      ['setns', 'allowed', 'audit'],
+    ]);
+    const summary = JSON.parse(r.stdout.trimEnd().split('\n').pop()!);
+    expect(summary).toMatchObject({ violations: 3, syscalls: 2, processes: 1, mode: 'audit', profile: 'default.json', exit: { code: 0, signal: null, status: 0 } });
+    expect(summary.rows.map((x: { syscall: string; count: number }) => [x.syscall, x.count])).toEqual([['keyctl', 2], ['setns', 1]]);
+  });
+
+  it('a forked child keeps reporting into the same ring: two processes in the verdict', async () => {
+    const out = join(dir, 'fork.ndjson');
+    const r = await sigsysRun(['--out', out], [workload(), 'fork', 'acct=1']);
+    expect(r.code).toBe(0);
+    const pids = pidsOf(r.stdout);
+    const events = await readEvents(out);
+    expect(events.map((e) => e.syscall)).toEqual(['acct', 'acct']);
+    expect(new Set(events.map((e) => e.pid)).size).toBe(2);
+    expect(events.every((e) => e.ringPid === pids[0])).toBe(true);
+    expect(r.stderr).toMatch(/sigsys: 2 violations of 1 syscall in 2 processes /);
+  });
+
+  it('SIGTERM to sigsys is forwarded: the workload dies by it and sigsys exits 143 saying so', async () => {
+    const go = join(dir, 'never-created');
+    const p = spawnCli(main, ['run', '--', workload(), 'acct=1', `wait=${go}`], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
+    await until('the workload to start', () => /acct ret=/.test(p.stdout()) || undefined);
+    p.child.kill('SIGTERM');
+    const exit = await p.exit;
+    expect(exit.code).toBe(143);
+    expect(p.stderr().trimEnd().split('\n').pop()).toBe(
+      'sigsys: 1 violation of 1 syscall in 1 process (enforce, profile default.json); killed by signal SIGTERM, exit status 143',
+    );
+  });
+
+  it('an existing LD_PRELOAD is kept (sigsys is appended) and the spool is removed unless --keep-spool', async () => {
+    const r = await sigsysRun(['--keep-spool'], [workload(), 'acct=1'], { LD_PRELOAD: 'libm.so.6' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/sigsys: 1 violation of 1 syscall in 1 process/);
+    const kept = /spool kept in (\S+)/.exec(r.stderr)?.[1];
+    expect(kept && existsSync(kept)).toBe(true);
+    await rm(join(kept!, '..'), { recursive: true, force: true });
+  });
+
+  it.each([
+    ['no command', [], /no command given/, 2],
+    ['a bad mode', ['--mode', 'strict', '--', 'true'], /--mode must be enforce or audit/, 2],
+    ['a command that does not exist', ['--', join(dir, 'nope')], /cannot start .*nope/, 127],
+  ])('usage errors are one line with an exit code: %s', async (_n, args, msg, code) => {
+    const p = spawnCli(main, ['run', ...args]);
+    const exit = await p.exit;
+    expect(p.stderr()).toMatch(msg);
+    expect(p.stderr().trim().split('\n')).toHaveLength(1);
+    expect(exit.code).toBe(code);
+  });
+
+  it('writes NDJSON to stdout with --out -', async () => {
+    await writeFile(join(dir, 'x'), '');
+    const r = await sigsysRun(['--out', '-'], [workload(), 'acct=2']);
+    const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ViolationEvent);
+    expect(events.map((e) => e.syscall)).toEqual(['acct', 'acct']);
+  });
+});
