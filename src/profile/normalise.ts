@@ -348,7 +348,7 @@ export function normaliseProfile(root: JsonValue, file: string, opts: NormaliseO
           c.fail(
             path,
             `conflicting rules for ${JSON.stringify(n)} ${describeArgs(set)}: ${actionToString(action)} here, ` +
-              `${actionToString(prev.action)} at ${prev.source} (libseccomp refuses this, so does Docker)`,
+              `${actionToString(prev.action)} at ${prev.source} (libseccomp would keep only one of them silently; Docker gives no error)`,
           );
         }
         if (!prev) seen.set(k, { action, source: path });
