@@ -234,7 +234,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       retryAt: 0,
       lag: 0,
       gone: false,
-      pidNs: meta?.pidNs !== undefined && meta.pidNs !== null ? String(meta.pidNs) : '',
+      pidNs: meta?.pidNs ? String(meta.pidNs) : '', // 0/absent: unknown
     };
     rings.set(path, state);
     totals.rings = rings.size;
