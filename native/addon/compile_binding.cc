@@ -161,7 +161,8 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   Napi::Object prof = info[0].As<Napi::Object>();
   Napi::Object opts = info[1].As<Napi::Object>();
 
-  uint32_t target = ArchFromValue(env, opts.Get("arch"), SCMP_ARCH_NATIVE);
+  uint32_t target = ArchFromValue(env, opts.Get("arch"), seccomp_arch_native());
+  if (target == SCMP_ARCH_NATIVE) target = seccomp_arch_native();
   std::string mode = opts.Has("mode") ? opts.Get("mode").ToString().Utf8Value() : "enforce";
   if (mode != "enforce" && mode != "audit") throw Napi::TypeError::New(env, "opts.mode must be 'enforce' or 'audit'");
   bool binaryTree = !opts.Has("binaryTree") || opts.Get("binaryTree").ToBoolean().Value();
@@ -285,7 +286,9 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
     }
   }
   if (!unknown.empty()) {
-    std::string w = "syscalls unknown to libseccomp " + std::string("2.5") + " skipped: ";
+    const struct scmp_version *v = seccomp_version();
+    std::string w = "syscalls unknown to libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->micro) + " skipped: ";
     for (size_t i = 0; i < unknown.size(); i++) w += (i ? ", " : "") + unknown[i];
     warnings.push_back(w);
   }

@@ -291,6 +291,8 @@ export function normaliseProfile(root: JsonValue, file: string, opts: NormaliseO
   const rules: Rule[] = [];
   const skipped: NormalisedProfile['skipped'] = [];
   const seen = new Map<string, { action: Action; source: string }>();
+  const unconditional = new Map<string, { action: Action; source: string }>();
+  const conditional = new Map<string, { action: Action; source: string }[]>();
 
   expectArray(c, p.syscalls, `${base}.syscalls`).forEach((entry, i) => {
     const path = `${base}.syscalls[${i}]`;
@@ -352,6 +354,25 @@ export function normaliseProfile(root: JsonValue, file: string, opts: NormaliseO
           );
         }
         if (!prev) seen.set(k, { action, source: path });
+        // libseccomp 2.5 resolves overlaps silently: an unconditional rule
+        // absorbs later rules for the syscall and replaces earlier
+        // conditional ones.  Say so when the actions differ.
+        const uncond = unconditional.get(n);
+        if (uncond && set.length > 0 && !sameAction(uncond.action, action)) {
+          c.warn(`${path}: rule for ${n} ${describeArgs(set)} never applies: the unconditional ${actionToString(uncond.action)} rule at ${uncond.source} covers every call`);
+        }
+        if (set.length === 0) {
+          for (const cond of conditional.get(n) ?? []) {
+            if (!sameAction(cond.action, action)) {
+              c.warn(`${cond.source}: rule for ${n} never applies: the unconditional ${actionToString(action)} rule at ${path} replaces it`);
+            }
+          }
+          if (!uncond) unconditional.set(n, { action, source: path });
+        } else {
+          const list = conditional.get(n) ?? [];
+          list.push({ action, source: path });
+          conditional.set(n, list);
+        }
       }
       rules.push({ names, action, args: set, source: path, ...(comment !== undefined ? { comment } : {}) });
     }
