@@ -25,7 +25,7 @@
 extern char **environ;
 extern const char wl_after_syscall[];
 
-__attribute__((noinline)) static long raw6(long nr, long a0, long a1, long a2, long a3, long a4,
+__attribute__((noipa)) static long raw6(long nr, long a0, long a1, long a2, long a3, long a4,
 					   long a5)
 {
 	register long r10 __asm__("r10") = a3;
@@ -280,6 +280,21 @@ static int cmd_rawclone(char **v)
 	return 0;
 }
 
+/* A small alternate stack: the handler (SA_ONSTACK) runs on it. */
+static int cmd_altstack(char **v)
+{
+	long a[6] = { 0 };
+	long min = sysconf(_SC_MINSIGSTKSZ);
+	size_t sz = (size_t)(min > 0 ? min : MINSIGSTKSZ) + 2048;
+	stack_t ss = { .ss_sp = malloc(sz), .ss_size = sz, .ss_flags = 0 };
+
+	if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
+		return 2;
+	printf("altstack_size=%zu\n", sz);
+	print_raw("", num(v[0]), a);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long a[6] = { 0 };
@@ -308,6 +323,8 @@ int main(int argc, char **argv)
 		return cmd_pthread(argv + 2);
 	if (!strcmp(argv[1], "rawclone"))
 		return cmd_rawclone(argv + 2);
+	if (!strcmp(argv[1], "altstack") && argc >= 3)
+		return cmd_altstack(argv + 2);
 	if (!strcmp(argv[1], "status")) {
 		printf("seccomp=%d filters=%d\n", status_field("Seccomp:"),
 		       status_field("Seccomp_filters:"));
