@@ -468,26 +468,31 @@ static void t16_audit_clone_thread(void)
 	live_rings_free(&c.rings);
 }
 
-/* 17: audit posix_spawn with execve trapped (in the vfork-like child): the
- * child execs, reports into its own ring, and its status comes back. */
+/* 17: audit posix_spawn: the child (glibc: clone(CLONE_VM|CLONE_VFORK) on
+ * its own stack) execs a dynamic binary that gets the handler back and
+ * reports its trapped calls into its own ring; the parent's status comes
+ * back.  (glibc's spawn child resets every signal handler to SIG_DFL before
+ * execve, so a call trapped between that reset and the exec, execve itself
+ * included, kills the child: documented limit, not tested here.) */
 static void t17_audit_spawn(void)
 {
-	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "execve:errno:1",
-			     "--rule", "getppid:errno:1", NULL };
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",
+			     NULL };
 	const char *args[] = { "spawn", NR_GETPPID, NULL };
 	struct ctx c;
-	int execs = 0, getppids = 0;
+	int getppids = 0;
 
 	if (setup(&c, "spawn", mk) || run(&c, NULL, args))
 		{ CHECK(0, "setup"); return; }
 	CHECK(exited0(&c.run) && live_field(c.run.out, "spawn_child_status") == 0, "%#x %s %s",
 	      c.run.status, c.run.out, c.run.err);
-	for (size_t i = 0; i < c.rings.n; i++) {
-		execs += c.rings.ev[i].nr == SYS_execve;
-		getppids += c.rings.ev[i].nr == SYS_getppid && c.rings.ev[i].ret > 0;
-	}
-	CHECK(c.rings.n_rings == 2 && execs == 1 && getppids == 1, "rings %d execs %d getppid %d",
-	      c.rings.n_rings, execs, getppids);
+	for (size_t i = 0; i < c.rings.n; i++)
+		getppids += c.rings.ev[i].nr == SYS_getppid && c.rings.ev[i].ret > 0 &&
+			    c.rings.ev[i].outcome == OUT_ALLOWED;
+	CHECK(c.rings.n_rings == 2 && getppids == 1, "rings %d getppid %d", c.rings.n_rings,
+	      getppids);
+	CHECK(live_field(c.run.out, "ret") > 0 && live_field(c.run.out, "filters") == 1, "%s",
+	      c.run.out);
 	live_rings_free(&c.rings);
 }
 
