@@ -32,6 +32,8 @@ export interface Report {
   duplicates: number;
   undecodable: number;
   producers: number;
+  /** Kafka partitions whose events this report covers. */
+  partitions: number[];
   rows: SummaryRow[];
 }
 
@@ -45,10 +47,23 @@ export interface Suggestion {
 }
 
 export interface Aggregator {
-  /** Fold one event; false if it was a duplicate. */
-  add(e: ViolationEvent): boolean;
+  /**
+   * Fold one event read from `partition` (default 0); false if it was a
+   * duplicate.  State is kept per partition: a ring's events share one key
+   * (the workload), so they all live on one partition, and dedup per
+   * partition is exact.
+   */
+  add(e: ViolationEvent, partition?: number): boolean;
   /** Count a Kafka value that could not be decoded. */
-  undecodable(): void;
+  undecodable(partition?: number): void;
+  /**
+   * The partitions this member owns now: the state of every other partition
+   * is dropped (another member folds it from the start), so reports of the
+   * members of one group add up to the fleet.
+   */
+  assign(partitions: readonly number[]): void;
+  /** Partitions with state. */
+  partitions(): number[];
   report(): Report;
   /** Per workload: the syscalls whose denial it hit (union across replicas/hosts). */
   suggestions(): Suggestion[];
@@ -76,32 +91,68 @@ export function suggestionFileName(workload: string): string {
   return `${safe}.json`;
 }
 
-export function createAggregator(opts: DeduperOptions = {}): Aggregator {
-  const dedupe = createDeduper(opts);
-  const cells = new Map<string, Cell>();
-  let events = 0;
-  let duplicates = 0;
-  let undecodable = 0;
+interface Fold {
+  dedupe: ReturnType<typeof createDeduper>;
+  cells: Map<string, Cell>;
+  events: number;
+  duplicates: number;
+  undecodable: number;
+}
 
-  function timeOf(e: ViolationEvent): bigint {
-    try {
-      return BigInt(e.timeNs);
-    } catch {
-      return BigInt(Date.parse(e.time) || 0) * 1_000_000n;
-    }
+function timeOf(e: ViolationEvent): bigint {
+  try {
+    return BigInt(e.timeNs);
+  } catch {
+    return BigInt(Date.parse(e.time) || 0) * 1_000_000n;
+  }
+}
+
+export function createAggregator(opts: DeduperOptions = {}): Aggregator {
+  const folds = new Map<number, Fold>();
+
+  function fold(partition: number): Fold {
+    let f = folds.get(partition);
+    if (!f) folds.set(partition, (f = { dedupe: createDeduper(opts), cells: new Map(), events: 0, duplicates: 0, undecodable: 0 }));
+    return f;
   }
 
+  /** Cells of every partition merged (a workload can move between partitions only if the topic grew). */
+  function merged(): Map<string, Cell> {
+    if (folds.size === 1) return folds.values().next().value!.cells;
+    const out = new Map<string, Cell>();
+    for (const f of folds.values()) {
+      for (const [key, c] of f.cells) {
+        const m = out.get(key);
+        if (!m) out.set(key, { row: { ...c.row }, hosts: new Set(c.hosts), first: c.first, last: c.last });
+        else {
+          m.row.count += c.row.count;
+          for (const h of c.hosts) m.hosts.add(h);
+          if (c.first < m.first) m.first = c.first;
+          if (c.last > m.last) m.last = c.last;
+        }
+      }
+    }
+    return out;
+  }
+
+  const sum = (k: 'events' | 'duplicates' | 'undecodable'): number => {
+    let n = 0;
+    for (const f of folds.values()) n += f[k];
+    return n;
+  };
+
   const agg: Aggregator = {
-    add(e) {
-      if (!dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, seq: e.seq })) {
-        duplicates++;
+    add(e, partition = 0) {
+      const f = fold(partition);
+      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, seq: e.seq })) {
+        f.duplicates++;
         return false;
       }
-      events++;
+      f.events++;
       const workload = e.workload || e.exe || 'unknown';
       const key = `${workload}\u0000${e.syscall}\u0000${e.action}\u0000${e.outcome}`;
       const t = timeOf(e);
-      let c = cells.get(key);
+      let c = f.cells.get(key);
       if (!c) {
         c = {
           row: { workload, syscall: e.syscall, action: e.action, outcome: e.outcome, count: 0 },
@@ -109,7 +160,7 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
           first: t,
           last: t,
         };
-        cells.set(key, c);
+        f.cells.set(key, c);
       }
       c.row.count++;
       c.hosts.add(e.host);
@@ -117,11 +168,18 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
       if (t > c.last) c.last = t;
       return true;
     },
-    undecodable() {
-      undecodable++;
+    undecodable(partition = 0) {
+      fold(partition).undecodable++;
+    },
+    assign(partitions) {
+      const keep = new Set(partitions);
+      for (const p of [...folds.keys()]) if (!keep.has(p)) folds.delete(p);
+    },
+    partitions() {
+      return [...folds.keys()].sort((a, b) => a - b);
     },
     report() {
-      const rows = [...cells.values()]
+      const rows = [...merged().values()]
         .map((c) => ({
           ...c.row,
           hosts: [...c.hosts].sort(),
@@ -131,11 +189,21 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
           lastSeen: nsToIso(c.last),
         }))
         .sort((a, b) => b.count - a.count || a.workload.localeCompare(b.workload) || a.syscall.localeCompare(b.syscall));
-      return { generatedAt: new Date().toISOString(), events, duplicates, undecodable, producers: dedupe.producers, rows };
+      let producers = 0;
+      for (const f of folds.values()) producers += f.dedupe.producers;
+      return {
+        generatedAt: new Date().toISOString(),
+        events: sum('events'),
+        duplicates: sum('duplicates'),
+        undecodable: sum('undecodable'),
+        producers,
+        partitions: agg.partitions(),
+        rows,
+      };
     },
     suggestions() {
       const per = new Map<string, { names: Set<string>; unnamed: Set<string>; hosts: Set<string>; events: number }>();
-      for (const c of cells.values()) {
+      for (const c of merged().values()) {
         if (!DENYING.has(c.row.action)) continue;
         let s = per.get(c.row.workload);
         if (!s) per.set(c.row.workload, (s = { names: new Set(), unnamed: new Set(), hosts: new Set(), events: 0 }));
@@ -177,10 +245,10 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
       return written;
     },
     get events() {
-      return events;
+      return sum('events');
     },
     get duplicates() {
-      return duplicates;
+      return sum('duplicates');
     },
   };
   return agg;

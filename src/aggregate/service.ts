@@ -3,14 +3,15 @@
  * group member folding sigsys.v1.Violation values into an Aggregator, plus an
  * HTTP server with GET /report (JSON), /metrics (prom-client), /healthz.
  *
- * State model.  The report is a deterministic fold of the retained topic:
- * the group never commits offsets, and every partition a member is assigned
- * is read from the earliest retained offset.  When a member dies, the
- * survivor is assigned its partitions and replays them, so the survivor's
- * totals are the fleet's totals again; partitions it already had are re-read
- * too after a rebalance, and the deduper drops what it already counted.
- * While several members are alive each reports its share (sum = fleet).
- * Cost: a rebalance replays the retained log (bounded by topic retention).
+ * State model.  The report is a deterministic fold of the retained topic,
+ * kept per partition: the group never commits offsets, and every partition a
+ * member is assigned is read from the earliest retained offset into fresh
+ * state; the state of a partition the member lost is dropped.  When a member
+ * dies the survivors are assigned its partitions and replay them, so their
+ * reports add up to the fleet's totals again.  Partitions a member keeps
+ * across a rebalance are re-read from the start too, and the per-partition
+ * deduper drops what it already counted.  Cost: a rebalance replays the
+ * retained log (bounded by the topic's retention).
  *
  * Broker unreachable: one warning line, `/healthz` 503, and kafkajs's
  * consumer keeps restarting with backoff; a consumer that gives up is
@@ -24,7 +25,7 @@ import { KafkaError, describeError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ViolationEvent } from '../events/types.js';
 import { decodeViolation } from '../sinks/kafka-codec.js';
-import { DEFAULT_TOPIC, createKafkaClient, parseBrokers } from '../sinks/kafka.js';
+import { DEFAULT_TOPIC, createKafkaClient, ensureKafkaTopic, parseBrokers } from '../sinks/kafka.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
 
 export const DEFAULT_GROUP = 'sigsys-aggregate';
@@ -40,6 +41,8 @@ export interface AggregateServiceOptions {
   /** Directory for per-workload profile suggestions (written every suggestIntervalMs and at stop). */
   suggestDir?: string;
   suggestIntervalMs?: number;
+  /** Partitions when the topic has to be created (default 6, like the sink). */
+  partitions?: number;
   /** Group session timeout: how fast a dead member's partitions move (default 10 s). */
   sessionTimeoutMs?: number;
   /** Cap on label sets exported as sigsys_fleet_violations (default 2000; rest summed as "other"). */
@@ -112,6 +115,7 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
 
   const state = { ok: false, reason: 'starting' as string };
   let consumer: Consumer | undefined;
+  let assigned = new Set<number>();
   let stopped = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let suggestTimer: NodeJS.Timeout | undefined;
@@ -135,6 +139,8 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
   }
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!assigned.has(batch.partition)) return; // revoked while the fetch was in flight
+    const partition = batch.partition;
     let n = 0;
     for (const m of batch.messages) {
       if (!isRunning() || isStale()) break;
@@ -145,9 +151,9 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
         e = undefined;
       }
       if (!e) {
-        agg.undecodable();
+        agg.undecodable(partition);
         consumed.inc({ result: 'undecodable' });
-      } else if (agg.add(e)) {
+      } else if (agg.add(e, partition)) {
         consumed.inc({ result: 'new' });
         suggestDirty = true;
       } else {
@@ -175,11 +181,19 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
       sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 5)),
       rebalanceTimeout: 30_000,
-      allowAutoTopicCreation: true,
+      allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     consumer = c;
-    c.on(c.events.GROUP_JOIN, () => up());
+    c.on(c.events.GROUP_JOIN, ({ payload }) => {
+      // Keep only the partitions we own now; newly assigned ones are read
+      // from the start (no committed offsets) into fresh state.
+      const mine = payload.memberAssignment[topic] ?? [];
+      assigned = new Set(mine);
+      agg.assign(mine);
+      log.info({ partitions: mine }, `group ${groupId}: assigned partitions [${mine.join(',')}] of ${topic}`);
+      up();
+    });
     c.on(c.events.FETCH, () => {
       if (!state.ok) up();
     });
@@ -192,6 +206,7 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
       }
     });
     try {
+      await ensureKafkaTopic(kafka, topic, { partitions: opts.partitions, logger: log });
       await c.connect();
       await c.subscribe({ topics: [topic], fromBeginning: true });
       await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });

@@ -18,6 +18,7 @@ Options:
   --metrics-port N      same server on 0.0.0.0:N (ignored when --listen is given)
   --suggest DIR         write DIR/<workload>.json: Docker profile fragments (suggestions)
                         allowing the syscalls each workload was denied, across replicas
+  --partitions N        partitions if the topic has to be created (default 6)
   --session-timeout MS  group session timeout: how fast a dead member's partitions
                         move to the others (default 10000)
   -h, --help            this text
@@ -51,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
         'metrics-port': { type: 'string' },
         suggest: { type: 'string' },
         'session-timeout': { type: 'string' },
+        partitions: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -75,6 +77,14 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
+  let partitions: number | undefined;
+  if (values.partitions) {
+    partitions = Number(values.partitions);
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
+      throw new UsageError(`--partitions: expected an integer in [1, 10000], got "${values.partitions}"`);
+    }
+  }
+
   const service = createAggregateService({
     brokers,
     topic: values.topic,
@@ -83,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     httpPort,
     suggestDir: values.suggest,
     sessionTimeoutMs,
+    partitions,
   });
   await service.start();
   await new Promise<void>((resolve) => {

@@ -92,6 +92,36 @@ function registryCounter(registry: Registry, name: string, help: string): Counte
   return new Counter({ name, help, registers: [registry] });
 }
 
+/**
+ * Create `topic` when missing (partitions default 6, replication factor the
+ * broker's default).  An existing topic is left as it is.  A cluster that
+ * refuses (ACLs) is worth one warning; producing may still work.
+ */
+export async function ensureKafkaTopic(
+  kafka: Kafka,
+  topic: string,
+  o: { partitions?: number; replicationFactor?: number; logger?: Logger } = {},
+): Promise<void> {
+  const admin: Admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: o.partitions ?? 6, replicationFactor: o.replicationFactor ?? -1 }],
+      waitForLeaders: true,
+    });
+  } catch (err) {
+    if (isConnectionError(err)) throw err;
+    (o.logger ?? createLogger('kafka')).warn({ topic }, `kafka: could not create topic ${topic}: ${describeError(err)}`);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return /Connection|NumberOfRetriesExceeded|BrokerNotFound|RequestTimeout/.test(name);
+}
+
 export interface KafkaSinkOptions extends KafkaClientOptions {
   topic?: string;
   /** Create the topic when missing (default true) with this many partitions (default 6). */
@@ -110,6 +140,9 @@ export interface KafkaSinkOptions extends KafkaClientOptions {
   errors?: Counter;
   /** Event -> Kafka value (default protobuf sigsys.v1.Violation). */
   encode?: (e: ViolationEvent) => Uint8Array;
+  /** Connect (and create the topic) in the background right away, so health() is
+   *  meaningful before the first write (default true). */
+  eagerConnect?: boolean;
   /** Background reconnect probe while degraded (default 1000 ms .. 30 s backoff). */
   probeInitialMs?: number;
   probeMaxMs?: number;
@@ -191,23 +224,8 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
 
   async function ensureTopic(): Promise<void> {
     if (topicReady || opts.createTopic === false) return;
-    const admin: Admin = kafka.admin();
-    try {
-      await admin.connect();
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: opts.partitions ?? 6, replicationFactor: opts.replicationFactor ?? -1 }],
-        waitForLeaders: true,
-      });
-      topicReady = true;
-    } catch (err) {
-      // TOPIC_ALREADY_EXISTS comes back as `false`, not an error; anything
-      // else (ACLs, a cluster that forbids creation) is worth one line, and
-      // producing may still work through auto-creation.
-      log.warn({ topic }, `kafka: could not create topic ${topic}: ${describeError(err)}`);
-      topicReady = true;
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
+    await ensureKafkaTopic(kafka, topic, { partitions: opts.partitions, replicationFactor: opts.replicationFactor, logger: log });
+    topicReady = true;
   }
 
   async function connectProducer(): Promise<Producer> {
@@ -300,6 +318,15 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
       };
     });
     return { messages, bytes };
+  }
+
+  if (opts.eagerConnect !== false) {
+    connectProducer().then(
+      () => markOk(),
+      (err: unknown) => {
+        if (!closed) markDegraded(wrap(err, 'connect'));
+      },
+    );
   }
 
   return {
