@@ -5,17 +5,33 @@
 #include <string.h>
 
 #include "bpf_eval.h"
+#include "policy.h"
 
 uint32_t sigsys_bpf_eval(const struct sock_filter *prog, uint32_t n,
 			 const struct seccomp_data *d, uint32_t *ret_at)
 {
-	uint32_t A = 0, X = 0, M[BPF_MEMWORDS];
-	uint32_t pc, k;
+	return sigsys_bpf_eval_path(prog, n, d, ret_at, NULL, 0, NULL);
+}
 
+uint32_t sigsys_bpf_eval_path(const struct sock_filter *prog, uint32_t n,
+			      const struct seccomp_data *d, uint32_t *ret_at, uint32_t *path,
+			      uint32_t path_cap, uint32_t *path_len)
+{
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS];
+	uint32_t pc, k, steps = 0;
+
+	if (path_len)
+		*path_len = 0;
 	memset(M, 0, sizeof(M));
 	for (pc = 0; pc < n; pc++) {
 		const struct sock_filter *i = &prog[pc];
 
+		/* Jumps only go forward, so a path has at most n entries. */
+		if (path && steps < path_cap)
+			path[steps] = pc;
+		steps++;
+		if (path_len)
+			*path_len = steps < path_cap ? steps : path_cap;
 		k = i->k;
 		switch (i->code) {
 		case BPF_LD | BPF_W | BPF_ABS:
@@ -121,6 +137,62 @@ bad:
 	/* Off the end or an opcode seccomp would have refused at load. */
 	if (ret_at)
 		*ret_at = n;
+	return 0;
+}
+
+int sigsys_policy_verdict(const struct sigsys_policy *p, const struct seccomp_data *d,
+			  struct sigsys_verdict *v)
+{
+	uint32_t path[SIGSYS_POLICY_MAX_INSNS]; /* 16 KiB of stack */
+	uint32_t len = 0, i, r;
+
+	memset(v, 0, sizeof(*v));
+	v->action_idx = -1;
+	v->denied_at = UINT32_MAX;
+	r = sigsys_bpf_eval_path(p->insns, p->hdr->n_insns, d, &v->ret_at, path,
+				 SIGSYS_POLICY_MAX_INSNS, &len);
+	v->ret = r;
+	switch (r & SECCOMP_RET_ACTION_FULL) {
+	case SECCOMP_RET_ALLOW:
+		v->kind = SIGSYS_ACT_ALLOW;
+		break;
+	case SECCOMP_RET_KILL_PROCESS:
+		v->kind = SIGSYS_ACT_KILL_PROCESS;
+		break;
+	case SECCOMP_RET_KILL_THREAD:
+		v->kind = SIGSYS_ACT_KILL_THREAD;
+		break;
+	case SECCOMP_RET_TRAP:
+		if ((r & SIGSYS_TRAP_MAGIC_MASK) == SIGSYS_TRAP_MAGIC &&
+		    (r & SIGSYS_TRAP_INDEX_MASK) < p->hdr->n_actions) {
+			v->action_idx = (int32_t)(r & SIGSYS_TRAP_INDEX_MASK);
+			v->kind = p->actions[v->action_idx].kind;
+			v->data = p->actions[v->action_idx].data;
+		} else {
+			v->kind = SIGSYS_ACT_TRAP;
+			v->data = r & SECCOMP_RET_DATA;
+		}
+		break;
+	default:
+		/* Not produced by the rewrite; report the raw kernel action. */
+		v->kind = 0;
+		v->data = r & SECCOMP_RET_DATA;
+		break;
+	}
+	/* The original ret this call hit: the insn just before the first stub
+	 * (`ldx #TRAP|MAGIC|idx`) on the path; it was rewritten into a ja. */
+	for (i = 1; i < len; i++) {
+		const struct sock_filter *f = &p->insns[path[i]];
+
+		if (f->code == (BPF_LDX | BPF_IMM) &&
+		    (f->k & 0x7fffffffu & ~SIGSYS_TRAP_INDEX_MASK) ==
+			    (SECCOMP_RET_TRAP | SIGSYS_TRAP_MAGIC) &&
+		    p->insns[path[i - 1]].code == (BPF_JMP | BPF_JA)) {
+			v->denied_at = path[i - 1];
+			break;
+		}
+	}
+	v->path_len = len;
 	return 0;
 }
 

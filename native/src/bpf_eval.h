@@ -25,6 +25,32 @@
 uint32_t sigsys_bpf_eval(const struct sock_filter *prog, uint32_t n,
 			 const struct seccomp_data *d, uint32_t *ret_at);
 
+/* The same, also recording the indexes of the insns executed, in order, into
+ * path[0..path_cap) and their count (capped) into *path_len. */
+uint32_t sigsys_bpf_eval_path(const struct sock_filter *prog, uint32_t n,
+			      const struct seccomp_data *d, uint32_t *ret_at, uint32_t *path,
+			      uint32_t path_cap, uint32_t *path_len);
+
+struct sigsys_policy;
+
+/* What a parsed policy does with one call, for `sigsys explain`. */
+struct sigsys_verdict {
+	uint32_t ret;        /* what the kernel gets (SECCOMP_RET_*) */
+	uint32_t ret_at;     /* index of the ret insn reached */
+	uint32_t kind;       /* enum sigsys_action_kind the profile asked for;
+				0 for a raw action the rewrite never emits */
+	uint32_t data;       /* errno for ERRNO, msg data for TRACE */
+	int32_t action_idx;  /* index into the action table, -1 if not a trap */
+	uint32_t denied_at;  /* index of the original (rewritten) ret that denied
+				the call, UINT32_MAX if none */
+	uint32_t path_len;   /* instructions executed */
+};
+
+/* Evaluate the policy's real program (trusted ip as patched, or the
+ * placeholder) on d.  Uses 16 KiB of stack.  Returns 0. */
+int sigsys_policy_verdict(const struct sigsys_policy *p, const struct seccomp_data *d,
+			  struct sigsys_verdict *v);
+
 /*
  * Mirror of the kernel's seccomp_is_const_allow() (kernel/seccomp.c, the
  * 5.11+ action cache): 1 if `prog` returns SECCOMP_RET_ALLOW for (arch, nr)
