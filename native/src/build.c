@@ -40,6 +40,22 @@ const char *sigsys_build_reserved_nr(int nr)
 	return NULL;
 }
 
+static int reserve_nr(scmp_filter_ctx ctx, uint32_t action, int nr, char *err, size_t errlen)
+{
+	int rc = seccomp_rule_add(ctx, action, nr, 0);
+
+	/* libseccomp cannot translate a number it does not know to a second
+	 * arch and fails with -EFAULT; while only the native arch is present
+	 * the number is taken as is. */
+	if (rc == -EFAULT)
+		say(err, errlen,
+		    "cannot reserve syscall 0x%x: the filter already has a second arch; "
+		    "call sigsys_build_reserve() before seccomp_arch_add()", (unsigned)nr);
+	else if (rc)
+		say(err, errlen, "cannot reserve syscall 0x%x: %s", (unsigned)nr, strerror(-rc));
+	return rc;
+}
+
 int sigsys_build_reserve(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	uint32_t def = 0;
@@ -64,20 +80,14 @@ int sigsys_build_reserve(scmp_filter_ctx ctx, char *err, size_t errlen)
 	/* The kill numbers must always reach the epilogue.  If the default is
 	 * already exactly this kill action, the default path reaches it too. */
 	if (def != SCMP_ACT_KILL_PROCESS) {
-		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SIGSYS_NR_KILL_PROCESS, 0);
-		if (rc) {
-			say(err, errlen, "cannot reserve syscall 0x%x: %s", SIGSYS_NR_KILL_PROCESS,
-			    strerror(-rc));
+		rc = reserve_nr(ctx, SCMP_ACT_KILL_PROCESS, SIGSYS_NR_KILL_PROCESS, err, errlen);
+		if (rc)
 			return rc;
-		}
 	}
 	if (def != SCMP_ACT_KILL_THREAD) {
-		rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_THREAD, SIGSYS_NR_KILL_THREAD, 0);
-		if (rc) {
-			say(err, errlen, "cannot reserve syscall 0x%x: %s", SIGSYS_NR_KILL_THREAD,
-			    strerror(-rc));
+		rc = reserve_nr(ctx, SCMP_ACT_KILL_THREAD, SIGSYS_NR_KILL_THREAD, err, errlen);
+		if (rc)
 			return rc;
-		}
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  *
  *   ctx = seccomp_init(default_action);
  *   sigsys_build_reserve(ctx, err, sizeof err);        // FIRST
+ *   seccomp_arch_add(ctx, SCMP_ARCH_X86) ...           // then extra arches
  *   for each profile rule:
  *       if (sigsys_build_reserved_nr(nr)) { warn and skip; continue; }
  *       seccomp_rule_add(ctx, ...);
@@ -31,7 +32,11 @@
  *   SIGSYS_NR_KILL_PROCESS    KILL_PROCESS  (these must reach the trap
  *   SIGSYS_NR_KILL_THREAD     KILL_THREAD    epilogue, also under deny-lists)
  * libseccomp accepts the reserved numbers (they are unknown to it and below
- * x86_64's x32 bit).
+ * x86_64's x32 bit) only while the filter has the native arch alone: with a
+ * second arch it cannot translate an unknown number and fails (-EFAULT).
+ * So reserve before seccomp_arch_add(); rules added to the native arch
+ * before an arch_add stay native-only (measured), which is what we want:
+ * the handler issues the reserved numbers through the native ABI.
  */
 #ifndef SIGSYS_BUILD_H
 #define SIGSYS_BUILD_H

@@ -150,6 +150,41 @@ static void test_conflicts(void)
 	seccomp_release(ctx);
 }
 
+/* Docker profiles name x86 and x32 next to x86_64: reserve first, then add
+ * the arches; the other order fails with a message saying so. */
+static void test_multi_arch(void)
+{
+	struct sigsys_build_opts o = { .mode = SIGSYS_MODE_ENFORCE };
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	char err[256] = "";
+	uint8_t *img;
+	size_t len;
+	int rc;
+
+	T_REQUIRE(ctx, "init");
+	T_REQUIRE(seccomp_arch_add(ctx, SCMP_ARCH_X86) == 0, "arch");
+	rc = sigsys_build_reserve(ctx, err, sizeof(err));
+	T_CHECK(rc == -EFAULT && strstr(err, "before seccomp_arch_add()"),
+		"wrong order: %d '%s'", rc, err);
+	seccomp_release(ctx);
+
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	T_REQUIRE(ctx, "init");
+	T_REQUIRE(sigsys_build_reserve(ctx, err, sizeof(err)) == 0, "%s", err);
+	T_REQUIRE(seccomp_arch_add(ctx, SCMP_ARCH_X86) == 0, "arch");
+	T_REQUIRE(seccomp_arch_add(ctx, SCMP_ARCH_X32) == 0, "arch");
+	T_REQUIRE(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SYS(mount), 0) == 0, "rule");
+	T_REQUIRE(sigsys_build_policy(ctx, &o, &img, &len, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(policy_action(img, len, SIGSYS_NR_KILL_PROCESS, 0) == SECCOMP_RET_KILL_PROCESS,
+		"multi-arch deny-list: kill-process number");
+	T_CHECK(policy_action(img, len, SIGSYS_NR_KILL_THREAD, 0) == SECCOMP_RET_KILL_THREAD,
+		"multi-arch deny-list: kill-thread number");
+	T_CHECK(policy_action(img, len, SYS(mount), 0) == SCMP_ACT_ERRNO(1), "mount");
+	T_CHECK(policy_action(img, len, SYS(getpid), 0) == SCMP_ACT_ALLOW, "getpid");
+	free(img);
+	seccomp_release(ctx);
+}
+
 static void test_tree_and_hash(void)
 {
 	static const uint8_t hash[32] = { [0] = 0xab, [31] = 0xcd };
@@ -349,6 +384,7 @@ int main(int argc, char **argv)
 {
 	test_reserve();
 	test_conflicts();
+	test_multi_arch();
 	test_tree_and_hash();
 	if (argc > 1) {
 		tool = argv[1];
