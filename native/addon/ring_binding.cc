@@ -1,6 +1,372 @@
-// ring_binding.cc - placeholder until implemented.
+// ring_binding.cc - RingReader: the consumer side of the spool ring
+// (native/src/ring.h) for the collector.  Typed view in src/native/native.d.ts.
+//
+//   new RingReader(path)       open + map read-write (the cursor lives in the file)
+//   .meta()                    encoded RingMeta (a copy)
+//   .stats()                   head, cursor, dropped, ...
+//   .read(from, max)           copies of committed records, ticket order
+//   .commit(cursor)            store the cursor (release), freeing slots
+//   .close()
+//
+// Hostile rings.  The workload owns its ring file and may write anything into
+// it, or ftruncate it under us.  Values are handled by ring.c (every record is
+// copied out, then validated; nothing loops on a value from the file); this
+// file adds the two things that need the file itself:
+//
+//   * Size.  Touching a page of a MAP_SHARED mapping beyond the end of the
+//     file raises SIGBUS, which would kill the collector.  MAP_PRIVATE would
+//     not help (the pages are still backed by the file until written) and
+//     the cursor must be shared anyway.  So every call fstat()s the file and
+//     refuses a ring whose size is no longer what it was at open (a real
+//     ring never changes size).  That leaves a window between fstat and the
+//     access, so the accesses also run under a SIGBUS guard: a handler that
+//     siglongjmp()s out when the faulting address is inside the mapping we
+//     are reading on this thread, and otherwise behaves as if it were not
+//     there (chains to the previous handler or restores the default and lets
+//     the fault repeat).  A guarded fault becomes an ERING error.
+//   * Counters.  head and cursor are re-read on every call; a head behind the
+//     cursor or more than record_count ahead of it cannot come from a real
+//     producer, so read() throws ERING instead of trusting it, and no call
+//     ever does more than record_count + max iterations.
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "bindings.h"
 
+extern "C" {
+#include "ring.h"
+}
+
 namespace sigsys {
-void InitRing(Napi::Env, Napi::Object) {}
+namespace {
+
+// ---- SIGBUS guard ----
+
+// Per-thread guard state.  Written only outside the handler; the TLS block
+// of this module is allocated by the first (non-signal) access, so reading it
+// from the handler does not allocate.
+thread_local sigjmp_buf *t_jmp = nullptr;
+thread_local const uint8_t *t_lo = nullptr;
+thread_local const uint8_t *t_hi = nullptr;
+
+struct sigaction g_old_bus;
+std::once_flag g_bus_once;
+
+void OnSigbus(int sig, siginfo_t *si, void *uc) {
+  const uint8_t *addr = static_cast<const uint8_t *>(si->si_addr);
+  if (t_jmp && addr >= t_lo && addr < t_hi) siglongjmp(*t_jmp, 1);
+  // Not a fault of ours: behave as if we were not installed.
+  if (g_old_bus.sa_flags & SA_SIGINFO) {
+    if (g_old_bus.sa_sigaction) g_old_bus.sa_sigaction(sig, si, uc);
+    return;
+  }
+  if (g_old_bus.sa_handler == SIG_DFL || g_old_bus.sa_handler == SIG_IGN) {
+    // Returning re-executes the faulting access, which now gets the default
+    // action (ignoring a synchronous SIGBUS would loop forever).
+    signal(SIGBUS, SIG_DFL);
+    return;
+  }
+  g_old_bus.sa_handler(sig);
+}
+
+void InstallSigbusGuard() {
+  std::call_once(g_bus_once, [] {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = OnSigbus;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &g_old_bus);
+  });
+}
+
+// Runs fn() with faults in [lo, lo+len) turned into a false return.  fn must
+// only call C functions and write to storage that outlives it: a fault
+// unwinds with siglongjmp, which runs no destructors.
+template <typename Fn>
+bool Guarded(const uint8_t *lo, size_t len, Fn &&fn) {
+  sigjmp_buf jb;
+  t_lo = lo;
+  t_hi = lo + len;
+  if (sigsetjmp(jb, 1)) {
+    t_jmp = nullptr;
+    return false;
+  }
+  t_jmp = &jb;
+  fn();
+  t_jmp = nullptr;
+  return true;
+}
+
+// ---- errors ----
+
+[[noreturn]] void Throw(Napi::Env env, const std::string &msg, const char *code) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, code));
+  throw e;
+}
+
+[[noreturn]] void ThrowErrno(Napi::Env env, const std::string &path, int err) {
+  const char *name = strerrorname_np(err);
+  std::string cause = err == ELOOP ? "is a symbolic link (refused)" : strerror(err);
+  Throw(env, path + ": " + cause, name ? name : "ERING");
+}
+
+constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1
+
+uint64_t TicketArg(Napi::Env env, const Napi::Value &v, const char *what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= kMaxSafe) || d != static_cast<double>(static_cast<uint64_t>(d)))
+    throw Napi::RangeError::New(env, std::string(what) + " must be a non-negative safe integer");
+  return static_cast<uint64_t>(d);
+}
+
+// ---- the class ----
+
+class RingReader : public Napi::ObjectWrap<RingReader> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "RingReader",
+                       {
+                           InstanceAccessor<&RingReader::Path>("path"),
+                           InstanceMethod<&RingReader::Meta>("meta"),
+                           InstanceMethod<&RingReader::Stats>("stats"),
+                           InstanceMethod<&RingReader::Read>("read"),
+                           InstanceMethod<&RingReader::Commit>("commit"),
+                           InstanceMethod<&RingReader::Close>("close"),
+                       });
+  }
+
+  explicit RingReader(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingReader>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString())
+      throw Napi::TypeError::New(env, "RingReader(path): path must be a string");
+    path_ = info[0].As<Napi::String>().Utf8Value();
+    InstallSigbusGuard();
+
+    // O_NONBLOCK: a FIFO planted under a ring name must not hang open().
+    fd_ = open(path_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd_ < 0) ThrowErrno(env, path_, errno);
+    struct stat st;
+    if (fstat(fd_, &st)) {
+      int err = errno;
+      Release();
+      ThrowErrno(env, path_, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      Release();
+      Throw(env, path_ + ": not a regular file", "ERING");
+    }
+    size_ = st.st_size;
+    if (st.st_size < static_cast<off_t>(SIGSYS_RING_HEADER_SIZE)) {
+      Release();
+      Throw(env, path_ + ": truncated: shorter than the ring header (" +
+                     std::to_string(st.st_size) + " bytes)",
+            "ERING");
+    }
+    // Never map more than the largest valid ring; a bigger file is refused
+    // by open_reader only if its own header asks for more than that.
+    const size_t max_len =
+        SIGSYS_RING_HEADER_SIZE + static_cast<size_t>(SIGSYS_RING_MAX_RECORDS) * SIGSYS_RING_RECORD_SIZE;
+    map_len_ = std::min(static_cast<size_t>(st.st_size), max_len);
+    void *m = mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (m == MAP_FAILED) {
+      int err = errno;
+      Release();
+      ThrowErrno(env, path_, err);
+    }
+    map_ = static_cast<uint8_t *>(m);
+
+    const char *why = nullptr;
+    int ret = 0;
+    if (!Guarded(map_, map_len_, [&] { ret = sigsys_ring_open_reader(&r_, map_, map_len_, &why); })) {
+      Release();
+      Throw(env, path_ + ": file shrank while being opened", "ERING");
+    }
+    if (ret) {
+      std::string cause = why ? why : "invalid ring";
+      Release();
+      Throw(env, path_ + ": " + cause, "ERING");
+    }
+  }
+
+  ~RingReader() override { Release(); }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint8_t *map_ = nullptr;
+  size_t map_len_ = 0;
+  off_t size_ = 0;
+  sigsys_ring_reader r_{};
+
+  void Release() {
+    if (map_) munmap(map_, map_len_);
+    map_ = nullptr;
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  // Every access starts here: the reader is open and the file has the size
+  // it had at open (see the comment at the top about SIGBUS).
+  void Check(Napi::Env env) {
+    if (!map_) Throw(env, path_ + ": ring reader is closed", "ERING");
+    struct stat st;
+    if (fstat(fd_, &st)) ThrowErrno(env, path_, errno);
+    if (st.st_size != size_)
+      Throw(env,
+            path_ + ": file size changed from " + std::to_string(size_) + " to " +
+                std::to_string(st.st_size) + " bytes; refusing the ring",
+            "ERING");
+  }
+
+  [[noreturn]] void Faulted(Napi::Env env) {
+    Throw(env, path_ + ": file shrank while being read (SIGBUS caught)", "ERING");
+  }
+
+  Napi::Value Path(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), path_); }
+
+  Napi::Value Meta(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Check(env);
+    uint8_t buf[SIGSYS_RING_META_MAX];
+    uint32_t len = 0;
+    if (!Guarded(map_, map_len_, [&] { len = sigsys_ring_meta(&r_, buf); })) Faulted(env);
+    return Napi::Buffer<uint8_t>::Copy(env, buf, len);
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Check(env);
+    struct sigsys_ring_stats st{};
+    if (!Guarded(map_, map_len_, [&] { sigsys_ring_stats(&r_, &st); })) Faulted(env);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("head", Napi::Number::New(env, static_cast<double>(st.head)));
+    o.Set("cursor", Napi::Number::New(env, static_cast<double>(st.cursor)));
+    o.Set("dropped", Napi::Number::New(env, static_cast<double>(st.dropped)));
+    o.Set("recordCount", Napi::Number::New(env, st.record_count));
+    o.Set("ownerPid", Napi::Number::New(env, st.owner_pid));
+    o.Set("createdNs", Napi::String::New(env, std::to_string(st.created_ns)));
+    o.Set("closed", Napi::Boolean::New(env, st.closed != 0));
+    return o;
+  }
+
+  // The counters, validated: what a real producer/consumer pair can produce.
+  void Counters(Napi::Env env, uint64_t *head, uint64_t *cursor) {
+    if (!Guarded(map_, map_len_, [&] {
+          *cursor = sigsys_ring_cursor(&r_);
+          *head = sigsys_ring_head(&r_);
+        }))
+      Faulted(env);
+    if (*head < *cursor || *head - *cursor > r_.record_count)
+      Throw(env,
+            path_ + ": corrupt header: head " + std::to_string(*head) + " and cursor " +
+                std::to_string(*cursor) + " are not within " + std::to_string(r_.record_count) +
+                " records of each other",
+            "ERING");
+    if (static_cast<double>(*head) > kMaxSafe)
+      Throw(env, path_ + ": corrupt header: head beyond 2^53", "ERING");
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    uint64_t from = TicketArg(env, info[0], "read(from, max): from");
+    uint64_t max = TicketArg(env, info[1], "read(from, max): max");
+    if (max == 0) throw Napi::RangeError::New(env, "read(from, max): max must be at least 1");
+    Check(env);
+    uint64_t head, cursor;
+    Counters(env, &head, &cursor);
+
+    // Tickets below the cursor were consumed already and their slots may be
+    // reused: start at the cursor.  At most one ring's worth per call.
+    uint64_t t = std::max(from, cursor);
+    const uint64_t want = std::min<uint64_t>(max, r_.record_count);
+    const uint64_t limit = cursor + r_.record_count;  // no ticket beyond this can be valid
+    std::vector<uint8_t> data(static_cast<size_t>(want) * SIGSYS_RING_RECORD_SIZE);
+    std::vector<uint32_t> lens(static_cast<size_t>(want));
+    std::vector<uint64_t> seqs(static_cast<size_t>(want));
+    uint64_t n = 0, corrupt = 0;
+    const char *stop = "empty";
+
+    bool ok = Guarded(map_, map_len_, [&] {
+      while (n < want) {
+        if (t >= limit) {
+          stop = "empty";
+          return;
+        }
+        enum sigsys_ring_read_status s =
+            sigsys_ring_read(&r_, t, data.data() + n * SIGSYS_RING_RECORD_SIZE, &lens[n]);
+        if (s == SIGSYS_RING_OK) {
+          seqs[n++] = t++;
+        } else if (s == SIGSYS_RING_CORRUPT) {
+          corrupt++;
+          t++;
+        } else {
+          stop = s == SIGSYS_RING_PENDING ? "pending" : "empty";
+          return;
+        }
+      }
+      stop = "max";
+    });
+    if (!ok) Faulted(env);
+
+    Napi::Array records = Napi::Array::New(env, n);
+    for (uint64_t i = 0; i < n; i++) {
+      Napi::Object rec = Napi::Object::New(env);
+      rec.Set("seq", Napi::Number::New(env, static_cast<double>(seqs[i])));
+      rec.Set("data", Napi::Buffer<uint8_t>::Copy(env, data.data() + i * SIGSYS_RING_RECORD_SIZE, lens[i]));
+      records.Set(static_cast<uint32_t>(i), rec);
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("records", records);
+    result.Set("next", Napi::Number::New(env, static_cast<double>(t)));
+    result.Set("stop", Napi::String::New(env, stop));
+    result.Set("corrupt", Napi::Number::New(env, static_cast<double>(corrupt)));
+    return result;
+  }
+
+  Napi::Value Commit(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    uint64_t c = TicketArg(env, info[0], "commit(cursor): cursor");
+    Check(env);
+    uint64_t head = 0, cur = 0;
+    if (!Guarded(map_, map_len_, [&] {
+          head = sigsys_ring_head(&r_);
+          cur = sigsys_ring_cursor(&r_);
+        }))
+      Faulted(env);
+    if (c > head)
+      throw Napi::RangeError::New(env, path_ + ": commit(" + std::to_string(c) + ") is beyond head " +
+                                           std::to_string(head));
+    // The cursor never moves back: slots below it may already be reused.
+    if (c <= cur) return env.Undefined();
+    if (!Guarded(map_, map_len_, [&] { sigsys_ring_set_cursor(&r_, c); })) Faulted(env);
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo &info) {
+    Release();
+    return info.Env().Undefined();
+  }
+};
+
+}  // namespace
+
+void InitRing(Napi::Env env, Napi::Object exports) {
+  exports.Set("RingReader", RingReader::Define(env));
+}
+
 }  // namespace sigsys

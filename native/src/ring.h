@@ -71,10 +71,16 @@ struct sigsys_ring_header {
 	uint8_t meta[SIGSYS_RING_META_MAX]; /* protobuf sigsys.v1.RingMeta */
 };
 
-_Static_assert(sizeof(struct sigsys_ring_header) <= SIGSYS_RING_HEADER_SIZE,
-	       "ring header must fit its page");
-_Static_assert(sizeof(struct sigsys_ring_record) == SIGSYS_RING_RECORD_SIZE,
-	       "record size");
+/* The addon includes this header from C++, which spells it static_assert. */
+#ifdef __cplusplus
+#define SIGSYS_RING_STATIC_ASSERT static_assert
+#else
+#define SIGSYS_RING_STATIC_ASSERT _Static_assert
+#endif
+SIGSYS_RING_STATIC_ASSERT(sizeof(struct sigsys_ring_header) <= SIGSYS_RING_HEADER_SIZE,
+			  "ring header must fit its page");
+SIGSYS_RING_STATIC_ASSERT(sizeof(struct sigsys_ring_record) == SIGSYS_RING_RECORD_SIZE,
+			  "record size");
 
 /* ---- producer side (preload; async-signal-safe after sigsys_ring_create) ---- */
 

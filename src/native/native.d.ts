@@ -13,7 +13,11 @@ export interface RingStats {
   head: number;
   /** First ticket not yet consumed (stored in the file). */
   cursor: number;
-  /** Events producers dropped because the ring was full. */
+  /**
+   * Events producers dropped: ring full, or (rarely) CAS retries exhausted
+   * under contention.  With `sigsys-ringfill --block` every refused attempt
+   * counts too.
+   */
   dropped: number;
   recordCount: number;
   ownerPid: number;
@@ -23,6 +27,7 @@ export interface RingStats {
 }
 
 export interface RingRecord {
+  /** The record's ticket: the per-ring sequence number (also in Violation.seq). */
   seq: number;
   /** Encoded sigsys.v1.Violation (a copy; safe to keep). */
   data: Buffer;
@@ -35,6 +40,9 @@ export interface RingReadResult {
   /**
    * Why reading stopped: 'empty' (caught up with head), 'pending' (ticket
    * `next` is reserved but not committed), or 'max' (returned `max` records).
+   * A ticket can stay pending forever if its producer died between reserve
+   * and commit (SIGKILL); the caller decides when to give up on it and read
+   * on from `next + 1` (committing past it is allowed).
    */
   stop: 'empty' | 'pending' | 'max';
   /** Records skipped in this call because their length/commit word was invalid. */
@@ -46,9 +54,24 @@ export interface RingReader {
   /** Encoded sigsys.v1.RingMeta from the header (a copy). */
   meta(): Buffer;
   stats(): RingStats;
+  /**
+   * Copies of up to `max` committed records from ticket `from` on, in ticket
+   * order; corrupt records are skipped and counted.  Reading starts at
+   * max(from, cursor): tickets below the cursor were consumed and their slots
+   * may be reused.  At most one ring's worth (recordCount) per call.  Throws
+   * ERING when the header's head/cursor cannot come from a real producer
+   * (head behind cursor, more than recordCount ahead, beyond 2^53) or the
+   * file changed size (see "SIGBUS" in ring_binding.cc); RangeError for a
+   * bad argument (negative, not a safe integer, max 0).
+   */
   read(from: number, max: number): RingReadResult;
-  /** Store the consumer cursor in the file (release), freeing slots below it. */
+  /**
+   * Store the consumer cursor in the file (release), freeing slots below it.
+   * Never moves it backwards (a lower value is a no-op); RangeError if beyond
+   * head.
+   */
   commit(cursor: number): void;
+  /** Unmap and close; later calls throw ERING. Idempotent. */
   close(): void;
 }
 
@@ -56,7 +79,9 @@ export interface RingReaderConstructor {
   /**
    * Open and map a ring file read-write (the cursor lives in it).  Throws an
    * Error whose message names the file and the cause (bad magic, truncated,
-   * record size mismatch, ...) and whose `code` is 'ERING' or an errno code.
+   * record size mismatch, ...) and whose `code` is 'ERING' or an errno code
+   * ('ENOENT', 'EACCES', 'ELOOP' for a symlink - never followed, 'EISDIR').
+   * FIFOs and other non-regular files are refused without blocking.
    */
   new (path: string): RingReader;
 }
