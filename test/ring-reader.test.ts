@@ -171,12 +171,12 @@ async function startFill(count: number, ...opts: string[]): Promise<{ child: Chi
   const dir = mkdtempSync(join(spool, 'live-'));
   const child = spawn(ringfill, [dir, String(count), '--wait-go', ...opts], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const it = lines[Symbol.asyncIterator]();
-  const first = await it.next();
+  const iter = lines[Symbol.asyncIterator]();
+  const first = await iter.next();
   if (first.done) throw new Error('ringfill exited before printing the ring path');
   const done = (async () => {
     let last = '';
-    for (let n = await it.next(); !n.done; n = await it.next()) last = n.value;
+    for (let n = await iter.next(); !n.done; n = await iter.next()) last = n.value;
     return last;
   })();
   const exited = new Promise<void>((res) => child.on('exit', () => res()));
