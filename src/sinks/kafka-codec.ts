@@ -1,65 +1,63 @@
 /**
- * kafka-codec.ts - TEMPORARY bridge between ViolationEvent and the protobuf
- * sigsys.v1.Violation carried in Kafka values, used by the Kafka sink and by
- * `sigsys aggregate` until src/events/proto.ts (encodeViolation /
- * decodeViolation, owned by the events part) lands; then this file becomes a
- * re-export of those and is removed.  Loads proto/sigsys/v1/violation.proto
- * with protobufjs at first use.
+ * kafka-codec.ts - the Kafka value: a ViolationEvent (what sinks get) as a
+ * protobuf sigsys.v1.Violation and back.  The wire format itself is
+ * src/events/proto.ts (encodeViolation / decodeViolation); the names and
+ * formats of ViolationEvent fields are those of src/events/enrich.ts.  This
+ * file only maps between the two shapes, so `sigsys aggregate` decodes
+ * exactly what the collector's enricher produced.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
-import type { ActionName, OutcomeName, ViolationEvent } from '../events/types.js';
+import { Action, Mode, Outcome, decodeViolation as decodeProto, encodeViolation as encodeProto } from '../events/proto.js';
+import { actionName, archName, hex64, modeName, outcomeName } from '../events/enrich.js';
+import type { ViolationEvent } from '../events/types.js';
 
-let violationType: protobuf.Type | undefined;
+/** libseccomp arch name -> AUDIT_ARCH_* (the inverse of enrich.ts's archName). */
+const AUDIT_ARCH: Record<string, number> = {
+  x86_64: 0xc000003e,
+  x32: 0xc000003e, // x32 is x86_64's audit arch with the x32 bit in nr
+  x86: 0x40000003,
+  aarch64: 0xc00000b7,
+  arm: 0x40000028,
+  riscv64: 0xc00000f3,
+  s390x: 0x80000016,
+  ppc64le: 0xc0000015,
+};
 
-function protoPath(): string {
-  // src/sinks or dist/sinks -> repo root
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'proto', 'sigsys', 'v1', 'violation.proto');
-    if (existsSync(p)) return p;
-    dir = dirname(dir);
-  }
-  throw new Error('proto/sigsys/v1/violation.proto not found');
+function auditArch(name: string): number {
+  const known = AUDIT_ARCH[name];
+  if (known !== undefined) return known;
+  // archName prints unknown values as 0x-hex.
+  return /^0x[0-9a-f]+$/i.test(name) ? Number.parseInt(name.slice(2), 16) >>> 0 : 0;
 }
 
-function type(): protobuf.Type {
-  violationType ??= protobuf.loadSync(protoPath()).lookupType('sigsys.v1.Violation');
-  return violationType;
+function enumValue(table: Record<string, number>, name: string): number {
+  return table[name.toUpperCase()] ?? 0;
 }
 
-const ARCH_TO_AUDIT: Record<string, number> = { x86_64: 0xc000003e, x86: 0x40000003, aarch64: 0xc00000b7 };
-const AUDIT_TO_ARCH = new Map(Object.entries(ARCH_TO_AUDIT).map(([k, v]) => [v, k]));
-
-function hexToDec(h: string | undefined): string {
-  if (!h) return '0';
+function big(hex: string | undefined): bigint {
+  if (!hex) return 0n;
   try {
-    return BigInt(h).toString();
+    return BigInt.asUintN(64, BigInt(hex));
   } catch {
-    return '0';
+    return 0n;
   }
 }
-const decToHex = (v: unknown): string => `0x${BigInt(String(v ?? 0)).toString(16)}`;
 
 /** ViolationEvent -> protobuf bytes of sigsys.v1.Violation. */
 export function encodeViolation(e: ViolationEvent): Uint8Array {
-  const t = type();
-  const msg = t.fromObject({
+  return encodeProto({
     timeNs: e.timeNs || '0',
-    seq: String(e.seq),
+    seq: e.seq,
     pid: e.pid,
     tid: e.tid,
     nr: e.nr,
-    arch: ARCH_TO_AUDIT[e.arch] ?? 0,
-    args: e.args.map(hexToDec),
-    ip: hexToDec(e.ip),
-    action: e.action === 'unknown' ? 0 : `ACTION_${e.action.toUpperCase()}`,
-    outcome: e.outcome === 'unknown' ? 0 : `OUTCOME_${e.outcome.toUpperCase()}`,
+    arch: auditArch(e.arch),
+    args: e.args.map(big),
+    ip: big(e.ip),
+    action: enumValue(Action, e.action),
+    outcome: enumValue(Outcome, e.outcome),
     errnoRet: e.errno,
-    ret: e.ret !== undefined ? String(BigInt(e.ret)) : '0',
-    mode: e.mode === 'unknown' ? 0 : `MODE_${e.mode.toUpperCase()}`,
+    ...(e.ret !== undefined ? { ret: e.ret } : {}),
+    mode: enumValue(Mode, e.mode),
     syscall: e.syscall,
     host: e.host,
     bootId: e.bootId,
@@ -68,53 +66,44 @@ export function encodeViolation(e: ViolationEvent): Uint8Array {
     workload: e.workload,
     pod: e.pod,
     namespace: e.namespace,
-    policyHash: e.policyHash ? Buffer.from(e.policyHash, 'hex') : Buffer.alloc(0),
+    policyHash: e.policyHash,
     ringPid: e.ringPid,
     callSite: e.callSite,
     comm: e.comm,
   });
-  return t.encode(msg).finish();
 }
 
-/** protobuf bytes of sigsys.v1.Violation -> ViolationEvent. */
+/** protobuf bytes of sigsys.v1.Violation -> ViolationEvent (throws SigsysError on bad bytes). */
 export function decodeViolation(bytes: Uint8Array): ViolationEvent {
-  const t = type();
-  const o = t.toObject(t.decode(bytes), { longs: String, enums: String, bytes: String, defaults: true }) as Record<
-    string,
-    unknown
-  >;
-  const timeNs = String(o.timeNs ?? '0');
-  const ms = Number(BigInt(timeNs) / 1_000_000n);
-  const action = String(o.action).replace(/^ACTION_/, '').toLowerCase();
-  const outcome = String(o.outcome).replace(/^OUTCOME_/, '').toLowerCase();
-  const mode = String(o.mode).replace(/^MODE_/, '').toLowerCase();
-  const hash = Buffer.from(String(o.policyHash ?? ''), 'base64').toString('hex');
-  return {
-    time: new Date(ms).toISOString(),
-    timeNs,
-    host: String(o.host),
-    bootId: String(o.bootId),
-    ringPid: Number(o.ringPid),
-    seq: Number(o.seq),
-    pid: Number(o.pid),
-    tid: Number(o.tid),
-    comm: String(o.comm),
-    exe: String(o.exe),
-    syscall: String(o.syscall) || `nr:${String(o.nr)}`,
-    nr: Number(o.nr),
-    arch: AUDIT_TO_ARCH.get(Number(o.arch)) ?? String(o.arch),
-    args: ((o.args as unknown[]) ?? []).map(decToHex),
-    ip: decToHex(o.ip),
-    callSite: String(o.callSite),
-    action: (action === 'unspecified' ? 'unknown' : action) as ActionName,
-    outcome: (outcome === 'unspecified' ? 'unknown' : outcome) as OutcomeName,
-    errno: Number(o.errnoRet),
-    ret: String(o.ret ?? '0'),
-    mode: (mode === 'unspecified' ? 'unknown' : mode) as ViolationEvent['mode'],
-    containerId: String(o.containerId),
-    pod: String(o.pod),
-    namespace: String(o.namespace),
-    workload: String(o.workload),
-    policyHash: hash,
+  const v = decodeProto(bytes);
+  const mode = modeName(v.mode);
+  const ev: ViolationEvent = {
+    time: new Date(Number(v.timeNs / 1_000_000n)).toISOString(),
+    timeNs: v.timeNs.toString(),
+    host: v.host,
+    bootId: v.bootId,
+    ringPid: v.ringPid,
+    seq: Number(v.seq),
+    pid: v.pid,
+    tid: v.tid,
+    comm: v.comm,
+    exe: v.exe,
+    syscall: v.syscall || `nr:${v.nr}`,
+    nr: v.nr,
+    arch: archName(v.arch, v.nr),
+    args: Array.from({ length: 6 }, (_, i) => hex64(v.args[i])),
+    ip: hex64(v.ip),
+    callSite: v.callSite,
+    action: actionName(v.action),
+    outcome: outcomeName(v.outcome),
+    errno: v.errnoRet,
+    mode,
+    containerId: v.containerId,
+    pod: v.pod,
+    namespace: v.namespace,
+    workload: v.workload,
+    policyHash: v.policyHash.toString('hex'),
   };
+  if (mode === 'audit') ev.ret = v.ret.toString();
+  return ev;
 }

@@ -190,7 +190,6 @@ export function makeEvent(
     action: p.action ?? 'errno',
     outcome: p.outcome ?? 'denied',
     errno: p.action === undefined || p.action === 'errno' ? 1 : 0,
-    ret: '0',
     mode: 'enforce',
     containerId: '',
     pod: '',
