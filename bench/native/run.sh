@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# bench/native/run.sh - syscall cost under sigsys, against same-run baselines.
+#
+#   allowed call (getppid):  no filter | allow-all filter | sigsys filter
+#       target: sigsys <= 1.02 x allow-all
+#   trapped call (getpriority): bare trap (SECCOMP_RET_TRAP + empty handler)
+#       | sigsys enforce (errno + event in the ring) | sigsys audit (event +
+#       call re-issued)
+#       target: enforce <= 1.25 x bare trap
+#
+# Each configuration is a fresh process (a filter cannot be removed); the
+# median of REPS runs is taken, configurations alternate ROUNDS times and the
+# best median of each is kept, so a noisy neighbour hurts every one alike.
+# Pinned to one CPU with taskset when available.  Results:
+# bench/results/native-<date>.json and .md.
+#
+# Env: SIGSYS_BUILD (build dir with Release/libsigsys.so, Release/
+# sigsys-mkpolicy and bench/sigsys-bench; default build/native), ITERS,
+# REPS, ROUNDS.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+build="${SIGSYS_BUILD:-$root/build/native}"
+lib="$build/Release/libsigsys.so"
+mk="$build/Release/sigsys-mkpolicy"
+bench="$build/bench/sigsys-bench"
+iters="${ITERS:-200000}"
+reps="${REPS:-7}"
+rounds="${ROUNDS:-3}"
+for f in "$lib" "$mk" "$bench"; do
+  [ -x "$f" ] || [ -f "$f" ] || { echo "bench/native: $f missing (build first, or set SIGSYS_BUILD)" >&2; exit 2; }
+done
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+"$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
+"$mk" -o "$tmp/audit.pol" --mode audit --default allow --rule getpriority:errno:13
+pin=()
+command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
+
+run_one() { # name, then the command; prints ns_per_call, checks drops
+  local out
+  rm -rf "$tmp/spool" && mkdir "$tmp/spool"
+  out="$(SIGSYS_SPOOL="$tmp/spool" SIGSYS_RING_RECORDS=$((iters * 2)) "${pin[@]}" "$@")"
+  case "$out" in *"ring=1 dropped=0"*|*"ring=0"*) ;; *) echo "bench/native: events dropped: $out" >&2; exit 1 ;; esac
+  sed -n 's/^ns_per_call=\([0-9.]*\).*/\1/p' <<<"$out"
+}
+
+declare -A best
+configs=(allowed_none allowed_allow_all allowed_sigsys trapped_bare trapped_enforce trapped_audit)
+for ((r = 0; r < rounds; r++)); do
+  for c in "${configs[@]}"; do
+    case $c in
+      allowed_none)      v=$(run_one "$bench" allowed "$iters" "$reps") ;;
+      allowed_allow_all) v=$(run_one "$bench" allowed "$iters" "$reps" --install allow-all) ;;
+      allowed_sigsys)    v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" allowed "$iters" "$reps") ;;
+      trapped_bare)      v=$(run_one "$bench" trapped "$iters" "$reps" --install bare-trap) ;;
+      trapped_enforce)   v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" trapped "$iters" "$reps") ;;
+      trapped_audit)     v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/audit.pol" "$bench" trapped "$iters" "$reps") ;;
+    esac
+    if [ -z "${best[$c]:-}" ] || awk -v a="$v" -v b="${best[$c]}" 'BEGIN{exit !(a<b)}'; then best[$c]=$v; fi
+  done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
+r_allowed=$(ratio "${best[allowed_sigsys]}" "${best[allowed_allow_all]}")
+r_enforce=$(ratio "${best[trapped_enforce]}" "${best[trapped_bare]}")
+r_audit=$(ratio "${best[trapped_audit]}" "${best[trapped_bare]}")
+ok_allowed=$(awk -v r="$r_allowed" 'BEGIN{print (r<=1.02)?"true":"false"}')
+ok_enforce=$(awk -v r="$r_enforce" 'BEGIN{print (r<=1.25)?"true":"false"}')
+date_s="$(date -u +%Y-%m-%d)"
+mkdir -p "$root/bench/results"
+json="$root/bench/results/native-$date_s.json"
+md="$root/bench/results/native-$date_s.md"
+cat >"$json" <<JSON
+{
+  "suite": "native",
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "kernel": "$(uname -r)",
+  "cpu": "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)",
+  "pinned": $([ ${#pin[@]} -gt 0 ] && echo true || echo false),
+  "iters": $iters, "reps": $reps, "rounds": $rounds,
+  "ns_per_call": {
+    "allowed_no_filter": ${best[allowed_none]},
+    "allowed_allow_all_filter": ${best[allowed_allow_all]},
+    "allowed_sigsys_filter": ${best[allowed_sigsys]},
+    "trapped_bare_trap": ${best[trapped_bare]},
+    "trapped_sigsys_enforce": ${best[trapped_enforce]},
+    "trapped_sigsys_audit": ${best[trapped_audit]}
+  },
+  "ratios": {
+    "allowed_sigsys_vs_allow_all": $r_allowed,
+    "enforce_vs_bare_trap": $r_enforce,
+    "audit_vs_bare_trap": $r_audit
+  },
+  "targets": {
+    "allowed_sigsys_vs_allow_all_max": 1.02, "met_allowed": $ok_allowed,
+    "enforce_vs_bare_trap_max": 1.25, "met_enforce": $ok_enforce
+  }
+}
+JSON
+cat >"$md" <<MD
+# native bench, $date_s (kernel $(uname -r), pinned to one CPU: $([ ${#pin[@]} -gt 0 ] && echo yes || echo no))
+
+| call | configuration | ns/call |
+|---|---|---|
+| getppid (allowed) | no filter | ${best[allowed_none]} |
+| getppid (allowed) | allow-all filter | ${best[allowed_allow_all]} |
+| getppid (allowed) | sigsys filter | ${best[allowed_sigsys]} |
+| getpriority (trapped) | bare trap, empty handler | ${best[trapped_bare]} |
+| getpriority (trapped) | sigsys enforce (errno + event) | ${best[trapped_enforce]} |
+| getpriority (trapped) | sigsys audit (event + re-issue) | ${best[trapped_audit]} |
+
+- allowed, sigsys vs allow-all: **$r_allowed** (target <= 1.02: $ok_allowed)
+- trapped, enforce vs bare trap: **$r_enforce** (target <= 1.25: $ok_enforce)
+- trapped, audit vs bare trap: $r_audit (no target: one more syscall)
+MD
+cat "$md"
+echo "bench/native: wrote $json"
