@@ -139,7 +139,17 @@ const cases: Case[] = [
   {
     scenario: 'errnoRet beyond MAX_ERRNO',
     text: profile([{ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 5000 }]),
-    line: 'p.json: $.syscalls[0].errnoRet: 5000 is out of range for an errno (0..4095)',
+    line: 'p.json: $.syscalls[0].errnoRet: 5000 is out of range for an errno (0..4094)',
+  },
+  {
+    scenario: 'errnoRet 4095 (libseccomp refuses MAX_ERRNO)',
+    text: profile([{ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 4095 }]),
+    line: 'p.json: $.syscalls[0].errnoRet: 4095 is out of range for an errno (0..4094)',
+  },
+  {
+    scenario: 'TRACE data beyond 16 bits',
+    text: profile([{ names: ['read'], action: 'SCMP_ACT_TRACE', errnoRet: 65536 }]),
+    line: 'p.json: $.syscalls[0].errnoRet: 65536 is out of range for SCMP_ACT_TRACE data (0..65535)',
   },
   {
     scenario: 'defaultErrnoRet with a default ALLOW',
@@ -150,6 +160,11 @@ const cases: Case[] = [
     scenario: 'unknown architecture',
     text: profile([ok], { architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_VAX'] }),
     line: 'p.json: $.architectures[1]: unknown architecture "SCMP_ARCH_VAX"',
+  },
+  {
+    scenario: 'architectures of the other byte order',
+    text: profile([ok], { architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_S390X'] }),
+    line: 'p.json: $.architectures[1]: SCMP_ARCH_S390X is big-endian and cannot share a filter with x86_64 (little-endian)',
   },
   {
     scenario: 'architectures and archMap together',

@@ -48,3 +48,10 @@ export function nativeArch(): string {
       return archToken(process.arch) ?? process.arch;
   }
 }
+
+const BIG_ENDIAN = new Set(['mips', 'mips64', 'mips64n32', 'ppc', 'ppc64', 's390', 's390x', 'parisc', 'parisc64']);
+
+/** libseccomp puts only arches of one byte order in a filter. */
+export function archEndian(token: string): 'big' | 'little' {
+  return BIG_ENDIAN.has(token) ? 'big' : 'little';
+}

@@ -20,7 +20,7 @@
  */
 import { release } from 'node:os';
 import { ProfileError } from '../errors.js';
-import { archToken, nativeArch } from './arches.js';
+import { archEndian, archToken, nativeArch } from './arches.js';
 import { DOCKER_DEFAULT_CAPS, normaliseCap } from './caps.js';
 import { isObject, JsonNum, typeName, type JsonValue } from './parse.js';
 import {
@@ -73,7 +73,8 @@ const FLAGS = [
 ];
 
 const EPERM = 1;
-const MAX_ERRNO = 4095;
+/** libseccomp refuses SCMP_ACT_ERRNO(n) for n >= MAX_ERRNO (4095). */
+const MAX_ERRNO = 4094;
 const U64_MAX = (1n << 64n) - 1n;
 
 const TOP_KEYS = new Set([
@@ -145,7 +146,10 @@ function withErrno(c: Ctx, kind: ActionKind, ret: JsonValue | undefined, path: s
   if (kind !== 'ERRNO' && kind !== 'TRACE') {
     c.fail(retPath, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno (action at ${path} is ${kind === 'USER_NOTIF' ? 'SCMP_ACT_NOTIFY' : `SCMP_ACT_${kind}`})`);
   }
-  const n = expectUint(c, ret, retPath, BigInt(MAX_ERRNO), `an errno (0..${MAX_ERRNO})`);
+  const n =
+    kind === 'ERRNO'
+      ? expectUint(c, ret, retPath, BigInt(MAX_ERRNO), `an errno (0..${MAX_ERRNO})`)
+      : expectUint(c, ret, retPath, 0xffffn, 'SCMP_ACT_TRACE data (0..65535)');
   return { kind, errno: Number(n) };
 }
 
@@ -249,6 +253,9 @@ export function normaliseProfile(root: JsonValue, file: string, opts: NormaliseO
   const addArch = (name: string, path: string) => {
     const t = archToken(name);
     if (!t) c.fail(path, `unknown architecture ${JSON.stringify(name)}`);
+    if (archEndian(t) !== archEndian(target)) {
+      c.fail(path, `${name} is ${archEndian(t)}-endian and cannot share a filter with ${target} (${archEndian(target)}-endian)`);
+    }
     if (!arches.includes(t)) arches.push(t);
   };
   const hasArchitectures = Array.isArray(p.architectures) && p.architectures.length > 0;
