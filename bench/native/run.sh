@@ -8,10 +8,11 @@
 #       call re-issued)
 #       target: enforce <= 1.25 x bare trap
 #
-# Each configuration is a fresh process (a filter cannot be removed); the
-# median of REPS runs is taken, configurations alternate ROUNDS times and the
-# best median of each is kept, so a noisy neighbour hurts every one alike.
-# Pinned to one CPU with taskset when available.  Results:
+# Each configuration is a fresh process (a filter cannot be removed) timing
+# REPS runs of ITERS calls; configurations alternate ROUNDS times and the
+# fastest run of each is kept: on a shared machine the minimum is the
+# estimate least disturbed by neighbours (the load average is recorded too).
+# Pinned to one CPU with taskset when available (SIGSYS_BENCH_PIN=0: not).  Results:
 # bench/results/native-<date>.json and .md.
 #
 # Env: SIGSYS_BUILD (build dir with Release/libsigsys.so, Release/
@@ -23,9 +24,9 @@ build="${SIGSYS_BUILD:-$root/build/native}"
 lib="$build/Release/libsigsys.so"
 mk="$build/Release/sigsys-mkpolicy"
 bench="$build/bench/sigsys-bench"
-iters="${ITERS:-200000}"
-reps="${REPS:-7}"
-rounds="${ROUNDS:-3}"
+iters="${ITERS:-50000}"
+reps="${REPS:-9}"
+rounds="${ROUNDS:-5}"
 for f in "$lib" "$mk" "$bench"; do
   [ -x "$f" ] || [ -f "$f" ] || { echo "bench/native: $f missing (build first, or set SIGSYS_BUILD)" >&2; exit 2; }
 done
@@ -34,16 +35,17 @@ trap 'rm -rf "$tmp"' EXIT
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
 "$mk" -o "$tmp/audit.pol" --mode audit --default allow --rule getpriority:errno:13
 pin=()
-command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
+[ "${SIGSYS_BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
 
 run_one() { # name, then the command; prints ns_per_call, checks drops
   local out
   rm -rf "$tmp/spool" && mkdir "$tmp/spool"
   out="$(SIGSYS_SPOOL="$tmp/spool" SIGSYS_RING_RECORDS=$((iters * 2)) "${pin[@]}" "$@")"
   case "$out" in *"ring=1 dropped=0"*|*"ring=0"*) ;; *) echo "bench/native: events dropped: $out" >&2; exit 1 ;; esac
-  sed -n 's/^ns_per_call=\([0-9.]*\).*/\1/p' <<<"$out"
+  sed -n 's/^ns_per_call=.* min=\([0-9.]*\).*/\1/p' <<<"$out"
 }
 
+load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A best
 configs=(allowed_none allowed_allow_all allowed_sigsys trapped_bare trapped_enforce trapped_audit)
 for ((r = 0; r < rounds; r++)); do
@@ -76,6 +78,9 @@ cat >"$json" <<JSON
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "kernel": "$(uname -r)",
   "cpu": "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)",
+  "loadavg_before": "$load0",
+  "loadavg_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "statistic": "fastest run of ITERS calls over REPS x ROUNDS",
   "pinned": $([ ${#pin[@]} -gt 0 ] && echo true || echo false),
   "iters": $iters, "reps": $reps, "rounds": $rounds,
   "ns_per_call": {
@@ -98,7 +103,9 @@ cat >"$json" <<JSON
 }
 JSON
 cat >"$md" <<MD
-# native bench, $date_s (kernel $(uname -r), pinned to one CPU: $([ ${#pin[@]} -gt 0 ] && echo yes || echo no))
+# native bench, $date_s (kernel $(uname -r), pinned to one CPU: $([ ${#pin[@]} -gt 0 ] && echo yes || echo no), load $load0)
+
+Fastest run of $iters calls, over $reps runs x $rounds alternating rounds.
 
 | call | configuration | ns/call |
 |---|---|---|
