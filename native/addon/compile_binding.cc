@@ -188,10 +188,11 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   // then the profile's other arches.
   int rc;
   if (target != seccomp_arch_native()) {
-    if ((rc = seccomp_arch_add(f.ctx, target)) < 0 && rc != -EEXIST)
-      throw ErrorWith(env, std::string("libseccomp: cannot add arch: ") + strerror(-rc), "ECOMPILE");
+    // Native out first: libseccomp refuses to mix byte orders (-EDOM).
     if ((rc = seccomp_arch_remove(f.ctx, SCMP_ARCH_NATIVE)) < 0)
       throw ErrorWith(env, std::string("libseccomp: cannot remove native arch: ") + strerror(-rc), "ECOMPILE");
+    if ((rc = seccomp_arch_add(f.ctx, target)) < 0 && rc != -EEXIST)
+      throw ErrorWith(env, std::string("libseccomp: cannot add arch: ") + strerror(-rc), "ECOMPILE");
   }
   // Reserved rules first (build.h), while the filter has only the target
   // arch: the reserved kill numbers exist on no arch, so libseccomp could not
