@@ -153,7 +153,7 @@ describe('hostile rings', () => {
       const p = join(dir, 'sigsys-10-10.ring');
       await copyFile(good, p);
       await patch(p, RING.off.cursor, u64(1n << 40n));
-    }, { delivered: 0 }],
+    }, { rejected: 1 }],
   ];
 
   it.each(cases)('%s: counted, skipped, the collector keeps going and other rings are unaffected', async (_name, make, want) => {

@@ -36,7 +36,7 @@ import type { RingReader, SigsysNative } from '../native/native.js';
 import { loadNative } from '../native/loader.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SigsysMetrics } from '../sinks/prometheus.js';
-import { ownPidNs, ringKey, scanMappedRings } from './liveness.js';
+import { mayHold, ownPidNs, ringKey, scanMappedRings } from './liveness.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
 
 export const RING_NAME = /^sigsys-.+\.ring$/;
@@ -357,7 +357,8 @@ export function createCollector(opts: CollectorOptions): Collector {
     const scanned = await scanMappedRings();
     for (const r of drained) {
       if (scanned.mapped.has(ringKey(r.ino, r.path))) continue;
-      const visible = scanned.complete && (!r.pidNs || r.pidNs === myPidNs || scanned.pidNs.has(r.pidNs));
+      const createdNs = BigInt(r.reader.stats().createdNs || '0');
+      const visible = !mayHold(scanned, createdNs) && (!r.pidNs || r.pidNs === myPidNs || scanned.pidNs.has(r.pidNs));
       if (!visible && now - r.headMovedAt < staleMs) continue;
       // Nobody can produce any more: a last read, then remove if still drained.
       await turn(r, Date.now());
