@@ -13,6 +13,7 @@
 
 #include <seccomp.h>
 
+#include "bpf_eval.h"
 #include "build.h"
 #include "policy.h"
 #include "rewrite.h"
@@ -40,14 +41,31 @@ const char *sigsys_build_reserved_nr(int nr)
 	return NULL;
 }
 
-static int reserve_nr(scmp_filter_ctx ctx, uint32_t action, int nr, char *err, size_t errlen)
+static int reserve_nr(scmp_filter_ctx ctx, uint32_t def, uint32_t action, int nr, char *err,
+		      size_t errlen)
 {
 	int rc = seccomp_rule_add(ctx, action, nr, 0);
 
-	/* libseccomp cannot translate a number it does not know to a second
-	 * arch and fails with -EFAULT; while only the native arch is present
-	 * the number is taken as is. */
-	if (rc == -EFAULT)
+	/* libseccomp takes rule numbers as the build host's and translates
+	 * them to each arch of the filter; a number it does not know cannot be
+	 * translated (-EFAULT).  With one arch, add it untranslated: the
+	 * reserved numbers are the same on every arch.  With several, the
+	 * exact form is refused too, so the caller must reserve first. */
+	if (rc == -EFAULT && seccomp_rule_add_exact(ctx, action, nr, 0) == 0)
+		return 0;
+	/* A filter for another arch than the build host's (the addon's
+	 * cross-compile): libseccomp cannot take the number at all.  If the
+	 * default action denies, the number reaches the epilogue through it;
+	 * sigsys_build_policy() verifies that on the exported program. */
+	if (rc == -EFAULT && seccomp_arch_exist(ctx, seccomp_arch_native()) != 0 &&
+	    def != SCMP_ACT_ALLOW)
+		return 0;
+	if (rc == -EFAULT && seccomp_arch_exist(ctx, seccomp_arch_native()) != 0)
+		say(err, errlen,
+		    "cannot reserve syscall 0x%x: libseccomp cannot add unknown numbers to a "
+		    "foreign arch, and the default action (allow) would not deny it",
+		    (unsigned)nr);
+	else if (rc == -EFAULT)
 		say(err, errlen,
 		    "cannot reserve syscall 0x%x: the filter already has a second arch; "
 		    "call sigsys_build_reserve() before seccomp_arch_add()", (unsigned)nr);
@@ -80,12 +98,12 @@ int sigsys_build_reserve(scmp_filter_ctx ctx, char *err, size_t errlen)
 	/* The kill numbers must always reach the epilogue.  If the default is
 	 * already exactly this kill action, the default path reaches it too. */
 	if (def != SCMP_ACT_KILL_PROCESS) {
-		rc = reserve_nr(ctx, SCMP_ACT_KILL_PROCESS, SIGSYS_NR_KILL_PROCESS, err, errlen);
+		rc = reserve_nr(ctx, def, SCMP_ACT_KILL_PROCESS, SIGSYS_NR_KILL_PROCESS, err, errlen);
 		if (rc)
 			return rc;
 	}
 	if (def != SCMP_ACT_KILL_THREAD) {
-		rc = reserve_nr(ctx, SCMP_ACT_KILL_THREAD, SIGSYS_NR_KILL_THREAD, err, errlen);
+		rc = reserve_nr(ctx, def, SCMP_ACT_KILL_THREAD, SIGSYS_NR_KILL_THREAD, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -196,14 +214,83 @@ out:
 	return rc;
 }
 
+/*
+ * Whatever libseccomp did with the rules (silent conflict resolution, an
+ * arch it could not add the reserved numbers to), check the exported
+ * program itself: rt_sigreturn must be allowed and the reserved numbers
+ * must not be, or the handler could not return / could not kill.
+ */
+static int verify_reserved(const struct sock_filter *insns, uint32_t n, uint32_t arch,
+			   char *err, size_t errlen)
+{
+	static const uint32_t reserved[] = { SIGSYS_NR_KILL_PROCESS, SIGSYS_NR_KILL_THREAD };
+	struct seccomp_data d;
+	int sigreturn;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.arch = arch;
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		d.nr = (int)reserved[i];
+		if (sigsys_bpf_eval(insns, n, &d, NULL) == SECCOMP_RET_ALLOW) {
+			say(err, errlen,
+			    "the filter allows syscall 0x%x, which sigsys reserves for kill actions",
+			    reserved[i]);
+			return -EINVAL;
+		}
+	}
+	sigreturn = seccomp_syscall_resolve_name_arch(arch, "rt_sigreturn");
+	if (sigreturn >= 0) {
+		d.nr = sigreturn;
+		if (sigsys_bpf_eval(insns, n, &d, NULL) != SECCOMP_RET_ALLOW) {
+			say(err, errlen, "the filter denies rt_sigreturn: no SIGSYS handler could return");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The arch whose handler will run this policy (see opts.arch). */
+static uint32_t policy_arch(scmp_filter_ctx ctx, uint32_t want, char *err, size_t errlen)
+{
+	static const uint32_t supported[] = { SCMP_ARCH_X86_64, SCMP_ARCH_AARCH64 };
+	uint32_t found = 0, n = 0;
+	size_t i;
+
+	if (want) {
+		if (seccomp_arch_exist(ctx, want) != 0) {
+			say(err, errlen, "the filter has no rules for arch 0x%08x", want);
+			return 0;
+		}
+		return want;
+	}
+	if (seccomp_arch_exist(ctx, seccomp_arch_native()) == 0)
+		return seccomp_arch_native();
+	for (i = 0; i < sizeof(supported) / sizeof(supported[0]); i++)
+		if (seccomp_arch_exist(ctx, supported[i]) == 0) {
+			found = supported[i];
+			n++;
+		}
+	if (n == 1)
+		return found;
+	say(err, errlen, n ? "the filter has several arches sigsys supports: set opts.arch"
+			   : "the filter has no arch sigsys supports (x86_64, aarch64)");
+	return 0;
+}
+
 int sigsys_build_policy(scmp_filter_ctx ctx, const struct sigsys_build_opts *o,
 			uint8_t **out, size_t *out_len, char *err, size_t errlen)
 {
 	struct sock_filter *insns = NULL;
-	uint32_t n = 0;
+	uint32_t n = 0, arch;
 	int rc;
 
 	if (!ctx || !o || !out || !out_len)
+		return -EINVAL;
+	*out = NULL;
+	*out_len = 0;
+	arch = policy_arch(ctx, o->arch, err, errlen);
+	if (!arch)
 		return -EINVAL;
 	if (o->binary_tree) {
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
@@ -216,9 +303,13 @@ int sigsys_build_policy(scmp_filter_ctx ctx, const struct sigsys_build_opts *o,
 	rc = sigsys_build_export(ctx, &insns, &n, err, errlen);
 	if (rc)
 		return rc;
+	rc = verify_reserved(insns, n, arch, err, errlen);
+	if (rc) {
+		free(insns);
+		return rc;
+	}
 	/* libseccomp's arch tokens are the AUDIT_ARCH_* values. */
-	rc = sigsys_build_from_bpf(insns, n, seccomp_arch_native(), o, out, out_len, err,
-				   errlen);
+	rc = sigsys_build_from_bpf(insns, n, arch, o, out, out_len, err, errlen);
 	free(insns);
 	return rc;
 }

@@ -37,6 +37,13 @@
  * So reserve before seccomp_arch_add(); rules added to the native arch
  * before an arch_add stay native-only (measured), which is what we want:
  * the handler issues the reserved numbers through the native ABI.
+ * For a filter whose only arch is not the build host's (cross compile),
+ * libseccomp cannot take the numbers at all: under a denying default they
+ * reach the epilogue anyway and the rules are skipped; under a default ALLOW
+ * sigsys_build_reserve() fails (-EFAULT) with a message saying why.
+ * sigsys_build_policy() checks the exported program in every case
+ * (rt_sigreturn allowed, reserved numbers not) and fails with -EINVAL and a
+ * message otherwise, e.g. when the caller forgot sigsys_build_reserve().
  */
 #ifndef SIGSYS_BUILD_H
 #define SIGSYS_BUILD_H
@@ -51,6 +58,10 @@ struct sigsys_build_opts {
 	const uint8_t *profile_hash; /* 32 bytes (SHA-256 of the profile) or NULL */
 	int binary_tree;             /* SCMP_FLTATR_CTL_OPTIMIZE = 2: syscall lookup in
 					O(log n) instead of a linear chain */
+	uint32_t arch;               /* AUDIT_ARCH_* / SCMP_ARCH_* the policy is for (the
+					arch whose handler runs it); 0: the build host's
+					native arch if the filter has it, else the one
+					supported arch (x86_64, aarch64) it has */
 };
 
 /* Add the reserved rules (above) to ctx.  0 or -errno with a message. */

@@ -150,6 +150,32 @@ static void test_conflicts(void)
 	seccomp_release(ctx);
 }
 
+/* The builder checks the exported program itself, not libseccomp's word. */
+static void test_verify(void)
+{
+	struct sigsys_build_opts o = { .mode = SIGSYS_MODE_ENFORCE };
+	scmp_filter_ctx ctx;
+	char err[256] = "";
+	uint8_t *img = NULL;
+	size_t len;
+	int rc;
+
+	ctx = seccomp_init(SCMP_ACT_ERRNO(1)); /* no reserve: rt_sigreturn denied */
+	T_REQUIRE(ctx, "init");
+	rc = sigsys_build_policy(ctx, &o, &img, &len, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && !strcmp(err, "the filter denies rt_sigreturn: no SIGSYS handler "
+					      "could return"), "%d '%s'", rc, err);
+	T_CHECK(img == NULL, "no image");
+	seccomp_release(ctx);
+
+	ctx = seccomp_init(SCMP_ACT_ALLOW); /* no reserve: kill numbers allowed */
+	T_REQUIRE(ctx, "init");
+	rc = sigsys_build_policy(ctx, &o, &img, &len, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && !strcmp(err, "the filter allows syscall 0x3ffff5a5, which sigsys "
+					      "reserves for kill actions"), "%d '%s'", rc, err);
+	seccomp_release(ctx);
+}
+
 /* Docker profiles name x86 and x32 next to x86_64: reserve first, then add
  * the arches; the other order fails with a message saying so. */
 static void test_multi_arch(void)
@@ -182,6 +208,51 @@ static void test_multi_arch(void)
 	T_CHECK(policy_action(img, len, SYS(mount), 0) == SCMP_ACT_ERRNO(1), "mount");
 	T_CHECK(policy_action(img, len, SYS(getpid), 0) == SCMP_ACT_ALLOW, "getpid");
 	free(img);
+	seccomp_release(ctx);
+}
+
+/* A policy for another arch than the build host's (cross compile). */
+static void test_target_arch(void)
+{
+	struct sigsys_build_opts o = { .mode = SIGSYS_MODE_ENFORCE };
+	scmp_filter_ctx ctx;
+	struct sigsys_policy p;
+	char err[256] = "";
+	uint8_t *img;
+	size_t len;
+	int rc;
+
+	/* aarch64 only: detected without being named. */
+	ctx = seccomp_init(SCMP_ACT_ERRNO(1));
+	T_REQUIRE(ctx && seccomp_arch_add(ctx, SCMP_ARCH_AARCH64) == 0 &&
+			  seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0, "arches");
+	T_REQUIRE(sigsys_build_reserve(ctx, err, sizeof(err)) == 0, "%s", err);
+	T_REQUIRE(sigsys_build_policy(ctx, &o, &img, &len, err, sizeof(err)) == 0, "%s", err);
+	T_REQUIRE(sigsys_policy_check(img, len, 0, &p, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(p.hdr->arch == AUDIT_ARCH_AARCH64, "arch 0x%x", p.hdr->arch);
+	T_CHECK(sigsys_policy_check(img, len, AUDIT_ARCH_X86_64, &p, err, sizeof(err)) ==
+			-ENOEXEC, "an x86_64 process refuses it");
+	free(img);
+	/* Named, and x86_64 present as a sub-arch: the name wins. */
+	T_REQUIRE(seccomp_arch_add(ctx, SCMP_ARCH_X86_64) == 0, "arch");
+	o.arch = SCMP_ARCH_AARCH64;
+	T_REQUIRE(sigsys_build_policy(ctx, &o, &img, &len, err, sizeof(err)) == 0, "%s", err);
+	T_REQUIRE(sigsys_policy_check(img, len, 0, &p, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(p.hdr->arch == AUDIT_ARCH_AARCH64, "named arch 0x%x", p.hdr->arch);
+	free(img);
+	/* Cross-arch with a default ALLOW: libseccomp cannot take the reserved
+	 * numbers and nothing else would deny them: refused, with the reason. */
+	seccomp_release(ctx);
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	T_REQUIRE(ctx && seccomp_arch_add(ctx, SCMP_ARCH_AARCH64) == 0 &&
+			  seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE) == 0, "arches");
+	rc = sigsys_build_reserve(ctx, err, sizeof(err));
+	T_CHECK(rc == -EFAULT && strstr(err, "cannot add unknown numbers to a foreign arch"),
+		"cross-arch deny-list: reserve %d (%s)", rc, err);
+	/* Named but absent. */
+	o.arch = SCMP_ARCH_PPC64LE;
+	rc = sigsys_build_policy(ctx, &o, &img, &len, err, sizeof(err));
+	T_CHECK(rc == -EINVAL && strstr(err, "no rules for arch"), "absent arch: %d %s", rc, err);
 	seccomp_release(ctx);
 }
 
@@ -384,7 +455,9 @@ int main(int argc, char **argv)
 {
 	test_reserve();
 	test_conflicts();
+	test_verify();
 	test_multi_arch();
+	test_target_arch();
 	test_tree_and_hash();
 	if (argc > 1) {
 		tool = argv[1];
