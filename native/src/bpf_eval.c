@@ -2,6 +2,7 @@
  * bpf_eval.c - classic BPF over struct seccomp_data (see bpf_eval.h).
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bpf_eval.h"
@@ -240,4 +241,103 @@ int sigsys_bpf_is_const_allow(const struct sock_filter *prog, uint32_t n, uint32
 		}
 	}
 	return 0;
+}
+
+static const char *data_name(uint32_t k, char *tmp, size_t len)
+{
+	switch (k) {
+	case offsetof(struct seccomp_data, nr): return "nr";
+	case offsetof(struct seccomp_data, arch): return "arch";
+	case offsetof(struct seccomp_data, instruction_pointer): return "ip";
+	case offsetof(struct seccomp_data, instruction_pointer) + 4: return "ip_hi";
+	}
+	if (k >= offsetof(struct seccomp_data, args) && k < sizeof(struct seccomp_data)) {
+		uint32_t off = k - (uint32_t)offsetof(struct seccomp_data, args);
+
+		/* Little-endian: the low half of args[i] comes first. */
+		snprintf(tmp, len, "args[%u]%s", off / 8, off % 8 ? "_hi" : "");
+		return tmp;
+	}
+	snprintf(tmp, len, "%u", k);
+	return tmp;
+}
+
+char *sigsys_bpf_disasm(const struct sock_filter *prog, uint32_t pc, char *buf, size_t len)
+{
+	static const char *const alu[16] = { "add", "sub", "mul", "div", "or", "and", "lsh",
+					     "rsh", "neg", "mod", "xor" };
+	const struct sock_filter *i = &prog[pc];
+	const char *op;
+	char tmp[24];
+
+	switch (BPF_CLASS(i->code)) {
+	case BPF_LD:
+	case BPF_LDX:
+		op = BPF_CLASS(i->code) == BPF_LD ? "ld" : "ldx";
+		if (i->code == (BPF_LD | BPF_W | BPF_ABS))
+			snprintf(buf, len, "ld [%s]", data_name(i->k, tmp, sizeof(tmp)));
+		else if (BPF_MODE(i->code) == BPF_IMM)
+			snprintf(buf, len, "%s #0x%x", op, i->k);
+		else if (BPF_MODE(i->code) == BPF_MEM)
+			snprintf(buf, len, "%s M[%u]", op, i->k);
+		else if (BPF_MODE(i->code) == BPF_LEN)
+			snprintf(buf, len, "%s len", op);
+		else
+			goto unknown;
+		return buf;
+	case BPF_ST:
+		snprintf(buf, len, "st M[%u]", i->k);
+		return buf;
+	case BPF_STX:
+		snprintf(buf, len, "stx M[%u]", i->k);
+		return buf;
+	case BPF_ALU:
+		op = alu[BPF_OP(i->code) >> 4];
+		if (!op)
+			goto unknown;
+		if (BPF_OP(i->code) == BPF_NEG)
+			snprintf(buf, len, "neg");
+		else if (BPF_SRC(i->code) == BPF_X)
+			snprintf(buf, len, "%s x", op);
+		else
+			snprintf(buf, len, "%s #0x%x", op, i->k);
+		return buf;
+	case BPF_JMP:
+		if (BPF_OP(i->code) == BPF_JA) {
+			snprintf(buf, len, "ja %llu", (unsigned long long)pc + 1 + i->k);
+			return buf;
+		}
+		switch (BPF_OP(i->code)) {
+		case BPF_JEQ: op = "jeq"; break;
+		case BPF_JGT: op = "jgt"; break;
+		case BPF_JGE: op = "jge"; break;
+		case BPF_JSET: op = "jset"; break;
+		default: goto unknown;
+		}
+		if (BPF_SRC(i->code) == BPF_X)
+			snprintf(buf, len, "%s x, %u, %u", op, pc + 1 + i->jt, pc + 1 + i->jf);
+		else
+			snprintf(buf, len, "%s #0x%x, %u, %u", op, i->k, pc + 1 + i->jt,
+				 pc + 1 + i->jf);
+		return buf;
+	case BPF_RET:
+		if (BPF_RVAL(i->code) == BPF_A)
+			snprintf(buf, len, "ret a");
+		else if (BPF_RVAL(i->code) == BPF_K)
+			snprintf(buf, len, "ret #0x%x", i->k);
+		else
+			goto unknown;
+		return buf;
+	case BPF_MISC:
+		if (BPF_MISCOP(i->code) == BPF_TAX)
+			snprintf(buf, len, "tax");
+		else if (BPF_MISCOP(i->code) == BPF_TXA)
+			snprintf(buf, len, "txa");
+		else
+			goto unknown;
+		return buf;
+	}
+unknown:
+	snprintf(buf, len, ".insn 0x%04x, %u, %u, 0x%x", i->code, i->jt, i->jf, i->k);
+	return buf;
 }

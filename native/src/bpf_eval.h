@@ -60,4 +60,13 @@ int sigsys_policy_verdict(const struct sigsys_policy *p, const struct seccomp_da
 int sigsys_bpf_is_const_allow(const struct sock_filter *prog, uint32_t n, uint32_t arch,
 			      uint32_t nr);
 
+/*
+ * One instruction in the usual classic-BPF assembler notation, with
+ * seccomp_data offsets named and jump targets absolute:
+ *   "ld [nr]", "jeq #0x27, 5, 6", "ja 40", "ldx #0x3a001", "ret #0x7fff0000",
+ *   "ret a".  Unknown opcodes print as ".insn 0x0030, 0, 0, 0x0".
+ * Writes at most len bytes (NUL included); returns buf.
+ */
+char *sigsys_bpf_disasm(const struct sock_filter *prog, uint32_t pc, char *buf, size_t len);
+
 #endif

@@ -199,8 +199,50 @@ static void test_verdict(void)
 	free(img);
 }
 
+static void test_disasm(void)
+{
+	static const struct {
+		struct sock_filter insn;
+		uint32_t pc;
+		const char *want;
+	} t[] = {
+		{ LD(OFF_NR), 0, "ld [nr]" },
+		{ LD(OFF_ARCH), 0, "ld [arch]" },
+		{ LD(OFF_A0 + 8), 0, "ld [args[1]]" },
+		{ LD(OFF_A0 + 12), 0, "ld [args[1]_hi]" },
+		{ LD(OFF_IP + 4), 0, "ld [ip_hi]" },
+		{ J(BPF_JMP | BPF_JEQ | BPF_K, 39, 2, 0), 10, "jeq #0x27, 13, 11" },
+		{ J(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1), 3, "jset x, 4, 5" },
+		{ S(BPF_JMP | BPF_JA, 7), 2, "ja 10" },
+		{ S(BPF_LDX | BPF_IMM, 0x3a001), 0, "ldx #0x3a001" },
+		{ S(BPF_LD | BPF_MEM, 3), 0, "ld M[3]" },
+		{ S(BPF_STX, 4), 0, "stx M[4]" },
+		{ S(BPF_ALU | BPF_AND | BPF_K, 0x7fffffff), 0, "and #0x7fffffff" },
+		{ S(BPF_ALU | BPF_RSH | BPF_X, 0), 0, "rsh x" },
+		{ S(BPF_ALU | BPF_NEG, 0), 0, "neg" },
+		{ S(BPF_MISC | BPF_TXA, 0), 0, "txa" },
+		{ S(BPF_LD | BPF_W | BPF_LEN, 0), 0, "ld len" },
+		{ RET(SECCOMP_RET_ALLOW), 0, "ret #0x7fff0000" },
+		{ S(BPF_RET | BPF_A, 0), 0, "ret a" },
+		{ S(BPF_LD | BPF_B | BPF_IND, 1), 0, ".insn 0x0050, 0, 0, 0x1" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sock_filter prog[16];
+		char buf[64];
+
+		memset(prog, 0, sizeof(prog));
+		prog[t[i].pc] = t[i].insn;
+		sigsys_bpf_disasm(prog, t[i].pc, buf, sizeof(buf));
+		T_CHECK(strcmp(buf, t[i].want) == 0, "disasm %zu: '%s', want '%s'", i, buf,
+			t[i].want);
+	}
+}
+
 int main(void)
 {
+	test_disasm();
 	test_rows();
 	test_high_half();
 	test_const_allow();

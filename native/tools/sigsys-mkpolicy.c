@@ -25,6 +25,7 @@
 
 #include <seccomp.h>
 
+#include "bpf_eval.h"
 #include "build.h"
 #include "policy.h"
 #include "rewrite.h"
@@ -227,9 +228,11 @@ static void print_policy(const uint8_t *img, size_t len)
 		printf("# action %u: %s data=%u (seccomp 0x%08x)\n", i,
 		       sigsys_action_kind_name(p.actions[i].kind), p.actions[i].data,
 		       p.actions[i].seccomp);
-	for (i = 0; i < p.hdr->n_insns; i++)
-		printf("%4u: code=0x%04x jt=%3u jf=%3u k=0x%08x\n", i, p.insns[i].code,
-		       p.insns[i].jt, p.insns[i].jf, p.insns[i].k);
+	for (i = 0; i < p.hdr->n_insns; i++) {
+		char line[64];
+
+		printf("%4u: %s\n", i, sigsys_bpf_disasm(p.insns, i, line, sizeof(line)));
+	}
 }
 
 int main(int argc, char **argv)
