@@ -173,11 +173,13 @@ static int chain(int sig, siginfo_t *info, void *ctx, int forced)
 	if (!(app.sa_flags & SA_SIGINFO) && app.sa_handler == SIG_DFL)
 		die_by_sigsys();
 
-	/* Block what the application asked to have blocked in its handler;
-	 * SIGSYS itself stays blocked (we are inside its delivery). */
+	/* The mask the kernel would have given the application's handler:
+	 * the interrupted code's plus its sa_mask.  Minus SIGSYS, always: a
+	 * call the profile denies inside the application's handler must trap
+	 * into us again, not find SIGSYS blocked (fatal). */
 	memcpy(&block, &app.sa_mask, sizeof(block));
-	block |= SIGSYS_BIT;
-	sigsys_tsys(SYS_rt_sigprocmask, SIG_BLOCK, &block, &old, KSIGSET_SIZE, 0, 0);
+	block |= uc_mask(ctx);
+	set_mask(block & ~SIGSYS_BIT, &old);
 	if (app.sa_flags & SA_RESETHAND)
 		sigsys_chain_reset_to_default();
 	if (app.sa_flags & SA_SIGINFO)

@@ -6,9 +6,10 @@
  *     disposition is recorded as the "chain" target (handler.c calls it for
  *     every SIGSYS that is not one of our traps) and reported back by later
  *     calls; the kernel keeps ours.
- *   sigprocmask/pthread_sigmask: SIGSYS is silently dropped from masks that
- *     would block it.  A seccomp SIGSYS that arrives blocked makes the
- *     kernel reset the handler and kill the process.
+ *   sigprocmask/pthread_sigmask, and the sa_mask of every other handler:
+ *     SIGSYS is silently dropped from masks that would block it.  A seccomp
+ *     SIGSYS that arrives blocked makes the kernel reset the handler and
+ *     kill the process.
  *
  * Only calls through the dynamic symbols are seen; libc-internal masks (e.g.
  * glibc blocking every signal around clone in pthread_create/posix_spawn)
@@ -127,8 +128,17 @@ static int chain_sigaction(const struct sigaction *act, struct sigaction *old)
 
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	struct sigaction copy;
+
 	if (sig == SIGSYS && sigsys_g.active)
 		return chain_sigaction(act, old);
+	/* Handlers installed with sigfillset() masks would run with SIGSYS
+	 * blocked, and a trapped call inside them would be fatal. */
+	if (act && sigsys_g.active && sigismember(&act->sa_mask, SIGSYS)) {
+		copy = *act;
+		sigdelset(&copy.sa_mask, SIGSYS);
+		act = &copy;
+	}
 	return sigsys_real_sigaction(sig, act, old);
 }
 

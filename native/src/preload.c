@@ -289,8 +289,11 @@ static int install_handler(void)
 	 * thread near the end of its stack still gets its trap reported.  No
 	 * SA_RESTART: a seccomp trap is not an interrupted syscall, the flag
 	 * would mean nothing.  No SA_NODEFER: a SIGSYS inside the handler is a
-	 * bug we want the kernel to end.  Empty mask: other signals may nest;
-	 * the handler is reentrant.
+	 * bug we want the kernel to end.  Every other signal is blocked while
+	 * the handler runs (a few microseconds): an application handler that
+	 * interrupted ours and made a trapped call would find SIGSYS blocked,
+	 * which is fatal.  Where the handler hands control back to application
+	 * code (chaining, clone, exec) it sets the application's mask first.
 	 *
 	 * Raw rt_sigaction through the trusted stub rather than libc's: after
 	 * execve the inherited filter may deny rt_sigaction to everyone else
@@ -298,6 +301,7 @@ static int install_handler(void)
 	 */
 	sa.handler = (void *)sigsys_handler;
 	sa.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER;
+	sa.mask = ~0ull;
 	sa.restorer = sigsys_restore_rt;
 	ret = sigsys_tsys(SYS_rt_sigaction, SIGSYS, &sa, &prev, sizeof(uint64_t), 0, 0);
 	if (ret < 0)

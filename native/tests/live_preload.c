@@ -314,8 +314,10 @@ static void t10_exec_audit(void)
 }
 
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
- * application still gets SIGSYS it sends itself, blocking SIGSYS does not
- * break reporting, SIG_IGN ignores a raised SIGSYS. */
+ * application still gets SIGSYS it sends itself (and can make denied calls
+ * inside its handler), blocking SIGSYS does not break reporting, a handler
+ * installed with a full mask can make denied calls, SIG_IGN ignores a
+ * raised SIGSYS. */
 static void t11_app_handler(void)
 {
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
@@ -332,6 +334,10 @@ static void t11_app_handler(void)
 	CHECK(live_field(c.run.out, "hits_after_raise") == 1 &&
 		      live_field_after(c.run.out, "hits_after_raise", "code") == SI_TKILL,
 	      "%s", c.run.out);
+	CHECK(live_field(c.run.out, "inner_ret") == -13, "denied call in the app's SIGSYS "
+	      "handler: %s", c.run.out);
+	CHECK(live_field(c.run.out, "usr1_inner_ret") == -13, "denied call in a handler with a "
+	      "full mask: %s", c.run.out);
 	CHECK(live_field(c.run.out, "hits_after_kill") == 2 &&
 		      live_field_after(c.run.out, "hits_after_kill", "code") == SI_USER,
 	      "%s", c.run.out);
@@ -340,23 +346,29 @@ static void t11_app_handler(void)
 		      live_field_after(c.run.out, "denied2", "errno") == 4242,
 	      "%s", c.run.out);
 	CHECK(live_field(c.run.out, "survived_ignored_raise") == 1, "%s", c.run.out);
-	CHECK(c.rings.n == 2, "events %zu", c.rings.n);
+	CHECK(c.rings.n == 5, "events %zu", c.rings.n);
 	live_rings_free(&c.rings);
 }
 
-/* 12: the profile's own TRAP reaches the application's handler. */
+/* 12: the profile's own TRAP reaches the application's handler, with the
+ * siginfo the kernel would have given it (SYS_SECCOMP, the profile's data in
+ * si_errno, not our trap magic). */
 static void t12_profile_trap(void)
 {
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:trap", NULL };
-	const char *args[] = { "apphandler", NR_GETPRIORITY, NULL };
+	const char *args[] = { "apptrap", NR_GETPRIORITY, NULL };
 	struct ctx c;
 
 	if (setup(&c, "trap", mk) || run(&c, NULL, args))
 		{ CHECK(0, "setup"); return; }
 	CHECK(exited0(&c.run), "status %#x %s", c.run.status, c.run.out);
-	CHECK(live_field(c.run.out, "hits_after_denied") == 1, "%s", c.run.out);
-	CHECK(c.rings.n >= 1 && c.rings.ev[0].action == SIGSYS_ACT_TRAP, "events %zu",
-	      c.rings.n);
+	CHECK(live_field(c.run.out, "hits") == 1 && live_field(c.run.out, "code") == 1 &&
+		      live_field(c.run.out, "si_errno") == 0 &&
+		      live_field(c.run.out, "si_syscall") == 140,
+	      "%s", c.run.out);
+	CHECK(c.rings.n == 1 && c.rings.ev[0].action == SIGSYS_ACT_TRAP &&
+		      c.rings.ev[0].outcome == OUT_DENIED,
+	      "events %zu", c.rings.n);
 	live_rings_free(&c.rings);
 }
 

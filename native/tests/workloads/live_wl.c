@@ -112,7 +112,8 @@ static int cmd_loop(char **v)
 }
 
 /* ---- the application's own SIGSYS handler ---- */
-static volatile sig_atomic_t app_hits, app_code;
+static volatile sig_atomic_t app_hits, app_code, app_errno, app_syscall;
+static volatile long app_nr, app_inner_ret;
 
 static void app_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -120,7 +121,21 @@ static void app_handler(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	app_hits++;
 	app_code = si->si_code;
-	errno = 999; /* must not leak: the kernel restores nothing, glibc neither */
+	app_errno = si->si_errno;
+	app_syscall = si->si_syscall;
+	/* A denied call inside the application's own SIGSYS handler. */
+	if (si->si_code != 1 /* SYS_SECCOMP */)
+		app_inner_ret = raw6(app_nr, 0, 0, 0, 0, 0, 0);
+}
+
+/* Another signal's handler, installed with a full mask, making a denied
+ * call: SIGSYS must not be blocked there. */
+static volatile long usr1_ret = 1;
+
+static void usr1_handler(int sig)
+{
+	(void)sig;
+	usr1_ret = raw6(app_nr, 0, 0, 0, 0, 0, 0);
 }
 
 static int cmd_apphandler(char **v)
@@ -130,6 +145,13 @@ static int cmd_apphandler(char **v)
 	long a[6] = { 0 };
 	long nr = num(v[0]);
 
+	app_nr = nr;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = usr1_handler;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	raise(SIGUSR1);
+	printf("usr1_inner_ret=%ld\n", (long)usr1_ret);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = app_handler;
 	sa.sa_flags = SA_SIGINFO;
@@ -140,7 +162,8 @@ static int cmd_apphandler(char **v)
 	print_raw("denied1 ", nr, a);
 	printf("hits_after_denied=%d\n", (int)app_hits);
 	raise(SIGSYS);
-	printf("hits_after_raise=%d code=%d\n", (int)app_hits, (int)app_code);
+	printf("hits_after_raise=%d code=%d inner_ret=%ld\n", (int)app_hits, (int)app_code,
+	       (long)app_inner_ret);
 	kill(getpid(), SIGSYS);
 	printf("hits_after_kill=%d code=%d\n", (int)app_hits, (int)app_code);
 	sigemptyset(&block);
@@ -153,6 +176,23 @@ static int cmd_apphandler(char **v)
 	signal(SIGSYS, SIG_IGN);
 	raise(SIGSYS);
 	printf("survived_ignored_raise=1\n");
+	return 0;
+}
+
+/* The profile's own TRAP action, delivered to the application's handler. */
+static int cmd_apptrap(char **v)
+{
+	struct sigaction sa;
+	long a[6] = { 0 };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = app_handler;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL) != 0)
+		return 2;
+	print_raw("", num(v[0]), a);
+	printf("hits=%d code=%d si_errno=%d si_syscall=%d\n", (int)app_hits, (int)app_code,
+	       (int)app_errno, (int)app_syscall);
 	return 0;
 }
 
@@ -311,6 +351,8 @@ int main(int argc, char **argv)
 		return cmd_loop(argv + 2);
 	if (!strcmp(argv[1], "apphandler") && argc >= 3)
 		return cmd_apphandler(argv + 2);
+	if (!strcmp(argv[1], "apptrap") && argc >= 3)
+		return cmd_apptrap(argv + 2);
 	if (!strcmp(argv[1], "fork") && argc >= 3)
 		return cmd_fork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
