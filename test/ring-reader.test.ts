@@ -137,6 +137,16 @@ describe('RingReader on rings written by the real producer', () => {
     expect(res.next).toBe(next);
   });
 
+  it('read returns at most 16384 records per call, whatever max says', () => {
+    const { path } = fill(20_000, '--records', '32768');
+    const r = new Ring(path);
+    const first = r.read(0, 1_000_000);
+    expect([first.records.length, first.stop, first.next]).toEqual([16_384, 'max', 16_384]);
+    const rest = r.read(first.next, 1_000_000);
+    expect([rest.records.length, rest.stop, rest.next]).toEqual([20_000 - 16_384, 'empty', 20_000]);
+    r.close();
+  });
+
   it('commit moves the cursor in the file, never backwards, never beyond head', () => {
     const { path } = fill(10);
     const r = new Ring(path);

@@ -125,6 +125,7 @@ bool Guarded(const uint8_t *lo, size_t len, Fn &&fn) {
 }
 
 constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1
+constexpr uint64_t kMaxBatch = 16384;             // records per read(): 4 MiB of copies
 
 uint64_t TicketArg(Napi::Env env, const Napi::Value &v, const char *what) {
   if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(what) + " must be a number");
@@ -291,9 +292,10 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
     Counters(env, &head, &cursor);
 
     // Tickets below the cursor were consumed already and their slots may be
-    // reused: start at the cursor.  At most one ring's worth per call.
+    // reused: start at the cursor.  At most one ring's worth per call, and
+    // at most kMaxBatch records (the copies are allocated up front).
     uint64_t t = std::max(from, cursor);
-    const uint64_t want = std::min<uint64_t>(max, r_.record_count);
+    const uint64_t want = std::min<uint64_t>({max, r_.record_count, kMaxBatch});
     const uint64_t limit = cursor + r_.record_count;  // no ticket beyond this can be valid
     std::vector<uint8_t> data(static_cast<size_t>(want) * SIGSYS_RING_RECORD_SIZE);
     std::vector<uint32_t> lens(static_cast<size_t>(want));

@@ -58,7 +58,7 @@ export interface RingReader {
    * Copies of up to `max` committed records from ticket `from` on, in ticket
    * order; corrupt records are skipped and counted.  Reading starts at
    * max(from, cursor): tickets below the cursor were consumed and their slots
-   * may be reused.  At most one ring's worth (recordCount) per call.  Throws
+   * may be reused.  At most min(max, recordCount, 16384) records per call.  Throws
    * ERING when the header's head/cursor cannot come from a real producer
    * (head behind cursor, more than recordCount ahead, beyond 2^53) or the
    * file changed size (see "SIGBUS" in ring_binding.cc); RangeError for a
