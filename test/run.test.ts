@@ -139,7 +139,7 @@ describe('sigsys run', () => {
   it.each([
     ['no command', [], /no command given/, 2],
     ['a bad mode', ['--mode', 'strict', '--', 'true'], /--mode must be enforce or audit/, 2],
-    ['a command that does not exist', ['--', join(dir, 'nope')], /cannot start .*nope/, 127],
+    ['a command that does not exist', ['--', '/nonexistent/sigsys-nope'], /cannot start .*nope/, 127],
   ])('usage errors are one line with an exit code: %s', async (_n, args, msg, code) => {
     const p = spawnCli(main, ['run', ...args]);
     const exit = await p.exit;
