@@ -73,6 +73,11 @@ describe('sigsys explain', () => {
       lines: ['syscall: personality (nr 136, x86) args [0xffffffff, 0x0, 0x0, 0x0, 0x0, 0x0]', /^action: {2}SCMP_ACT_ALLOW /, /^rule: {4}\$\.syscalls\[\d+\]: personality: SCMP_ACT_ALLOW if arg0 EQ 4294967295/],
     },
     {
+      scenario: 'default profile compiled for aarch64 (--target)',
+      argv: [DEFAULT, '--target', 'aarch64', '--syscall', 'openat'],
+      lines: ['syscall: openat (nr 56, aarch64) args [0x0, 0x0, 0x0, 0x0, 0x0, 0x0]', /^action: {2}SCMP_ACT_ALLOW /, /^rule: {4}\$\.syscalls\[\d+\]: openat: SCMP_ACT_ALLOW/],
+    },
+    {
       scenario: 'a call of an arch the filter does not handle',
       argv: [ARGS, '--syscall', 'read', '--arch', 'aarch64'],
       lines: [/^syscall: read \(nr 63, aarch64\)/, /^action: {2}SCMP_ACT_KILL_THREAD /, 'rule:    $.architectures: the filter does not handle aarch64 (it handles x86_64, x86): libseccomp\'s bad-arch action'],
