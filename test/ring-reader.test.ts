@@ -363,6 +363,51 @@ describe('RingReader on hostile ring files', () => {
     console.log('flapping ring outcomes:', Object.fromEntries(outcomes));
   });
 
+  it('seeded random corruption: every outcome is a result or an ERING error, never a crash', () => {
+    let state = 0x9e3779b97f4a7c15n;
+    const rnd = (n: number): number => {
+      // xorshift64: deterministic, so a failure reproduces
+      state ^= (state << 13n) & 0xffffffffffffffffn;
+      state ^= state >> 7n;
+      state ^= (state << 17n) & 0xffffffffffffffffn;
+      return Number(state % BigInt(n));
+    };
+    const base = readFileSync(good);
+    const tally = { refused: 0, read: 0, readErr: 0 };
+    for (let round = 0; round < 400; round++) {
+      let b = Buffer.from(base);
+      for (let f = 1 + rnd(12); f > 0; f--) {
+        const where = rnd(3);
+        const at = where === 0 ? rnd(72) : where === 1 ? rec(rnd(8)) + rnd(8) : rnd(b.length);
+        b[at] = rnd(256);
+      }
+      if (rnd(8) === 0) b = b.subarray(0, rnd(b.length));
+      const p = join(spool, 'hostile', `random-${round}.ring`);
+      writeFileSync(p, b);
+      let r: RingReader;
+      try {
+        r = new Ring(p);
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('ERING');
+        tally.refused++;
+        continue;
+      }
+      try {
+        r.meta();
+        const res = r.read(0, 64);
+        for (const x of res.records) expect(x.data.length).toBeLessThanOrEqual(248);
+        tally.read++;
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('ERING');
+        tally.readErr++;
+      } finally {
+        r.close();
+      }
+    }
+    expect(tally.refused).toBeGreaterThan(0);
+    expect(tally.read).toBeGreaterThan(0);
+  });
+
   it('opening a ring does not modify it', () => {
     const p = hostile(good, 'readonly-check', (b) => b);
     const before = readFileSync(p);
