@@ -227,6 +227,69 @@ static long emulate_sigprocmask(ucontext_t *uc, const uint64_t *a)
 }
 
 /*
+ * sigaltstack re-issued from the handler.  The handler may itself be running
+ * on the alternate stack (SA_ONSTACK), so the kernel would report SS_ONSTACK
+ * to an application that is not on it, and refuse changes (EPERM).  Report
+ * the application's own on-stack state (saved in the frame), and keep the
+ * frame's saved stack equal to the new setting so sigreturn cannot undo it.
+ * A change while the handler runs on the alternate stack stays refused:
+ * nothing better is possible from here (documented).
+ */
+static long emulate_sigaltstack(ucontext_t *uc, const uint64_t *a)
+{
+	stack_t cur, *old = (stack_t *)(uintptr_t)a[1];
+	long ret = sigsys_tsys(SYS_sigaltstack, a[0], a[1], 0, 0, 0, 0);
+
+	if (ret != 0)
+		return ret;
+	if (old)
+		old->ss_flags = (old->ss_flags & ~SS_ONSTACK) | (uc->uc_stack.ss_flags & SS_ONSTACK);
+	if (a[0] && sigsys_tsys(SYS_sigaltstack, 0, &cur, 0, 0, 0, 0) == 0) {
+		cur.ss_flags &= ~SS_ONSTACK;
+		uc->uc_stack = cur;
+	}
+	return ret;
+}
+
+/* The kernel's struct sigaction (rt_sigaction). */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/*
+ * rt_sigaction(SIGSYS, ...) made directly (not through libc, which the
+ * interposer sees): record it as the chain target instead of letting it
+ * replace our handler.  Other signals are re-issued as they are.
+ */
+static long emulate_sigsys_action(const uint64_t *a)
+{
+	struct ksigaction *nsa = (struct ksigaction *)(uintptr_t)a[1];
+	struct ksigaction *osa = (struct ksigaction *)(uintptr_t)a[2];
+	struct sigaction app;
+
+	if (a[3] != KSIGSET_SIZE)
+		return -EINVAL;
+	sigsys_chain_get(&app);
+	if (osa) {
+		osa->handler = (void *)app.sa_handler;
+		osa->flags = (unsigned long)app.sa_flags;
+		osa->restorer = NULL;
+		memcpy(&osa->mask, &app.sa_mask, sizeof(osa->mask));
+	}
+	if (nsa) {
+		memset(&app, 0, sizeof(app));
+		app.sa_handler = (__sighandler_t)nsa->handler;
+		app.sa_flags = (int)(nsa->flags & ~0x04000000ul); /* SA_RESTORER */
+		memcpy(&app.sa_mask, &nsa->mask, sizeof(nsa->mask));
+		sigsys_chain_set(&app);
+	}
+	return 0;
+}
+
+/*
  * clone with a new stack: the child must not return into this handler (its
  * stack has no such frame).  Build the trapped register set below the new
  * stack and let the child start in sigsys_clone_child (clone_trampoline.S),
@@ -319,6 +382,15 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		break;
 	case SYS_rt_sigprocmask:
 		ret = emulate_sigprocmask(uc, a);
+		break;
+	case SYS_sigaltstack:
+		ret = emulate_sigaltstack(uc, a);
+		break;
+	case SYS_rt_sigaction:
+		if (a[0] == SIGSYS)
+			ret = emulate_sigsys_action(a);
+		else
+			ret = sigsys_tsys(v->nr, a[0], a[1], a[2], a[3], 0, 0);
 		break;
 	case SYS_execve:
 	case SYS_execveat:

@@ -52,6 +52,8 @@ int sigsys_real_sigprocmask(int how, const sigset_t *set, sigset_t *old);
 void sigsys_chain_init(const struct sigaction *prev);
 /* Copy of the application's current SIGSYS disposition (signal-safe). */
 void sigsys_chain_get(struct sigaction *out);
+/* Replace the application's SIGSYS disposition (signal-safe). */
+void sigsys_chain_set(const struct sigaction *sa);
 /* SA_RESETHAND emulation from the handler (signal-safe). */
 void sigsys_chain_reset_to_default(void);
 

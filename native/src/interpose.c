@@ -97,6 +97,11 @@ void sigsys_chain_init(const struct sigaction *prev)
 	chain_publish(prev);
 }
 
+void sigsys_chain_set(const struct sigaction *sa)
+{
+	chain_publish(sa);
+}
+
 void sigsys_chain_get(struct sigaction *out)
 {
 	*out = chain_slot[atomic_load_explicit(&chain_cur, memory_order_acquire)];

@@ -541,6 +541,56 @@ static void t19_altstack(void)
 	live_rings_free(&c.rings);
 }
 
+/* 20: audit mode with sigaltstack trapped: the re-issued call sticks, and a
+ * query made outside any handler does not report SS_ONSTACK although our
+ * handler answers it from the alternate stack. */
+static void t20_audit_sigaltstack(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule",
+			     "sigaltstack:errno:1", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "altstack", NR_GETPRIORITY, NULL };
+	struct ctx c;
+	int alts = 0;
+
+	if (setup(&c, "audit-alt", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "altstack_set") == 1 &&
+		      live_field(c.run.out, "onstack") == 0,
+	      "%#x %s", c.run.status, c.run.out);
+	for (size_t i = 0; i < c.rings.n; i++)
+		alts += c.rings.ev[i].nr == SYS_sigaltstack && c.rings.ev[i].ret == 0;
+	CHECK(alts >= 2, "sigaltstack events %d", alts);
+	live_rings_free(&c.rings);
+}
+
+/* 21: audit mode, rt_sigaction(SIGSYS) made without libc: recorded as the
+ * application's handler (it gets its raise), ours stays installed (the denied
+ * call is still reported and executed). */
+static void t21_audit_raw_sigaction(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule",
+			     "rt_sigaction:errno:1", "--rule", "getppid:errno:13", NULL };
+	const char *args[] = { "rawsigaction", NR_GETPPID, NULL };
+	struct ctx c;
+
+	if (setup(&c, "audit-rawsa", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "%#x %s", c.run.status, c.run.out);
+	CHECK(live_field(c.run.out, "query_is_app") == 1 &&
+		      live_field_after(c.run.out, "denied ", "ret") == getpid() &&
+		      live_field(c.run.out, "hits") == 1 && live_field(c.run.out, "code") == SI_TKILL &&
+		      live_field(c.run.out, "inner_ret") == getpid(),
+	      "%s", c.run.out);
+	live_rings_free(&c.rings);
+}
+
+/* 22: the profile's TRAP with no application handler: killed by SIGSYS,
+ * as the kernel would, after the event is in the ring. */
+static void t22_trap_no_handler(void)
+{
+	kill_case("trap-dfl", "getpriority:trap", SIGSYS_ACT_TRAP);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -564,6 +614,9 @@ static const struct {
 	{ "17-audit-posix-spawn", t17_audit_spawn },
 	{ "18-audit-pthread", t18_audit_pthread },
 	{ "19-altstack", t19_altstack },
+	{ "20-audit-sigaltstack", t20_audit_sigaltstack },
+	{ "21-audit-raw-sigaction", t21_audit_raw_sigaction },
+	{ "22-trap-no-handler", t22_trap_no_handler },
 };
 
 int main(int argc, char **argv)

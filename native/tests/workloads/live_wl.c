@@ -196,6 +196,29 @@ static int cmd_apptrap(char **v)
 	return 0;
 }
 
+/* rt_sigaction(SIGSYS) without libc (the interposer does not see it). */
+static int cmd_rawsigaction(char **v)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} ksa = { (void *)app_handler, SA_SIGINFO | 0x04000000 /* SA_RESTORER */, NULL, 0 }, old;
+	long a[6] = { 0 };
+
+	app_nr = num(v[0]);
+	if (syscall(SYS_rt_sigaction, SIGSYS, &ksa, NULL, 8) != 0)
+		return 2;
+	if (syscall(SYS_rt_sigaction, SIGSYS, NULL, &old, 8) != 0)
+		return 3;
+	printf("query_is_app=%d\n", old.handler == (void *)app_handler);
+	print_raw("denied ", app_nr, a);
+	raise(SIGSYS);
+	printf("hits=%d code=%d inner_ret=%ld\n", (int)app_hits, (int)app_code, (long)app_inner_ret);
+	return 0;
+}
+
 /* ---- process life ---- */
 static int cmd_fork(char **v)
 {
@@ -330,7 +353,14 @@ static int cmd_altstack(char **v)
 
 	if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
 		return 2;
-	printf("altstack_size=%zu\n", sz);
+	stack_t cur;
+
+	if (sigaltstack(NULL, &cur) != 0)
+		return 3;
+	/* Not inside a handler: the application is not on its alt stack. */
+	printf("altstack_size=%zu altstack_set=%d onstack=%d\n", sz,
+	       cur.ss_sp == ss.ss_sp && cur.ss_size == sz && !(cur.ss_flags & SS_DISABLE),
+	       !!(cur.ss_flags & SS_ONSTACK));
 	print_raw("", num(v[0]), a);
 	return 0;
 }
@@ -351,6 +381,8 @@ int main(int argc, char **argv)
 		return cmd_loop(argv + 2);
 	if (!strcmp(argv[1], "apphandler") && argc >= 3)
 		return cmd_apphandler(argv + 2);
+	if (!strcmp(argv[1], "rawsigaction") && argc >= 3)
+		return cmd_rawsigaction(argv + 2);
 	if (!strcmp(argv[1], "apptrap") && argc >= 3)
 		return cmd_apptrap(argv + 2);
 	if (!strcmp(argv[1], "fork") && argc >= 3)
