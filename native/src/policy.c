@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -349,6 +350,18 @@ int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
 	if (insns[h.trusted_ip_lo_at].code != (BPF_JMP | BPF_JEQ | BPF_K) ||
 	    insns[h.trusted_ip_hi_at].code != (BPF_JMP | BPF_JEQ | BPF_K)) {
 		say(why, whylen, "trusted ip index does not point at a jeq #k (lo %u, hi %u)",
+		    h.trusted_ip_lo_at, h.trusted_ip_hi_at);
+		return -EINVAL;
+	}
+	/* The preload writes the ip into these two k's: make sure they really
+	 * are the ip comparisons, not some jeq of the profile's own logic. */
+	if (h.trusted_ip_lo_at == 0 || h.trusted_ip_hi_at == 0 ||
+	    insns[h.trusted_ip_lo_at - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
+	    insns[h.trusted_ip_lo_at - 1].k != offsetof(struct seccomp_data, instruction_pointer) ||
+	    insns[h.trusted_ip_hi_at - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
+	    insns[h.trusted_ip_hi_at - 1].k !=
+		    offsetof(struct seccomp_data, instruction_pointer) + 4) {
+		say(why, whylen, "trusted ip jeq does not follow a load of the ip (lo %u, hi %u)",
 		    h.trusted_ip_lo_at, h.trusted_ip_hi_at);
 		return -EINVAL;
 	}

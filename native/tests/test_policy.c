@@ -191,6 +191,21 @@ MUT(m_ip_not_jeq)
 	snprintf(want, wlen, "trusted ip index does not point at a jeq #k (lo %u, hi 0)",
 		 m->h->trusted_ip_lo_at);
 }
+MUT(m_ip_wrong_jeq)
+{
+	m->h->trusted_ip_lo_at = 1; /* "jeq arch": a jeq #k, but not the ip's */
+	snprintf(want, wlen, "trusted ip jeq does not follow a load of the ip (lo 1, hi %u)",
+		 m->h->trusted_ip_hi_at);
+}
+MUT(m_ip_swapped)
+{
+	uint32_t lo = m->h->trusted_ip_lo_at;
+
+	m->h->trusted_ip_lo_at = m->h->trusted_ip_hi_at;
+	m->h->trusted_ip_hi_at = lo;
+	snprintf(want, wlen, "trusted ip jeq does not follow a load of the ip (lo %u, hi %u)",
+		 m->h->trusted_ip_lo_at, lo);
+}
 MUT(m_action_kind)
 {
 	m->actions[1].kind = 99;
@@ -241,6 +256,8 @@ static const struct {
 	{ "30 trusted ip not jeq", m_ip_not_jeq, -EINVAL },
 	{ "31 action kind", m_action_kind, -EINVAL },
 	{ "32 unaligned buffer", m_unaligned, -EINVAL },
+	{ "33 trusted ip at the profile's jeq", m_ip_wrong_jeq, -EINVAL },
+	{ "34 trusted ip halves swapped", m_ip_swapped, -EINVAL },
 };
 
 static void build_valid(uint8_t **img, size_t *len)
