@@ -126,7 +126,9 @@ int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t recor
 	ret = round_records(record_count, &count);
 	if (ret)
 		return ret;
-	if (meta_len > SIGSYS_RING_META_MAX || (meta_len && !meta))
+	if (meta_len && !meta)
+		return -EINVAL;
+	if (meta_len > SIGSYS_RING_META_MAX)
 		return -EMSGSIZE;
 	map_len = (size_t)SIGSYS_RING_HEADER_SIZE + (size_t)count * SIGSYS_RING_RECORD_SIZE;
 

@@ -99,7 +99,10 @@ struct sigsys_ring {
  * place (no replace) only once the header is complete, so a collector that
  * lists sigsys-*.ring never sees a half-initialised ring.  record_count 0
  * means SIGSYS_RING_DEFAULT_RECORDS; others are rounded up to a power of two.
- * Not signal-safe: call from the constructor.  Returns 0 or -errno.
+ * Not signal-safe: call from the constructor.  Returns 0 or -errno: -EINVAL
+ * (record_count above SIGSYS_RING_MAX_RECORDS, meta_len without meta),
+ * -EMSGSIZE (meta_len above SIGSYS_RING_META_MAX), -ENAMETOOLONG, or what
+ * open/ftruncate/mmap/rename said.
  */
 int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t record_count,
 		       const void *meta, size_t meta_len, char *path, size_t path_len);
