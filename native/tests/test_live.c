@@ -346,6 +346,46 @@ static void test_kill(const char *name, uint32_t mode, uint32_t def, int deny_li
 			"%s: want death by SIGSYS, status 0x%x", name, st);
 }
 
+/* ---- the trusted instruction cannot switch reporting off ---- */
+
+/* Through the harmless rt_sigaction / rt_sigprocmask at the trusted ip, code
+ * in the process can ignore or block SIGSYS; the next denied call must then
+ * kill (the kernel resets a forced trap signal to its default), not run. */
+static void test_sigsys_off(int block)
+{
+	static struct policy p;
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} ksa = { SIG_IGN, 0, NULL, 0 };
+	uint64_t set = 1ull << (SIGSYS - 1);
+	pid_t pid;
+	int st;
+
+	make_policy(&p, SIGSYS_MODE_ENFORCE, SCMP_ACT_ERRNO(1), 0);
+	fflush(NULL);
+	pid = fork();
+	T_REQUIRE(pid >= 0, "fork");
+	if (pid == 0) {
+		long r;
+
+		install(p.insns, p.n);
+		if (block)
+			r = ft_syscall_trusted(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, 0, 8, 0, 0);
+		else
+			r = ft_syscall_trusted(SYS_rt_sigaction, SIGSYS, (long)&ksa, 0, 8, 0, 0);
+		if (r != 0)
+			_exit(60); /* the harmless call itself was refused */
+		ft_syscall_other(SYS_getuid, 0, 0, 0, 0, 0, 0);
+		_exit(g_traps ? 61 : 62);
+	}
+	st = wait_child(pid);
+	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "SIGSYS %s: status 0x%x",
+		block ? "blocked" : "ignored", st);
+}
+
 /* ---- ALU semantics: hand-written programs, value returned as errno ---- */
 
 #define S(c, k) ((struct sock_filter)BPF_STMT((c), (k)))
@@ -511,6 +551,8 @@ int main(void)
 		  KILL_THREAD_ALONE);
 	test_kill("kill one thread of two", SIGSYS_MODE_ENFORCE, SCMP_ACT_ALLOW, 1,
 		  KILL_THREAD_OF_MANY);
+	test_sigsys_off(0);
+	test_sigsys_off(1);
 	test_alu();
 	test_div_zero();
 	return t_done("filter-03-live");
