@@ -16,6 +16,7 @@
 #include <linux/filter.h>
 #include <seccomp.h>
 
+#include "bpf_eval.h"
 #include "build.h"
 #include "filter_test.h"
 #include "policy.h"
@@ -386,10 +387,71 @@ static void test_crc(void)
 	T_CHECK(sigsys_crc32("", 0) == 0, "crc of nothing");
 }
 
+/*
+ * Random damage (fixed seed, so a failure reproduces): flip bytes anywhere,
+ * refresh the CRC half of the time so the structural checks are reached,
+ * truncate sometimes.  Whatever parse accepts must evaluate within bounds
+ * and must have passed the same checks the kernel applies.
+ */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11);
+}
+
+static void test_random_damage(void)
+{
+	uint8_t *valid;
+	size_t vlen;
+	uint32_t iter, accepted = 0, rejected = 0;
+
+	build_valid(&valid, &vlen);
+	for (iter = 0; iter < 20000; iter++) {
+		uint64_t store[(vlen + 8) / 8 + 1];
+		uint8_t *b = (uint8_t *)store;
+		struct sigsys_policy_header *h = (struct sigsys_policy_header *)b;
+		struct sigsys_policy p;
+		size_t len = vlen;
+		uint32_t flips = 1 + rnd() % 4, f;
+		char why[200];
+
+		memcpy(store, valid, vlen);
+		for (f = 0; f < flips; f++)
+			b[rnd() % vlen] ^= (uint8_t)(1u << (rnd() % 8));
+		if (rnd() % 2)
+			h->checksum = sigsys_crc32(b + sizeof(*h), vlen - sizeof(*h));
+		if (rnd() % 8 == 0)
+			len = rnd() % vlen;
+		if (sigsys_policy_check(b, len, AUDIT_ARCH_X86_64, &p, why, sizeof(why)) == 0) {
+			struct seccomp_data d;
+			uint32_t at;
+
+			accepted++;
+			T_CHECK(sigsys_bpf_check(p.insns, p.hdr->n_insns, why, sizeof(why)) == 0,
+				"accepted a program the kernel checks refuse: %s", why);
+			memset(&d, 0, sizeof(d));
+			d.nr = (int)(rnd() % 400);
+			d.arch = AUDIT_ARCH_X86_64;
+			sigsys_bpf_eval(p.insns, p.hdr->n_insns, &d, &at);
+			T_CHECK(at < p.hdr->n_insns, "evaluation ran off the end");
+		} else {
+			rejected++;
+			T_CHECK(why[0] != '\0', "rejection without a reason");
+		}
+	}
+	/* Both outcomes must really occur, or the loop tests nothing. */
+	T_CHECK(accepted > 100 && rejected > 100, "accepted %u, rejected %u", accepted, rejected);
+	free(valid);
+}
+
 int main(void)
 {
 	test_crc();
 	test_corruptions();
 	test_roundtrip();
+	test_random_damage();
 	return t_done("filter-01-policy");
 }
