@@ -371,19 +371,27 @@ bad:
 }
 
 /*
- * A commit word other than the one we want.  Words of earlier laps of this
- * slot (and zero, never written) mean the ticket is reserved but its
- * producer has not finished: PENDING.  So does our ticket with WRITING_BIT.
- * A later lap (only possible behind the cursor) or a word that is not even
- * congruent to this slot is garbage: CORRUPT.
+ * A commit word other than the one we want.  Zero (never written), our own
+ * ticket with WRITING_BIT, and the words of earlier laps of this slot - with
+ * or without WRITING_BIT, since a producer may have died mid-write one lap
+ * ago and the collector skipped that ticket - mean the ticket is reserved
+ * but its producer has not finished: PENDING.  A later lap (only possible
+ * behind the cursor) or a word not congruent to this slot is garbage: CORRUPT.
  */
 static enum sigsys_ring_read_status classify(uint32_t c, uint32_t want, uint32_t count)
 {
-	uint32_t back = want - c;
+	/* How far back (mod 2^32) the word is, plain and with WRITING_BIT
+	 * removed.  Earlier laps are at most 2^30 back in either form; with a
+	 * wider window the marked word of a *later* lap (2^31 - count back, by
+	 * this arithmetic) would pass for an earlier one. */
+	const uint32_t window = WRITING_BIT >> 1;
+	uint32_t back = want - c, back_marked = want - (c ^ WRITING_BIT);
 
-	if (c == 0 || c == (want ^ WRITING_BIT))
+	if (c == 0 || back_marked == 0)
+		return SIGSYS_RING_PENDING; /* never written / ours, being written */
+	if ((back & (count - 1)) == 0 && back < window)
 		return SIGSYS_RING_PENDING;
-	if ((back & (count - 1)) == 0 && back < WRITING_BIT)
+	if ((back_marked & (count - 1)) == 0 && back_marked < window)
 		return SIGSYS_RING_PENDING;
 	return SIGSYS_RING_CORRUPT;
 }

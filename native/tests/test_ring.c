@@ -582,6 +582,9 @@ static void r_garbage(uint8_t *img) { REC(img, 1)->commit = 0xdeadbeef; }
 static void r_zero(uint8_t *img) { REC(img, 1)->commit = 0; }
 static void r_old_lap(uint8_t *img) { REC(img, 1)->commit = 2 - 8; }
 static void r_writing(uint8_t *img) { REC(img, 1)->commit = 2 ^ 0x80000000u; }
+/* The previous lap's producer died mid-write; this lap's has reserved. */
+static void r_old_lap_writing(uint8_t *img) { REC(img, 1)->commit = (2u - 8u) ^ 0x80000000u; }
+static void r_future_writing(uint8_t *img) { REC(img, 1)->commit = (2u + 8u) ^ 0x80000000u; }
 static void r_head_far(uint8_t *img)
 {
 	HDR(img)->head = HDR(img)->cursor + 1000000000000ull;
@@ -609,6 +612,10 @@ static void t_hostile_records(void)
 		{ "commit zero", r_zero, { OK, PEND, OK, OK, OK, EMPTY, EMPTY, EMPTY } },
 		{ "commit old lap", r_old_lap, { OK, PEND, OK, OK, OK, EMPTY, EMPTY, EMPTY } },
 		{ "being written", r_writing, { OK, PEND, OK, OK, OK, EMPTY, EMPTY, EMPTY } },
+		{ "old lap died mid-write", r_old_lap_writing,
+		  { OK, PEND, OK, OK, OK, EMPTY, EMPTY, EMPTY } },
+		{ "next lap being written", r_future_writing,
+		  { OK, BAD, OK, OK, OK, EMPTY, EMPTY, EMPTY } },
 		/* head way ahead: tickets 5..7 were never written (zero) */
 		{ "head far ahead", r_head_far, { OK, OK, OK, OK, OK, PEND, PEND, PEND } },
 		{ "head behind cursor", r_head_behind, { OK, OK, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY,
