@@ -162,6 +162,11 @@ static struct sock_filter jump(uint16_t code, uint32_t k, uint32_t pc, uint32_t 
 	return j;
 }
 
+static void emit(struct sigsys_rewrite_out *out, uint32_t *pc, struct sock_filter f)
+{
+	out->insns[(*pc)++] = f;
+}
+
 static int find_or_add_action(struct sigsys_rewrite_out *out, uint32_t ret)
 {
 	uint32_t i;
@@ -265,35 +270,34 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 
 	/* Common block. */
 	pc = common;
-	out->insns[pc] = stmt(BPF_LD | BPF_W | BPF_ABS, OFF_NR), pc++;
-	out->insns[pc] = jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_NR_KILL_PROCESS, pc, kp, pc + 1), pc++;
-	out->insns[pc] = jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_NR_KILL_THREAD, pc, kt, pc + 1), pc++;
-	out->insns[pc] = stmt(BPF_LD | BPF_W | BPF_ABS, OFF_IP_LO), pc++;
+	emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_NR));
+	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_NR_KILL_PROCESS, pc, kp, pc + 1));
+	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_NR_KILL_THREAD, pc, kt, pc + 1));
+	emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_IP_LO));
 	out->trusted_ip_lo_at = pc;
-	out->insns[pc] = jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_REWRITE_IP_PLACEHOLDER, pc,
-			      pc + 1, trap), pc++;
-	out->insns[pc] = stmt(BPF_LD | BPF_W | BPF_ABS, OFF_IP_HI), pc++;
+	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_REWRITE_IP_PLACEHOLDER, pc, pc + 1,
+			    trap));
+	emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_IP_HI));
 	out->trusted_ip_hi_at = pc;
 	/* Audit: the trusted instruction may re-issue anything. */
-	out->insns[pc] = jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_REWRITE_IP_PLACEHOLDER, pc,
-			      mode == SIGSYS_MODE_AUDIT ? allow : pc + 1, trap), pc++;
+	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_REWRITE_IP_PLACEHOLDER, pc,
+			    mode == SIGSYS_MODE_AUDIT ? allow : pc + 1, trap));
 	if (mode == SIGSYS_MODE_ENFORCE) {
-		out->insns[pc] = stmt(BPF_MISC | BPF_TXA, 0), pc++;
-		out->insns[pc] = jump(BPF_JMP | BPF_JSET | BPF_K, SIGSYS_REWRITE_LOGFLAG, pc,
-				      allow, pc + 1), pc++;
-		out->insns[pc] = stmt(BPF_LD | BPF_W | BPF_ABS, OFF_NR), pc++;
-		for (i = 0; i < n_harmless; i++, pc++)
-			out->insns[pc] = jump(BPF_JMP | BPF_JEQ | BPF_K, harmless[i], pc, allow,
-					      pc + 1);
+		emit(out, &pc, stmt(BPF_MISC | BPF_TXA, 0));
+		emit(out, &pc, jump(BPF_JMP | BPF_JSET | BPF_K, SIGSYS_REWRITE_LOGFLAG, pc, allow,
+				    pc + 1));
+		emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_NR));
+		for (i = 0; i < n_harmless; i++)
+			emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, harmless[i], pc, allow, pc + 1));
 	}
 	if (pc != trap)
 		return -EFAULT; /* layout arithmetic above is wrong: a bug here */
-	out->insns[pc++] = stmt(BPF_MISC | BPF_TXA, 0);
-	out->insns[pc++] = stmt(BPF_ALU | BPF_AND | BPF_K, ~SIGSYS_REWRITE_LOGFLAG);
-	out->insns[pc++] = stmt(BPF_RET | BPF_A, 0);
-	out->insns[pc++] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	out->insns[pc++] = stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	out->insns[pc++] = stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD);
+	emit(out, &pc, stmt(BPF_MISC | BPF_TXA, 0));
+	emit(out, &pc, stmt(BPF_ALU | BPF_AND | BPF_K, ~SIGSYS_REWRITE_LOGFLAG));
+	emit(out, &pc, stmt(BPF_RET | BPF_A, 0));
+	emit(out, &pc, stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	emit(out, &pc, stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(out, &pc, stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD));
 	out->n_insns = pc;
 
 	/* What we emit must pass the same checks as what we read. */
