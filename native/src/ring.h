@@ -147,7 +147,7 @@ enum sigsys_ring_read_status {
 	SIGSYS_RING_OK = 0,       /* record copied to out */
 	SIGSYS_RING_EMPTY = 1,    /* ticket not yet reserved (ticket >= head) */
 	SIGSYS_RING_PENDING = 2,  /* reserved but not committed (yet, or never) */
-	SIGSYS_RING_CORRUPT = 3,  /* bad length or commit word from the future */
+	SIGSYS_RING_CORRUPT = 3,  /* bad length, or a commit word of a later lap or of no lap of this slot */
 };
 
 /* Copy the record with `ticket` into out (>= SIGSYS_RING_RECORD_SIZE bytes). */
