@@ -124,8 +124,9 @@ int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32],
 	chomp(boot);
 	meta.boot_id = boot ? boot : "";
 	meta.policy_hash = policy_hash;
-	meta.pod = getenv("POD_NAME") ? getenv("POD_NAME") : getenv("KUBERNETES_POD_NAME");
-	meta.namespace_ = getenv("POD_NAMESPACE");
+	meta.pod = sigsys_env("POD_NAME") ? sigsys_env("POD_NAME")
+					  : sigsys_env("KUBERNETES_POD_NAME");
+	meta.namespace_ = sigsys_env("POD_NAMESPACE");
 	meta.mode = mode;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	meta.start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;

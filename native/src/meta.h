@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* getenv() that works in a -z initfirst constructor (preload.c). */
+const char *sigsys_env(const char *name);
+
 /* Encodes into buf (cap bytes); returns the length or -errno. */
 int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32], uint32_t mode);
 

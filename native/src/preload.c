@@ -41,6 +41,7 @@
  * SIGSYS_INSTALLED) loses reporting or stacks a second filter.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -76,6 +77,54 @@
 #define TRUSTED_SPAN_PAGES (1u << 24)  /* 64 GiB of candidate pages */
 
 struct sigsys_state sigsys_g;
+
+/*
+ * libsigsys.so is linked with -z initfirst: after execve the inherited
+ * filter is already active, and every library constructor that runs before
+ * ours (libselinux's statfs, say) would meet it without a handler.  So ours
+ * runs before all others, even before libc's own initialisation, which is
+ * what sets `environ`: we read the environment from the constructor's envp,
+ * and export SIGSYS_INSTALLED only once libc owns `environ` (in the
+ * __libc_start_main wrapper below, or at once when libc is already up).
+ */
+static char **init_envp;
+static char marker_pending[96];
+
+const char *sigsys_env(const char *name)
+{
+	size_t n = strlen(name);
+	char **e = init_envp ? init_envp : environ;
+
+	for (; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static void export_marker(void)
+{
+	if (marker_pending[0] && environ) {
+		setenv(MARKER_ENV, marker_pending, 1);
+		marker_pending[0] = 0;
+	}
+}
+
+typedef int (*main_fn)(int, char **, char **);
+typedef int (*start_fn)(main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void),
+			void *);
+
+/* Runs after every library constructor, before the program's own init. */
+__attribute__((visibility("default"))) int
+__libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+		  void (*rtld_fini)(void), void *stack_end)
+{
+	start_fn real = (start_fn)dlsym(RTLD_NEXT, "__libc_start_main");
+
+	export_marker();
+	if (!real)
+		_exit(127);
+	return real(main, argc, argv, init, fini, rtld_fini, stack_end);
+}
 
 struct err {
 	char what[512];
@@ -175,7 +224,7 @@ static void hash_prefix(const uint8_t *hash, char out[17])
  */
 static uint64_t marker_parse(char hash[17], uint32_t *mode)
 {
-	const char *m = getenv(MARKER_ENV);
+	const char *m = sigsys_env(MARKER_ENV);
 	char *end;
 	uint64_t page;
 	unsigned long md;
@@ -336,15 +385,15 @@ static int install_filter(struct sock_filter *insns, uint32_t n)
 
 static int setup(struct err *e)
 {
-	const char *policy_path = getenv("SIGSYS_POLICY");
-	const char *spool = getenv("SIGSYS_SPOOL");
-	const char *records = getenv("SIGSYS_RING_RECORDS");
+	const char *policy_path = sigsys_env("SIGSYS_POLICY");
+	const char *spool = sigsys_env("SIGSYS_SPOOL");
+	const char *records = sigsys_env("SIGSYS_RING_RECORDS");
 	struct sigsys_policy pol;
 	struct sock_filter *insns = NULL;
 	uint8_t *meta = NULL;
 	void *image = NULL;
 	const char *why = NULL;
-	char hash[17], marker_hash[17], marker[80];
+	char hash[17], marker_hash[17];
 	uint64_t page;
 	uint32_t marker_mode = 0;
 	size_t len = 0;
@@ -456,8 +505,9 @@ static int setup(struct err *e)
 		set_err(e, "seccomp filter", strerror(-ret));
 		goto out;
 	}
-	snprintf(marker, sizeof(marker), "%s:%" PRIx64 ":%u", hash, page, sigsys_g.mode);
-	setenv(MARKER_ENV, marker, 1);
+	snprintf(marker_pending, sizeof(marker_pending), "%s:%" PRIx64 ":%u", hash, page,
+		 sigsys_g.mode);
+	export_marker(); /* now if libc is initialised (dlopen), else before main */
 out:
 	free(insns);
 	free(meta);
@@ -465,12 +515,18 @@ out:
 	return ret;
 }
 
-__attribute__((constructor)) static void sigsys_init(void)
+__attribute__((constructor)) static void sigsys_init(int argc, char **argv, char **envp)
 {
-	const char *on_error = getenv("SIGSYS_ON_ERROR");
-	int open_mode = on_error && strcmp(on_error, "open") == 0;
+	const char *on_error;
+	int open_mode;
 	struct err e;
 
+	init_envp = envp;
+	on_error = sigsys_env("SIGSYS_ON_ERROR");
+	open_mode = on_error && strcmp(on_error, "open") == 0;
+
+	(void)argc;
+	(void)argv;
 	/* Until the filter exists any copy of the stub is as good as another. */
 	sigsys_g.trusted = sigsys_trusted_syscall;
 	if (setup(&e) == 0)

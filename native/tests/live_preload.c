@@ -273,19 +273,26 @@ static void t08_fork(void)
 /* 09/10: a dynamic binary exec'd under the filter gets our handler back, a
  * new ring, and no second filter; in audit mode (execve itself trapped) the
  * re-issue after exec goes through the trusted page at the same address. */
-static void exec_case(const char *name, const char *const *mk, const char *nr, long long want)
+static void exec_case(const char *name, const char *const *mk, const char *nr, long long want,
+		      long long want_ctor_ppid, long long want_ctor_prio_errno)
 {
 	const char *args[] = { "exec", nr, NULL };
+	const char *env[] = { "WL_CTOR_CALLS=1", NULL };
 	struct ctx c;
 	const char *after;
 
-	if (setup(&c, name, mk) || run(&c, NULL, args))
+	if (setup(&c, name, mk) || run(&c, env, args))
 		{ CHECK(0, "setup"); return; }
 	CHECK(exited0(&c.run), "status %#x out %s err %s", c.run.status, c.run.out, c.run.err);
 	after = strstr(c.run.out, "\nret=");
 	CHECK(after && live_field(after, "ret") == want && live_field(after, "filters") == 1 &&
 		      live_field(after, "errno") == 4242,
 	      "%s", c.run.out);
+	/* A library constructor of the new image made trapped calls before
+	 * main: our handler (-z initfirst) was already there. */
+	CHECK(after && live_field(after, "ctor_ppid") == want_ctor_ppid &&
+		      live_field(after, "ctor_prio_errno") == want_ctor_prio_errno,
+	      "constructor calls after exec: %s", c.run.out);
 	CHECK(c.rings.n_rings == 2, "rings %d", c.rings.n_rings);
 	CHECK(c.rings.bad == 0, "bad %d", c.rings.bad);
 	/* The exec'd image's call has its own args (1..6) and its own ring. */
@@ -302,7 +309,8 @@ static void t09_exec_enforce(void)
 {
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
 
-	exec_case("exec", mk, NR_GETPRIORITY, -13);
+	/* getpriority in the constructor: denied with EACCES, not killed. */
+	exec_case("exec", mk, NR_GETPRIORITY, -13, getpid(), 13);
 }
 
 static void t10_exec_audit(void)
@@ -310,7 +318,8 @@ static void t10_exec_audit(void)
 	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",
 			     "--rule", "execve:errno:1", NULL };
 
-	exec_case("exec-audit", mk, NR_GETPPID, getpid());
+	/* getppid in the constructor: trapped and executed. */
+	exec_case("exec-audit", mk, NR_GETPPID, getpid(), getpid(), 0);
 }
 
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the

@@ -24,6 +24,7 @@
 
 extern char **environ;
 extern const char wl_after_syscall[];
+extern long wl_ctor_ppid, wl_ctor_prio, wl_ctor_prio_errno; /* live_ctor.c */
 
 __attribute__((noipa)) static long raw6(long nr, long a0, long a1, long a2, long a3, long a4,
 					   long a5)
@@ -68,8 +69,10 @@ static void print_raw(const char *who, long nr, long *a)
 
 	errno = 4242; /* the handler must not change it */
 	ret = raw6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	printf("%sret=%ld errno=%d pid=%d tid=%d ip=%#lx filters=%d\n", who, ret, errno, getpid(),
-	       gettid(), (unsigned long)wl_after_syscall, status_field("Seccomp_filters:"));
+	printf("%sret=%ld errno=%d pid=%d tid=%d ip=%#lx filters=%d ctor_ppid=%ld ctor_prio=%ld "
+	       "ctor_prio_errno=%ld\n",
+	       who, ret, errno, getpid(), gettid(), (unsigned long)wl_after_syscall,
+	       status_field("Seccomp_filters:"), wl_ctor_ppid, wl_ctor_prio, wl_ctor_prio_errno);
 	fflush(stdout);
 }
 
