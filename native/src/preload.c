@@ -89,6 +89,8 @@ struct sigsys_state sigsys_g;
  */
 static char **init_envp;
 static char marker_pending[96];
+/* SIGSYS_POLICY / SIGSYS_SPOOL made absolute for children that chdir. */
+static char *abs_policy, *abs_spool;
 
 const char *sigsys_env(const char *name)
 {
@@ -103,9 +105,21 @@ const char *sigsys_env(const char *name)
 
 static void export_marker(void)
 {
-	if (marker_pending[0] && environ) {
+	if (!environ)
+		return;
+	if (marker_pending[0]) {
 		setenv(MARKER_ENV, marker_pending, 1);
 		marker_pending[0] = 0;
+	}
+	if (abs_policy) {
+		setenv("SIGSYS_POLICY", abs_policy, 1);
+		free(abs_policy);
+		abs_policy = NULL;
+	}
+	if (abs_spool) {
+		setenv("SIGSYS_SPOOL", abs_spool, 1);
+		free(abs_spool);
+		abs_spool = NULL;
 	}
 }
 
@@ -507,6 +521,11 @@ static int setup(struct err *e)
 	}
 	snprintf(marker_pending, sizeof(marker_pending), "%s:%" PRIx64 ":%u", hash, page,
 		 sigsys_g.mode);
+	/* Children that chdir before exec must still find both. */
+	if (policy_path[0] != '/')
+		abs_policy = realpath(policy_path, NULL);
+	if (spool[0] != '/')
+		abs_spool = realpath(spool, NULL);
 	export_marker(); /* now if libc is initialised (dlopen), else before main */
 out:
 	free(insns);
