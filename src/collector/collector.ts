@@ -38,6 +38,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { SigsysMetrics } from '../sinks/prometheus.js';
 import { mayHold, ownPidNs, ringKey, scanMappedRings } from './liveness.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
+import { createFastEnricher } from './fast-decode.js';
 
 export const RING_NAME = /^sigsys-.+\.ring$/;
 
@@ -49,6 +50,8 @@ export interface CollectorOptions {
   native?: SigsysNative;
   decoder?: RingDecoder;
   enricher?: Enricher;
+  /** Decode handler-written records straight to events (fast-decode.ts); default true unless a decoder is given. */
+  fastPath?: boolean;
   /** Records per read (and per sink write). Default 1024. */
   batchSize?: number;
   /** Batches read from one ring before moving to the next (fairness). Default 8. */
@@ -130,6 +133,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     createEnricher({
       syscallName: typeof native.syscallName === 'function' ? (native.syscallName as (nr: number, arch: string) => string | undefined) : undefined,
     });
+  const fast = (opts.fastPath ?? !opts.decoder) ? createFastEnricher(enricher) : undefined;
   const metrics = opts.metrics;
   const batchSize = opts.batchSize ?? 1024;
   const batchesPerTurn = opts.batchesPerTurn ?? 8;
@@ -275,6 +279,12 @@ export function createCollector(opts: CollectorOptions): Collector {
       const events: ViolationEvent[] = [];
       let undecodable = 0;
       for (const rec of res.records) {
+        const quick = fast?.enrich(rec.data, r.ctx);
+        if (quick) {
+          quick.seq = rec.seq;
+          events.push(quick);
+          continue;
+        }
         let v: DecodedViolation;
         try {
           v = decoder.violation(rec.data);
@@ -283,7 +293,7 @@ export function createCollector(opts: CollectorOptions): Collector {
           continue;
         }
         try {
-          const ev = r.ctx && enricher.enrich(v, r.ctx);
+          const ev = enricher.enrich(v, r.ctx);
           ev.seq = rec.seq;
           events.push(ev);
         } catch {

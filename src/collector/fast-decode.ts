@@ -1,0 +1,232 @@
+/**
+ * fast-decode.ts - the collector's hot path: one ring record (a protobuf
+ * sigsys.v1.Violation as the SIGSYS handler writes it) straight to a
+ * ViolationEvent, without the intermediate message and without a BigInt per
+ * 64-bit field.
+ *
+ * This is not a second schema implementation: it understands exactly the
+ * [handler] fields 1-13 with the wire types the C encoder uses, and returns
+ * `undefined` for anything else (another field, another wire type, a
+ * truncated varint), in which case the collector takes the general path
+ * (src/events/proto.ts decodeViolation + enrich), which also decides whether
+ * the record is corrupt.  test/collector-fast-decode.test.ts proves the two
+ * paths give equal events on the golden vectors and on real rings, and that
+ * mutated records either agree or fall back.
+ */
+import { callSiteOf, type RingContext, type Enricher } from '../events/enrich.js';
+import type { ActionName, OutcomeName, ViolationEvent } from '../events/types.js';
+
+const ACTIONS: ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
+const OUTCOMES: OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
+const MODES: ViolationEvent['mode'][] = ['unknown', 'enforce', 'audit'];
+const AUDIT_ARCH: Record<number, string> = {
+  0xc000003e: 'x86_64',
+  0x40000003: 'x86',
+  0xc00000b7: 'aarch64',
+  0x40000028: 'arm',
+  0xc00000f3: 'riscv64',
+  0x80000016: 's390x',
+  0xc0000015: 'ppc64le',
+};
+
+// Result registers of readVarint (uint32 halves); a failed read sets pos = -1.
+let LO = 0;
+let HI = 0;
+
+function readVarint(b: Uint8Array, pos: number, end: number): number {
+  let lo = 0;
+  let hi = 0;
+  let i = 0;
+  let byte: number;
+  // bytes 0..3: bits 0..27
+  for (; i < 4; i++) {
+    if (pos >= end) return -1;
+    byte = b[pos++]!;
+    lo |= (byte & 0x7f) << (i * 7);
+    if (byte < 0x80) {
+      LO = lo >>> 0;
+      HI = 0;
+      return pos;
+    }
+  }
+  // byte 4: bits 28..34
+  if (pos >= end) return -1;
+  byte = b[pos++]!;
+  lo |= (byte & 0x7f) << 28;
+  hi = (byte & 0x7f) >> 4;
+  if (byte < 0x80) {
+    LO = lo >>> 0;
+    HI = hi >>> 0;
+    return pos;
+  }
+  // bytes 5..9: bits 35..69 (the tenth byte may carry only bit 63)
+  for (i = 0; i < 5; i++) {
+    if (pos >= end) return -1;
+    byte = b[pos++]!;
+    hi |= (byte & 0x7f) << (i * 7 + 3);
+    if (byte < 0x80) {
+      if (i === 4 && byte > 1) return -1;
+      LO = lo >>> 0;
+      HI = hi >>> 0;
+      return pos;
+    }
+  }
+  return -1;
+}
+
+const TWO32 = 4294967296;
+
+const SMALL_HEX = Array.from({ length: 1024 }, (_, i) => '0x' + i.toString(16));
+
+function hex(lo: number, hi: number): string {
+  if (hi === 0) return lo < 1024 ? SMALL_HEX[lo]! : '0x' + lo.toString(16);
+  if (hi < 0x200000) return '0x' + (hi * TWO32 + lo).toString(16); // exact below 2^53
+  if (lo === 0) return '0x' + hi.toString(16) + '00000000';
+  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+}
+
+export interface FastEnricher {
+  /** The event, or undefined when the record needs the general decoder. */
+  enrich(data: Uint8Array, ctx: RingContext): ViolationEvent | undefined;
+}
+
+interface NumMap {
+  start: number;
+  end: number;
+  offset: number;
+  module: string;
+}
+
+export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEnricher {
+  let lastMsKey = -1;
+  let lastIso = '';
+  let lastTimeLo = -1;
+  let lastTimeHi = -1;
+  let lastTimeNs = '';
+  let mapsFor: RingContext | undefined;
+  let numMaps: NumMap[] | undefined;
+  const args = new Array<string>(6);
+
+  function mapsOf(ctx: RingContext): NumMap[] | undefined {
+    if (mapsFor === ctx) return numMaps;
+    mapsFor = ctx;
+    const safe = ctx.maps.every((m) => m.end <= BigInt(Number.MAX_SAFE_INTEGER));
+    numMaps = safe ? ctx.maps.map((m) => ({ start: Number(m.start), end: Number(m.end), offset: Number(m.offset), module: m.module })) : undefined;
+    return numMaps;
+  }
+
+  function callSite(ctx: RingContext, ipLo: number, ipHi: number): string {
+    const maps = ipHi < 0x200000 ? mapsOf(ctx) : undefined;
+    if (!maps) return callSiteOf(ctx.maps, (BigInt(ipHi) << 32n) | BigInt(ipLo));
+    const ip = ipHi * TWO32 + ipLo;
+    let lo = 0;
+    let hi = maps.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = maps[mid]!;
+      if (ip < m.start) hi = mid - 1;
+      else if (ip >= m.end) lo = mid + 1;
+      else return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
+    }
+    return hex(ipLo, ipHi);
+  }
+
+  function enrich(b: Uint8Array, ctx: RingContext): ViolationEvent | undefined {
+    let timeLo = 0, timeHi = 0, seq = 0, pid = 0, tid = 0, nr = 0, arch = 0, ipLo = 0, ipHi = 0;
+    let action = 0, outcome = 0, errno = 0, mode = 0, retLo = 0, retHi = 0, hasRet = false;
+    let nargs = 0;
+    args[0] = args[1] = args[2] = args[3] = args[4] = args[5] = '0x0';
+    const end = b.length;
+    let pos = 0;
+    while (pos < end) {
+      pos = readVarint(b, pos, end);
+      if (pos < 0 || HI !== 0) return undefined;
+      const key = LO;
+      const field = key >>> 3;
+      const wt = key & 7;
+      if (field === 7 && wt === 2) {
+        pos = readVarint(b, pos, end);
+        if (pos < 0 || HI !== 0) return undefined;
+        const stop = pos + LO;
+        if (stop > end) return undefined;
+        while (pos < stop) {
+          pos = readVarint(b, pos, stop);
+          if (pos < 0) return undefined;
+          if (nargs < 6) args[nargs] = hex(LO, HI);
+          nargs++;
+        }
+        continue;
+      }
+      if (wt !== 0 || field < 1 || field > 13) return undefined;
+      pos = readVarint(b, pos, end);
+      if (pos < 0) return undefined;
+      switch (field) {
+        case 1: timeLo = LO; timeHi = HI; break;
+        case 2: seq = HI * TWO32 + LO; break;
+        case 3: pid = LO; break;
+        case 4: tid = LO; break;
+        case 5: nr = LO | 0; break;
+        case 6: arch = LO; break;
+        case 7: if (nargs < 6) args[nargs] = hex(LO, HI); nargs++; break;
+        case 8: ipLo = LO; ipHi = HI; break;
+        case 9: action = LO | 0; break;
+        case 10: outcome = LO | 0; break;
+        case 11: errno = LO | 0; break;
+        case 12: retLo = LO; retHi = HI; hasRet = true; break;
+        case 13: mode = LO | 0; break;
+      }
+    }
+    if (nargs > 6) return undefined; // the general path decides what more than six args mean
+
+    let archName = AUDIT_ARCH[arch] ?? `0x${arch.toString(16)}`;
+    if (archName === 'x86_64' && nr >= 0 && (nr & 0x40000000) !== 0) archName = 'x32';
+    if (timeLo !== lastTimeLo || timeHi !== lastTimeHi) {
+      lastTimeLo = timeLo;
+      lastTimeHi = timeHi;
+      const ns = (BigInt(timeHi) << 32n) | BigInt(timeLo);
+      lastTimeNs = ns.toString();
+      const ms = Number(ns / 1_000_000n);
+      if (ms !== lastMsKey) {
+        lastMsKey = ms;
+        const d = new Date(ms);
+        lastIso = Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString();
+      }
+    }
+    const modeName = MODES[mode] ?? 'unknown';
+    const ev: ViolationEvent = {
+      time: lastIso,
+      timeNs: lastTimeNs,
+      host: ctx.host,
+      bootId: ctx.bootId,
+      ringPid: ctx.ringPid,
+      seq,
+      pid,
+      tid,
+      comm: ctx.comm,
+      exe: ctx.exe,
+      syscall: names.syscallName(nr, archName),
+      nr,
+      arch: archName,
+      args: [args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!],
+      ip: hex(ipLo, ipHi),
+      callSite: callSite(ctx, ipLo, ipHi),
+      action: ACTIONS[action] ?? 'unknown',
+      outcome: OUTCOMES[outcome] ?? 'unknown',
+      errno,
+      mode: modeName === 'unknown' ? ctx.mode : modeName,
+      containerId: ctx.containerId,
+      pod: ctx.pod,
+      namespace: ctx.namespace,
+      workload: ctx.workload,
+      policyHash: ctx.policyHash,
+    };
+    if (ev.mode === 'audit') {
+      // sint64: zigzag
+      const z = (BigInt(retHi) << 32n) | BigInt(retLo);
+      ev.ret = (hasRet ? (z >> 1n) ^ -(z & 1n) : 0n).toString();
+    }
+    return ev;
+  }
+
+  return { enrich };
+}
