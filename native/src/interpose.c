@@ -190,6 +190,55 @@ EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
 	return set_handler(sig, h, SA_RESETHAND | SA_NODEFER);
 }
 
+/*
+ * The System V API (sigset, sighold, sigignore, sigrelse): glibc implements
+ * it with its internal sigaction/sigprocmask, which the symbols above do not
+ * see, so SIGSYS needs its own path here.
+ */
+EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
+{
+	struct sigaction old;
+
+	if (sig != SIGSYS || !sigsys_g.active) {
+		__sighandler_t (*f)(int, __sighandler_t) =
+			(__sighandler_t(*)(int, __sighandler_t))dlsym(RTLD_NEXT, "sigset");
+
+		return f ? f(sig, h) : SIG_ERR;
+	}
+	/* SIG_HOLD would block SIGSYS: never; the disposition stays. */
+	sigsys_chain_get(&old);
+	if (h != SIG_HOLD)
+		set_handler(SIGSYS, h, 0);
+	return old.sa_handler;
+}
+
+EXPORT int sighold(int sig)
+{
+	sigset_t one;
+
+	if (sig == SIGSYS && sigsys_g.active)
+		return 0; /* never blocked: a blocked seccomp SIGSYS is fatal */
+	sigemptyset(&one);
+	if (sigaddset(&one, sig) < 0)
+		return -1;
+	return sigsys_real_sigprocmask(SIG_BLOCK, &one, NULL);
+}
+
+EXPORT int sigrelse(int sig)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	if (sigaddset(&one, sig) < 0)
+		return -1;
+	return sigsys_real_sigprocmask(SIG_UNBLOCK, &one, NULL);
+}
+
+EXPORT int sigignore(int sig)
+{
+	return set_handler(sig, SIG_IGN, 0) == SIG_ERR ? -1 : 0;
+}
+
 /* Returns the set to pass on: `set` itself, or `tmp` without SIGSYS. */
 static const sigset_t *unblock_sigsys(int how, const sigset_t *set, sigset_t *tmp)
 {

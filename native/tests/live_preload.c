@@ -355,7 +355,10 @@ static void t11_app_handler(void)
 		      live_field_after(c.run.out, "denied2", "errno") == 4242,
 	      "%s", c.run.out);
 	CHECK(live_field(c.run.out, "survived_ignored_raise") == 1, "%s", c.run.out);
-	CHECK(c.rings.n == 5, "events %zu", c.rings.n);
+	CHECK(live_field_after(c.run.out, "denied3", "ret") == -13 &&
+		      live_field(c.run.out, "sysv_hits") == 1,
+	      "sighold/sigset: %s", c.run.out);
+	CHECK(c.rings.n == 6, "events %zu", c.rings.n);
 	live_rings_free(&c.rings);
 }
 

@@ -141,6 +141,14 @@ static void usr1_handler(int sig)
 	usr1_ret = raw6(app_nr, 0, 0, 0, 0, 0, 0);
 }
 
+static volatile sig_atomic_t sysv_hits;
+
+static void sysv_handler(int sig)
+{
+	(void)sig;
+	sysv_hits++;
+}
+
 static int cmd_apphandler(char **v)
 {
 	struct sigaction sa, got;
@@ -179,6 +187,15 @@ static int cmd_apphandler(char **v)
 	signal(SIGSYS, SIG_IGN);
 	raise(SIGSYS);
 	printf("survived_ignored_raise=1\n");
+	/* The System V API goes through glibc internals, not sigaction. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	sighold(SIGSYS);
+	print_raw("denied3 ", nr, a);
+	sigset(SIGSYS, sysv_handler);
+	raise(SIGSYS);
+#pragma GCC diagnostic pop
+	printf("sysv_hits=%d\n", (int)sysv_hits);
 	return 0;
 }
 
