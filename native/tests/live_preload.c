@@ -603,6 +603,27 @@ static void t22_trap_no_handler(void)
 	kill_case("trap-dfl", "getpriority:trap", SIGSYS_ACT_TRAP);
 }
 
+/* 23: KILL_THREAD in a multi-threaded process: the event is recorded with
+ * the killed thread's tid, that thread dies, the process goes on. */
+static void t23_kill_thread_only(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:kill_thread", NULL };
+	const char *args[] = { "killthread", NR_GETPRIORITY, NULL };
+	struct ctx c;
+
+	if (setup(&c, "killt-mt", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "survived") == 1 &&
+		      live_field(c.run.out, "killed_tid") > 0,
+	      "%#x %s", c.run.status, c.run.out);
+	CHECK(c.rings.n == 1 && c.rings.ev[0].outcome == OUT_KILLED &&
+		      c.rings.ev[0].action == SIGSYS_ACT_KILL_THREAD &&
+		      c.rings.ev[0].tid == live_field(c.run.out, "killed_tid") &&
+		      c.rings.ev[0].tid != c.rings.ev[0].pid,
+	      "events %zu", c.rings.n);
+	live_rings_free(&c.rings);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -629,6 +650,7 @@ static const struct {
 	{ "20-audit-sigaltstack", t20_audit_sigaltstack },
 	{ "21-audit-raw-sigaction", t21_audit_raw_sigaction },
 	{ "22-trap-no-handler", t22_trap_no_handler },
+	{ "23-kill-thread-only", t23_kill_thread_only },
 };
 
 int main(int argc, char **argv)

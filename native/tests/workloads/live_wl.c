@@ -309,6 +309,28 @@ static void *noop_thread(void *p)
 	return NULL;
 }
 
+static void *denied_thread(void *p)
+{
+	*(int *)p = gettid();
+	raw6(app_nr, 0, 0, 0, 0, 0, 0); /* KILL_THREAD: never returns */
+	*(int *)p = -1;
+	return NULL;
+}
+
+/* KILL_THREAD in a multi-threaded process: only that thread dies. */
+static int cmd_killthread(char **v)
+{
+	pthread_t th;
+	int tid = 0;
+
+	app_nr = num(v[0]);
+	if (pthread_create(&th, NULL, denied_thread, &tid) != 0)
+		return 2;
+	pthread_join(th, NULL);
+	printf("killed_tid=%d main_tid=%d survived=1\n", tid, gettid());
+	return 0;
+}
+
 static int cmd_pthread(char **v)
 {
 	pthread_t th;
@@ -413,6 +435,8 @@ int main(int argc, char **argv)
 		return cmd_vfork(argv + 2);
 	if (!strcmp(argv[1], "spawn") && argc >= 3)
 		return cmd_spawn(argv + 2);
+	if (!strcmp(argv[1], "killthread") && argc >= 3)
+		return cmd_killthread(argv + 2);
 	if (!strcmp(argv[1], "pthread"))
 		return cmd_pthread(argv + 2);
 	if (!strcmp(argv[1], "rawclone"))
