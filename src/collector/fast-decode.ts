@@ -76,13 +76,25 @@ function readVarint(b: Uint8Array, pos: number, end: number): number {
 
 const TWO32 = 4294967296;
 
-const SMALL_HEX = Array.from({ length: 1024 }, (_, i) => '0x' + i.toString(16));
+// Byte tables: Number#toString(16) is slow for large values and this runs
+// seven times per event.
+const H1 = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const H2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hex32(x: number): string {
+  const b3 = x >>> 24;
+  const b2 = (x >>> 16) & 255;
+  const b1 = (x >>> 8) & 255;
+  const b0 = x & 255;
+  if (b3) return H1[b3]! + H2[b2]! + H2[b1]! + H2[b0]!;
+  if (b2) return H1[b2]! + H2[b1]! + H2[b0]!;
+  if (b1) return H1[b1]! + H2[b0]!;
+  return H1[b0]!;
+}
 
 function hex(lo: number, hi: number): string {
-  if (hi === 0) return lo < 1024 ? SMALL_HEX[lo]! : '0x' + lo.toString(16);
-  if (hi < 0x200000) return '0x' + (hi * TWO32 + lo).toString(16); // exact below 2^53
-  if (lo === 0) return '0x' + hi.toString(16) + '00000000';
-  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+  if (hi === 0) return '0x' + hex32(lo);
+  return '0x' + hex32(hi) + H2[lo >>> 24]! + H2[(lo >>> 16) & 255]! + H2[(lo >>> 8) & 255]! + H2[lo & 255]!;
 }
 
 export interface FastEnricher {

@@ -31,8 +31,14 @@ export function toBig(v: Int64Like): bigint {
 
 /** u64 as 0x-hex (two's complement for negative inputs). */
 export function hex64(v: Int64Like): string {
+  if (typeof v === 'bigint') {
+    if (v === 0n) return '0x0';
+    return '0x' + (v < 0n || v > U64_MAX ? BigInt.asUintN(64, v) : v).toString(16);
+  }
+  if (typeof v === 'number' && v >= 0 && Number.isSafeInteger(v)) return '0x' + v.toString(16);
   return '0x' + BigInt.asUintN(64, toBig(v)).toString(16);
 }
+const U64_MAX = (1n << 64n) - 1n;
 
 // ---- the decoded shapes we read (a subset of the protobufjs messages) ----
 
@@ -285,17 +291,29 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
     return name;
   }
 
+  // Events come in bursts: formatting the same millisecond again is the common case.
+  let lastMs = -1;
+  let lastIso = '';
+  function isoOf(ns: bigint): string {
+    const ms = Number(ns / NS_PER_MS);
+    if (ms !== lastMs) {
+      lastMs = ms;
+      const d = new Date(ms);
+      lastIso = Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString();
+    }
+    return lastIso;
+  }
+
   function enrich(v: DecodedViolation, ctx: RingContext): ViolationEvent {
     const timeNs = toBig(v.timeNs);
     const nr = v.nr ?? 0;
     const arch = archName(v.arch, nr);
     const ipBig = BigInt.asUintN(64, toBig(v.ip));
     const rawArgs = v.args ?? [];
-    const args: string[] = new Array(6);
-    for (let i = 0; i < 6; i++) args[i] = hex64(rawArgs[i]);
+    const args = [hex64(rawArgs[0]), hex64(rawArgs[1]), hex64(rawArgs[2]), hex64(rawArgs[3]), hex64(rawArgs[4]), hex64(rawArgs[5])];
     const mode = modeName(v.mode);
     const ev: ViolationEvent = {
-      time: new Date(Number(timeNs / NS_PER_MS)).toISOString(),
+      time: isoOf(timeNs),
       timeNs: timeNs.toString(),
       host: ctx.host,
       bootId: ctx.bootId,
