@@ -15,8 +15,8 @@ import { constants, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SigsysError, UsageError, describeError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { createCollector } from '../collector/collector.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createCollector, type CollectorStats } from '../collector/collector.js';
 import { preloadPath } from '../native/loader.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
@@ -96,33 +96,41 @@ async function compileProfile(path: string | undefined, mode: 'enforce' | 'audit
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-export async function run(argv: string[]): Promise<number> {
-  const o = parseRunArgs(argv);
-  const log = createLogger('run');
-  const { file: profileFile, compiled } = await compileProfile(o.profile, o.mode);
-  for (const w of compiled.warnings ?? []) {
-    const text = typeof w === 'string' ? w : ((w as { message?: string }).message ?? JSON.stringify(w));
-    process.stderr.write(`sigsys: warning: ${text}\n`);
-  }
+export interface PreloadRunOptions {
+  /** Compiled policy image (compileProfileFile(...).policy). */
+  policy: Buffer;
+  cmd: string[];
+  /** Every event of the run goes to these sinks. */
+  sinks: Sink[];
+  keepSpool?: boolean;
+  logger?: Logger;
+  /** Called once the workload exited and the rings are drained, before the spool is removed. */
+  onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
+}
+
+/**
+ * Run `cmd` under the preload with `policy`: temp dir with the policy and a
+ * spool, LD_PRELOAD appended, collector in-process until the rings are
+ * drained, signals forwarded.  Shared by `sigsys run` and `sigsys learn`.
+ */
+export async function runUnderPreload(o: PreloadRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
+  const log = o.logger ?? createLogger('run');
   const preload = preloadPath();
 
   const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
   const spool = join(tmp, 'spool');
   await mkdir(spool, { mode: 0o700 });
   const policyPath = join(tmp, 'policy.bin');
-  await writeFile(policyPath, compiled.policy, { mode: 0o600 });
+  await writeFile(policyPath, o.policy, { mode: 0o600 });
 
-  const report = createReportSink();
-  const sinks: Sink[] = [report];
-  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
-  const collector = createCollector({ spoolDir: spool, sinks, removeFinished: false, pollIntervalMs: 50, logger: log });
-
+  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 50, logger: log });
   const env = { ...process.env };
   env.LD_PRELOAD = env.LD_PRELOAD ? `${env.LD_PRELOAD}:${preload}` : preload;
   env.SIGSYS_POLICY = policyPath;
   env.SIGSYS_SPOOL = spool;
 
   let exit: ExitInfo;
+  let stats: CollectorStats;
   collector.start();
   try {
     const child = spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env });
@@ -145,17 +153,8 @@ export async function run(argv: string[]): Promise<number> {
     // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
     await collector.drain();
     await collector.stop();
-    const st = collector.stats();
-    const summary = report.summary({
-      mode: o.mode,
-      profile: o.profile ? o.profile : basename(profileFile),
-      exit,
-      dropped: st.dropped,
-      corrupt: st.corrupt,
-      torn: st.torn,
-    });
-    if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else process.stderr.write(renderReport(summary));
+    stats = collector.stats();
+    o.onExit?.(exit, stats);
   } catch (err) {
     await collector.stop().catch(() => undefined);
     throw err;
@@ -163,5 +162,39 @@ export async function run(argv: string[]): Promise<number> {
     if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
     else await rm(tmp, { recursive: true, force: true });
   }
+  return { exit, stats };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseRunArgs(argv);
+  const log = createLogger('run');
+  const { file: profileFile, compiled } = await compileProfile(o.profile, o.mode);
+  for (const w of compiled.warnings ?? []) {
+    const text = typeof w === 'string' ? w : ((w as { message?: string }).message ?? JSON.stringify(w));
+    process.stderr.write(`sigsys: warning: ${text}\n`);
+  }
+  const report = createReportSink();
+  const sinks: Sink[] = [report];
+  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
+  const { exit } = await runUnderPreload({
+    policy: compiled.policy,
+    cmd: o.cmd,
+    sinks,
+    keepSpool: o.keepSpool,
+    logger: log,
+    // Rendered while the spool still exists (before "spool kept in").
+    onExit: (exit, st) => {
+      const summary = report.summary({
+        mode: o.mode,
+        profile: o.profile ? o.profile : basename(profileFile),
+        exit,
+        dropped: st.dropped,
+        corrupt: st.corrupt,
+        torn: st.torn,
+      });
+      if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else process.stderr.write(renderReport(summary));
+    },
+  });
   return exit.status;
 }
