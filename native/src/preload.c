@@ -201,23 +201,14 @@ out:
 	return ret;
 }
 
-/* "Seccomp: 2" in /proc/self/status: some filter is already installed. */
+/*
+ * Some filter is already installed (seccomp mode 2).  prctl rather than
+ * /proc/self/status: works without /proc (chroots), and is made after our
+ * handler is back, so even a profile that traps prctl is answered.
+ */
 static int have_filter(void)
 {
-	char buf[4096];
-	ssize_t n;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	const char *p;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strstr(buf, "\nSeccomp:");
-	return p && strtol(p + 9, NULL, 10) == SECCOMP_MODE_FILTER;
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == SECCOMP_MODE_FILTER;
 }
 
 static void hash_prefix(const uint8_t *hash, char out[17])
@@ -419,7 +410,16 @@ static int setup(struct err *e)
 	 * no filter yet they are harmless.
 	 */
 	page = marker_parse(marker_hash, &marker_mode);
-	if (page && map_stub_at(page) == 0) {
+	if (page) {
+		/* The inherited filter trusts exactly this address; a second
+		 * filter trusting another one would trap our own calls. */
+		ret = map_stub_at(page);
+		if (ret < 0) {
+			set_err(e, "trusted syscall page after execve",
+				ret == -EEXIST ? "its address is taken in the new image"
+					       : strerror(-ret));
+			return ret;
+		}
 		sigsys_g.mode = marker_mode;
 		sigsys_g.bootstrap = 1;
 	} else {
