@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ViolationEvent } from '../src/events/types.js';
-import { ensureDist, readU64, RING, ringfill, ringfillLive, spawnCli, until, type CliProcess } from './collector-helpers.js';
+import { ensureDist, readU64, RING, ringfill, ringfillLive, root, spawnCli, tool, until, type CliProcess } from './collector-helpers.js';
+import { preloadPath } from '../src/native/loader.js';
 import { freePort, startPrometheus } from './services/prometheus/prometheus.js';
 
 let main: string;
@@ -70,6 +71,39 @@ describe('sigsys collect', () => {
     expect(await c.exit).toEqual({ code: 0, signal: null });
     expect(await readU64(fill.path, RING.off.cursor)).toBe(1000n);
     expect(c.stderr()).toMatch(/"msg":"stopped"/);
+  });
+
+  it('real workloads under the preload: Prometheus gets per-syscall counts; their rings are removed once they exit and are drained', async () => {
+    const { mkdir, readdir } = await import('node:fs/promises');
+    const { spawn } = await import('node:child_process');
+    await mkdir(spool);
+    const policy = join(dir, 'default.policy');
+    const compile = spawnCli(main, ['compile', join(root, 'deploy/profiles/default.json'), '-o', policy]);
+    expect((await compile.exit).code).toBe(0);
+    const port = await freePort();
+    const c = collect(['--metrics-port', String(port)]);
+    const prom = await startPrometheus({ targets: [`127.0.0.1:${port}`] });
+    try {
+      const env = { ...process.env, LD_PRELOAD: preloadPath(), SIGSYS_POLICY: policy, SIGSYS_SPOOL: spool };
+      const runs = [['acct=3', 'keyctl=2'], ['acct=1', 'fork', 'setns=1']].map(
+        (args) =>
+          new Promise<number | null>((resolve) => {
+            const w = spawn(tool('sigsys-wl-calls'), args, { env, stdio: 'ignore' });
+            w.once('exit', (code) => resolve(code));
+          }),
+      );
+      expect(await Promise.all(runs)).toEqual([0, 0]);
+      const acct = await prom.waitFor('sigsys_violations_total{syscall="acct"}', (r) => r[0]?.value === 4);
+      expect(acct[0]!.metric).toMatchObject({ action: 'errno', outcome: 'denied', workload: tool('sigsys-wl-calls') });
+      await prom.waitFor('sigsys_violations_total{syscall="keyctl"}', (r) => r[0]?.value === 2);
+      await prom.waitFor('sigsys_violations_total{syscall="setns"}', (r) => r[0]?.value === 2); // parent and forked child
+      await prom.waitFor('sigsys_rings_removed_total', (r) => r[0]?.value === 2);
+      expect((await readdir(spool)).filter((f) => f.endsWith('.ring'))).toEqual([]);
+    } finally {
+      await prom.stop();
+    }
+    c.child.kill('SIGTERM');
+    expect((await c.exit).code).toBe(0);
   });
 
   it('killed with SIGKILL mid-stream and restarted: no event lost, duplicates only from the one unacknowledged batch', async () => {
