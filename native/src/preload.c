@@ -421,6 +421,7 @@ static int setup(struct err *e)
 			return ret;
 		}
 		sigsys_g.mode = marker_mode;
+		sigsys_g.arch = SIGSYS_AUDIT_ARCH; /* the only arch a policy here can have */
 		sigsys_g.bootstrap = 1;
 	} else {
 		page = 0;

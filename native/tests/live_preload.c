@@ -322,6 +322,18 @@ static void t10_exec_audit(void)
 	exec_case("exec-audit", mk, NR_GETPPID, getpid(), getpid(), 0);
 }
 
+/* 24: after execve the constructor's own calls meet the inherited filter
+ * before the policy is read again (bootstrap): in audit mode they run.  Here
+ * prctl (how it detects the filter) is trapped: answered wrongly, a second
+ * filter would be stacked. */
+static void t24_exec_audit_bootstrap(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",
+			     "--rule", "prctl:errno:1", NULL };
+
+	exec_case("exec-boot", mk, NR_GETPPID, getpid(), getpid(), 0);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -651,6 +663,7 @@ static const struct {
 	{ "21-audit-raw-sigaction", t21_audit_raw_sigaction },
 	{ "22-trap-no-handler", t22_trap_no_handler },
 	{ "23-kill-thread-only", t23_kill_thread_only },
+	{ "24-exec-audit-bootstrap", t24_exec_audit_bootstrap },
 };
 
 int main(int argc, char **argv)
