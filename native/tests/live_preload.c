@@ -334,6 +334,26 @@ static void t24_exec_audit_bootstrap(void)
 	exec_case("exec-boot", mk, NR_GETPPID, getpid(), getpid(), 0);
 }
 
+/* 25: audit mode clone3 (trapped, SIGSYS not blocked): answered ENOSYS
+ * without running it (a clone3 child would start inside the handler),
+ * recorded as denied; libcs fall back to clone. */
+static void t25_audit_clone3(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "clone3:errno:1",
+			     NULL };
+	const char *args[] = { "raw", "435", "0", "88", NULL };
+	struct ctx c;
+
+	if (setup(&c, "clone3", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "ret") == -38, "%#x %s", c.run.status,
+	      c.run.out);
+	CHECK(c.rings.n == 1 && c.rings.ev[0].nr == 435 && c.rings.ev[0].outcome == OUT_DENIED &&
+		      c.rings.ev[0].errno_ret == 38,
+	      "events %zu", c.rings.n);
+	live_rings_free(&c.rings);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -664,6 +684,7 @@ static const struct {
 	{ "22-trap-no-handler", t22_trap_no_handler },
 	{ "23-kill-thread-only", t23_kill_thread_only },
 	{ "24-exec-audit-bootstrap", t24_exec_audit_bootstrap },
+	{ "25-audit-clone3", t25_audit_clone3 },
 };
 
 int main(int argc, char **argv)
