@@ -100,8 +100,15 @@ static uint64_t now_ns(void)
 static void record(struct sigsys_violation *v)
 {
 	uint8_t buf[SIGSYS_VIOLATION_MAX];
-	int64_t ticket = sigsys_ring_reserve(&sigsys_g.ring);
+	int64_t ticket;
 	int n;
+
+	/* An ALLOW entry in the table is not a violation: the filter traps
+	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
+	 * to keep SIGSYS deliverable around clone).  Never reported. */
+	if (v->action == SIGSYS_ACT_ALLOW)
+		return;
+	ticket = sigsys_ring_reserve(&sigsys_g.ring);
 
 	/* No ring yet (constructor after execve) or full: the ring counted the
 	 * drop; nothing else we could do here. */

@@ -354,6 +354,47 @@ static void t25_audit_clone3(void)
 	live_rings_free(&c.rings);
 }
 
+/* 26: audit mode pthread_create with clone3, clone and rt_sigprocmask all
+ * trapped (learn mode traps nearly everything): glibc's block-all-signals
+ * before clone goes through our rt_sigprocmask emulation, which keeps
+ * SIGSYS deliverable; clone3 gets ENOSYS, glibc falls back to clone, and the
+ * new threads start through the clone trampoline.  8 real pthreads then make
+ * 1,000 trapped calls each, all executed and recorded with their tids.
+ * (With rt_sigprocmask NOT trapped, a trapped clone/clone3 inside
+ * pthread_create is fatal: the kernel kills on a blocked seccomp SIGSYS.) */
+static void t26_audit_pthreads_learn(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "clone3:errno:1",
+			     "--rule", "clone:errno:1", "--rule", "rt_sigprocmask:errno:1", "--rule",
+			     "getppid:errno:1", NULL };
+	char expect[32];
+	const char *args[] = { "loop", NR_GETPPID, "1000", "8", expect, NULL };
+	struct ctx c;
+	int clones = 0, clone3s = 0, getppids = 0, nt = 0;
+	const char *p;
+
+	snprintf(expect, sizeof(expect), "%d", (int)getpid());
+	if (setup(&c, "pthreads-learn", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "%#x %s", c.run.status, c.run.out);
+	for (p = strstr(c.run.out, "tid="); p; p = strstr(p + 1, "\ntid=")) {
+		CHECK(live_field(p, "bad") == 0, "thread %lld saw wrong results",
+		      live_field(p, "tid"));
+		nt++;
+	}
+	CHECK(nt == 8, "threads %d", nt);
+	for (size_t i = 0; i < c.rings.n; i++) {
+		struct live_ev *e = &c.rings.ev[i];
+
+		clone3s += e->nr == 435 && e->errno_ret == 38;
+		clones += e->nr == SYS_clone && e->ret > 0 && e->outcome == OUT_ALLOWED;
+		getppids += e->nr == SYS_getppid && e->ret == getpid() && e->tid != e->pid;
+	}
+	CHECK(clone3s == 8 && clones == 8 && getppids == 8000, "clone3 %d clone %d getppid %d",
+	      clone3s, clones, getppids);
+	live_rings_free(&c.rings);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -685,6 +726,7 @@ static const struct {
 	{ "23-kill-thread-only", t23_kill_thread_only },
 	{ "24-exec-audit-bootstrap", t24_exec_audit_bootstrap },
 	{ "25-audit-clone3", t25_audit_clone3 },
+	{ "26-audit-pthreads-learn", t26_audit_pthreads_learn },
 };
 
 int main(int argc, char **argv)
