@@ -103,21 +103,31 @@ const char *sigsys_env(const char *name)
 	return NULL;
 }
 
+/*
+ * libc's setenv, not whatever `setenv` the program exports: bash, for one,
+ * has its own that only updates bash's variable table, which bash then
+ * rebuilds from `environ`.
+ */
 static void export_marker(void)
 {
+	int (*set)(const char *, const char *, int);
+
 	if (!environ)
 		return;
+	set = (int (*)(const char *, const char *, int))dlsym(RTLD_NEXT, "setenv");
+	if (!set)
+		set = setenv;
 	if (marker_pending[0]) {
-		setenv(MARKER_ENV, marker_pending, 1);
+		set(MARKER_ENV, marker_pending, 1);
 		marker_pending[0] = 0;
 	}
 	if (abs_policy) {
-		setenv("SIGSYS_POLICY", abs_policy, 1);
+		set("SIGSYS_POLICY", abs_policy, 1);
 		free(abs_policy);
 		abs_policy = NULL;
 	}
 	if (abs_spool) {
-		setenv("SIGSYS_SPOOL", abs_spool, 1);
+		set("SIGSYS_SPOOL", abs_spool, 1);
 		free(abs_spool);
 		abs_spool = NULL;
 	}

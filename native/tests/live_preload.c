@@ -395,6 +395,28 @@ static void t26_audit_pthreads_learn(void)
 	live_rings_free(&c.rings);
 }
 
+/* 27: relative SIGSYS_POLICY and SIGSYS_SPOOL: exported as absolute paths,
+ * so a child that chdirs before exec still finds both. */
+static void t27_relative_paths(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "cdexec", NR_GETPRIORITY, NULL };
+	struct ctx c;
+
+	if (setup(&c, "relative", mk))
+		{ CHECK(0, "setup"); return; }
+	live_run_cwd = c.dir;
+	if (live_run("p.pol", "spool", NULL, args, &c.run) != 0 ||
+	    live_read_rings(c.spool, &c.rings) != 0)
+		{ live_run_cwd = NULL; CHECK(0, "run"); return; }
+	live_run_cwd = NULL;
+	CHECK(exited0(&c.run) && live_field(c.run.out, "ret") == -13, "%#x %s %s", c.run.status,
+	      c.run.out, c.run.err);
+	CHECK(c.rings.n_rings == 2 && c.rings.n == 1, "rings %d events %zu", c.rings.n_rings,
+	      c.rings.n);
+	live_rings_free(&c.rings);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -727,6 +749,7 @@ static const struct {
 	{ "24-exec-audit-bootstrap", t24_exec_audit_bootstrap },
 	{ "25-audit-clone3", t25_audit_clone3 },
 	{ "26-audit-pthreads-learn", t26_audit_pthreads_learn },
+	{ "27-relative-paths", t27_relative_paths },
 };
 
 int main(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "ring.h"
 
 int live_failures;
+const char *live_run_cwd;
 
 const char *live_tmpdir(const char *name)
 {
@@ -80,8 +81,10 @@ int live_run(const char *policy, const char *spool, const char *const *env,
 	int n = 0;
 	pid_t pid;
 
-	snprintf(outp, sizeof(outp), "%s/../wl.out", spool);
-	snprintf(errp, sizeof(errp), "%s/../wl.err", spool);
+	snprintf(outp, sizeof(outp), "%s%s%s/../wl.out", live_run_cwd ? live_run_cwd : "",
+		 live_run_cwd ? "/" : "", spool);
+	snprintf(errp, sizeof(errp), "%s%s%s/../wl.err", live_run_cwd ? live_run_cwd : "",
+		 live_run_cwd ? "/" : "", spool);
 	argv[n++] = SIGSYS_WORKLOAD;
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
@@ -91,6 +94,8 @@ int live_run(const char *policy, const char *spool, const char *const *env,
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		if (live_run_cwd && chdir(live_run_cwd) != 0)
+			_exit(121);
 		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 

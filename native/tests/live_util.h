@@ -63,6 +63,8 @@ long long live_field(const char *text, const char *key);
 long long live_field_after(const char *text, const char *after, const char *key);
 
 extern int live_failures;
+/* Working directory for the next live_run (NULL: inherit). */
+extern const char *live_run_cwd;
 #define CHECK(cond, ...)                                                                      \
 	do {                                                                                   \
 		if (!(cond)) {                                                                 \

@@ -270,6 +270,18 @@ static int cmd_exec(char **v)
 	return 2;
 }
 
+/* Relative SIGSYS_POLICY/SIGSYS_SPOOL, then chdir and exec. */
+static int cmd_cdexec(char **v)
+{
+	char *args[] = { "live_wl", "raw", v[0], "1", "2", "3", "4", "5", "6", NULL };
+
+	if (chdir("/") != 0)
+		return 3;
+	execve("/proc/self/exe", args, environ);
+	perror("execve");
+	return 2;
+}
+
 static int cmd_vfork(char **v)
 {
 	int st = -1;
@@ -431,6 +443,8 @@ int main(int argc, char **argv)
 		return cmd_fork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
 		return cmd_exec(argv + 2);
+	if (!strcmp(argv[1], "cdexec") && argc >= 3)
+		return cmd_cdexec(argv + 2);
 	if (!strcmp(argv[1], "vfork"))
 		return cmd_vfork(argv + 2);
 	if (!strcmp(argv[1], "spawn") && argc >= 3)
