@@ -48,8 +48,12 @@ const OPTIONS = {
 } as const;
 
 /** Split argv into sigsys's options and the command (after "--" or the first non-option). */
-export function splitCommand(argv: string[]): { opts: string[]; cmd: string[] } {
-  const valued = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
+export function splitCommand(argv: string[], options: Record<string, { type: string; short?: string }> = OPTIONS): { opts: string[]; cmd: string[] } {
+  const valued = new Set(
+    Object.entries(options)
+      .filter(([, o]) => o.type === 'string')
+      .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return { opts: argv.slice(0, i), cmd: argv.slice(i + 1) };
