@@ -150,9 +150,18 @@ describe('sigsys run', () => {
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i));
   });
 
+  it('--ring-records sizes the ring: a burst that fits loses nothing', async () => {
+    const out = join(dir, 'big-ring.ndjson');
+    const r = await sigsysRun(['--out', out, '--json', '--ring-records', '65536'], [workload(), 'keyctl=30000']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.trimEnd().split('\n').pop()!)).toMatchObject({ violations: 30_000, dropped: 0 });
+    expect((await readEvents(out)).length).toBe(30_000);
+  });
+
   it.each([
     ['no command', [], /no command given/, 2],
     ['a bad mode', ['--mode', 'strict', '--', 'true'], /--mode must be enforce or audit/, 2],
+    ['a bad ring size', ['--ring-records', 'lots', '--', 'true'], /--ring-records must be an integer/, 2],
     ['a command that does not exist', ['--', '/nonexistent/sigsys-nope'], /cannot start .*nope/, 127],
   ])('usage errors are one line with an exit code: %s', async (_n, args, msg, code) => {
     const p = spawnCli(main, ['run', ...args]);

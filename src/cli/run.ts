@@ -36,6 +36,8 @@ Options:
   --out FILE             also write every event as NDJSON to FILE ("-" = stdout)
   --json                 print the summary as JSON on stdout instead of the table
   --keep-spool           keep the temp dir with the policy and spool rings
+  --ring-records N       records per process ring (default 8192; a full ring
+                         counts drops, shown in the verdict)
   -h, --help             this text
 `;
 
@@ -45,6 +47,7 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
   'keep-spool': { type: 'boolean', default: false },
+  'ring-records': { type: 'string' },
 } as const;
 
 /** Split argv into sigsys's options and the command (after "--" or the first non-option). */
@@ -69,6 +72,7 @@ export interface RunOptions {
   out?: string;
   json: boolean;
   keepSpool: boolean;
+  ringRecords?: number;
   cmd: string[];
 }
 
@@ -82,7 +86,14 @@ export function parseRunArgs(argv: string[]): RunOptions {
   }
   if (values.mode !== 'enforce' && values.mode !== 'audit') throw new UsageError(`run: --mode must be enforce or audit, not "${values.mode}"`);
   if (cmd.length === 0) throw new UsageError('run: no command given (sigsys run [options] -- CMD [ARG...])');
-  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], cmd };
+  let ringRecords: number | undefined;
+  if (values['ring-records'] !== undefined) {
+    ringRecords = Number(values['ring-records']);
+    if (!Number.isInteger(ringRecords) || ringRecords < 16 || ringRecords > 4194304) {
+      throw new UsageError(`run: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
+    }
+  }
+  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], ringRecords, cmd };
 }
 
 interface CompiledProfile {
@@ -107,6 +118,8 @@ export interface PreloadRunOptions {
   /** Every event of the run goes to these sinks. */
   sinks: Sink[];
   keepSpool?: boolean;
+  /** Records per process ring (SIGSYS_RING_RECORDS); default: the preload's (8192). */
+  ringRecords?: number;
   logger?: Logger;
   /** Called once the workload exited and the rings are drained, before the spool is removed. */
   onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
@@ -127,11 +140,12 @@ export async function runUnderPreload(o: PreloadRunOptions): Promise<{ exit: Exi
   const policyPath = join(tmp, 'policy.bin');
   await writeFile(policyPath, o.policy, { mode: 0o600 });
 
-  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 50, logger: log });
+  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
   const env = { ...process.env };
   env.LD_PRELOAD = env.LD_PRELOAD ? `${env.LD_PRELOAD}:${preload}` : preload;
   env.SIGSYS_POLICY = policyPath;
   env.SIGSYS_SPOOL = spool;
+  if (o.ringRecords) env.SIGSYS_RING_RECORDS = String(o.ringRecords);
 
   let exit: ExitInfo;
   let stats: CollectorStats;
@@ -185,6 +199,7 @@ export async function run(argv: string[]): Promise<number> {
     cmd: o.cmd,
     sinks,
     keepSpool: o.keepSpool,
+    ringRecords: o.ringRecords,
     logger: log,
     // Rendered while the spool still exists (before "spool kept in").
     onExit: (exit, st) => {
