@@ -43,6 +43,8 @@ const OPTIONS = {
   'no-remove': { type: 'boolean', default: false },
 } as const;
 
+const STOP_GRACE_MS = 15_000;
+
 function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -112,8 +114,21 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', on);
   });
   log.info({ signal }, 'stopping: finishing the batch in flight and committing cursors');
+  // A second signal, or a sink that does not answer within the grace period
+  // (e.g. Kafka down and retrying), ends the process without committing the
+  // batch in flight: it stays in its ring and is delivered after a restart.
+  const abandon = (why: string) => {
+    log.warn(`${why}: exiting without waiting for the batch in flight (it stays in the spool)`);
+    process.exit(0);
+  };
+  const again = (s: NodeJS.Signals) => abandon(`second ${s}`);
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  const grace = setTimeout(() => abandon(`sinks did not finish within ${STOP_GRACE_MS} ms`), STOP_GRACE_MS);
+  grace.unref();
   await collector.stop();
   await server?.close();
+  clearTimeout(grace);
   log.info(collector.stats(), 'stopped');
   return 0;
 }
