@@ -769,5 +769,6 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	printf("%d tests, %d failed checks\n", ran, live_failures);
+	live_cleanup();
 	return live_failures || !ran ? 1 : 0;
 }

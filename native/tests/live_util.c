@@ -1,6 +1,7 @@
 /* live_util.c - see live_util.h. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +18,29 @@
 int live_failures;
 const char *live_run_cwd;
 
+static char *made[64];
+static int n_made;
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+void live_cleanup(void)
+{
+	for (int i = 0; i < n_made; i++) {
+		if (!live_failures)
+			nftw(made[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		else
+			fprintf(stderr, "  kept %s\n", made[i]);
+		free(made[i]);
+	}
+	n_made = 0;
+}
+
 const char *live_tmpdir(const char *name)
 {
 	static char path[512];
@@ -29,6 +53,8 @@ const char *live_tmpdir(const char *name)
 	snprintf(spool, sizeof(spool), "%s/spool", path);
 	if (mkdir(spool, 0700) != 0)
 		return NULL;
+	if (n_made < 64)
+		made[n_made++] = strdup(path);
 	return path;
 }
 

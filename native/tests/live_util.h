@@ -42,6 +42,10 @@ struct live_run {
 /* A fresh directory under $TMPDIR with a spool/ inside; returns its path. */
 const char *live_tmpdir(const char *name);
 
+/* Remove the directories live_tmpdir made (kept, and named, if a check
+ * failed, for a look at the rings). */
+void live_cleanup(void);
+
 /* Run sigsys-mkpolicy with the NULL-terminated args; 0 on success. */
 int live_mkpolicy(const char *out, const char *const *args);
 
