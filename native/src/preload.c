@@ -410,7 +410,7 @@ static int setup(struct err *e)
 	const char *why = NULL;
 	char hash[17], marker_hash[17];
 	uint64_t page;
-	uint32_t marker_mode = 0;
+	uint32_t marker_mode = 0, n_records = 0;
 	size_t len = 0;
 	int reinstall = 0, ret, meta_len;
 
@@ -500,9 +500,19 @@ static int setup(struct err *e)
 				       sigsys_g.mode);
 	if (meta_len < 0)
 		meta_len = 0; /* metadata is best effort; events are not */
-	ret = sigsys_ring_create(&sigsys_g.ring, spool,
-				 records ? (uint32_t)strtoul(records, NULL, 0) : 0, meta,
-				 (size_t)meta_len, NULL, 0);
+	if (records && *records) {
+		char *end;
+		unsigned long n = strtoul(records, &end, 10);
+
+		if (*end || n == 0 || n > SIGSYS_RING_MAX_RECORDS) {
+			set_err(e, "SIGSYS_RING_RECORDS", "not a number of records in 1..4194304");
+			ret = -EINVAL;
+			goto out;
+		}
+		n_records = (uint32_t)n;
+	}
+	ret = sigsys_ring_create(&sigsys_g.ring, spool, n_records, meta, (size_t)meta_len, NULL,
+				 0);
 	if (ret < 0) {
 		set_err(e, spool, strerror(-ret));
 		goto out;
