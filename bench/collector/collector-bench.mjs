@@ -165,3 +165,22 @@ process.stdout.write(fmt('decode+enrich', result.decode) + '\n');
 process.stdout.write(fmt('ndjson+prometheus', result.ndjsonPrometheus) + '\n');
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/collector.json'), JSON.stringify(result, null, 2) + '\n');
+const row = (name, r) =>
+  `| ${name} | ${r.eventsPerCpuSec.toLocaleString('en')} | ${r.eventsPerSec.toLocaleString('en')} | ${r.ratio}x | ${r.peakAnonMb} MB ${r.rssOk ? '(ok)' : '(OVER)'} | ${r.peakRingPagesMb} MB |`;
+writeFileSync(
+  join(root, 'bench/results/collector.md'),
+  [
+    `# collector bench (${result.date})`,
+    '',
+    `${total} events in ${RINGS} rings written by sigsys-ringfill; node ${result.node}, ${result.cpu}, ${result.affinity}, load average ${result.loadavg.join(' ')}.`,
+    `Target: ${TARGET_EPS.toLocaleString('en')} events/s on one core (events per CPU-second of the collector process), anonymous RSS <= ${TARGET_RSS_MB} MB.`,
+    '',
+    '| path | events/cpu-s | events/s wall | vs target | peak anon RSS | mapped ring pages |',
+    '|---|---|---|---|---|---|',
+    row('read + decode + enrich', result.decode),
+    row('collector -> NDJSON + Prometheus', result.ndjsonPrometheus),
+    '',
+    'Reproduce: `bash bench/run.sh collector` (pins to CPU 0 with taskset).',
+    '',
+  ].join('\n'),
+);
