@@ -417,6 +417,27 @@ static void t27_relative_paths(void)
 	live_rings_free(&c.rings);
 }
 
+/* 28: a foreign-arch call (int $0x80 getpid): the profile's bad-arch action
+ * (a kill) in both modes, recorded with the i386 arch and registers; audit
+ * mode cannot re-issue it from a 64-bit syscall instruction. */
+static void t28_foreign_arch(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", NULL };
+	const char *args[] = { "int80", "20", NULL };
+	struct ctx c;
+
+	if (setup(&c, "int80", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(WIFSIGNALED(c.run.status) && WTERMSIG(c.run.status) == SIGSYS, "%#x %s",
+	      c.run.status, c.run.out);
+	CHECK(c.rings.n == 1 && c.rings.ev[0].arch == AUDIT_ARCH_I386 && c.rings.ev[0].nr == 20 &&
+		      c.rings.ev[0].args[0] == 7 && c.rings.ev[0].args[1] == 8 &&
+		      c.rings.ev[0].outcome == OUT_KILLED,
+	      "events %zu arch %#x nr %d", c.rings.n, c.rings.n ? c.rings.ev[0].arch : 0,
+	      c.rings.n ? c.rings.ev[0].nr : 0);
+	live_rings_free(&c.rings);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -753,6 +774,7 @@ static const struct {
 	{ "25-audit-clone3", t25_audit_clone3 },
 	{ "26-audit-pthreads-learn", t26_audit_pthreads_learn },
 	{ "27-relative-paths", t27_relative_paths },
+	{ "28-foreign-arch", t28_foreign_arch },
 };
 
 int main(int argc, char **argv)

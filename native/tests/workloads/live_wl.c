@@ -270,6 +270,17 @@ static int cmd_exec(char **v)
 	return 2;
 }
 
+/* A 32-bit syscall (int $0x80) from a 64-bit process: a foreign arch. */
+static int cmd_int80(char **v)
+{
+	long ret, nr = num(v[0]);
+
+	fflush(stdout);
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(7), "c"(8) : "memory");
+	printf("int80_ret=%ld\n", ret);
+	return 0;
+}
+
 /* Relative SIGSYS_POLICY/SIGSYS_SPOOL, then chdir and exec. */
 static int cmd_cdexec(char **v)
 {
@@ -443,6 +454,8 @@ int main(int argc, char **argv)
 		return cmd_fork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
 		return cmd_exec(argv + 2);
+	if (!strcmp(argv[1], "int80") && argc >= 3)
+		return cmd_int80(argv + 2);
 	if (!strcmp(argv[1], "cdexec") && argc >= 3)
 		return cmd_cdexec(argv + 2);
 	if (!strcmp(argv[1], "vfork"))
