@@ -80,16 +80,29 @@ static struct sigaction chain_slot[2];
 static _Atomic unsigned chain_cur;
 static atomic_flag chain_lock = ATOMIC_FLAG_INIT;
 
-static void chain_publish(const struct sigaction *sa)
+/*
+ * bounded: from the SIGSYS handler, which may have interrupted this very
+ * thread inside chain_publish (a kill() from elsewhere while the
+ * application's sigaction runs): give up rather than spin forever.
+ */
+static int chain_publish_try(const struct sigaction *sa, int bounded)
 {
 	unsigned next_slot;
+	unsigned tries = 0;
 
 	while (atomic_flag_test_and_set_explicit(&chain_lock, memory_order_acquire))
-		;
+		if (bounded && ++tries > 100000)
+			return -EBUSY;
 	next_slot = atomic_load_explicit(&chain_cur, memory_order_relaxed) ^ 1u;
 	chain_slot[next_slot] = *sa;
 	atomic_store_explicit(&chain_cur, next_slot, memory_order_release);
 	atomic_flag_clear_explicit(&chain_lock, memory_order_release);
+	return 0;
+}
+
+static void chain_publish(const struct sigaction *sa)
+{
+	chain_publish_try(sa, 0);
 }
 
 void sigsys_chain_init(const struct sigaction *prev)
@@ -99,7 +112,7 @@ void sigsys_chain_init(const struct sigaction *prev)
 
 void sigsys_chain_set(const struct sigaction *sa)
 {
-	chain_publish(sa);
+	chain_publish_try(sa, 1);
 }
 
 void sigsys_chain_get(struct sigaction *out)
@@ -113,7 +126,7 @@ void sigsys_chain_reset_to_default(void)
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	chain_publish(&dfl);
+	chain_publish_try(&dfl, 1);
 }
 
 static int chain_sigaction(const struct sigaction *act, struct sigaction *old)
@@ -122,11 +135,18 @@ static int chain_sigaction(const struct sigaction *act, struct sigaction *old)
 		sigsys_chain_get(old);
 	if (act) {
 		struct sigaction copy = *act;
+		sigset_t all, saved;
 
 		/* The kernel never blocks SIGKILL/SIGSTOP; neither do we. */
 		sigdelset(&copy.sa_mask, SIGKILL);
 		sigdelset(&copy.sa_mask, SIGSTOP);
+		/* An application handler interrupting us here and calling
+		 * sigaction(SIGSYS) itself would spin on the lock forever. */
+		sigfillset(&all);
+		sigdelset(&all, SIGSYS);
+		sigsys_real_sigprocmask(SIG_BLOCK, &all, &saved);
 		chain_publish(&copy);
+		sigsys_real_sigprocmask(SIG_SETMASK, &saved, NULL);
 	}
 	return 0;
 }
