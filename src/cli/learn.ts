@@ -1,8 +1,139 @@
-/** sigsys learn - not implemented yet (placeholder so the dispatcher builds). */
-import { SigsysError } from '../errors.js';
+/**
+ * sigsys learn - write a seccomp profile from what a command really did.
+ *
+ * Thin CLI over src/learn/learn.ts: runs CMD under the preload (run.ts's
+ * runUnderPreload) in audit mode with a base profile that denies everything
+ * (or --base), collects the names of every trapped call and writes the base
+ * plus one ALLOW rule with them to -o.  Exits with CMD's status unless the
+ * profile could not be written.
+ */
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SigsysError, UsageError, describeError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import {
+  buildLearnedProfile,
+  defaultBase,
+  describeSource,
+  emptyLearned,
+  formatProfile,
+  learnSink,
+  planLearning,
+  readBase,
+  readPreviousFile,
+  shellLine,
+} from '../learn/learn.js';
+import { compileProfileText } from '../profile/compile.js';
+import { describeExit } from '../report/report.js';
+import { createNdjsonSink } from '../sinks/ndjson.js';
+import type { Sink } from '../sinks/sink.js';
+import { runUnderPreload, splitCommand } from './run.js';
 
-export const help = 'Usage: sigsys learn ... (not implemented yet)\n';
+export const help = `Usage: sigsys learn [options] -o PROFILE.json -- CMD [ARG...]
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new SigsysError('sigsys learn is not implemented yet');
+Run CMD under the preload with a base profile, record every syscall the base
+denies (by default: every syscall), and write a Docker seccomp profile that
+allows them: the base, plus one SCMP_ACT_ALLOW rule with the learned names.
+A summary goes to stderr; sigsys exits with CMD's status.
+
+The profile is only as complete as the run: calls CMD did not make this time
+get the default action.  Arguments are not learned (names only).  Learning
+runs in audit mode, which is not a security boundary: only learn from
+programs you trust.
+
+Options:
+  -o, --output FILE      where to write the profile (required)
+  --base P.json          learn only what P denies; the result is P plus the
+                         learned rule (default: deny everything, EPERM)
+  --merge                add to the learned rule of an existing FILE (union),
+                         so several runs build one profile
+  --mode audit|enforce   audit: denied calls run as if allowed (default)
+                         enforce: CMD gets the base's answers (learns up to
+                         the first denial that stops it)
+  --out EVENTS.ndjson    also write every event as NDJSON ("-" = stdout)
+  -h, --help             this text
+`;
+
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  base: { type: 'string' },
+  merge: { type: 'boolean', default: false },
+  mode: { type: 'string', default: 'audit' },
+  out: { type: 'string' },
+} as const;
+
+export interface LearnOptions {
+  output: string;
+  base?: string;
+  merge: boolean;
+  mode: 'audit' | 'enforce';
+  out?: string;
+  cmd: string[];
+}
+
+export function parseLearnArgs(argv: string[]): LearnOptions {
+  const { opts, cmd } = splitCommand(argv, OPTIONS);
+  let values;
+  try {
+    ({ values } = parseArgs({ args: opts, options: OPTIONS, allowPositionals: false, strict: true }));
+  } catch (err) {
+    throw new UsageError(`learn: ${describeError(err)}`);
+  }
+  if (values.mode !== 'audit' && values.mode !== 'enforce') throw new UsageError(`learn: --mode must be audit or enforce, not "${values.mode}"`);
+  if (!values.output) throw new UsageError('learn: no output file given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
+  if (cmd.length === 0) throw new UsageError('learn: no command given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
+  return { output: values.output, base: values.base, merge: values.merge, mode: values.mode, out: values.out, cmd };
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseLearnArgs(argv);
+  const log = createLogger('learn');
+  const base = o.base ? readBase(o.base) : defaultBase();
+  // Read before the run: a bad file to merge into should not cost a run.
+  const previous = o.merge ? readPreviousFile(o.output) : undefined;
+  const plan = planLearning(base);
+  const compiled = compileProfileText(formatProfile(plan.learningProfile), base.file, { mode: o.mode });
+  for (const w of compiled.warnings) process.stderr.write(`sigsys: warning: ${w}\n`);
+
+  const learned = emptyLearned();
+  const sinks: Sink[] = [learnSink(learned)];
+  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
+  const started = new Date();
+  const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks, logger: log });
+
+  const names = new Set([...(previous?.names ?? []), ...learned.names]);
+  const added = [...learned.names].filter((n) => !previous?.names.includes(n)).length;
+  const profile = buildLearnedProfile({
+    base,
+    plan,
+    names,
+    sources: [...(previous?.sources ?? []), describeSource(o.cmd, started)],
+  });
+  const text = formatProfile(profile) + '\n';
+  const tmp = `${o.output}.sigsys-${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, o.output);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new SigsysError(`learn: cannot write ${o.output}: ${describeError(err)}`, { cause: err });
+  }
+
+  if (learned.unknown.size) {
+    const list = [...learned.unknown].map(([k, n]) => `${k} (${n}x)`).join(', ');
+    process.stderr.write(`sigsys: warning: syscalls without a name are not in the profile: ${list}\n`);
+  }
+  const lost = stats.dropped + stats.torn + stats.corrupt;
+  if (lost) process.stderr.write(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls\n`);
+  if (exit.signal === 'SIGSYS') {
+    process.stderr.write(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS: a process made a call the learning run could not report (a static binary, or a call with SIGSYS blocked); the profile is incomplete\n`);
+  }
+  const merged = previous ? `, ${added} new, ${names.size} in total` : '';
+  process.stderr.write(
+    `sigsys: learned ${plural(learned.names.size, 'syscall')} from ${plural(learned.events, 'event')} in ${plural(learned.pids.size, 'process', 'processes')}${merged}` +
+      ` -> ${o.output} (${o.mode}, base ${o.base ?? base.file}); ${describeExit(exit)}\n`,
+  );
+  return exit.status;
 }

@@ -1,0 +1,327 @@
+/**
+ * learn.ts - build a Docker seccomp profile from what a program really did.
+ *
+ *   const base = defaultBase() | readBase(file);
+ *   const plan = planLearning(base);          // profile for the learning run
+ *   ... run the command under plan.learningProfile in audit mode, feeding every
+ *       event to a learnSink() ...
+ *   const out = buildLearnedProfile({ base, plan, learned, sources });
+ *   writeFileSync(path, formatProfile(out));
+ *
+ * The learning run traps everything the base denies.  Calls the preload cannot
+ * see are handled apart: after execve the dynamic loader runs under the
+ * inherited filter before the preload's constructor has a handler (a trapped
+ * call there kills the new image), and rt_sigreturn is never trapped (the
+ * handler returns through it).  The learning run allows those (BOOTSTRAP) and
+ * the learned profile allows the ones the base denies, in a rule of their own.
+ *
+ * Profiles are handled as parsed JSON (src/profile/parse.ts: numbers kept as
+ * written, so 64-bit argument values survive) and the base's entries, fields
+ * and comments are kept as they are, except that learned names are taken out
+ * of the base's non-ALLOW entries (otherwise the compiler would reject the
+ * conflicting rules, or the denial would stay).
+ */
+import { readFileSync } from 'node:fs';
+import { ProfileError } from '../errors.js';
+import type { ViolationEvent } from '../events/types.js';
+import { loadNative } from '../native/loader.js';
+import { nativeArch, scmpArchName } from '../profile/arches.js';
+import { compileProfileText, readProfile, type CompileResult } from '../profile/compile.js';
+import { isObject, JsonNum, parseJson, type JsonValue } from '../profile/parse.js';
+import type { NormalisedProfile } from '../profile/types.js';
+import type { Sink } from '../sinks/sink.js';
+
+type Obj = { [k: string]: JsonValue };
+
+/**
+ * What a dynamically linked program needs between execve and the preload's
+ * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits"),
+ * plus rt_sigreturn, which the compiler always allows and so is never seen.
+ */
+export const BOOTSTRAP_SYSCALLS: readonly string[] = [
+  'access',
+  'arch_prctl',
+  'brk',
+  'close',
+  'execve',
+  'fstat',
+  'getrandom',
+  'mmap',
+  'mprotect',
+  'munmap',
+  'newfstatat',
+  'openat',
+  'pread64',
+  'prlimit64',
+  'read',
+  'rseq',
+  'rt_sigreturn',
+  'set_robust_list',
+  'set_tid_address',
+];
+
+/**
+ * What the preload's own constructor calls in an exec'd image after it has
+ * re-read the policy but before its ring exists (metadata: exe, hostname,
+ * pids; the ring file: ftruncate, rename; the inherited-filter check: prctl).
+ * These traps are not recorded, and in enforce mode they get the profile's
+ * action, so a profile that denies them makes exec'd children exit 126 under
+ * `sigsys run`.  Not needed when the profile is used without sigsys.
+ */
+export const PRELOAD_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'prctl', 'readlink', 'renameat2', 'uname'];
+
+export const LEARNED_MARK = 'learned by sigsys from ';
+const LEARNED_TAIL = ' - only as complete as these runs: calls they did not make get the default action';
+const BOOTSTRAP_MARK = 'allowed by sigsys learn without being observed';
+const PRELOAD_MARK = 'needed by the sigsys preload in exec\'d processes (sigsys run in enforce mode), not by the command';
+
+export interface Base {
+  /** Name used in messages ('(deny everything)' for the default base). */
+  file: string;
+  /** The seccomp object (a whole OCI config.json is reduced to linux.seccomp). */
+  seccomp: Obj;
+}
+
+/** The base without --base: deny everything with EPERM on this machine's arch. */
+export function defaultBase(arch = nativeArch()): Base {
+  return {
+    file: '(deny everything)',
+    seccomp: {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: new JsonNum('1'),
+      architectures: [scmpArchName(arch)],
+      syscalls: [],
+    },
+  };
+}
+
+/** Read a base profile (Docker profile, bare LinuxSeccomp, or OCI config.json). Throws ProfileError (exit 2). */
+export function readBase(file: string): Base {
+  const text = readProfile(file);
+  const json = parseJson(text, file);
+  // Validates the whole profile now, with JSON paths, before any command runs.
+  compileProfileText(text, file, { mode: 'audit' });
+  return { file, seccomp: seccompObject(json, file) };
+}
+
+function seccompObject(json: JsonValue, file: string): Obj {
+  if (!isObject(json)) throw new ProfileError(file, '$', 'not a JSON object');
+  if (json.defaultAction === undefined && isObject(json.linux) && isObject(json.linux.seccomp)) return json.linux.seccomp;
+  return json;
+}
+
+function entries(p: Obj): Obj[] {
+  return Array.isArray(p.syscalls) ? p.syscalls.filter(isObject) : [];
+}
+
+function entryNames(e: Obj): string[] {
+  if (Array.isArray(e.names)) return e.names.filter((n): n is string => typeof n === 'string');
+  return typeof e.name === 'string' ? [e.name] : [];
+}
+
+/**
+ * A copy of `p` in which `names` are allowed: they are taken out of every
+ * entry whose action is not SCMP_ACT_ALLOW (entries left empty are dropped),
+ * then `extra` entries are appended.
+ */
+export function allowIn(p: Obj, names: Iterable<string>, extra: Obj[]): Obj {
+  const set = new Set(names);
+  const syscalls: JsonValue[] = [];
+  for (const e of Array.isArray(p.syscalls) ? p.syscalls : []) {
+    if (!isObject(e) || e.action === 'SCMP_ACT_ALLOW') {
+      syscalls.push(e);
+      continue;
+    }
+    const keep = entryNames(e).filter((n) => !set.has(n));
+    if (keep.length === entryNames(e).length) syscalls.push(e);
+    else if (keep.length > 0) {
+      const copy: Obj = { ...e };
+      if (Array.isArray(e.names)) copy.names = keep;
+      syscalls.push(copy);
+    }
+  }
+  return { ...p, syscalls: [...syscalls, ...extra] };
+}
+
+/** Names of `names` that the compiled profile does not allow (called with all-zero arguments). */
+export function notAllowed(compiled: CompileResult, names: readonly string[]): string[] {
+  const native = loadNative();
+  const out: string[] = [];
+  for (const name of names) {
+    const nr = native.syscallNumber(name, compiled.arch);
+    if (nr === null || nr < 0) continue; // not on this arch
+    if (name === 'rt_sigreturn') {
+      // The compiler always allows it; ask the profile itself.
+      if (!profileAllows(compiled.profile, name)) out.push(name);
+      continue;
+    }
+    const r = native.explain(compiled.policy, { nr, arch: compiled.arch, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+    if (r.action.kind !== 'ALLOW') out.push(name);
+  }
+  return out;
+}
+
+/** Whether the profile as written allows `name` unconditionally. */
+function profileAllows(p: NormalisedProfile, name: string): boolean {
+  const rules = p.rules.filter((r) => r.names.includes(name));
+  if (rules.some((r) => r.action.kind === 'ALLOW' && r.args.length === 0)) return true;
+  return p.defaultAction.kind === 'ALLOW' && rules.every((r) => r.action.kind === 'ALLOW');
+}
+
+export interface LearningPlan {
+  /** Loader calls (and rt_sigreturn) the base denies: allowed while learning and in the result. */
+  bootstrap: string[];
+  /** The preload's own calls in exec'd images that the base denies: likewise. */
+  preload: string[];
+  /** Profile JSON for the learning run. */
+  learningProfile: Obj;
+}
+
+export function planLearning(base: Base): LearningPlan {
+  const text = formatProfile(base.seccomp);
+  const compiled = compileProfileText(text, base.file, { mode: 'audit' });
+  const bootstrap = notAllowed(compiled, BOOTSTRAP_SYSCALLS);
+  const preload = notAllowed(compiled, PRELOAD_SYSCALLS).filter((n) => !bootstrap.includes(n));
+  const all = [...bootstrap, ...preload];
+  const learningProfile = all.length
+    ? allowIn(base.seccomp, all, [{ names: all, action: 'SCMP_ACT_ALLOW', comment: 'sigsys learn: not observable' }])
+    : base.seccomp;
+  return { bootstrap, preload, learningProfile };
+}
+
+/** What a learning run saw. */
+export interface Learned {
+  names: Set<string>;
+  /** Events whose syscall has no name (`nr:<n>`), by that label. */
+  unknown: Map<string, number>;
+  events: number;
+  pids: Set<number>;
+}
+
+export function emptyLearned(): Learned {
+  return { names: new Set(), unknown: new Map(), events: 0, pids: new Set() };
+}
+
+/** A sink that records every syscall name the workload was trapped on. */
+export function learnSink(into: Learned): Sink {
+  return {
+    name: 'learn',
+    async write(events: readonly ViolationEvent[]) {
+      for (const ev of events) {
+        into.events++;
+        into.pids.add(ev.pid);
+        if (ev.syscall && !ev.syscall.startsWith('nr:')) into.names.add(ev.syscall);
+        else {
+          const key = ev.syscall || `nr:${ev.nr}`;
+          into.unknown.set(key, (into.unknown.get(key) ?? 0) + 1);
+        }
+      }
+    },
+    async close() {},
+  };
+}
+
+/** `sh -c 'ls /'` as one shell-quoted line. */
+export function shellLine(cmd: readonly string[]): string {
+  return cmd.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** One run in the learned rule's comment: "`CMD` on DATE". */
+export function describeSource(cmd: readonly string[], when: Date): string {
+  return `\`${shellLine(cmd).replace(/`/g, '\\`')}\` on ${when.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+export interface PreviousLearning {
+  names: string[];
+  /** The earlier runs, as written in the comment. */
+  sources: string[];
+}
+
+/** The learned rule(s) of a profile written by `sigsys learn` (for --merge). */
+export function readPrevious(file: string, text: string): PreviousLearning {
+  const p = seccompObject(parseJson(text, file), file);
+  const names = new Set<string>();
+  const sources: string[] = [];
+  let found = false;
+  for (const e of entries(p)) {
+    if (e.action !== 'SCMP_ACT_ALLOW' || typeof e.comment !== 'string' || !e.comment.startsWith(LEARNED_MARK)) continue;
+    found = true;
+    for (const n of entryNames(e)) names.add(n);
+    const end = e.comment.indexOf(LEARNED_TAIL);
+    sources.push(e.comment.slice(LEARNED_MARK.length, end === -1 ? undefined : end));
+  }
+  if (!found) throw new ProfileError(file, '$.syscalls', `no rule learned by sigsys to merge with (--merge adds to a profile written by sigsys learn)`);
+  return { names: [...names].sort(), sources };
+}
+
+/** The previous learning in `file`, or undefined when the file does not exist. */
+export function readPreviousFile(file: string): PreviousLearning | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    readProfile(file); // throws the ProfileError naming the cause
+    throw err;
+  }
+  return readPrevious(file, text);
+}
+
+export interface BuildInput {
+  base: Base;
+  plan: Pick<LearningPlan, 'bootstrap' | 'preload'>;
+  /** Every learned name (this run and merged ones). */
+  names: Iterable<string>;
+  /** The runs, `describeSource` strings, oldest first. */
+  sources: readonly string[];
+}
+
+/**
+ * The learned profile: the base's top-level fields and entries, the learned
+ * names taken out of its denying entries, one ALLOW entry with the learned
+ * names (sorted), one with the bootstrap calls and one with the preload's
+ * calls that were not learned anyway.
+ */
+export function buildLearnedProfile(input: BuildInput): Obj {
+  const names = [...new Set(input.names)].sort();
+  const taken = new Set(names);
+  const rest = (list: readonly string[]) => {
+    const out = list.filter((n) => !taken.has(n)).sort();
+    for (const n of out) taken.add(n);
+    return out;
+  };
+  const boot = rest(input.plan.bootstrap);
+  const preload = rest(input.plan.preload);
+  const extra: Obj[] = [];
+  if (names.length) {
+    extra.push({ names, action: 'SCMP_ACT_ALLOW', comment: `${LEARNED_MARK}${input.sources.join(', ')}${LEARNED_TAIL}` });
+  }
+  if (boot.length) {
+    extra.push({
+      names: boot,
+      action: 'SCMP_ACT_ALLOW',
+      comment: `${BOOTSTRAP_MARK}: the dynamic loader's calls after execve (made before the preload's handler exists) and rt_sigreturn`,
+    });
+  }
+  if (preload.length) extra.push({ names: preload, action: 'SCMP_ACT_ALLOW', comment: PRELOAD_MARK });
+  return allowIn(input.base.seccomp, [...taken], extra);
+}
+
+/** JSON text with 2-space indentation; numbers exactly as they were read; short arrays of strings on one line. */
+export function formatProfile(v: JsonValue, indent = ''): string {
+  if (v === null || typeof v === 'boolean') return String(v);
+  if (v instanceof JsonNum) return v.raw;
+  if (typeof v === 'string') return JSON.stringify(v);
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    if (v.every((x) => typeof x === 'string')) {
+      const one = `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
+      if (one.length + indent.length <= 100) return one;
+    }
+    return `[\n${v.map((x) => inner + formatProfile(x, inner)).join(',\n')}\n${indent}]`;
+  }
+  const keys = Object.keys(v).filter((k) => v[k] !== undefined);
+  if (keys.length === 0) return '{}';
+  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${formatProfile(v[k]!, inner)}`).join(',\n')}\n${indent}}`;
+}
