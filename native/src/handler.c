@@ -13,8 +13,9 @@
  *     mode denies nearly everything) cannot make the handler trap inside
  *     itself: SIGSYS is blocked while we run, and a blocked forced SIGSYS
  *     makes the kernel kill the process;
- *   - the frame stays small (one encoded event, ~200 bytes, plus a few
- *     words) so alternate stacks sized for the application still fit.
+ *   - the frame stays small (about 1 KiB on the deepest path: one encoded
+ *     event, the violation, a few words per call) so alternate stacks sized
+ *     for the application still fit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -423,6 +424,30 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 	record(v);
 }
 
+/*
+ * The profile's own SECCOMP_RET_TRAP: the application sees the SIGSYS with
+ * the profile's data, or dies as it would have.  Out of line: its siginfo
+ * and sigaction copies would otherwise enlarge every trap's frame.
+ */
+static __attribute__((noinline)) void profile_trap(int sig, siginfo_t *info, ucontext_t *uc,
+						   const struct sigsys_action *act,
+						   struct sigsys_violation *v)
+{
+	siginfo_t copy = *info;
+	struct sigaction app;
+
+	copy.si_errno = (int)(act->data & 0xffff);
+	sigsys_chain_get(&app);
+	if ((app.sa_flags & SA_SIGINFO) ||
+	    (app.sa_handler != SIG_DFL && app.sa_handler != SIG_IGN)) {
+		v->outcome = OUT_DENIED;
+		record(v);
+		chain(sig, &copy, uc, 1);
+		return;
+	}
+	kill_now(v, SIGSYS_ACT_KILL_PROCESS);
+}
+
 static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsys_action *act)
 {
 	struct sigsys_violation v;
@@ -454,24 +479,9 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	case SIGSYS_ACT_KILL_THREAD:
 		kill_now(&v, act->kind);
 		return;
-	case SIGSYS_ACT_TRAP: {
-		/* The profile's own SECCOMP_RET_TRAP: the application sees the
-		 * SIGSYS with the profile's data, or dies as it would have. */
-		siginfo_t copy = *info;
-		struct sigaction app;
-
-		copy.si_errno = (int)(act->data & 0xffff);
-		sigsys_chain_get(&app);
-		if ((app.sa_flags & SA_SIGINFO) ||
-		    (app.sa_handler != SIG_DFL && app.sa_handler != SIG_IGN)) {
-			v.outcome = OUT_DENIED;
-			record(&v);
-			chain(sig, &copy, uc, 1);
-			return;
-		}
-		kill_now(&v, SIGSYS_ACT_KILL_PROCESS);
+	case SIGSYS_ACT_TRAP:
+		profile_trap(sig, info, uc, act, &v);
 		return;
-	}
 	case SIGSYS_ACT_TRACE:
 	case SIGSYS_ACT_USER_NOTIF:
 		/* No tracer, no listener: the kernel answers ENOSYS. */
