@@ -183,6 +183,21 @@ describe('hostile rings', () => {
   });
 });
 
+describe('idle rings', () => {
+  it('a ring that went idle is still read, at the idle interval', async () => {
+    const live = await ringfillLive(dir, 25);
+    const sink = memorySink();
+    const c = collector({ sinks: [sink], idleAfterMs: 0, idlePollIntervalMs: 200 });
+    c.start();
+    await until('the ring to be opened', () => c.rings().length === 1 || undefined);
+    live.go();
+    await live.done();
+    await until('the idle ring to be read', () => sink.events.length === 25 || undefined, 10_000);
+    await c.stop();
+    expect(bySeq(sink.events, ownerPid(live.path))).toEqual(range(25));
+  });
+});
+
 describe('finished rings', () => {
   it('a drained ring nobody maps is removed; a ring its live producer still maps is kept until it exits', async () => {
     const done = await ringfill(dir, 5);

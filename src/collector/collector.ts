@@ -67,6 +67,9 @@ export interface CollectorOptions {
   removeCheckIntervalMs?: number;
   /** Remove an unmapped, drained ring whose head did not move this long even if /proc was not fully visible. */
   staleMs?: number;
+  /** A ring whose head did not move for `idleAfterMs` (5 s) is polled every `idlePollIntervalMs` (1 s). */
+  idleAfterMs?: number;
+  idlePollIntervalMs?: number;
   /** Called after every committed batch (tests, `run`'s progress). */
   onCommit?: (info: { path: string; events: number; cursor: number }) => void;
 }
@@ -100,7 +103,7 @@ export interface Collector {
   /** Stop polling, finish the batch in flight, close readers and sinks. */
   stop(opts?: { closeSinks?: boolean }): Promise<void>;
   /** One discovery + read pass (also what the loop runs). Returns events handed to sinks. */
-  poll(): Promise<number>;
+  poll(everyRing?: boolean): Promise<number>;
   stats(): CollectorStats;
   rings(): RingStatus[];
 }
@@ -116,6 +119,7 @@ interface RingState {
   pendingSince: number;
   lastHead: number;
   headMovedAt: number;
+  lastPolled: number;
   retryAt: number;
   lag: number;
   gone: boolean; // the file left the directory
@@ -144,6 +148,8 @@ export function createCollector(opts: CollectorOptions): Collector {
   const removeFinished = opts.removeFinished ?? true;
   const removeCheckMs = opts.removeCheckIntervalMs ?? 2000;
   const staleMs = opts.staleMs ?? 10 * 60_000;
+  const idleAfterMs = opts.idleAfterMs ?? 5000;
+  const idlePollMs = Math.max(opts.idlePollIntervalMs ?? 1000, opts.pollIntervalMs ?? 100);
   const dir = opts.spoolDir;
 
   const rings = new Map<string, RingState>();
@@ -235,6 +241,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       pendingSince: 0,
       lastHead: st.head,
       headMovedAt: now,
+      lastPolled: 0,
       retryAt: 0,
       lag: 0,
       gone: false,
@@ -385,11 +392,16 @@ export function createCollector(opts: CollectorOptions): Collector {
     }
   }
 
-  async function pollOnce(): Promise<number> {
+  async function pollOnce(everyRing = false): Promise<number> {
     const now = Date.now();
     if (scanRequested || now - lastScan >= rescanMs) await scan();
     let n = 0;
     for (const r of [...rings.values()]) {
+      // Rings whose head has not moved for a while are looked at less often:
+      // a spool with thousands of idle processes costs little.
+      const idle = now - r.headMovedAt > idleAfterMs && r.lag === 0 && r.pendingTicket < 0 && !r.gone;
+      if (!everyRing && idle && now - r.lastPolled < idlePollMs) continue;
+      r.lastPolled = now;
       try {
         n += await turn(r, now);
         refreshStats(r, now);
@@ -412,7 +424,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     return n;
   }
 
-  const poll = () => exclusive(pollOnce);
+  const poll = (everyRing = false) => exclusive(() => pollOnce(everyRing));
 
   async function mainLoop(): Promise<void> {
     while (running) {
@@ -464,7 +476,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       const deadline = Date.now() + timeoutMs;
       scanRequested = true;
       for (;;) {
-        const n = await poll();
+        const n = await poll(true);
         const waiting = [...rings.values()].some((r) => r.lag > 0 || r.pendingTicket >= 0 || Date.now() < r.retryAt);
         if (n === 0 && !waiting) return;
         if (Date.now() >= deadline) {
