@@ -21,7 +21,8 @@ a restart resumes where the last acknowledged batch ended.
 Options:
   --spool DIR            spool directory (required; created when missing)
   --metrics-port N       serve /metrics and /healthz on this port (0 = any free port)
-  --metrics-host H       address to bind the metrics server (default 127.0.0.1)
+  --metrics-host H       address to bind the metrics server (default 0.0.0.0, so
+                         Prometheus and kubelet probes can reach it; 127.0.0.1 for local only)
   --out FILE             append events as NDJSON to FILE ("-" = stdout)
   --kafka HOST:PORT[,..] Kafka brokers (with --topic)
   --topic T              Kafka topic (default sigsys.violations)
@@ -34,7 +35,7 @@ Options:
 const OPTIONS = {
   spool: { type: 'string' },
   'metrics-port': { type: 'string' },
-  'metrics-host': { type: 'string', default: '127.0.0.1' },
+  'metrics-host': { type: 'string', default: '0.0.0.0' },
   out: { type: 'string' },
   kafka: { type: 'string' },
   topic: { type: 'string' },
