@@ -115,6 +115,22 @@ describe('sigsys run', () => {
     expect(r.stderr).toMatch(/sigsys: 2 violations of 1 syscall in 2 processes /);
   });
 
+  it('execve keeps reporting: the new image writes a new ring under the same pid', async () => {
+    const out = join(dir, 'exec.ndjson');
+    const r = await sigsysRun(['--out', out], [workload(), 'acct=1', 'exec', workload(), 'keyctl=2']);
+    expect(r.code).toBe(0);
+    const [pid, pid2] = pidsOf(r.stdout);
+    expect(pid2).toBe(pid);
+    const events = await readEvents(out);
+    expect(events.map((e) => [e.syscall, e.pid, e.ringPid, e.seq]).sort()).toEqual([
+      ['acct', pid, pid, 0],
+      ['keyctl', pid, pid, 0],
+      ['keyctl', pid, pid, 1],
+    ]);
+    // NB: (host, bootId, ringPid, seq) is not unique across an exec: see docs/collector.md
+    expect(r.stderr).toMatch(/sigsys: 3 violations of 2 syscalls in 1 process /);
+  });
+
   it('SIGTERM to sigsys is forwarded: the workload dies by it and sigsys exits 143 saying so', async () => {
     const go = join(dir, 'never-created');
     const p = spawnCli(main, ['run', '--', workload(), 'acct=1', `wait=${go}`], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
