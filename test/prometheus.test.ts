@@ -80,6 +80,23 @@ describe('label cardinality', () => {
   });
 });
 
+describe('the metrics of DESIGN.md', () => {
+  it.each([
+    ['sigsys_violations_total', 'counter'],
+    ['sigsys_events_dropped_total', 'counter'],
+    ['sigsys_spool_lag_events', 'gauge'],
+    ['sigsys_kafka_delivered_total', 'counter'],
+    ['sigsys_kafka_errors_total', 'counter'],
+    ['sigsys_corrupt_records_total', 'counter'],
+    ['sigsys_torn_records_total', 'counter'],
+    ['process_cpu_seconds_total', 'counter'],
+    ['process_resident_memory_bytes', 'gauge'],
+  ])('%s is exposed as a %s', async (name, type) => {
+    const metrics = createMetrics();
+    expect(await metrics.registry.metrics()).toContain(`# TYPE ${name} ${type}`);
+  });
+});
+
 describe('metrics server endpoints', () => {
   it.each([
     ['healthy sinks give 200 on /healthz', 'ok' as const, 200],

@@ -179,6 +179,7 @@ describe('sigsys run', () => {
     ['a bad mode', ['--mode', 'strict', '--', 'true'], /--mode must be enforce or audit/, 2],
     ['a bad ring size', ['--ring-records', 'lots', '--', 'true'], /--ring-records must be an integer/, 2],
     ['a command that does not exist', ['--', '/nonexistent/sigsys-nope'], /cannot start .*nope/, 127],
+    ['an --out that cannot be written', ['--out', '/nonexistent/dir/events.ndjson', '--', 'true'], /--out \/nonexistent\/dir\/events.ndjson: .*ENOENT/, 2],
   ])('usage errors are one line with an exit code: %s', async (_n, args, msg, code) => {
     const p = spawnCli(main, ['run', ...args]);
     const exit = await p.exit;

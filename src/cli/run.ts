@@ -10,7 +10,7 @@
  * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -193,7 +193,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   const report = createReportSink();
   const sinks: Sink[] = [report];
-  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
+  if (o.out) {
+    // Fail before the workload runs, not after it (an unwritable --out would
+    // otherwise keep every batch in the spool until the drain gives up).
+    if (o.out !== '-') {
+      await open(o.out, 'a').then(
+        (fh) => fh.close(),
+        (err: unknown) => {
+          throw new SigsysError(`run: --out ${o.out}: ${describeError(err)}`, { exitCode: 2, cause: err });
+        },
+      );
+    }
+    sinks.push(createNdjsonSink({ path: o.out }));
+  }
   const { exit } = await runUnderPreload({
     policy: compiled.policy,
     cmd: o.cmd,
