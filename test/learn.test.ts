@@ -1,0 +1,212 @@
+/**
+ * `sigsys learn` end to end: the real CLI (dist/), the real preload and real
+ * filters on real programs (sh/bash exec'ing ls and cat, the calls.c workload,
+ * test/fixtures/learn/unknown.c).  What was learned is checked against what
+ * the programs do, and every learned profile is put to the test it exists
+ * for: `sigsys run --profile learned.json` (enforce) of the same command
+ * reports no violation and ends the same way.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDist, root, spawnCli, tool } from './collector-helpers.js';
+
+const pexec = promisify(execFile);
+let main: string;
+let dir: string;
+let unknownBin: string;
+const workload = () => tool('sigsys-wl-calls');
+const fixture = (name: string) => join(root, 'test/fixtures/learn', name);
+const dockerDefault = join(root, 'deploy/profiles/default.json');
+
+beforeAll(async () => {
+  main = await ensureDist();
+  dir = await mkdtemp(join(tmpdir(), 'sigsys-learn-test-'));
+  unknownBin = join(dir, 'unknown');
+  await pexec('gcc', ['-O1', '-o', unknownBin, fixture('unknown.c')]);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function sigsys(args: string[]) {
+  const p = spawnCli(main, args, { env: { SIGSYS_LOG_LEVEL: 'warn' } });
+  const exit = await p.exit;
+  return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
+}
+const learn = (args: string[], cmd: string[]) => sigsys(['learn', ...args, '--', ...cmd]);
+const enforce = (profile: string, cmd: string[]) => sigsys(['run', '--profile', profile, '--', ...cmd]);
+
+interface Entry {
+  names?: string[];
+  name?: string;
+  action: string;
+  comment?: string;
+  errnoRet?: number;
+  args?: unknown[];
+}
+interface Profile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  comment?: string;
+  syscalls: Entry[];
+}
+const readProfile = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as Profile;
+const learnedRule = (p: Profile) => p.syscalls.filter((e) => e.comment?.startsWith('learned by sigsys from '));
+const learnedNames = (p: Profile) => learnedRule(p).flatMap((e) => e.names ?? []);
+const allowed = (p: Profile) => new Set(p.syscalls.filter((e) => e.action === 'SCMP_ACT_ALLOW').flatMap((e) => e.names ?? (e.name ? [e.name] : [])));
+
+const shCmd = ['sh', '-c', 'ls / >/dev/null; cat /etc/hostname'];
+
+describe('sigsys learn', () => {
+  it('learns what sh and the ls and cat it execs did, from a base that denies everything', async () => {
+    const out = join(dir, 'sh.json');
+    const r = await learn(['-o', out], shCmd);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(await readFile('/etc/hostname', 'utf8')); // the command ran for real
+    const p = await readProfile(out);
+    expect(p.defaultAction).toBe('SCMP_ACT_ERRNO');
+    expect(p.defaultErrnoRet).toBe(1);
+    expect(p.architectures).toEqual(['SCMP_ARCH_X86_64']);
+    const names = learnedNames(p);
+    expect(names).toEqual([...names].sort());
+    expect(learnedRule(p)).toHaveLength(1);
+    expect(learnedRule(p)[0]!.action).toBe('SCMP_ACT_ALLOW');
+    // made by sh (vfork, wait4), ls (getdents64, ioctl), cat (write), all (exit_group)
+    for (const n of ['vfork', 'wait4', 'getdents64', 'write', 'exit_group', 'rt_sigprocmask']) expect(names).toContain(n);
+    // what the dynamic loader of the exec'd ls and cat needs, and rt_sigreturn
+    const ok = allowed(p);
+    for (const n of ['openat', 'read', 'execve', 'mmap', 'mprotect', 'close', 'brk', 'rt_sigreturn']) expect(ok).toContain(n);
+    // never made by these programs
+    for (const n of ['acct', 'socket', 'connect', 'ptrace', 'mount', 'keyctl', 'bpf', 'unshare', 'kill']) expect(ok).not.toContain(n);
+    expect(learnedRule(p)[0]!.comment).toMatch(/^learned by sigsys from `sh -c 'ls \/ >\/dev\/null; cat \/etc\/hostname'` on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - only as complete as these runs/);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      new RegExp(`^sigsys: learned ${names.length} syscalls from \\d+ events in 3 processes -> ${out} \\(audit, base \\(deny everything\\)\\); exit status 0$`),
+    );
+  });
+
+  it.each([
+    ['sh exec\'ing ls and cat', shCmd, 0],
+    ['bash exec\'ing ls and cat, exit 4', ['bash', '-c', 'ls / >/dev/null; cat /etc/hostname; exit 4'], 4],
+    ['a forking workload', [`@wl`, 'getpid=2', 'fork', 'getppid=1', 'exit=6'], 6],
+  ])('round trip: %s runs under its learned profile in enforce mode with no violations and the same exit status', async (_n, cmd0, status) => {
+    const cmd = cmd0.map((a) => (a === '@wl' ? workload() : a));
+    const out = join(dir, `rt-${status}.json`);
+    const l = await learn(['-o', out], cmd);
+    expect(l.code).toBe(status);
+    const c = await sigsys(['compile', out, '-o', join(dir, `rt-${status}.pol`)]);
+    expect(c.code).toBe(0);
+    const r = await enforce(out, cmd);
+    expect(r.stderr).toMatch(/sigsys: no violations \(enforce, profile .*\); exit status \d+$/m);
+    expect(r.code).toBe(status);
+    expect(r.stdout.replace(/\d+/g, 'N')).toBe(l.stdout.replace(/\d+/g, 'N'));
+  });
+
+  it.each([
+    ['a base allowing all but acct, keyctl, swapoff, bpf(-1)', fixture('base-deny-acct.json')],
+    ["the project's Docker-like default profile", dockerDefault],
+  ])('--base %s: only the calls the base denies are learned; the base stays as it was', async (_n, base) => {
+    const out = join(dir, 'base.json');
+    const cmd = [workload(), 'acct=1', 'keyctl=2', 'getpid=3', 'exit=5'];
+    const r = await learn(['--base', base, '-o', out], cmd);
+    expect(r.code).toBe(5);
+    const p = await readProfile(out);
+    expect(learnedNames(p)).toEqual(['acct', 'keyctl']);
+    // the base allows the loader's and the preload's calls: no rules of ours for them
+    expect(p.syscalls.filter((e) => e.comment?.includes('sigsys') && !e.comment.startsWith('learned by sigsys'))).toEqual([]);
+    const baseText = await readFile(base, 'utf8');
+    const b = JSON.parse(baseText) as Profile;
+    expect(p.defaultAction).toBe(b.defaultAction);
+    // the learned names are no longer denied by any base entry; other entries are untouched
+    const denied = p.syscalls.filter((e) => e.action !== 'SCMP_ACT_ALLOW').flatMap((e) => e.names ?? (e.name ? [e.name] : []));
+    expect(denied).not.toContain('acct');
+    expect(denied).not.toContain('keyctl');
+    expect(p.syscalls.length).toBeGreaterThanOrEqual(b.syscalls.length - 1);
+    if (base.endsWith('base-deny-acct.json')) {
+      expect(p.comment).toBe(b.comment);
+      expect(p.syscalls[0]).toEqual({ names: ['swapoff'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, comment: 'accounting and swap stay denied' });
+      expect(await readFile(out, 'utf8')).toMatch(/"value": 18446744073709551615\b/); // exact 64-bit value
+    }
+    const run = await enforce(out, cmd);
+    expect(run.stderr).toMatch(/sigsys: no violations \(enforce/);
+    expect(run.code).toBe(5);
+  });
+
+  it('--merge adds the names of a new run to the learned rule; without it the file is replaced', async () => {
+    const out = join(dir, 'merge.json');
+    const base = fixture('base-deny-acct.json');
+    const first = await learn(['--base', base, '-o', out, '--merge'], [workload(), 'acct=1']); // no file yet: a fresh profile
+    expect(first.code).toBe(0);
+    expect(learnedNames(await readProfile(out))).toEqual(['acct']);
+    const second = await learn(['--base', base, '-o', out, '--merge'], [workload(), 'keyctl=1', 'swapoff=1']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/learned 2 syscalls from 2 events in 1 process, 2 new, 3 in total ->/);
+    const p = await readProfile(out);
+    expect(learnedNames(p)).toEqual(['acct', 'keyctl', 'swapoff']);
+    expect(learnedRule(p)[0]!.comment).toMatch(/from `\S+ acct=1` on \S+, `\S+ keyctl=1 swapoff=1` on \S+ - only as complete/);
+    const again = await learn(['--base', base, '-o', out, '--merge'], [workload(), 'acct=1']);
+    expect(again.stderr).toMatch(/learned 1 syscall from 1 event in 1 process, 0 new, 3 in total ->/);
+    const replaced = await learn(['--base', base, '-o', out], [workload(), 'keyctl=1']);
+    expect(replaced.code).toBe(0);
+    expect(learnedNames(await readProfile(out))).toEqual(['keyctl']);
+  });
+
+  it('a syscall without a name (nr 1000) is left out of the profile with a warning; the exit status passes through', async () => {
+    const out = join(dir, 'unknown.json');
+    const r = await learn(['-o', out], [unknownBin]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^sigsys: warning: syscalls without a name are not in the profile: nr:1000 \(1x\)$/m);
+    expect(await readFile(out, 'utf8')).not.toMatch(/nr:|1000/);
+    expect(learnedNames(await readProfile(out))).toContain('exit_group');
+  });
+
+  it('--out also writes the learning run\'s events as NDJSON', async () => {
+    const out = join(dir, 'events.json');
+    const events = join(dir, 'events.ndjson');
+    const r = await learn(['--base', fixture('base-deny-acct.json'), '-o', out, '--out', events], [workload(), 'acct=2']);
+    expect(r.code).toBe(0);
+    const lines = (await readFile(events, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { syscall: string; outcome: string; mode: string });
+    expect(lines.map((e) => [e.syscall, e.outcome, e.mode])).toEqual([
+      ['acct', 'allowed', 'audit'],
+      ['acct', 'allowed', 'audit'],
+    ]);
+  });
+
+  it.each([
+    ['no -o', ['--', 'true'], /^sigsys: learn: no output file given/, 2],
+    ['no command', ['-o', '@out'], /^sigsys: learn: no command given/, 2],
+    ['an unreadable base', ['--base', '/nonexistent/base.json', '-o', '@out', '--', 'true'], /^sigsys: \/nonexistent\/base\.json: cannot read: no such file$/m, 2],
+    ['a base that is a directory', ['--base', '/tmp', '-o', '@out', '--', 'true'], /^sigsys: \/tmp: cannot read: is a directory$/m, 2],
+    ['a base that is not a profile', ['--base', '@pkg', '-o', '@out', '--', 'true'], /^sigsys: \S+package\.json: \$/, 2],
+    ['a bad mode', ['--mode', 'strict', '-o', '@out', '--', 'true'], /^sigsys: learn: --mode must be audit or enforce/, 2],
+    ['an unknown option', ['--bogus', '-o', '@out', '--', 'true'], /^sigsys: learn: .*--bogus/, 2],
+    ['--merge into a profile learn did not write', ['--merge', '-o', '@foreign', '--', 'true'], /^sigsys: \S+foreign\.json: \$\.syscalls: no rule learned by sigsys to merge with/, 2],
+  ])('bad usage is one line and exit 2, before the command runs: %s', async (_n, args0, msg, code) => {
+    const marker = join(dir, 'ran');
+    await copyFile(fixture('not-learned.json'), join(dir, 'foreign.json'));
+    const args = args0.map((a) =>
+      a === '@out' ? join(dir, 'never.json') : a === '@pkg' ? join(root, 'package.json') : a === '@foreign' ? join(dir, 'foreign.json') : a === 'true' ? 'touch' : a,
+    );
+    if (args.at(-1) === 'touch') args.push(marker);
+    const r = await sigsys(['learn', ...args]);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.code).toBe(code);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(dir, 'never.json'))).toBe(false);
+    expect(await readFile(join(dir, 'foreign.json'), 'utf8')).toBe(await readFile(fixture('not-learned.json'), 'utf8'));
+  });
+
+  it('a profile that cannot be written: exit 1 with one line naming the file (the command did run)', async () => {
+    const out = join(dir, 'no-such-dir', 'p.json');
+    const r = await learn(['-o', out], ['sh', '-c', 'echo ran; exit 7']);
+    expect(r.stdout).toBe('ran\n');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^sigsys: learn: cannot write ${out}: .*ENOENT`))]);
+    expect(r.code).toBe(1);
+  });
+});
