@@ -50,6 +50,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "bpf_eval.h"
 #include "handler.h"
 #include "meta.h"
 #include "policy.h"
@@ -398,6 +400,57 @@ static int install_filter(struct sock_filter *insns, uint32_t n)
 	return 0;
 }
 
+/*
+ * clone3 never traps.  glibc (and musl, and Go) issue clone3/clone with
+ * every signal blocked, SIGSYS included, and the kernel kills a process
+ * whose seccomp SIGSYS arrives blocked: with Docker's default profile
+ * (clone3 -> ERRNO(ENOSYS), rewritten to a trap) every pthread_create would
+ * die.  The handler could only answer clone3 with ENOSYS anyway (a clone3
+ * child would start inside it).  So when the program would trap clone3 the
+ * same way whatever its arguments, a prologue answers clone3 directly with
+ * the profile's own action (enforce) or ENOSYS (audit); libcs then fall
+ * back to clone.  Those clone3 calls are not reported.  The prologue only
+ * loads arch and nr and compares with constants, so the kernel's action
+ * cache still sees every other syscall exactly as before.
+ */
+#define CLONE3_PROLOGUE 5u
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+
+static uint32_t clone3_prologue(const struct sigsys_policy *pol, struct sock_filter *out)
+{
+	struct seccomp_data d;
+	uint32_t r[2], idx, real;
+
+	if (pol->hdr->n_insns + CLONE3_PROLOGUE > SIGSYS_POLICY_MAX_INSNS)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		memset(&d, i ? 0xff : 0, sizeof(d));
+		d.nr = __NR_clone3;
+		d.arch = SIGSYS_AUDIT_ARCH;
+		/* Not the trusted ip: neither the placeholder (0) nor a page. */
+		d.instruction_pointer = 1;
+		r[i] = sigsys_bpf_eval(pol->insns, pol->hdr->n_insns, &d, NULL);
+	}
+	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
+	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
+		return 0; /* allowed, not ours, or argument-dependent: leave it */
+	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
+	if (idx >= pol->hdr->n_actions)
+		return 0;
+	real = pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
+						    : pol->actions[idx].seccomp;
+	out[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	out[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_AUDIT_ARCH, 0, 3);
+	out[2] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	out[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
+	out[4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, real);
+	return CLONE3_PROLOGUE;
+}
+
 static int setup(struct err *e)
 {
 	const char *policy_path = sigsys_env("SIGSYS_POLICY");
@@ -410,7 +463,7 @@ static int setup(struct err *e)
 	const char *why = NULL;
 	char hash[17], marker_hash[17];
 	uint64_t page;
-	uint32_t marker_mode = 0, n_records = 0;
+	uint32_t marker_mode = 0, n_records = 0, shift, n_insns;
 	size_t len = 0;
 	int reinstall = 0, ret, meta_len;
 
@@ -522,20 +575,22 @@ static int setup(struct err *e)
 		goto out; /* the filter from before execve is still there */
 
 	/* 4. The filter, trusting the page. */
-	insns = malloc(pol.hdr->n_insns * sizeof(*insns));
+	insns = malloc((pol.hdr->n_insns + CLONE3_PROLOGUE) * sizeof(*insns));
 	if (!insns) {
 		set_err(e, "filter", strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto out;
 	}
-	memcpy(insns, pol.insns, pol.hdr->n_insns * sizeof(*insns));
-	ret = sigsys_policy_patch_trusted_ip(insns, pol.hdr->n_insns, pol.hdr->trusted_ip_lo_at,
-					     pol.hdr->trusted_ip_hi_at, sigsys_g.trusted_ip);
+	shift = clone3_prologue(&pol, insns);
+	n_insns = pol.hdr->n_insns + shift;
+	memcpy(insns + shift, pol.insns, pol.hdr->n_insns * sizeof(*insns));
+	ret = sigsys_policy_patch_trusted_ip(insns, n_insns, pol.hdr->trusted_ip_lo_at + shift,
+					     pol.hdr->trusted_ip_hi_at + shift, sigsys_g.trusted_ip);
 	if (ret < 0) {
 		set_err(e, policy_path, "trusted ip slots are not jeq instructions");
 		goto out;
 	}
-	ret = install_filter(insns, pol.hdr->n_insns);
+	ret = install_filter(insns, n_insns);
 	if (ret < 0) {
 		set_err(e, "seccomp filter", strerror(-ret));
 		goto out;
