@@ -153,6 +153,9 @@ export async function runUnderPreload(o: PreloadRunOptions): Promise<{ exit: Exi
   try {
     const child = spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => {
+      // Ctrl-C on a terminal already reached the workload (same foreground
+      // process group); a second SIGINT would look like a double Ctrl-C.
+      if (sig === 'SIGINT' && process.stdin.isTTY) return;
       log.debug({ signal: sig }, 'forwarding signal to the workload');
       child.kill(sig);
     };
