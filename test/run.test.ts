@@ -131,15 +131,19 @@ describe('sigsys run', () => {
     expect(r.stderr).toMatch(/sigsys: 3 violations of 2 syscalls in 1 process /);
   });
 
-  it('SIGTERM to sigsys is forwarded: the workload dies by it and sigsys exits 143 saying so', async () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+  ] as const)('%s to sigsys is forwarded: the workload dies by it and sigsys exits %i saying so', async (sig, status) => {
     const go = join(dir, 'never-created');
     const p = spawnCli(main, ['run', '--', workload(), 'acct=1', `wait=${go}`], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
     await until('the workload to start', () => /acct ret=/.test(p.stdout()) || undefined);
-    p.child.kill('SIGTERM');
+    p.child.kill(sig);
     const exit = await p.exit;
-    expect(exit.code).toBe(143);
+    expect(exit.code).toBe(status);
     expect(p.stderr().trimEnd().split('\n').pop()).toBe(
-      'sigsys: 1 violation of 1 syscall in 1 process (enforce, profile default.json); killed by signal SIGTERM, exit status 143',
+      `sigsys: 1 violation of 1 syscall in 1 process (enforce, profile default.json); killed by signal ${sig}, exit status ${status}`,
     );
   });
 
