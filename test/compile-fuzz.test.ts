@@ -112,8 +112,11 @@ describe('fuzz: mutated profiles compile or fail with a ProfileError', () => {
     for (let i = 0; i < COUNT; i++) {
       const text = makeInput(rnd);
       const caps = rnd() < 0.5 ? undefined : ['SYS_ADMIN'];
+      const arch = rnd() < 0.8 ? 'x86_64' : 'aarch64';
+      const mode = rnd() < 0.5 ? 'enforce' : 'audit';
+      const binaryTree = rnd() < 0.7;
       try {
-        const r = compileProfileText(text, 'p.json', caps ? { caps } : {});
+        const r = compileProfileText(text, 'p.json', { arch, mode, binaryTree, ...(caps ? { caps } : {}) });
         expect(native.policyInfo(r.policy).insns).toBe(r.insns);
         ok++;
       } catch (err) {

@@ -39,6 +39,15 @@ describe('profile normalisation', () => {
     expect(norm(text, { arch: 'ppc64le' }).arches).toEqual(['ppc64le']);
   });
 
+  it('leaves out arches the target kernel never runs, with a warning', () => {
+    const p = norm(JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_S390X', 'SCMP_ARCH_AARCH64'] }));
+    expect(p.arches).toEqual(['x86_64', 'x86']);
+    expect(p.warnings).toEqual([
+      '$.architectures[2]: SCMP_ARCH_S390X left out: a x86_64 kernel never runs s390x code, so its syscalls cannot reach the filter',
+      '$.architectures[3]: SCMP_ARCH_AARCH64 left out: a x86_64 kernel never runs aarch64 code, so its syscalls cannot reach the filter',
+    ]);
+  });
+
   it('finds linux.seccomp in an OCI config.json and names paths from there', () => {
     const p = norm(readFileSync(join(FIX, 'oci-config.json'), 'utf8'));
     expect(p.root).toBe('$.linux.seccomp');

@@ -55,3 +55,23 @@ const BIG_ENDIAN = new Set(['mips', 'mips64', 'mips64n32', 'ppc', 'ppc64', 's390
 export function archEndian(token: string): 'big' | 'little' {
   return BIG_ENDIAN.has(token) ? 'big' : 'little';
 }
+
+/**
+ * Arches a kernel of `target` can run besides its own (compat modes).  Other
+ * arches listed by a profile can never reach the filter of such a process.
+ */
+const FAMILY: Record<string, string[]> = {
+  x86_64: ['x86', 'x32'],
+  aarch64: ['arm'],
+  mips64: ['mips', 'mips64n32'],
+  mips64n32: ['mips', 'mips64'],
+  mipsel64: ['mipsel', 'mipsel64n32'],
+  mipsel64n32: ['mipsel', 'mipsel64'],
+  s390x: ['s390'],
+  ppc64: ['ppc'],
+  parisc64: ['parisc'],
+};
+
+export function canRunOn(token: string, target: string): boolean {
+  return token === target || (FAMILY[target] ?? []).includes(token);
+}

@@ -84,7 +84,11 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
   } catch (err) {
     const e = err as Error & { code?: string; jsonPath?: string };
     if (e.code === 'ERULE') throw new ProfileError(file, e.jsonPath ?? '', e.message, { cause: err });
-    if (e.code === 'E2BIG') throw new ProfileError(file, '', `${e.message} (the kernel takes at most 4096 instructions)`, { cause: err });
+    if (e.code === 'E2BIG') throw new ProfileError(file, '', e.message.replace(/^cannot build the policy: /, 'the policy is too long: '), { cause: err });
+    if (arch !== nativeArch()) {
+      // Building for another arch than this machine's has limits (build.h).
+      throw new ProfileError(file, '', `cannot compile for ${arch} on ${nativeArch()}: ${e.message}`, { cause: err });
+    }
     throw new SigsysError(`${file}: ${e.message}`, { cause: err });
   }
   return {

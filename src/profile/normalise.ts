@@ -20,7 +20,7 @@
  */
 import { release } from 'node:os';
 import { ProfileError } from '../errors.js';
-import { archEndian, archToken, nativeArch } from './arches.js';
+import { archEndian, archToken, canRunOn, nativeArch } from './arches.js';
 import { DOCKER_DEFAULT_CAPS, normaliseCap } from './caps.js';
 import { isObject, JsonNum, typeName, type JsonValue } from './parse.js';
 import {
@@ -253,6 +253,10 @@ export function normaliseProfile(root: JsonValue, file: string, opts: NormaliseO
   const addArch = (name: string, path: string) => {
     const t = archToken(name);
     if (!t) c.fail(path, `unknown architecture ${JSON.stringify(name)}`);
+    if (!canRunOn(t, target)) {
+      c.warn(`${path}: ${name} left out: a ${target} kernel never runs ${t} code, so its syscalls cannot reach the filter`);
+      return;
+    }
     if (archEndian(t) !== archEndian(target)) {
       c.fail(path, `${name} is ${archEndian(t)}-endian and cannot share a filter with ${target} (${archEndian(target)}-endian)`);
     }
