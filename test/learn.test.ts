@@ -19,6 +19,7 @@ const pexec = promisify(execFile);
 let main: string;
 let dir: string;
 let unknownBin: string;
+let staticBin: string;
 const workload = () => tool('sigsys-wl-calls');
 const fixture = (name: string) => join(root, 'test/fixtures/learn', name);
 const dockerDefault = join(root, 'deploy/profiles/default.json');
@@ -28,6 +29,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sigsys-learn-test-'));
   unknownBin = join(dir, 'unknown');
   await pexec('gcc', ['-O1', '-o', unknownBin, fixture('unknown.c')]);
+  staticBin = join(dir, 'unknown-static');
+  await pexec('gcc', ['-O1', '-static', '-o', staticBin, fixture('unknown.c')]);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -163,6 +166,22 @@ describe('sigsys learn', () => {
     expect(r.stderr).toMatch(/^sigsys: warning: syscalls without a name are not in the profile: nr:1000 \(1x\)$/m);
     expect(await readFile(out, 'utf8')).not.toMatch(/nr:|1000/);
     expect(learnedNames(await readProfile(out))).toContain('exit_group');
+  });
+
+  it.each([
+    ['run directly: the preload never loads, nothing is learned', (bin: string) => [bin], 3, /^sigsys: warning: no call was reported: statically linked programs are not seen/m],
+    [
+      "exec'd under the inherited filter: its first call kills it, and learn says the profile is incomplete",
+      (bin: string) => ['sh', '-c', `exec ${bin}`],
+      128 + 31,
+      /^sigsys: warning: sh -c 'exec \S+' was killed by SIGSYS: .*the profile is incomplete$/m,
+    ],
+  ])('a static binary %s', async (_n, cmd, status, warning) => {
+    const out = join(dir, 'static.json');
+    const r = await learn(['-o', out], cmd(staticBin));
+    expect(r.code).toBe(status);
+    expect(r.stderr).toMatch(warning);
+    expect(existsSync(out)).toBe(true);
   });
 
   it('--out also writes the learning run\'s events as NDJSON', async () => {

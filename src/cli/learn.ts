@@ -127,6 +127,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const lost = stats.dropped + stats.torn + stats.corrupt;
   if (lost) process.stderr.write(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls\n`);
+  if (learned.events === 0) {
+    process.stderr.write(`sigsys: warning: no call was reported: statically linked programs are not seen by the preload (nothing learned from them)\n`);
+  }
   if (exit.signal === 'SIGSYS') {
     process.stderr.write(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS: a process made a call the learning run could not report (a static binary, or a call with SIGSYS blocked); the profile is incomplete\n`);
   }

@@ -244,7 +244,10 @@ export function readPrevious(file: string, text: string): PreviousLearning {
   const sources: string[] = [];
   let found = false;
   for (const e of entries(p)) {
-    if (e.action !== 'SCMP_ACT_ALLOW' || typeof e.comment !== 'string' || !e.comment.startsWith(LEARNED_MARK)) continue;
+    if (e.action !== 'SCMP_ACT_ALLOW' || typeof e.comment !== 'string') continue;
+    // A run that learned nothing leaves only the other rules of ours.
+    if (e.comment.startsWith(BOOTSTRAP_MARK) || e.comment === PRELOAD_MARK) found = true;
+    if (!e.comment.startsWith(LEARNED_MARK)) continue;
     found = true;
     for (const n of entryNames(e)) names.add(n);
     const end = e.comment.indexOf(LEARNED_TAIL);
