@@ -26,6 +26,8 @@ interface Case {
   syscall: string;
   args?: bigint[];
   opts?: CompileOptions;
+  /** Arch of the call: 'x86' goes through int $0x80 in the live probe. */
+  arch?: 'x86';
   expect: Action;
   /** Skip the live probe (syscalls with effects we do not want to run). */
   explainOnly?: boolean;
@@ -107,6 +109,14 @@ const cases: Case[] = [
   { scenario: 'default: reboot denied without CAP_SYS_BOOT', profile: DEFAULT, syscall: 'reboot', expect: errno(1) },
   { scenario: 'default: ptrace allowed on 4.8+', profile: DEFAULT, syscall: 'ptrace', args: [U64MAX], opts: { kernel: '6.1.0' }, expect: ALLOW },
   { scenario: 'default: ptrace denied before 4.8', profile: DEFAULT, syscall: 'ptrace', opts: { kernel: '4.4.0' }, expect: errno(1) },
+  // x86 (int $0x80) calls on an x86_64 policy: the profile's sub-arches
+  { scenario: 'x86: getpid allowed by the default profile', profile: DEFAULT, syscall: 'getpid', arch: 'x86', expect: ALLOW },
+  { scenario: 'x86: personality query allowed', profile: DEFAULT, syscall: 'personality', args: [0xffffffffn], arch: 'x86', expect: ALLOW },
+  { scenario: 'x86: only the low 32 bits of an argument count', profile: DEFAULT, syscall: 'personality', args: [0x1ffffffffn], arch: 'x86', expect: ALLOW },
+  { scenario: 'x86: personality change denied', profile: DEFAULT, syscall: 'personality', args: [7n], arch: 'x86', expect: errno(1) },
+  { scenario: 'x86: ERRNO rule applies to the sub-arch too', profile: 'actions.json', syscall: 'getppid', arch: 'x86', expect: errno(13) },
+  { scenario: 'x86: sub-arch from archMap gets the default action', profile: 'args.json', syscall: 'getpid', arch: 'x86', expect: errno(1) },
+  { scenario: 'x86: arch not in the profile is killed (bad-arch action)', profile: 'oci-config.json', syscall: 'getpid', arch: 'x86', expect: A('KILL_THREAD') },
 ];
 
 function proberPath(): string {
@@ -123,11 +133,12 @@ interface Probe {
   errno?: number;
 }
 
-function probe(policy: Buffer, nr: number, args: bigint[]): Probe {
+function probe(policy: Buffer, nr: number, args: bigint[], x86: boolean): Probe {
   const dir = mkdtempSync(join(tmpdir(), 'sigsys-probe-'));
   const file = join(dir, 'p.policy');
   writeFileSync(file, policy);
-  const r = spawnSync(proberPath(), [file, String(nr), ...args.map((a) => `0x${a.toString(16)}`)], { encoding: 'utf8' });
+  const argv = [...(x86 ? ['-32'] : []), file, String(nr), ...args.map((a) => `0x${a.toString(16)}`)];
+  const r = spawnSync(proberPath(), argv, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`prober failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Probe;
 }
@@ -140,7 +151,7 @@ describe('compile: profile x syscall x args -> action', () => {
   const native = loadNative();
 
   it.each(cases)('$scenario (explain, real BPF)', (c) => {
-    const r = explainFile(path(c.profile), { syscall: c.syscall, args: c.args ?? [], ...c.opts });
+    const r = explainFile(path(c.profile), { syscall: c.syscall, args: c.args ?? [], ...c.opts, ...(c.arch ? { arch: c.arch } : {}) });
     expect(r.action).toEqual(c.expect);
     if (c.expect.kind !== 'ALLOW' || c.profile === 'deny-list.json') expect(r.rule).not.toBe('unattributed');
   });
@@ -151,8 +162,8 @@ describe('compile: profile x syscall x args -> action', () => {
 
   it.each(cases.filter((c) => !c.explainOnly))('$scenario (live, kernel)', (c) => {
     const { policy } = compileProfileFile(path(c.profile), c.opts ?? {});
-    const nr = native.syscallNumber(c.syscall, 'x86_64')!;
-    const p = probe(policy, nr, c.args ?? []);
+    const nr = native.syscallNumber(c.syscall, c.arch ?? 'x86_64')!;
+    const p = probe(policy, nr, c.args ?? [], c.arch === 'x86');
     if (c.expect.kind === 'ALLOW') {
       expect(p.trapped).toBe(false);
     } else {
