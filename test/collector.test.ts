@@ -81,6 +81,19 @@ describe('delivery', () => {
     expect(await readU64(r.path, RING.off.cursor)).toBe(50n);
   });
 
+  it('a corrupt record in a batch that is retried is counted once', async () => {
+    const r = await ringfill(dir, 20);
+    await patch(r.path, recordOffset(3, 1024) + 4, u32(0xffffffff));
+    const metrics = createMetrics({ defaultMetrics: false });
+    const sink = memorySink({ failFirst: 2 });
+    const c = collector({ sinks: [sink] }, metrics);
+    await c.drain();
+    await c.stop();
+    expect(sink.calls).toBe(3);
+    expect(bySeq(sink.events, ownerPid(r.path))).toEqual(range(20).filter((s) => s !== 3));
+    expect(await metricValue(metrics, 'sigsys_corrupt_records_total', { reason: 'ring' })).toBe(1);
+  });
+
   it('producer drops (ring full) become sigsys_events_dropped_total; lag is head - cursor', async () => {
     const r = await ringfill(dir, 100, { records: 16 });
     expect([r.pushed, r.dropped]).toEqual([16, 84]);

@@ -282,7 +282,6 @@ export function createCollector(opts: CollectorOptions): Collector {
     let delivered = 0;
     for (let b = 0; b < batchesPerTurn; b++) {
       const res = r.reader.read(r.next, batchSize);
-      countCorrupt('ring', res.corrupt);
       const events: ViolationEvent[] = [];
       let undecodable = 0;
       for (const rec of res.records) {
@@ -307,7 +306,6 @@ export function createCollector(opts: CollectorOptions): Collector {
           undecodable++;
         }
       }
-      countCorrupt('decode', undecodable);
       if (events.length) {
         try {
           await writeAll(events);
@@ -319,6 +317,9 @@ export function createCollector(opts: CollectorOptions): Collector {
         }
       }
       if (res.next !== r.next) {
+        // Counted once the batch is acknowledged, so a retried batch is not counted twice.
+        countCorrupt('ring', res.corrupt);
+        countCorrupt('decode', undecodable);
         r.reader.commit(res.next);
         r.next = res.next;
         totals.events += events.length;
