@@ -1,0 +1,87 @@
+/**
+ * compile-policy: what the addon's compile() writes (read back with
+ * policyInfo()), and the syscall/arch name functions over every arch
+ * libseccomp knows.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadNative } from '../src/native/loader.js';
+import { LIBSECCOMP_ARCHES } from '../src/profile/arches.js';
+import { compileProfileFile } from '../src/profile/compile.js';
+
+const FIX = join(import.meta.dirname, 'fixtures', 'profiles');
+const native = loadNative();
+
+describe('policy image', () => {
+  it.each([
+    { scenario: 'enforce mode, binary tree', opts: { mode: 'enforce' as const } },
+    { scenario: 'audit mode', opts: { mode: 'audit' as const } },
+    { scenario: 'linear lookup', opts: { binaryTree: false } },
+  ])('header matches the compile result: $scenario', ({ opts }) => {
+    const file = join(FIX, 'actions.json');
+    const r = compileProfileFile(file, opts);
+    const info = native.policyInfo(r.policy);
+    expect(info).toMatchObject({ version: 1, archName: 'x86_64', mode: opts.mode ?? 'enforce', insns: r.insns });
+    expect(info.profileHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    expect(r.hash).toBe(info.profileHash);
+    expect(info.actions).toHaveLength(r.actions);
+  });
+
+  it('the action table holds every action of the profile once', () => {
+    const info = native.policyInfo(compileProfileFile(join(FIX, 'actions.json')).policy);
+    const kinds = info.actions.map((a) => `${a.kind}:${a.errno}`).sort();
+    for (const k of ['ERRNO:1', 'ERRNO:13', 'TRAP:0', 'TRACE:7', 'LOG:0', 'KILL_THREAD:0', 'KILL_PROCESS:0', 'USER_NOTIF:0']) {
+      expect(kinds).toContain(k);
+    }
+    expect(new Set(kinds).size).toBe(kinds.length);
+  });
+
+  it('the binary tree shortens nothing but the lookup: both programs give the same answers', () => {
+    const tree = compileProfileFile(join(FIX, 'args.json')).policy;
+    const linear = compileProfileFile(join(FIX, 'args.json'), { binaryTree: false }).policy;
+    for (let nr = 0; nr < 460; nr++) {
+      for (const args of [[], [1n], [3n, 0x1234567890n], [0n, 12345n], [(1n << 64n) - 1n]]) {
+        expect(native.explain(linear, { nr, args }).action, `nr ${nr}`).toEqual(native.explain(tree, { nr, args }).action);
+      }
+    }
+  });
+
+  it('rejects a buffer that is not a policy with code EPOLICY', () => {
+    expect(() => native.policyInfo(Buffer.from('not a policy at all, really not'))).toThrow(
+      expect.objectContaining({ code: 'EPOLICY', message: expect.stringMatching(/^not a valid sigsys policy: /) }),
+    );
+  });
+});
+
+describe('syscall and arch names', () => {
+  it('knows every arch libseccomp 2.5 knows, and which is native', () => {
+    const arches = native.arches();
+    expect(arches.map((a) => a.name)).toEqual([...LIBSECCOMP_ARCHES]);
+    expect(arches.filter((a) => a.native).map((a) => a.name)).toEqual(['x86_64']);
+    expect(native.archValue('x86_64')).toBe(0xc000003e);
+    expect(native.archValue('vax')).toBeNull();
+  });
+
+  it.each([
+    { arch: 'x86_64', name: 'read', nr: 0 },
+    { arch: 'x86_64', name: 'personality', nr: 135 },
+    { arch: 'x86', name: 'read', nr: 3 },
+    { arch: 'x32', name: 'read', nr: 0x40000000 },
+    { arch: 'aarch64', name: 'openat', nr: 56 },
+    { arch: 'arm', name: 'read', nr: 3 },
+    { arch: 's390x', name: 'read', nr: 3 },
+    { arch: 'riscv64', name: 'read', nr: 63 },
+  ])('$name is $nr on $arch, both ways', ({ arch, name, nr }) => {
+    expect(native.syscallNumber(name, arch)).toBe(nr);
+    expect(native.syscallName(nr, arch)).toBe(name);
+  });
+
+  it('unknown names give null, names missing on an arch give a negative pseudo number', () => {
+    expect(native.syscallNumber('not_a_syscall', 'x86_64')).toBeNull();
+    expect(native.syscallNumber('socketcall', 'x86_64')).toBeLessThan(0);
+    expect(native.syscallName(99999, 'x86_64')).toBeNull();
+    expect(() => native.syscallNumber('read', 'vax')).toThrow('unknown architecture "vax"');
+  });
+});
