@@ -38,6 +38,15 @@ describe('sigsys compile', () => {
     expect(a!.equals(c!)).toBe(false);
   });
 
+  it('without -o writes PROFILE.policy next to the profile', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigsys-cc-'));
+    writeFileSync(join(dir, 'mine.json'), readFileSync(ARGS));
+    const r = spawnSync(process.execPath, [CLI, 'compile', 'mine.json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^wrote mine\.policy \(\d+ instructions, \d+ actions\)\n$/);
+    expect(readFileSync(join(dir, 'mine.policy')).subarray(0, 8).toString()).toBe('SIGSYSPL');
+  });
+
   it('prints --help', () => {
     const r = cli('compile', '--help');
     expect(r.status).toBe(0);
