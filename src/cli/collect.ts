@@ -45,6 +45,7 @@ const OPTIONS = {
 } as const;
 
 const STOP_GRACE_MS = 15_000;
+const STATS_INTERVAL_MS = 60_000;
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
@@ -108,12 +109,16 @@ export async function run(argv: string[]): Promise<number> {
   });
   collector.start();
   log.info({ spool: values.spool, sinks: sinks.map((s) => s.name) }, 'collecting');
+  // One line a minute with the totals, for operators reading logs rather than metrics.
+  const statsTimer = setInterval(() => log.info(collector.stats(), 'stats'), STATS_INTERVAL_MS);
+  statsTimer.unref();
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const on = (s: NodeJS.Signals) => resolve(s);
     process.once('SIGTERM', on);
     process.once('SIGINT', on);
   });
+  clearInterval(statsTimer);
   log.info({ signal }, 'stopping: finishing the batch in flight and committing cursors');
   // A second signal, or a sink that does not answer within the grace period
   // (e.g. Kafka down and retrying), ends the process without committing the
