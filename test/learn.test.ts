@@ -184,6 +184,17 @@ describe('sigsys learn', () => {
     expect(existsSync(out)).toBe(true);
   });
 
+  it('a ring too small for a busy loop: learn says events were lost and the profile may miss calls', async () => {
+    const out = join(dir, 'dd.json');
+    const r = await learn(['--ring-records', '16', '-o', out], ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000', 'status=none']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^sigsys: warning: \d+ events lost \(dropped \d+, torn 0, corrupt 0\): the profile may miss calls/m);
+    // with the default ring (65536 records) the same loop loses nothing
+    const big = await learn(['-o', out], ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=50000', 'status=none']);
+    expect(big.stderr).not.toMatch(/lost/);
+    expect(learnedNames(await readProfile(out))).toContain('write'); // read is in the loader's list, allowed while learning
+  });
+
   it('--out also writes the learning run\'s events as NDJSON', async () => {
     const out = join(dir, 'events.json');
     const events = join(dir, 'events.ndjson');
@@ -203,6 +214,7 @@ describe('sigsys learn', () => {
     ['a base that is a directory', ['--base', '/tmp', '-o', '@out', '--', 'true'], /^sigsys: \/tmp: cannot read: is a directory$/m, 2],
     ['a base that is not a profile', ['--base', '@pkg', '-o', '@out', '--', 'true'], /^sigsys: \S+package\.json: \$/, 2],
     ['a bad mode', ['--mode', 'strict', '-o', '@out', '--', 'true'], /^sigsys: learn: --mode must be audit or enforce/, 2],
+    ['a bad ring size', ['--ring-records', '8', '-o', '@out', '--', 'true'], /^sigsys: learn: --ring-records must be an integer in \[16, 4194304\], not "8"$/m, 2],
     ['an unknown option', ['--bogus', '-o', '@out', '--', 'true'], /^sigsys: learn: .*--bogus/, 2],
     ['--merge into a profile learn did not write', ['--merge', '-o', '@foreign', '--', 'true'], /^sigsys: \S+foreign\.json: \$\.syscalls: no rule learned by sigsys to merge with/, 2],
   ])('bad usage is one line and exit 2, before the command runs: %s', async (_n, args0, msg, code) => {

@@ -51,6 +51,9 @@ Options:
                          enforce: CMD gets the base's answers (learns up to
                          the first denial that stops it)
   --out EVENTS.ndjson    also write every event as NDJSON ("-" = stdout)
+  --ring-records N       records per process ring (default 65536, or
+                         $SIGSYS_RING_RECORDS): every call traps while
+                         learning, and a name only in dropped events is lost
   -h, --help             this text
 `;
 
@@ -60,7 +63,11 @@ const OPTIONS = {
   merge: { type: 'boolean', default: false },
   mode: { type: 'string', default: 'audit' },
   out: { type: 'string' },
+  'ring-records': { type: 'string' },
 } as const;
+
+/** Bigger than run's 8192: with a deny-all base every call of a busy loop is an event. */
+export const LEARN_RING_RECORDS = 65536;
 
 export interface LearnOptions {
   output: string;
@@ -68,6 +75,8 @@ export interface LearnOptions {
   merge: boolean;
   mode: 'audit' | 'enforce';
   out?: string;
+  /** Undefined: $SIGSYS_RING_RECORDS as set, else LEARN_RING_RECORDS. */
+  ringRecords?: number;
   cmd: string[];
 }
 
@@ -82,7 +91,14 @@ export function parseLearnArgs(argv: string[]): LearnOptions {
   if (values.mode !== 'audit' && values.mode !== 'enforce') throw new UsageError(`learn: --mode must be audit or enforce, not "${values.mode}"`);
   if (!values.output) throw new UsageError('learn: no output file given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
   if (cmd.length === 0) throw new UsageError('learn: no command given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
-  return { output: values.output, base: values.base, merge: values.merge, mode: values.mode, out: values.out, cmd };
+  let ringRecords: number | undefined;
+  if (values['ring-records'] !== undefined) {
+    ringRecords = Number(values['ring-records']);
+    if (!Number.isInteger(ringRecords) || ringRecords < 16 || ringRecords > 4194304) {
+      throw new UsageError(`learn: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
+    }
+  } else if (!process.env.SIGSYS_RING_RECORDS) ringRecords = LEARN_RING_RECORDS;
+  return { output: values.output, base: values.base, merge: values.merge, mode: values.mode, out: values.out, ringRecords, cmd };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -101,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   const sinks: Sink[] = [learnSink(learned)];
   if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
   const started = new Date();
-  const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks, logger: log });
+  const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks, logger: log, ringRecords: o.ringRecords });
 
   const names = new Set([...(previous?.names ?? []), ...learned.names]);
   const added = [...learned.names].filter((n) => !previous?.names.includes(n)).length;
@@ -126,7 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`sigsys: warning: syscalls without a name are not in the profile: ${list}\n`);
   }
   const lost = stats.dropped + stats.torn + stats.corrupt;
-  if (lost) process.stderr.write(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls\n`);
+  if (lost) process.stderr.write(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls (learn again with a bigger --ring-records)\n`);
   if (learned.events === 0) {
     process.stderr.write(`sigsys: warning: no call was reported: statically linked programs are not seen by the preload (nothing learned from them)\n`);
   }
