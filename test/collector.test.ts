@@ -196,6 +196,25 @@ describe('hostile rings', () => {
   });
 });
 
+describe('deleted rings', () => {
+  it('a ring deleted while its producer still writes is read until nobody maps it', async () => {
+    const { unlink } = await import('node:fs/promises');
+    const live = await ringfillLive(dir, 40);
+    const sink = memorySink();
+    const metrics = createMetrics({ defaultMetrics: false });
+    const c = collector({ sinks: [sink], removeFinished: true, removeCheckIntervalMs: 0 }, metrics);
+    c.start();
+    await until('the ring to be opened', () => c.rings().length === 1 || undefined);
+    await unlink(live.path);
+    await until('the collector to notice', async () => (await c.poll(), c.rings().length === 1) || undefined);
+    live.go();
+    await live.done();
+    await until('the deleted ring to be drained and closed', () => c.rings().length === 0 || undefined);
+    await c.stop();
+    expect(bySeq(sink.events, ownerPid(live.path))).toEqual(range(40));
+  });
+});
+
 describe('idle rings', () => {
   it('a ring that went idle is still read, at the idle interval', async () => {
     const live = await ringfillLive(dir, 25);

@@ -415,7 +415,10 @@ export function createCollector(opts: CollectorOptions): Collector {
         closeRing(r);
         continue;
       }
-      if (r.gone && r.lag === 0 && r.pendingTicket < 0) closeRing(r);
+      // A ring whose file was deleted under us: with removal on, the removal
+      // check keeps reading it while any process still maps it; without, it
+      // is closed once drained.
+      if (!removeFinished && r.gone && r.lag === 0 && r.pendingTicket < 0) closeRing(r);
     }
     let lag = 0;
     for (const r of rings.values()) lag += r.lag;
