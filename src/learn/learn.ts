@@ -11,8 +11,9 @@
  * The learning run traps everything the base denies.  Calls the preload cannot
  * see are handled apart: after execve the dynamic loader runs under the
  * inherited filter before the preload's constructor has a handler (a trapped
- * call there kills the new image), and rt_sigreturn is never trapped (the
- * handler returns through it).  The learning run allows those (BOOTSTRAP) and
+ * call there kills the new image), rt_sigreturn is never trapped (the
+ * handler returns through it), and a few calls depend on timing or the host
+ * (restart_syscall, the vDSO's fallbacks).  The learning run allows those (BOOTSTRAP) and
  * the learned profile allows the ones the base denies, in a rule of their own.
  *
  * Profiles are handled as parsed JSON (src/profile/parse.ts: numbers kept as
@@ -35,10 +36,9 @@ type Obj = { [k: string]: JsonValue };
 
 /**
  * What a dynamically linked program needs between execve and the preload's
- * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits"),
- * plus rt_sigreturn, which the compiler always allows and so is never seen.
+ * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits").
  */
-export const BOOTSTRAP_SYSCALLS: readonly string[] = [
+export const LOADER_SYSCALLS: readonly string[] = [
   'access',
   'arch_prctl',
   'brk',
@@ -55,10 +55,20 @@ export const BOOTSTRAP_SYSCALLS: readonly string[] = [
   'prlimit64',
   'read',
   'rseq',
-  'rt_sigreturn',
   'set_robust_list',
   'set_tid_address',
 ];
+
+/**
+ * Calls a run cannot be trusted to show: rt_sigreturn (the compiler always
+ * allows it, so it never traps), restart_syscall (issued only when a signal
+ * interrupts a sleep: timing), and the vDSO's calls (syscalls only on hosts
+ * whose clocksource the vDSO cannot read).
+ */
+export const UNSEEN_SYSCALLS: readonly string[] = ['clock_gettime', 'getcpu', 'gettimeofday', 'restart_syscall', 'rt_sigreturn', 'time'];
+
+/** Allowed while learning and, where the base denies them, in the result without being observed. */
+export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LOADER_SYSCALLS, ...UNSEEN_SYSCALLS];
 
 /**
  * What the preload's own constructor calls in an exec'd image after it has
@@ -169,7 +179,7 @@ function profileAllows(p: NormalisedProfile, name: string): boolean {
 }
 
 export interface LearningPlan {
-  /** Loader calls (and rt_sigreturn) the base denies: allowed while learning and in the result. */
+  /** BOOTSTRAP_SYSCALLS the base denies: allowed while learning and in the result. */
   bootstrap: string[];
   /** The preload's own calls in exec'd images that the base denies: likewise. */
   preload: string[];
@@ -303,7 +313,9 @@ export function buildLearnedProfile(input: BuildInput): Obj {
     extra.push({
       names: boot,
       action: 'SCMP_ACT_ALLOW',
-      comment: `${BOOTSTRAP_MARK}: the dynamic loader's calls after execve (made before the preload's handler exists) and rt_sigreturn`,
+      comment:
+        `${BOOTSTRAP_MARK}: the dynamic loader's calls after execve (made before the preload's handler exists), ` +
+        'rt_sigreturn (never trapped), restart_syscall (after a signal interrupts a sleep) and the vDSO calls (syscalls on some hosts)',
     });
   }
   if (preload.length) extra.push({ names: preload, action: 'SCMP_ACT_ALLOW', comment: PRELOAD_MARK });
