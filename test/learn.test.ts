@@ -195,6 +195,25 @@ describe('sigsys learn', () => {
     expect(learnedNames(await readProfile(out))).toContain('write'); // read is in the loader's list, allowed while learning
   });
 
+  it('--verify: CMD runs again under the learned profile, enforced; a clean run keeps the exit status', async () => {
+    const out = join(dir, 'verify.json');
+    const r = await learn(['--verify', '-o', out], ['sh', '-c', 'cat /etc/hostname; exit 2']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe((await readFile('/etc/hostname', 'utf8')).repeat(2));
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`sigsys: verify: no violations (enforce, profile ${out}); exit status 2`);
+  });
+
+  it('--verify: a second run that takes another path is reported and fails with one line (exit 1)', async () => {
+    const out = join(dir, 'verify2.json');
+    const flag = join(dir, 'second-time');
+    // first run: only touch the flag; second run: sees it, removes it (rm: unlinkat, never learned)
+    const r = await learn(['--verify', '-o', out], ['sh', '-c', `if [ -e ${flag} ]; then rm ${flag}; else touch ${flag}; fi`]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^unlinkat\s+1\s+errno\(EPERM\)\s+denied\s/));
+    expect(lines.at(-1)).toMatch(/^sigsys: learn: verify: \d+ violations? under the learned profile \(.*unlinkat.*\): this run took paths the learning run did not$/);
+  });
+
   it('--out also writes the learning run\'s events as NDJSON', async () => {
     const out = join(dir, 'events.json');
     const events = join(dir, 'events.ndjson');

@@ -24,7 +24,7 @@ import {
   shellLine,
 } from '../learn/learn.js';
 import { compileProfileText } from '../profile/compile.js';
-import { describeExit } from '../report/report.js';
+import { createReportSink, describeExit, renderReport, type ExitInfo } from '../report/report.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
 import { runUnderPreload, splitCommand } from './run.js';
@@ -50,6 +50,10 @@ Options:
   --mode audit|enforce   audit: denied calls run as if allowed (default)
                          enforce: CMD gets the base's answers (learns up to
                          the first denial that stops it)
+  --verify               then run CMD again under the learned profile in
+                         enforce mode (as sigsys run --profile does) and fail
+                         (exit 1) unless it reports no violation and ends
+                         the same way; CMD runs twice
   --out EVENTS.ndjson    also write every event as NDJSON ("-" = stdout)
   --ring-records N       records per process ring (default 65536, or
                          $SIGSYS_RING_RECORDS): every call traps while
@@ -61,6 +65,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   base: { type: 'string' },
   merge: { type: 'boolean', default: false },
+  verify: { type: 'boolean', default: false },
   mode: { type: 'string', default: 'audit' },
   out: { type: 'string' },
   'ring-records': { type: 'string' },
@@ -73,6 +78,7 @@ export interface LearnOptions {
   output: string;
   base?: string;
   merge: boolean;
+  verify: boolean;
   mode: 'audit' | 'enforce';
   out?: string;
   /** Undefined: $SIGSYS_RING_RECORDS as set, else LEARN_RING_RECORDS. */
@@ -98,7 +104,7 @@ export function parseLearnArgs(argv: string[]): LearnOptions {
       throw new UsageError(`learn: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
     }
   } else if (!process.env.SIGSYS_RING_RECORDS) ringRecords = LEARN_RING_RECORDS;
-  return { output: values.output, base: values.base, merge: values.merge, mode: values.mode, out: values.out, ringRecords, cmd };
+  return { output: values.output, base: values.base, merge: values.merge, verify: values.verify, mode: values.mode, out: values.out, ringRecords, cmd };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -154,5 +160,21 @@ export async function run(argv: string[]): Promise<number> {
     `sigsys: learned ${plural(learned.names.size, 'syscall')} from ${plural(learned.events, 'event')} in ${plural(learned.pids.size, 'process', 'processes')}${merged}` +
       ` -> ${o.output} (${o.mode}, base ${o.base ?? base.file}); ${describeExit(exit)}\n`,
   );
+  if (o.verify) await verify(o, text, exit);
   return exit.status;
+}
+
+/** Run CMD again under the learned profile, enforced; throw unless it is clean and ends the same way. */
+async function verify(o: LearnOptions, text: string, learnedExit: ExitInfo): Promise<void> {
+  const compiled = compileProfileText(text, o.output, { mode: 'enforce' });
+  const report = createReportSink();
+  const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks: [report], logger: createLogger('learn'), ringRecords: o.ringRecords });
+  const summary = report.summary({ mode: 'enforce', profile: o.output, exit, dropped: stats.dropped, corrupt: stats.corrupt, torn: stats.torn });
+  process.stderr.write(renderReport(summary).replace(/^sigsys: /m, 'sigsys: verify: '));
+  if (summary.violations > 0) {
+    throw new SigsysError(`learn: verify: ${plural(summary.violations, 'violation')} under the learned profile (${summary.rows.map((r) => r.syscall).join(', ')}): this run took paths the learning run did not`);
+  }
+  if (exit.status !== learnedExit.status) {
+    throw new SigsysError(`learn: verify: ${describeExit(exit)} under the learned profile, ${describeExit(learnedExit)} while learning`);
+  }
 }
