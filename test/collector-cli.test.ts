@@ -141,6 +141,24 @@ describe('sigsys collect', () => {
     expect(await readU64(res.path, RING.off.cursor)).toBe(BigInt(TOTAL));
   });
 
+  it('one collector per spool: a second one refuses with one line; after the first is SIGKILLed its lock is taken over', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(spool);
+    const first = collect([]);
+    await until('the first collector to hold the lock', () => existsSync(join(spool, '.sigsys-collect.lock')) || undefined);
+    const second = collect([]);
+    expect((await second.exit).code).toBe(1);
+    expect(second.stderr().trim()).toBe(`sigsys: spool ${spool}: already collected by pid ${first.child.pid} (${join(spool, '.sigsys-collect.lock')}); one collector per spool`);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const fill = await ringfill(spool, 10);
+    const third = collect(['--no-remove']);
+    await until('the third collector to commit', async () => ((await readU64(fill.path, RING.off.cursor)) === 10n ? true : undefined));
+    third.child.kill('SIGTERM');
+    expect((await third.exit).code).toBe(0);
+    expect(existsSync(join(spool, '.sigsys-collect.lock'))).toBe(false);
+  });
+
   it.each([
     ['no --spool', [], /--spool DIR is required/],
     ['a bad port', ['--spool', '/tmp', '--metrics-port', 'http'], /--metrics-port must be an integer/],

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
+import { lockSpool } from '../collector/lock.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import { createMetrics, createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
 import type { Sink } from '../sinks/sink.js';
@@ -70,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger('collect');
   await mkdir(values.spool, { recursive: true, mode: 0o1777 }).catch(() => undefined);
 
+  const lock = await lockSpool(values.spool);
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
   const sinks: Sink[] = [];
   if (values.out) sinks.push(createNdjsonSink({ path: values.out }));
@@ -135,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
   await collector.stop();
   await server?.close();
   clearTimeout(grace);
+  await lock.release();
   log.info(collector.stats(), 'stopped');
   return 0;
 }
