@@ -136,7 +136,7 @@ describe('fuzz: mutated profiles compile or fail with a ProfileError', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigsys-fuzz-'));
     for (let i = 0; i < 20; i++) {
       writeFileSync(join(dir, 'p.json'), makeInput(rnd));
-      const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'dist', 'cli', 'main.js'), 'compile', 'p.json', '-o', 'p.policy'], {
+      const r = spawnSync(process.execPath, [process.env.SIGSYS_TEST_CLI ?? join(import.meta.dirname, '..', 'dist', 'cli', 'main.js'), 'compile', 'p.json', '-o', 'p.policy'], {
         cwd: dir,
         encoding: 'utf8',
       });

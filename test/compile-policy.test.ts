@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../src/native/loader.js';
 import { LIBSECCOMP_ARCHES } from '../src/profile/arches.js';
-import { compileProfileFile } from '../src/profile/compile.js';
+import { compileProfileFile, compileProfileText } from '../src/profile/compile.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'profiles');
 const native = loadNative();
@@ -52,6 +52,54 @@ describe('policy image', () => {
     expect(() => native.policyInfo(Buffer.from('not a policy at all, really not'))).toThrow(
       expect.objectContaining({ code: 'EPOLICY', message: expect.stringMatching(/^not a valid sigsys policy: /) }),
     );
+  });
+});
+
+describe('clone guard: rt_sigprocmask trapped (and carried out) when clone can trap', () => {
+  const DEFAULT = join(import.meta.dirname, '..', 'deploy', 'profiles', 'default.json');
+
+  it('the default profile restricts clone, so rt_sigprocmask traps on x86_64 with an ALLOW entry', () => {
+    const r = compileProfileFile(DEFAULT);
+    expect(r.trapAllow).toEqual(['rt_sigprocmask']);
+    const e = native.explain(r.policy, { nr: native.syscallNumber('rt_sigprocmask', 'x86_64')!, args: [0n, 0n, 0n, 8n] });
+    expect(e.index).not.toBeNull();
+    expect(e.action).toMatchObject({ kind: 'ALLOW' });
+    // only on the target arch: an int 0x80 call stays a plain allow
+    const x86 = native.explain(r.policy, { nr: native.syscallNumber('rt_sigprocmask', 'x86')!, arch: 'x86' });
+    expect(x86).toMatchObject({ ret: 0x7fff0000, index: null });
+  });
+
+  it.each([
+    {
+      scenario: 'clone always allowed: no guard',
+      profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['clone', 'rt_sigprocmask'], action: 'SCMP_ACT_ALLOW' }] },
+      trapAllow: [],
+      warnings: [],
+    },
+    {
+      scenario: 'deny-list that does not name clone: no guard',
+      profile: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ERRNO' }] },
+      trapAllow: [],
+      warnings: [],
+    },
+    {
+      scenario: 'clone restricted by args: guard',
+      profile: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0x10000000, valueTwo: 0x10000000, op: 'SCMP_CMP_MASKED_EQ' }] }] },
+      trapAllow: ['rt_sigprocmask'],
+      warnings: [],
+    },
+    {
+      scenario: 'clone can trap and rt_sigprocmask is denied: warning',
+      profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] },
+      trapAllow: [],
+      warnings: [expect.stringMatching(/^clone can trap but rt_sigprocmask is not always allowed: /)],
+    },
+  ])('$scenario', ({ profile, trapAllow, warnings }) => {
+    const r = compileProfileText(JSON.stringify(profile), 'p.json');
+    expect(r.trapAllow).toEqual(trapAllow);
+    expect(r.warnings).toEqual(warnings);
+    const kinds = native.policyInfo(r.policy).actions.map((a) => a.kind);
+    expect(kinds.includes('ALLOW')).toBe(trapAllow.length > 0);
   });
 });
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The CLI built by test/setup/build-cli.ts (falls back to the repository's dist/). */
+const CLI = process.env.SIGSYS_TEST_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 const ARGS = join(ROOT, 'test', 'fixtures', 'profiles', 'args.json');
 const DEFAULT = join(ROOT, 'deploy', 'profiles', 'default.json');
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+/** The CLI built by test/setup/build-cli.ts (falls back to the repository's dist/). */
+const CLI = process.env.SIGSYS_TEST_CLI ?? join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
 function profile(syscalls: unknown[], top: Record<string, unknown> = {}): string {
   return JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', ...top, syscalls }, null, 2);

@@ -74,8 +74,8 @@ describe('profile normalisation', () => {
   it('warns about rules libseccomp would silently ignore', () => {
     const r = compileProfileFile(join(FIX, 'overlap.json'));
     expect(r.warnings).toEqual([
-      '$.syscalls[0]: rule for write never applies: the unconditional SCMP_ACT_ALLOW rule at $.syscalls[1] replaces it',
-      '$.syscalls[2]: rule for read with arg0 EQ 1 never applies: the unconditional SCMP_ACT_ALLOW rule at $.syscalls[1] covers every call',
+      '$.syscalls[1]: rule for write never applies: the unconditional SCMP_ACT_ALLOW rule at $.syscalls[2] replaces it',
+      '$.syscalls[3]: rule for read with arg0 EQ 1 never applies: the unconditional SCMP_ACT_ALLOW rule at $.syscalls[2] covers every call',
     ]);
   });
 

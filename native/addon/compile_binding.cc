@@ -154,6 +154,50 @@ struct sigsys_policy ParsePolicy(Napi::Env env, Napi::Value v) {
   return pol;
 }
 
+// TRACE data no action of the profile uses, for the trap-allow marker.
+uint32_t MarkerData(Napi::Env env, Napi::Object prof) {
+  std::set<uint32_t> used;
+  auto note = [&](Napi::Value a) {
+    if (!a.IsObject()) return;
+    Napi::Object o = a.As<Napi::Object>();
+    if (o.Get("kind").ToString().Utf8Value() == "TRACE") used.insert(GetU32(env, o, "errno", 0, 0xffff));
+  };
+  note(prof.Get("defaultAction"));
+  Napi::Value rulesV = prof.Get("rules");
+  if (rulesV.IsArray()) {
+    Napi::Array rules = rulesV.As<Napi::Array>();
+    for (uint32_t i = 0; i < rules.Length(); i++) {
+      Napi::Value r = rules.Get(i);
+      if (r.IsObject()) note(r.As<Napi::Object>().Get("action"));
+    }
+  }
+  uint32_t m = 0xffff;
+  while (used.count(m)) m--;
+  return m;
+}
+
+// Turn the marker's action-table entry into ALLOW: the handler carries such
+// entries out and never reports them.  Rewrites the image in place through
+// the policy API (checksum included).
+void MarkAllow(Napi::Env env, uint8_t *img, size_t len, uint32_t marker) {
+  struct sigsys_policy pol;
+  char why[256] = "";
+  if (sigsys_policy_check(img, len, 0, &pol, why, sizeof why) < 0)
+    throw ErrorWith(env, std::string("built policy does not parse: ") + why, "ECOMPILE");
+  struct sigsys_policy_header hdr = *pol.hdr;
+  std::vector<struct sock_filter> insns(pol.insns, pol.insns + hdr.n_insns);
+  std::vector<struct sigsys_action> acts(pol.actions, pol.actions + hdr.n_actions);
+  for (auto &a : acts) {
+    if (a.kind == SIGSYS_ACT_TRACE && a.data == marker) {
+      a.kind = SIGSYS_ACT_ALLOW;
+      a.data = 0;
+      a.seccomp = SECCOMP_RET_ALLOW;
+    }
+  }
+  int rc = sigsys_policy_write(img, len, &hdr, insns.data(), acts.data());
+  if (rc < 0) throw ErrorWith(env, std::string("cannot rewrite the action table: ") + strerror(-rc), "ECOMPILE");
+}
+
 Napi::Value Compile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject())
@@ -201,6 +245,30 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   char err[512] = "";
   if ((rc = sigsys_build_reserve(f.ctx, err, sizeof err)) < 0)
     throw ErrorWith(env, std::string("reserved rules: ") + err, "ECOMPILE");
+
+  // Calls the handler must see although the profile allows them (the
+  // preload keeps SIGSYS deliverable around clone by emulating
+  // rt_sigprocmask, docs/preload.md): an unconditional rule with a marker
+  // action, added before the sub-arches so only the target arch gets it,
+  // and before the profile's rules so it absorbs theirs (libseccomp keeps
+  // the first unconditional rule).  The marker's table entry becomes ALLOW
+  // below.
+  std::vector<std::string> trapAllow;
+  Napi::Value trapAllowV = opts.Get("trapAllow");
+  if (trapAllowV.IsArray()) {
+    Napi::Array ta = trapAllowV.As<Napi::Array>();
+    for (uint32_t i = 0; i < ta.Length(); i++) trapAllow.push_back(ta.Get(i).ToString().Utf8Value());
+  }
+  uint32_t marker = 0;
+  if (!trapAllow.empty()) {
+    marker = MarkerData(env, prof);
+    for (const std::string &name : trapAllow) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) throw Napi::TypeError::New(env, "opts.trapAllow: unknown syscall \"" + name + "\"");
+      if ((rc = seccomp_rule_add(f.ctx, SCMP_ACT_TRACE(marker), nr, 0)) < 0)
+        throw ErrorWith(env, "cannot trap " + name + " for the handler: " + strerror(-rc), "ECOMPILE");
+    }
+  }
 
   Napi::Value archesV = prof.Get("arches");
   if (archesV.IsArray()) {
@@ -301,6 +369,7 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   std::unique_ptr<uint8_t, FreeDeleter> out(outp);
   if (rc < 0) throw ErrorWith(env, std::string("cannot build the policy: ") + (err[0] ? err : strerror(-rc)), rc == -E2BIG ? "E2BIG" : "ECOMPILE");
 
+  if (!trapAllow.empty()) MarkAllow(env, out.get(), outLen, marker);
   Napi::Buffer<uint8_t> policy = Napi::Buffer<uint8_t>::Copy(env, out.get(), outLen);
   struct sigsys_policy pol = ParsePolicy(env, policy);
   Napi::Object result = Napi::Object::New(env);

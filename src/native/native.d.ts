@@ -133,6 +133,12 @@ export interface NativeCompileOptions {
   binaryTree?: boolean;
   /** SHA-256 of the profile file (32 bytes). */
   profileHash?: Buffer;
+  /**
+   * Syscalls to trap on the target arch although allowed: their action-table
+   * entry is ALLOW, so the handler carries them out unreported (the preload
+   * emulates rt_sigprocmask to keep SIGSYS deliverable around clone).
+   */
+  trapAllow?: string[];
 }
 
 export interface NativeCompileResult {

@@ -27,6 +27,12 @@ export interface CompileOptions {
   binaryTree?: boolean;
   /** Kernel release for minKernel; default: uname -r. */
   kernel?: string;
+  /**
+   * When clone can trap, trap rt_sigprocmask too (carried out, unreported) so
+   * glibc's pthread_create, which blocks every signal around clone, cannot
+   * be killed by a blocked SIGSYS (docs/preload.md).  Default true.
+   */
+  cloneGuard?: boolean;
 }
 
 export interface CompileResult {
@@ -40,6 +46,8 @@ export interface CompileResult {
   hash: string;
   arch: string;
   profile: NormalisedProfile;
+  /** Syscalls trapped only so the handler carries them out (see cloneGuard). */
+  trapAllow: string[];
 }
 
 /** deploy/profiles/default.json: the project's Docker-default-like profile. */
@@ -62,6 +70,30 @@ export function toNative(p: NormalisedProfile): NativeProfile {
   };
 }
 
+/**
+ * Is `name` allowed whatever its arguments?  Under a default ALLOW: when no
+ * rule for it has another action; otherwise: when its first unconditional
+ * rule (the one libseccomp keeps) is ALLOW.
+ */
+export function alwaysAllowed(p: NormalisedProfile, name: string): boolean {
+  const rules = p.rules.filter((r) => r.names.includes(name));
+  const uncond = rules.find((r) => r.args.length === 0);
+  if (uncond) return uncond.action.kind === 'ALLOW';
+  return p.defaultAction.kind === 'ALLOW' && rules.every((r) => r.action.kind === 'ALLOW');
+}
+
+/** The trapAllow list and a warning, per the cloneGuard rule above. */
+export function cloneGuard(p: NormalisedProfile): { trapAllow: string[]; warning?: string } {
+  if (alwaysAllowed(p, 'clone')) return { trapAllow: [] };
+  if (alwaysAllowed(p, 'rt_sigprocmask')) return { trapAllow: ['rt_sigprocmask'] };
+  return {
+    trapAllow: [],
+    warning:
+      'clone can trap but rt_sigprocmask is not always allowed: a thread whose clone traps while every signal is blocked ' +
+      '(glibc pthread_create, posix_spawn) is killed instead of getting the profile\'s answer',
+  };
+}
+
 /** Compile profile text; `file` names it in messages. */
 export function compileProfileText(text: string, file: string, opts: CompileOptions = {}): CompileResult {
   const arch = resolveArch(opts.arch);
@@ -72,6 +104,8 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
     ...(opts.kernel ? { kernel: opts.kernel } : {}),
   });
   const hashBuf = createHash('sha256').update(text).digest();
+  const guard = opts.cloneGuard === false ? { trapAllow: [] } : cloneGuard(profile);
+  if ('warning' in guard && guard.warning) profile.warnings.push(guard.warning);
   const native = loadNative();
   let out;
   try {
@@ -80,6 +114,7 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
       mode: opts.mode ?? 'enforce',
       binaryTree: opts.binaryTree ?? true,
       profileHash: hashBuf,
+      trapAllow: guard.trapAllow,
     });
   } catch (err) {
     const e = err as Error & { code?: string; jsonPath?: string };
@@ -99,6 +134,7 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
     hash: hashBuf.toString('hex'),
     arch,
     profile,
+    trapAllow: guard.trapAllow,
   };
 }
 
