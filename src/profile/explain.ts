@@ -181,12 +181,17 @@ export function explainFile(file: string, req: ExplainRequest): ExplainResult {
   const name = native.syscallName(nr, arch) ?? req.syscall;
   const r = native.explain(compiled.policy, { nr, arch, args });
   const action: Action = { kind: r.action.kind, errno: r.action.errno };
-  const { rule, detail } = compiled.profile.arches.includes(arch)
+  const attributed = compiled.profile.arches.includes(arch)
     ? attribute(compiled.profile, name, BITS32.has(arch) ? args.map((a) => a & 0xffffffffn) : args, action)
     : {
         rule: `${compiled.profile.root}.architectures`,
         detail: `the filter does not handle ${arch} (it handles ${compiled.profile.arches.join(', ')}): libseccomp's bad-arch action`,
       };
+  const { rule } = attributed;
+  let { detail } = attributed;
+  if (r.index !== null && action.kind === 'ALLOW' && compiled.trapAllow.includes(name)) {
+    detail += '; trapped on this arch only so the SIGSYS handler carries it out (keeps SIGSYS deliverable around clone), never reported';
+  }
   return {
     file,
     kind: 'profile',
