@@ -26,14 +26,17 @@ const base = (text: string): Base => ({ file: 'base.json', seccomp: parseJson(te
 const when = new Date('2026-11-23T12:00:00.123Z');
 
 describe('learned profiles', () => {
-  it('the default base denies everything: every bootstrap and preload call is planned, the learning profile compiles', () => {
-    const plan = planLearning(defaultBase('x86_64'));
+  it.each([
+    ['audit', ['mmap', 'openat', 'execve', 'rt_sigreturn', 'clock_gettime'], ['write', 'getdents64', 'socket', 'uname', 'ftruncate']],
+    ['enforce', ['mmap', 'openat', 'execve', 'uname', 'ftruncate'], ['write', 'getdents64', 'socket']],
+  ] as const)('the default base denies everything; learning in %s mode allows only what cannot be observed', (mode, allowedWhileLearning, trapped) => {
+    const plan = planLearning(defaultBase('x86_64'), mode);
     expect(plan.bootstrap).toEqual([...BOOTSTRAP_SYSCALLS]);
     expect(plan.preload).toEqual([...PRELOAD_SYSCALLS]);
-    const compiled = compileProfileText(formatProfile(plan.learningProfile), 'learn', { mode: 'audit' });
-    // allowed while learning: the loader's calls; trapped: everything else
-    expect(notAllowed(compiled, ['mmap', 'openat', 'execve', 'uname', 'ftruncate'])).toEqual([]);
-    expect(notAllowed(compiled, ['write', 'getdents64', 'socket'])).toEqual(['write', 'getdents64', 'socket']);
+    const compiled = compileProfileText(formatProfile(plan.learningProfile), 'learn', { mode });
+    expect(notAllowed(compiled, allowedWhileLearning)).toEqual([]);
+    // the preload's exec-time calls trap in audit mode, so the command's own use of them is learned
+    expect(notAllowed(compiled, trapped)).toEqual([...trapped]);
   });
 
   it.each([

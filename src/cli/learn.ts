@@ -115,9 +115,10 @@ export async function run(argv: string[]): Promise<number> {
   const base = o.base ? readBase(o.base) : defaultBase();
   // Read before the run: a bad file to merge into should not cost a run.
   const previous = o.merge ? readPreviousFile(o.output) : undefined;
-  const plan = planLearning(base);
+  for (const w of base.warnings ?? []) process.stderr.write(`sigsys: warning: ${w}\n`);
+  const plan = planLearning(base, o.mode);
+  // Its warnings are about sigsys's own learning profile (everything traps), not the user's.
   const compiled = compileProfileText(formatProfile(plan.learningProfile), base.file, { mode: o.mode });
-  for (const w of compiled.warnings) process.stderr.write(`sigsys: warning: ${w}\n`);
 
   const learned = emptyLearned();
   const sinks: Sink[] = [learnSink(learned)];

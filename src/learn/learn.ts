@@ -88,6 +88,8 @@ const PRELOAD_MARK = 'needed by the sigsys preload in exec\'d processes (sigsys 
 export interface Base {
   /** Name used in messages ('(deny everything)' for the default base). */
   file: string;
+  /** The compiler's warnings about the base file (none for the default base). */
+  warnings?: string[];
   /** The seccomp object (a whole OCI config.json is reduced to linux.seccomp). */
   seccomp: Obj;
 }
@@ -110,8 +112,8 @@ export function readBase(file: string): Base {
   const text = readProfile(file);
   const json = parseJson(text, file);
   // Validates the whole profile now, with JSON paths, before any command runs.
-  compileProfileText(text, file, { mode: 'audit' });
-  return { file, seccomp: seccompObject(json, file) };
+  const { warnings } = compileProfileText(text, file, { mode: 'audit' });
+  return { file, warnings, seccomp: seccompObject(json, file) };
 }
 
 function seccompObject(json: JsonValue, file: string): Obj {
@@ -187,14 +189,19 @@ export interface LearningPlan {
   learningProfile: Obj;
 }
 
-export function planLearning(base: Base): LearningPlan {
+/**
+ * The profile for the learning run: the base plus the bootstrap calls, and in
+ * enforce mode the preload's exec-time calls (in audit mode they are carried
+ * out and not recorded anyway, so the command's own use of them is learned).
+ */
+export function planLearning(base: Base, mode: 'audit' | 'enforce' = 'audit'): LearningPlan {
   const text = formatProfile(base.seccomp);
   const compiled = compileProfileText(text, base.file, { mode: 'audit' });
   const bootstrap = notAllowed(compiled, BOOTSTRAP_SYSCALLS);
   const preload = notAllowed(compiled, PRELOAD_SYSCALLS).filter((n) => !bootstrap.includes(n));
-  const all = [...bootstrap, ...preload];
-  const learningProfile = all.length
-    ? allowIn(base.seccomp, all, [{ names: all, action: 'SCMP_ACT_ALLOW', comment: 'sigsys learn: not observable' }])
+  const allow = mode === 'enforce' ? [...bootstrap, ...preload] : bootstrap;
+  const learningProfile = allow.length
+    ? allowIn(base.seccomp, allow, [{ names: allow, action: 'SCMP_ACT_ALLOW', comment: 'sigsys learn: not observable' }])
     : base.seccomp;
   return { bootstrap, preload, learningProfile };
 }
