@@ -124,6 +124,17 @@ interface RingState {
   lag: number;
   gone: boolean; // the file left the directory
   pidNs: string;
+  ownerPid: number;
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -146,7 +157,7 @@ export function createCollector(opts: CollectorOptions): Collector {
   const tornMs = opts.tornTimeoutMs ?? 2000;
   const retryMs = opts.retryDelayMs ?? 1000;
   const removeFinished = opts.removeFinished ?? true;
-  const removeCheckMs = opts.removeCheckIntervalMs ?? 2000;
+  const removeCheckMs = opts.removeCheckIntervalMs ?? 5000;
   const staleMs = opts.staleMs ?? 10 * 60_000;
   const idleAfterMs = opts.idleAfterMs ?? 5000;
   const idlePollMs = Math.max(opts.idlePollIntervalMs ?? 1000, opts.pollIntervalMs ?? 100);
@@ -246,6 +257,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       lag: 0,
       gone: false,
       pidNs: meta?.pidNs ? String(meta.pidNs) : '', // 0/absent: unknown
+      ownerPid: st.ownerPid,
     };
     rings.set(path, state);
     totals.rings = rings.size;
@@ -369,9 +381,19 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   async function removeFinishedRings(now: number): Promise<void> {
     lastRemoveCheck = now;
-    const drained = [...rings.values()].filter((r) => r.lag === 0 && r.pendingTicket < 0 && r.reader.stats().head === r.next);
-    if (drained.length === 0) return;
     myPidNs ??= await ownPidNs();
+    // Candidates: drained, and not obviously in use.  A ring in our pid
+    // namespace whose creator is alive is skipped without scanning /proc (an
+    // exec'd creator keeps its old, drained ring until it exits); the scan
+    // reads every process's maps, so it runs only when something may go.
+    const drained = [...rings.values()].filter(
+      (r) =>
+        r.lag === 0 &&
+        r.pendingTicket < 0 &&
+        r.reader.stats().head === r.next &&
+        !((!r.pidNs || r.pidNs === myPidNs) && !r.gone && pidAlive(r.ownerPid)),
+    );
+    if (drained.length === 0) return;
     const scanned = await scanMappedRings();
     for (const r of drained) {
       if (scanned.mapped.has(ringKey(r.ino, r.path))) continue;
