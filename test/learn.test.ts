@@ -221,6 +221,18 @@ describe('sigsys learn', () => {
     expect(lines.at(-1)).toMatch(/^sigsys: learn: verify: \d+ violations? under the learned profile \(.*unlinkat.*\): this run took paths the learning run did not$/);
   });
 
+  it.each([
+    ['--base, the workload gets the base\'s answers (EPERM, ENOSYS)', [fixture('base-deny-acct.json')], [/^acct ret=-1 errno=1 /m, /^keyctl ret=-1 errno=38 /m], ['acct', 'keyctl']],
+  ])('--mode enforce, %s; what it tried is learned', async (_n, base, seen, names) => {
+    const out = join(dir, 'enforce.json');
+    const args = ['--mode', 'enforce', '-o', out, ...(base.length ? ['--base', base[0]!] : [])];
+    const r = await learn(args, ['sh', '-c', `exec ${workload()} acct=1 keyctl=1`]);
+    expect(r.code).toBe(0);
+    for (const re of seen) expect(r.stdout).toMatch(re);
+    expect(learnedNames(await readProfile(out))).toEqual(expect.arrayContaining(names));
+    expect(r.stderr).toMatch(/ \(enforce, base /);
+  });
+
   it('--out also writes the learning run\'s events as NDJSON', async () => {
     const out = join(dir, 'events.json');
     const events = join(dir, 'events.ndjson');
