@@ -33,8 +33,14 @@ afterEach(async () => {
   }
 });
 
-async function produce(broker: string, topic: string, events: ViolationEvent[], partitions = 4): Promise<void> {
-  const sink = createKafkaSink({ brokers: [broker], topic, partitions });
+async function produce(
+  broker: string,
+  topic: string,
+  events: ViolationEvent[],
+  partitions = 4,
+  valueFormat: 'violation' | 'batch' = 'violation',
+): Promise<void> {
+  const sink = createKafkaSink({ brokers: [broker], topic, partitions, valueFormat });
   try {
     for (let i = 0; i < events.length; i += 500) await sink.write(events.slice(i, i + 500));
   } finally {
@@ -162,6 +168,21 @@ describe('sigsys aggregate (real broker, CLI child processes)', () => {
     expect(again.events).toBe(800);
     expect(again.partitions).toEqual([0, 1, 2, 3]);
   }, 240_000);
+
+  it('sigsys.v1.Batch values (the sink\'s opt-in packing) and single Violations on one topic are counted alike', async () => {
+    const topic = uniqueTopic('agg-batch');
+    const events = fleet({ hosts: 2, workloads: 3, perRing: 40 }); // 240
+    await produce(broker, topic, events.slice(0, 150), 2, 'batch');
+    await produce(broker, topic, [...events.slice(100), ...events.slice(0, 20)], 2, 'violation'); // overlap = duplicates
+    const agg = await startAggregator(['--kafka', broker, '--topic', topic, '--group', `g-${topic}`]);
+    children.push(agg);
+    const r = await waitFor(async () => {
+      const rep = await report(agg.url);
+      return rep.events + rep.duplicates >= 150 + 160 ? rep : undefined;
+    }, { timeoutMs: 60_000, what: 'all 310 events read' });
+    expect(r).toMatchObject({ events: 240, duplicates: 70, undecodable: 0 });
+    expect(r.rows.reduce((n, x) => n + x.count, 0)).toBe(240);
+  });
 
   it('rejects bad usage with one line and exit code 2', async () => {
     const { spawnCli } = await import('./services/kafka/harness.js');

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaError } from '../src/errors.js';
 import { createAggregator } from '../src/aggregate/aggregator.js';
-import { decodeViolation } from '../src/sinks/kafka-codec.js';
+import { decodeViolation, splitBatch } from '../src/sinks/kafka-codec.js';
 import { createKafkaSink, type KafkaSink } from '../src/sinks/kafka.js';
 import type { ViolationEvent } from '../src/events/types.js';
 import { makeEvent, sharedBroker, startBroker, stopBroker, uniqueTopic, waitFor } from './services/kafka/harness.js';
@@ -113,6 +113,38 @@ describe('kafka sink (real broker)', () => {
     for (const m of msgs) agg.add(decodeViolation(m.value!));
     expect(agg.events).toBe(4000);
     expect(agg.duplicates).toBe(0);
+  });
+
+  it('one write larger than a broker accepts in a request (1 MiB record batches) is split and acknowledged whole', async () => {
+    const topic = uniqueTopic('sink-large');
+    const registry = new Registry();
+    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 1, registry });
+    // One ring, one workload, one partition: ~2.5 MB in a single write.
+    const events = Array.from({ length: 8000 }, (_, i) => makeEvent({ seq: i, workload: 'one' }));
+    await sink.write(events);
+    expect(await counterValue(registry, 'sigsys_kafka_delivered_total')).toBe(8000);
+    expect(await counterValue(registry, 'sigsys_kafka_errors_total')).toBe(0);
+    await sink.close();
+    const msgs = await readTopic(broker, topic, 8000);
+    expect(msgs.map((m) => decodeViolation(m.value!).seq)).toEqual(events.map((e) => e.seq)); // in order
+  });
+
+  it('valueFormat batch: consecutive events of one workload share a sigsys.v1.Batch message; counters count events', async () => {
+    const topic = uniqueTopic('sink-batch');
+    const registry = new Registry();
+    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 2, registry, valueFormat: 'batch', eventsPerMessage: 100 });
+    const events = [
+      ...Array.from({ length: 250 }, (_, i) => makeEvent({ seq: i, workload: 'a' })),
+      ...Array.from({ length: 30 }, (_, i) => makeEvent({ seq: i, ringPid: 2, workload: 'b' })),
+    ];
+    await sink.write(events);
+    expect(await counterValue(registry, 'sigsys_kafka_delivered_total')).toBe(280);
+    await sink.close();
+    const msgs = await readTopic(broker, topic, 4); // a: 100 + 100 + 50, b: 30
+    expect(msgs).toHaveLength(4);
+    for (const m of msgs) expect(m.headers?.['sigsys-schema']?.toString()).toBe('sigsys.v1.Batch');
+    const decoded = msgs.flatMap((m) => splitBatch(m.value!).map((b) => decodeViolation(b)));
+    expect(decoded.sort((x, y) => x.workload.localeCompare(y.workload) || x.seq - y.seq)).toEqual(events);
   });
 
   it('unreachable broker: write rejects with a retriable KafkaError, health is degraded, errors are counted', async () => {

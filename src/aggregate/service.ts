@@ -24,8 +24,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { KafkaError, describeError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ViolationEvent } from '../events/types.js';
-import { decodeViolation } from '../sinks/kafka-codec.js';
-import { DEFAULT_TOPIC, createKafkaClient, ensureKafkaTopic, parseBrokers } from '../sinks/kafka.js';
+import { decodeViolation, splitBatch } from '../sinks/kafka-codec.js';
+import { BATCH_SCHEMA_NAME, DEFAULT_TOPIC, createKafkaClient, ensureKafkaTopic, parseBrokers } from '../sinks/kafka.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
 
 export const DEFAULT_GROUP = 'sigsys-aggregate';
@@ -144,20 +144,35 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
     let n = 0;
     for (const m of batch.messages) {
       if (!isRunning() || isStale()) break;
-      let e: ViolationEvent | undefined;
+      // A value is one sigsys.v1.Violation, or a sigsys.v1.Batch when the
+      // header says so (the sink's valueFormat 'batch').
+      let records: Uint8Array[];
       try {
-        e = m.value ? decodeViolation(m.value) : undefined;
+        const schema = m.headers?.['sigsys-schema']?.toString();
+        records = !m.value ? [] : schema === BATCH_SCHEMA_NAME ? splitBatch(m.value) : [m.value];
       } catch {
-        e = undefined;
+        records = [];
       }
-      if (!e) {
+      if (records.length === 0) {
         agg.undecodable(partition);
         consumed.inc({ result: 'undecodable' });
-      } else if (agg.add(e, partition)) {
-        consumed.inc({ result: 'new' });
-        suggestDirty = true;
-      } else {
-        consumed.inc({ result: 'duplicate' });
+      }
+      for (const rec of records) {
+        let e: ViolationEvent | undefined;
+        try {
+          e = decodeViolation(rec);
+        } catch {
+          e = undefined;
+        }
+        if (!e) {
+          agg.undecodable(partition);
+          consumed.inc({ result: 'undecodable' });
+        } else if (agg.add(e, partition)) {
+          consumed.inc({ result: 'new' });
+          suggestDirty = true;
+        } else {
+          consumed.inc({ result: 'duplicate' });
+        }
       }
       resolveOffset(m.offset);
       if (++n % 1000 === 0) await heartbeat();

@@ -4,8 +4,12 @@
  *   const sink = createKafkaSink({ brokers: ['127.0.0.1:9092'], registry });
  *   await sink.write(events);   // resolves only after the broker acknowledged (acks=all)
  *
- * Value: protobuf sigsys.v1.Violation.  Key: the workload (so one workload's
- * events stay ordered on one partition).  Headers: `sigsys-schema`,
+ * Value: protobuf sigsys.v1.Violation, one event per message; or, with
+ * `valueFormat: 'batch'`, a sigsys.v1.Batch of up to `eventsPerMessage`
+ * consecutive events of one key (kafkajs's cost is per record: packing gives
+ * several times the events/s; see docs/kafka.md).  Key: the workload (so one
+ * workload's events stay ordered on one partition).  Headers:
+ * `sigsys-schema` (sigsys.v1.Violation or sigsys.v1.Batch),
  * `sigsys-schema-version`, `host`.
  *
  * Delivery.  kafkajs idempotent producer, acks=-1.  Writes are queued and
@@ -30,10 +34,11 @@ import { KafkaError, describeError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ViolationEvent } from '../events/types.js';
 import type { Sink, SinkHealth } from './sink.js';
-import { encodeViolation } from './kafka-codec.js';
+import { encodeBatch, encodeViolation } from './kafka-codec.js';
 
 export const DEFAULT_TOPIC = 'sigsys.violations';
 export const SCHEMA_NAME = 'sigsys.v1.Violation';
+export const BATCH_SCHEMA_NAME = 'sigsys.v1.Batch';
 export const SCHEMA_VERSION = '1';
 
 /** kafkajs's own logs go through our pino logger, at debug: we log state changes ourselves. */
@@ -140,6 +145,10 @@ export interface KafkaSinkOptions extends KafkaClientOptions {
   errors?: Counter;
   /** Event -> Kafka value (default protobuf sigsys.v1.Violation). */
   encode?: (e: ViolationEvent) => Uint8Array;
+  /** 'violation' (default): one event per message; 'batch': sigsys.v1.Batch values. */
+  valueFormat?: 'violation' | 'batch';
+  /** Events per sigsys.v1.Batch message at most (default 200). */
+  eventsPerMessage?: number;
   /** Connect (and create the topic) in the background right away, so health() is
    *  meaningful before the first write (default true). */
   eagerConnect?: boolean;
@@ -154,9 +163,14 @@ export interface KafkaSink extends Sink {
   connect(): Promise<void>;
 }
 
-interface Pending {
+interface Chunk {
   messages: Message[];
   bytes: number;
+  /** Events in these messages (more than messages with Batch values). */
+  events: number;
+}
+
+interface Pending extends Chunk {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -167,7 +181,11 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
   const topic = opts.topic ?? DEFAULT_TOPIC;
   const host = opts.host ?? hostname();
   const encode = opts.encode ?? encodeViolation;
-  const maxBatchEvents = opts.maxBatchEvents ?? 5000;
+  // kafkajs groups a request's messages per partition by copying an array per
+  // message (quadratic), so requests stay at ~1000 messages.
+  const maxBatchEvents = opts.maxBatchEvents ?? 1000;
+  const batchValues = opts.valueFormat === 'batch';
+  const eventsPerMessage = Math.max(1, opts.eventsPerMessage ?? 200);
   const maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
   const kafka = createKafkaClient({ ...opts, brokers, clientId: opts.clientId ?? 'sigsys-collector', logger: log });
   const delivered =
@@ -284,7 +302,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
           await dropProducer();
           throw wrap(err, `produce to ${topic}`);
         }
-        delivered?.inc(messages.length);
+        delivered?.inc(batch.reduce((n, b) => n + b.events, 0));
         markOk();
         for (const b of batch) b.resolve();
       } catch (err) {
@@ -306,18 +324,45 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
     });
   }
 
-  function toMessages(events: readonly ViolationEvent[]): { messages: Message[]; bytes: number } {
-    let bytes = 0;
-    const messages = events.map((e) => {
-      const value = Buffer.from(encode(e));
-      bytes += value.length + 64;
-      return {
-        key: e.workload || e.exe || 'unknown',
-        value,
-        headers: { 'sigsys-schema': SCHEMA_NAME, 'sigsys-schema-version': SCHEMA_VERSION, host: e.host || host },
-      };
-    });
-    return { messages, bytes };
+  /** Encode, and cut into chunks no produce request may exceed (a broker refuses
+   *  record batches over message.max.bytes, 1 MiB by default). */
+  function toChunks(events: readonly ViolationEvent[]): Chunk[] {
+    const chunks: Chunk[] = [];
+    let cur: Chunk = { messages: [], bytes: 0, events: 0 };
+    const add = (m: Message, size: number, n = 1): void => {
+      if (cur.messages.length > 0 && (cur.messages.length >= maxBatchEvents || cur.bytes + size > maxBatchBytes)) {
+        chunks.push(cur);
+        cur = { messages: [], bytes: 0, events: 0 };
+      }
+      cur.messages.push(m);
+      cur.bytes += size;
+      cur.events += n;
+    };
+    const keyOf = (e: ViolationEvent): string => e.workload || e.exe || 'unknown';
+    if (!batchValues) {
+      for (const e of events) {
+        const value = Buffer.from(encode(e));
+        add(
+          { key: keyOf(e), value, headers: { 'sigsys-schema': SCHEMA_NAME, 'sigsys-schema-version': SCHEMA_VERSION, host: e.host || host } },
+          value.length + 64,
+        );
+      }
+    } else {
+      // Consecutive events with the same key and host share one Batch message.
+      let i = 0;
+      while (i < events.length) {
+        const first = events[i]!;
+        const key = keyOf(first);
+        const h = first.host || host;
+        let j = i + 1;
+        while (j < events.length && j - i < eventsPerMessage && keyOf(events[j]!) === key && (events[j]!.host || host) === h) j++;
+        const value = encodeBatch(events.slice(i, j));
+        add({ key, value, headers: { 'sigsys-schema': BATCH_SCHEMA_NAME, 'sigsys-schema-version': SCHEMA_VERSION, host: h } }, value.length + 64, j - i);
+        i = j;
+      }
+    }
+    if (cur.messages.length > 0) chunks.push(cur);
+    return chunks;
   }
 
   if (opts.eagerConnect !== false) {
@@ -345,16 +390,23 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
     write(events: readonly ViolationEvent[]): Promise<void> {
       if (closed) return Promise.reject(new KafkaError('kafka sink is closed', { retriable: false }));
       if (events.length === 0) return Promise.resolve();
-      let m: { messages: Message[]; bytes: number };
+      let chunks: Chunk[];
       try {
-        m = toMessages(events);
+        chunks = toChunks(events);
       } catch (err) {
         return Promise.reject(new KafkaError(`kafka: cannot encode event: ${describeError(err)}`, { retriable: false, cause: err }));
       }
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ ...m, resolve, reject });
-        kick();
-      });
+      // A write larger than one request becomes several; it resolves when all
+      // are acknowledged and rejects if any fails (then the collector re-sends
+      // all of it: duplicates at worst, dropped by the aggregator).
+      const parts = chunks.map(
+        (m) =>
+          new Promise<void>((resolve, reject) => {
+            queue.push({ ...m, resolve, reject });
+          }),
+      );
+      kick();
+      return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined);
     },
     health(): SinkHealth {
       return state;
