@@ -159,6 +159,23 @@ describe('sigsys collect', () => {
     expect(existsSync(join(spool, '.sigsys-collect.lock'))).toBe(false);
   });
 
+  it('a metrics port in use: one line, exit 1, and the spool is not left locked', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const { createServer } = await import('node:net');
+    await mkdir(spool);
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const { port } = busy.address() as { port: number };
+    try {
+      const c = collect(['--metrics-port', String(port), '--metrics-host', '127.0.0.1']);
+      expect((await c.exit).code).toBe(1);
+      expect(c.stderr().trim().split('\n').pop()).toMatch(new RegExp(`^sigsys: collect: metrics server on 127.0.0.1:${port}: .*EADDRINUSE`));
+      expect(existsSync(join(spool, '.sigsys-collect.lock'))).toBe(false);
+    } finally {
+      busy.close();
+    }
+  });
+
   it.each([
     ['no --spool', [], /--spool DIR is required/],
     ['a bad port', ['--spool', '/tmp', '--metrics-port', 'http'], /--metrics-port must be an integer/],

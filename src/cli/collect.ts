@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { UsageError, describeError } from '../errors.js';
+import { SigsysError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
 import { lockSpool } from '../collector/lock.js';
@@ -97,6 +97,9 @@ export async function run(argv: string[]): Promise<number> {
       port,
       host: values['metrics-host'],
       health: () => Object.fromEntries(sinks.map((s) => [s.name, s.health?.() ?? 'ok'])),
+    }).catch(async (err: unknown) => {
+      await lock.release();
+      throw new SigsysError(`collect: metrics server on ${values['metrics-host']}:${port}: ${describeError(err)}`, { cause: err });
     });
     log.info({ port: server.port, host: server.host }, `metrics on http://${server.host}:${server.port}/metrics`);
   }
