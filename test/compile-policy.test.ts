@@ -89,10 +89,16 @@ describe('clone guard: rt_sigprocmask trapped (and carried out) when clone can t
       warnings: [],
     },
     {
-      scenario: 'clone can trap and rt_sigprocmask is denied: warning',
+      scenario: 'rt_sigprocmask always traps anyway: nothing to add',
       profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] },
       trapAllow: [],
-      warnings: [expect.stringMatching(/^clone can trap but rt_sigprocmask is not always allowed: /)],
+      warnings: [],
+    },
+    {
+      scenario: 'rt_sigprocmask allowed for some arguments only: warning',
+      profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['rt_sigprocmask'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_NE' }] }] },
+      trapAllow: [],
+      warnings: [expect.stringMatching(/^clone can trap and rt_sigprocmask is allowed for some arguments only: /)],
     },
   ])('$scenario', ({ profile, trapAllow, warnings }) => {
     const r = compileProfileText(JSON.stringify(profile), 'p.json');

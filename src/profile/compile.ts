@@ -82,15 +82,28 @@ export function alwaysAllowed(p: NormalisedProfile, name: string): boolean {
   return p.defaultAction.kind === 'ALLOW' && rules.every((r) => r.action.kind === 'ALLOW');
 }
 
-/** The trapAllow list and a warning, per the cloneGuard rule above. */
+/** Is `name` denied whatever its arguments (no path to ALLOW)? */
+export function neverAllowed(p: NormalisedProfile, name: string): boolean {
+  const rules = p.rules.filter((r) => r.names.includes(name));
+  const uncond = rules.find((r) => r.args.length === 0);
+  if (uncond) return uncond.action.kind !== 'ALLOW';
+  return p.defaultAction.kind !== 'ALLOW' && rules.every((r) => r.action.kind !== 'ALLOW');
+}
+
+/**
+ * The trapAllow list and a warning, per the cloneGuard rule above.  A
+ * rt_sigprocmask that always traps needs nothing (the handler answers it, so
+ * SIGSYS is never blocked by it); one that is allowed only for some
+ * arguments cannot be guarded without overriding the profile: warn.
+ */
 export function cloneGuard(p: NormalisedProfile): { trapAllow: string[]; warning?: string } {
-  if (alwaysAllowed(p, 'clone')) return { trapAllow: [] };
+  if (alwaysAllowed(p, 'clone') || neverAllowed(p, 'rt_sigprocmask')) return { trapAllow: [] };
   if (alwaysAllowed(p, 'rt_sigprocmask')) return { trapAllow: ['rt_sigprocmask'] };
   return {
     trapAllow: [],
     warning:
-      'clone can trap but rt_sigprocmask is not always allowed: a thread whose clone traps while every signal is blocked ' +
-      '(glibc pthread_create, posix_spawn) is killed instead of getting the profile\'s answer',
+      'clone can trap and rt_sigprocmask is allowed for some arguments only: a thread whose clone traps while every ' +
+      'signal is blocked (glibc pthread_create, posix_spawn) is killed instead of getting the profile\'s answer',
   };
 }
 
