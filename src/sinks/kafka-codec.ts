@@ -115,6 +115,38 @@ function str(t: number, v: string): void {
   pos += n;
 }
 
+/**
+ * Fields that are constant per ring (host, boot id, exe, workload...) repeat
+ * in every event: their encoded bytes (tag, length, utf8) are cached by
+ * string value, so the hot loop copies instead of encoding.  Bounded: the
+ * cache is simply cleared when it fills.
+ */
+const fieldCaches = new Map<number, Map<string, Buffer>>();
+const FIELD_CACHE_MAX = 1024;
+
+function cacheFor(t: number): Map<string, Buffer> {
+  let c = fieldCaches.get(t);
+  if (!c) fieldCaches.set(t, (c = new Map()));
+  return c;
+}
+
+function cachedStr(t: number, v: string): void {
+  if (!v) return;
+  const fieldCache = cacheFor(t);
+  let b = fieldCache.get(v);
+  if (!b) {
+    const save = pos;
+    str(t, v);
+    b = Buffer.from(scratch.subarray(save, pos));
+    pos = save;
+    if (fieldCache.size >= FIELD_CACHE_MAX) fieldCache.clear();
+    fieldCache.set(v, b);
+  }
+  ensure(b.length);
+  if (b.length <= 48) for (let i = 0; i < b.length; i++) scratch[pos++] = b[i]!;
+  else pos += b.copy(scratch, pos);
+}
+
 /** u64 decimal string (timeNs) as a varint; BigInt only past 2^53. */
 function varintDec(dec: string): void {
   const n = Number(dec);
@@ -207,25 +239,37 @@ function writeViolation(e: ViolationEvent): void {
   const mode = MODE_VALUE.get(e.mode) ?? 0;
   if (mode) (tag(0x68), varint32(mode));
   str(0xa2, e.syscall);
-  str(0xaa, e.host);
-  str(0xb2, e.bootId);
-  str(0xba, e.exe);
-  str(0xc2, e.containerId);
-  str(0xca, e.workload);
-  str(0xd2, e.pod);
-  str(0xda, e.namespace);
-  if (e.policyHash) {
-    const n = e.policyHash.length >>> 1;
-    ensure(n + 10);
-    tag(0xe2);
-    varint32(n);
-    scratch.write(e.policyHash, pos, n, 'hex');
-    pos += n;
-  }
+  cachedStr(0xaa, e.host);
+  cachedStr(0xb2, e.bootId);
+  cachedStr(0xba, e.exe);
+  cachedStr(0xc2, e.containerId);
+  cachedStr(0xca, e.workload);
+  cachedStr(0xd2, e.pod);
+  cachedStr(0xda, e.namespace);
+  if (e.policyHash) cachedHex(0xe2, e.policyHash);
   ensure(12);
   if (e.ringPid) (tag(0xe8), varint32(e.ringPid >>> 0));
   str(0xf2, e.callSite);
-  str(0xfa, e.comm);
+  cachedStr(0xfa, e.comm);
+}
+
+function cachedHex(t: number, hex: string): void {
+  const fieldCache = cacheFor(t);
+  let b = fieldCache.get(hex);
+  if (!b) {
+    const bytes = Buffer.from(hex, 'hex');
+    const save = pos;
+    ensure(bytes.length + 10);
+    tag(t);
+    varint32(bytes.length);
+    pos += bytes.copy(scratch, pos);
+    b = Buffer.from(scratch.subarray(save, pos));
+    pos = save;
+    if (fieldCache.size >= FIELD_CACHE_MAX) fieldCache.clear();
+    fieldCache.set(hex, b);
+  }
+  ensure(b.length);
+  pos += b.copy(scratch, pos);
 }
 
 /** ViolationEvent -> protobuf bytes of sigsys.v1.Violation (a new Buffer). */
