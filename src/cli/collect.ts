@@ -27,6 +27,8 @@ Options:
   --out FILE             append events as NDJSON to FILE ("-" = stdout)
   --kafka HOST:PORT[,..] Kafka brokers (with --topic)
   --topic T              Kafka topic (default sigsys.violations)
+  --kafka-batch          pack events of one workload into sigsys.v1.Batch Kafka values
+                         (several times the events/s; consumers must read Batch, see docs/kafka.md)
   --max-workloads N      cap on distinct workload label values (default 500)
   --poll-ms N            ring poll interval while idle (default 100)
   --no-remove            keep rings of finished processes
@@ -40,6 +42,7 @@ const OPTIONS = {
   out: { type: 'string' },
   kafka: { type: 'string' },
   topic: { type: 'string' },
+  'kafka-batch': { type: 'boolean', default: false },
   'max-workloads': { type: 'string' },
   'poll-ms': { type: 'string' },
   'no-remove': { type: 'boolean', default: false },
@@ -67,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
   const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
   if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
+  if (values['kafka-batch'] && !values.kafka) throw new UsageError('collect: --kafka-batch needs --kafka HOST:PORT');
 
   const log = createLogger('collect');
   await mkdir(values.spool, { recursive: true, mode: 0o1777 }).catch(() => undefined);
@@ -81,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     const kafka = createKafkaSink({
       brokers: values.kafka.split(','),
       ...(values.topic ? { topic: values.topic } : {}),
+      ...(values['kafka-batch'] ? { valueFormat: 'batch' as const } : {}),
       delivered: metrics.kafkaDelivered,
       errors: metrics.kafkaErrors,
       logger: createLogger('sink.kafka'),
