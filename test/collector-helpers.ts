@@ -143,8 +143,13 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-/** Make sure dist/cli/main.js is at least as new as src/ (tsc under a mkdir lock). */
+/**
+ * The CLI to run: the private build of test/setup/build-cli.ts
+ * ($SIGSYS_TEST_CLI) when vitest's globalSetup made one, else dist/cli/main.js
+ * made at least as new as src/ (tsc under a mkdir lock).
+ */
 export async function ensureDist(): Promise<string> {
+  if (process.env.SIGSYS_TEST_CLI && existsSync(process.env.SIGSYS_TEST_CLI)) return process.env.SIGSYS_TEST_CLI;
   const main = join(root, 'dist/cli/main.js');
   const fresh = () => existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(root, 'src')) - 1;
   if (fresh()) return main;

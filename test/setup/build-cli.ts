@@ -18,7 +18,7 @@ export default function setup(): (() => void) | void {
   if (process.env.SIGSYS_TEST_CLI) return;
   const root = resolve(import.meta.dirname, '..', '..');
   const tree = mkdtempSync(join(tmpdir(), 'sigsys-cli-'));
-  for (const name of ['build', 'deploy', 'node_modules', 'package.json']) {
+  for (const name of ['build', 'deploy', 'node_modules', 'package.json', 'proto']) {
     if (existsSync(join(root, name))) symlinkSync(join(root, name), join(tree, name));
   }
   const r = spawnSync(
