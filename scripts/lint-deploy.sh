@@ -11,5 +11,9 @@ if [ ! -x "$venv/bin/hadolint" ] || [ ! -x "$venv/bin/yamllint" ]; then
 fi
 status=0
 "$venv/bin/hadolint" --failure-threshold warning deploy/Dockerfile || status=1
-"$venv/bin/yamllint" -s -d '{extends: default, rules: {line-length: {max: 120}}}' deploy/kubernetes deploy/prometheus || status=1
+# Manifests: yamllint's default rules.  Prometheus rule files hold PromQL
+# one-liners and are checked for meaning by promtool (test/prometheus-rules),
+# so there only the YAML itself is linted, not its layout.
+"$venv/bin/yamllint" -s -d '{extends: default, rules: {line-length: {max: 120}}}' deploy/kubernetes || status=1
+"$venv/bin/yamllint" -s -d '{extends: relaxed, rules: {line-length: disable, braces: disable}}' deploy/prometheus || status=1
 exit $status
