@@ -59,7 +59,10 @@ describe.skipIf(!haveRingfill)('sigsys collect -> Kafka -> sigsys aggregate (rea
     broker = await sharedBroker();
   });
 
-  it('events from real rings arrive at the aggregator exactly once and the rings are committed', async () => {
+  it.each([
+    ['one sigsys.v1.Violation per message', []],
+    ['sigsys.v1.Batch values (--kafka-batch)', ['--kafka-batch']],
+  ])('events from real rings arrive at the aggregator exactly once and the rings are committed: %s', async (_name, extra) => {
     dir = mkdtempSync(join(tmpdir(), 'sigsys-kcollect-'));
     const spool = join(dir, 'spool');
     await mkdir(spool);
@@ -68,7 +71,7 @@ describe.skipIf(!haveRingfill)('sigsys collect -> Kafka -> sigsys aggregate (rea
     const total = fills.reduce((s, f) => s + f.pushed, 0);
     expect(total).toBe(2500);
     expect(fills.map((f) => f.dropped)).toEqual([0, 0]);
-    await collect(['--spool', spool, '--kafka', broker, '--topic', topic]);
+    await collect(['--spool', spool, '--kafka', broker, '--topic', topic, ...extra]);
     const agg = await startAggregator(['--kafka', broker, '--topic', topic, '--group', `g-${topic}`]);
     children.push(agg);
     const r = await waitFor(async () => {
