@@ -215,6 +215,9 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   memset(&bopts, 0, sizeof bopts);
   bopts.mode = mode == "audit" ? SIGSYS_MODE_AUDIT : SIGSYS_MODE_ENFORCE;
   bopts.binary_tree = binaryTree ? 1 : 0;
+  // Stamp the policy with the target arch explicitly: auto-detection would
+  // pick the build host's arch when the profile also lists it.
+  bopts.arch = target;
   uint8_t hashBytes[32];
   Napi::Value hash = opts.Get("profileHash");
   if (hash.IsBuffer()) {
