@@ -166,6 +166,24 @@ describe('sigsys learn', () => {
     expect(learnedNames(await readProfile(out))).toEqual(['keyctl']);
   });
 
+  it('a learned profile as --base (even as its own -o): known names are kept, only new calls are learned, no rule is doubled', async () => {
+    const first = join(dir, 'gen1.json');
+    await learn(['-o', first], [workload(), 'acct=1']);
+    const gen1 = learnedNames(await readProfile(first));
+    expect(gen1).toContain('acct');
+    const r = await learn(['--base', first, '-o', first], [workload(), 'acct=1', 'keyctl=1']);
+    expect(r.code).toBe(0);
+    const p = await readProfile(first);
+    const gen2 = learnedNames(p);
+    expect(gen2).toEqual([...new Set([...gen1, 'keyctl'])].sort());
+    expect(r.stderr).toMatch(/, 1 new, \d+ in total ->/);
+    const comments = p.syscalls.map((e) => e.comment ?? '');
+    expect(comments.filter((c) => c.startsWith('learned by sigsys from '))).toHaveLength(1);
+    expect(comments.filter((c) => c.startsWith('allowed by sigsys learn'))).toHaveLength(1);
+    expect(comments.filter((c) => c.startsWith('needed by the sigsys preload'))).toHaveLength(1);
+    expect(learnedRule(p)[0]!.comment).toMatch(/ acct=1` on \S+, `\S+ acct=1 keyctl=1` on /);
+  });
+
   it('a syscall without a name (nr 1000) is left out of the profile with a warning; the exit status passes through', async () => {
     const out = join(dir, 'unknown.json');
     const r = await learn(['-o', out], [unknownBin]);

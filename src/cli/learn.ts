@@ -59,6 +59,9 @@ Options:
                          $SIGSYS_RING_RECORDS): every call traps while
                          learning, and a name only in dropped events is lost
   -h, --help             this text
+
+
+More: docs/learn.md (what is added without being observed, limits).
 `;
 
 const OPTIONS = {
@@ -126,13 +129,16 @@ export async function run(argv: string[]): Promise<number> {
   const started = new Date();
   const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks, logger: log, ringRecords: o.ringRecords });
 
-  const names = new Set([...(previous?.names ?? []), ...learned.names]);
-  const added = [...learned.names].filter((n) => !previous?.names.includes(n)).length;
+  // Earlier learning: the -o file (--merge) and a base that is itself a learned profile.
+  const before = [base.learned, previous].filter((x) => x !== undefined);
+  const known = new Set(before.flatMap((b) => b.names));
+  const names = new Set([...known, ...learned.names]);
+  const added = [...learned.names].filter((n) => !known.has(n)).length;
   const profile = buildLearnedProfile({
     base,
     plan,
     names,
-    sources: [...(previous?.sources ?? []), describeSource(o.cmd, started)],
+    sources: [...new Set([...before.flatMap((b) => b.sources), describeSource(o.cmd, started)])],
   });
   const text = formatProfile(profile) + '\n';
   const tmp = `${o.output}.sigsys-${process.pid}.tmp`;
@@ -156,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
   if (exit.signal === 'SIGSYS') {
     process.stderr.write(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS: a process made a call the learning run could not report (a static binary, or a call with SIGSYS blocked); the profile is incomplete\n`);
   }
-  const merged = previous ? `, ${added} new, ${names.size} in total` : '';
+  const merged = before.length ? `, ${added} new, ${names.size} in total` : '';
   process.stderr.write(
     `sigsys: learned ${plural(learned.names.size, 'syscall')} from ${plural(learned.events, 'event')} in ${plural(learned.pids.size, 'process', 'processes')}${merged}` +
       ` -> ${o.output} (${o.mode}, base ${o.base ?? base.file}); ${describeExit(exit)}\n`,

@@ -90,6 +90,8 @@ export interface Base {
   file: string;
   /** The compiler's warnings about the base file (none for the default base). */
   warnings?: string[];
+  /** A base written by `sigsys learn`: what it had learned (kept in the result). */
+  learned?: PreviousLearning;
   /** The seccomp object (a whole OCI config.json is reduced to linux.seccomp). */
   seccomp: Obj;
 }
@@ -113,7 +115,8 @@ export function readBase(file: string): Base {
   const json = parseJson(text, file);
   // Validates the whole profile now, with JSON paths, before any command runs.
   const { warnings } = compileProfileText(text, file, { mode: 'audit' });
-  return { file, warnings, seccomp: seccompObject(json, file) };
+  const seccomp = seccompObject(json, file);
+  return { file, warnings, seccomp, learned: ownLearning(seccomp) };
 }
 
 function seccompObject(json: JsonValue, file: string): Obj {
@@ -195,7 +198,8 @@ export interface LearningPlan {
  * out and not recorded anyway, so the command's own use of them is learned).
  */
 export function planLearning(base: Base, mode: 'audit' | 'enforce' = 'audit'): LearningPlan {
-  const text = formatProfile(base.seccomp);
+  // What the base denies once its own learned entries (if any) are replaced.
+  const text = formatProfile(withoutOwn(base.seccomp));
   const compiled = compileProfileText(text, base.file, { mode: 'audit' });
   const bootstrap = notAllowed(compiled, BOOTSTRAP_SYSCALLS);
   const preload = notAllowed(compiled, PRELOAD_SYSCALLS).filter((n) => !bootstrap.includes(n));
@@ -256,22 +260,37 @@ export interface PreviousLearning {
 
 /** The learned rule(s) of a profile written by `sigsys learn` (for --merge). */
 export function readPrevious(file: string, text: string): PreviousLearning {
-  const p = seccompObject(parseJson(text, file), file);
+  const found = ownLearning(seccompObject(parseJson(text, file), file));
+  if (!found) throw new ProfileError(file, '$.syscalls', `no rule learned by sigsys to merge with (--merge adds to a profile written by sigsys learn)`);
+  return found;
+}
+
+/** Is this entry one `sigsys learn` wrote (learned, bootstrap or preload rule)? */
+function isOwn(e: JsonValue): boolean {
+  if (!isObject(e) || e.action !== 'SCMP_ACT_ALLOW' || typeof e.comment !== 'string') return false;
+  return e.comment.startsWith(LEARNED_MARK) || e.comment.startsWith(BOOTSTRAP_MARK) || e.comment === PRELOAD_MARK;
+}
+
+/** The profile without the entries `sigsys learn` wrote. */
+export function withoutOwn(p: Obj): Obj {
+  return { ...p, syscalls: (Array.isArray(p.syscalls) ? p.syscalls : []).filter((e) => !isOwn(e)) };
+}
+
+/** The learning recorded in a profile's own entries; undefined when it has none. */
+export function ownLearning(p: Obj): PreviousLearning | undefined {
   const names = new Set<string>();
   const sources: string[] = [];
   let found = false;
   for (const e of entries(p)) {
-    if (e.action !== 'SCMP_ACT_ALLOW' || typeof e.comment !== 'string') continue;
-    // A run that learned nothing leaves only the other rules of ours.
-    if (e.comment.startsWith(BOOTSTRAP_MARK) || e.comment === PRELOAD_MARK) found = true;
-    if (!e.comment.startsWith(LEARNED_MARK)) continue;
-    found = true;
+    if (!isOwn(e)) continue;
+    found = true; // a run that learned nothing leaves only the other rules of ours
+    const comment = e.comment as string;
+    if (!comment.startsWith(LEARNED_MARK)) continue;
     for (const n of entryNames(e)) names.add(n);
-    const end = e.comment.indexOf(LEARNED_TAIL);
-    sources.push(e.comment.slice(LEARNED_MARK.length, end === -1 ? undefined : end));
+    const end = comment.indexOf(LEARNED_TAIL);
+    sources.push(comment.slice(LEARNED_MARK.length, end === -1 ? undefined : end));
   }
-  if (!found) throw new ProfileError(file, '$.syscalls', `no rule learned by sigsys to merge with (--merge adds to a profile written by sigsys learn)`);
-  return { names: [...names].sort(), sources };
+  return found ? { names: [...names].sort(), sources } : undefined;
 }
 
 /** The previous learning in `file`, or undefined when the file does not exist. */
@@ -326,7 +345,8 @@ export function buildLearnedProfile(input: BuildInput): Obj {
     });
   }
   if (preload.length) extra.push({ names: preload, action: 'SCMP_ACT_ALLOW', comment: PRELOAD_MARK });
-  return allowIn(input.base.seccomp, [...taken], extra);
+  // A base that is itself a learned profile: its rules of ours are replaced (the caller merges their names).
+  return allowIn(withoutOwn(input.base.seccomp), [...taken], extra);
 }
 
 /** JSON text with 2-space indentation; numbers exactly as they were read; short arrays of strings on one line. */
