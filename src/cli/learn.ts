@@ -60,7 +60,6 @@ Options:
                          learning, and a name only in dropped events is lost
   -h, --help             this text
 
-
 More: docs/learn.md (what is added without being observed, limits).
 `;
 
