@@ -289,6 +289,14 @@ describe('sigsys learn', () => {
     expect(await readFile(join(dir, 'foreign.json'), 'utf8')).toBe(await readFile(fixture('not-learned.json'), 'utf8'));
   });
 
+  it('a command that cannot be started: exit 127 with one line, no profile written', async () => {
+    const out = join(dir, 'never-started.json');
+    const r = await learn(['-o', out], ['/nonexistent/sigsys-nope']);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^sigsys: run: cannot start \/nonexistent\/sigsys-nope: .*ENOENT/)]);
+    expect(r.code).toBe(127);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a profile that cannot be written: exit 1 with one line naming the file (the command did run)', async () => {
     const out = join(dir, 'no-such-dir', 'p.json');
     const r = await learn(['-o', out], ['sh', '-c', 'echo ran; exit 7']);
