@@ -4,14 +4,16 @@
  * broker -> `sigsys aggregate`.  Exactly once after dedup, a collector
  * SIGKILLed mid-stream, and a broker that is down while events wait in the ring.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Report } from '../src/aggregate/aggregator.js';
-import { RING, readU64, ringfill, ringfillLive, tool } from './collector-helpers.js';
+import { suggestionFileName, type Report } from '../src/aggregate/aggregator.js';
+import { RING, readU64, ringfill, ringfillLive, root, tool } from './collector-helpers.js';
 import {
   getJson,
   sharedBroker,
@@ -25,6 +27,8 @@ import {
 } from './services/kafka/harness.js';
 
 const haveRingfill = existsSync(tool('sigsys-ringfill'));
+const havePreload = existsSync(tool('libsigsys.so')) && existsSync(tool('sigsys-wl-calls'));
+const pexec = promisify(execFile);
 const children: CliProcess[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) {
@@ -118,6 +122,52 @@ describe.skipIf(!haveRingfill)('sigsys collect -> Kafka -> sigsys aggregate (rea
     const after = await report(agg.url);
     expect(after.events).toBe(TOTAL);
   }, 240_000);
+});
+
+describe.skipIf(!havePreload)('real processes under the preload -> sigsys collect -> Kafka -> sigsys aggregate', () => {
+  it('the fleet report and suggestions match exactly the denials the workloads made (forked child included)', async () => {
+    const broker = await sharedBroker();
+    const dir = mkdtempSync(join(tmpdir(), 'sigsys-kreal-'));
+    const spool = join(dir, 'spool');
+    const suggest = join(dir, 'suggest');
+    await mkdir(spool);
+    const policy = join(dir, 'default.policy');
+    const comp = await spawnCli(['compile', join(root, 'deploy/profiles/default.json'), '-o', policy]);
+    expect(await comp.exited).toBe(0);
+    const topic = uniqueTopic('real');
+    await collect(['--spool', spool, '--kafka', broker, '--topic', topic]);
+    const agg = await startAggregator(['--kafka', broker, '--topic', topic, '--group', `g-${topic}`, '--suggest', suggest]);
+    children.push(agg);
+
+    const wl = tool('sigsys-wl-calls');
+    const env = { ...process.env, LD_PRELOAD: tool('libsigsys.so'), SIGSYS_POLICY: policy, SIGSYS_SPOOL: spool };
+    // acct and keyctl are denied (EPERM) by the default profile, getpid is allowed.
+    const runs = [
+      ['acct=3', 'keyctl=2', 'getpid=2'], // acct 3, keyctl 2
+      ['keyctl=4', 'fork', 'acct=2'], // keyctl 4, acct 2 in the parent + 2 in the child
+      ['acct=1', 'getpid=5'], // acct 1
+    ];
+    for (const args of runs) {
+      const { stdout } = await pexec(wl, args, { env });
+      expect(stdout).toMatch(/^acct ret=-1 errno=1 /m);
+    }
+    const r = await waitFor(async () => {
+      const rep = await report(agg.url);
+      return rep.events >= 14 ? rep : undefined;
+    }, { timeoutMs: 60_000, what: '14 violations at the aggregator' });
+    expect(r.events).toBe(14);
+    expect(r.duplicates).toBe(0);
+    expect(r.rows.map((x) => [x.workload, x.syscall, x.action, x.outcome, x.count, x.hosts])).toEqual([
+      [wl, 'acct', 'errno', 'denied', 8, [hostname()]],
+      [wl, 'keyctl', 'errno', 'denied', 6, [hostname()]],
+    ]);
+    agg.child.kill('SIGTERM');
+    expect(await agg.exited).toBe(0);
+    const file = join(suggest, suggestionFileName(wl));
+    const sug = JSON.parse(readFileSync(file, 'utf8'));
+    expect(sug.syscalls[0].names).toEqual(['acct', 'keyctl']);
+    expect(sug.comment).toMatch(/^SUGGESTION/);
+  }, 120_000);
 });
 
 describe.skipIf(!haveRingfill)('broker down: events wait in the ring, and flow when it is back (own broker)', () => {

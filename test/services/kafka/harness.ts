@@ -82,8 +82,12 @@ function newestMtime(dir: string): number {
   return t;
 }
 
-/** Make sure dist/ (what child processes run) is at least as new as src/. */
+/**
+ * The CLI child processes run: the globalSetup's private build
+ * (SIGSYS_TEST_CLI, test/setup/build-cli.ts), else dist/ rebuilt when older than src/.
+ */
 export async function ensureBuilt(): Promise<string> {
+  if (process.env.SIGSYS_TEST_CLI && existsSync(process.env.SIGSYS_TEST_CLI)) return process.env.SIGSYS_TEST_CLI;
   const main = join(ROOT, 'dist/cli/main.js');
   if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, 'src'))) {
     // tsc emits even when some file in progress has type errors; serialise with other test files.
