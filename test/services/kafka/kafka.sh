@@ -40,7 +40,7 @@ fetch() {
   rm -rf "$LIB"
   local extra=()
   [ -n "${KAFKA_VERSION:-}" ] && extra+=("-Dkafka.version=$KAFKA_VERSION")
-  (cd "$HERE" && mvn -q -B "${extra[@]}" dependency:copy-dependencies \
+  (cd "$HERE" && mvn -q -B -Dstyle.color=never "${extra[@]}" dependency:copy-dependencies \
       -DoutputDirectory="$LIB" -DincludeScope=runtime) >&2 || die "mvn dependency:copy-dependencies failed"
   touch "$stamp"
 }
