@@ -202,6 +202,20 @@ describe('sigsys aggregate: broker not there yet (own broker)', () => {
     await stopBroker(stateDir);
   });
 
+  it('SIGTERM while the broker is unreachable still exits 0 promptly', async () => {
+    const port = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => r(p));
+      });
+    });
+    const agg = await startAggregator(['--kafka', `127.0.0.1:${port}`, '--topic', 'nowhere']);
+    children.push(agg);
+    await waitFor(() => agg.logs().find((l) => l.level === 40), { what: 'the warning about the broker' });
+    agg.child.kill('SIGTERM');
+    expect(await agg.exited).toBe(0);
+  });
+
   it('says so in one line, /healthz is 503, keeps retrying, and consumes once the broker appears', async () => {
     const port = await new Promise<number>((r) => {
       const s = createServer().listen(0, '127.0.0.1', () => {

@@ -302,8 +302,16 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
       stopped = true;
       if (restartTimer) clearTimeout(restartTimer);
       if (suggestTimer) clearInterval(suggestTimer);
-      // Leaving the group now lets the other members take our partitions at once.
-      await consumer?.disconnect().catch(() => {});
+      // Leaving the group now lets the other members take our partitions at
+      // once; bounded, since a broker that is gone would make it wait.
+      if (consumer) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          consumer.disconnect().catch(() => {}),
+          new Promise<void>((r) => (timer = setTimeout(r, 5000))),
+        ]);
+        clearTimeout(timer);
+      }
       suggestDirty = true;
       await flushSuggestions();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));

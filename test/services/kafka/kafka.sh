@@ -116,8 +116,9 @@ start() {
     cport=$(free_port)
     while [ "$cport" = "$port" ]; do cport=$(free_port); done
     write_config "$port" "$cport"
-    local cluster; cluster=$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')
-    java_cp kafka.tools.StorageTool format -t "$cluster" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 ||
+    # 16 random bytes, base64url; never starting with '-' (an option to the tool's parser).
+    local cluster; cluster=$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url").replace(/^[-_]/, "A"))')
+    java_cp kafka.tools.StorageTool format --cluster-id="$cluster" --config="$STATE/server.properties" >"$STATE/format.log" 2>&1 ||
       { cat "$STATE/format.log" >&2; die "storage format failed"; }
   fi
   port_open "$port" && die "port $port on 127.0.0.1 is already in use by something else"
