@@ -197,7 +197,8 @@ describe('sigsys aggregate (real broker, CLI child processes)', () => {
 });
 
 describe('sigsys aggregate: broker not there yet (own broker)', () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'sigsys-kafka-late-'));
+  // Created by kafka.sh start, removed by stop (not at collection time: a filtered run leaves nothing).
+  const stateDir = join(tmpdir(), `sigsys-kafka-late-${process.pid}-${Date.now().toString(36)}`);
   afterAll(async () => {
     await stopBroker(stateDir);
   });

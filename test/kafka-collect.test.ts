@@ -4,7 +4,7 @@
  * broker -> `sigsys aggregate`.  Exactly once after dedup, a collector
  * SIGKILLed mid-stream, and a broker that is down while events wait in the ring.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync as mkdtempRaw, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { execFile } from 'node:child_process';
@@ -30,6 +30,16 @@ const haveRingfill = existsSync(tool('sigsys-ringfill'));
 const havePreload = existsSync(tool('libsigsys.so')) && existsSync(tool('sigsys-wl-calls'));
 const pexec = promisify(execFile);
 const children: CliProcess[] = [];
+const tempDirs: string[] = [];
+/** A temp dir removed when the file's tests are done. */
+function mkdtempSync(prefix: string): string {
+  const d = mkdtempRaw(prefix);
+  tempDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
 afterEach(async () => {
   for (const c of children.splice(0)) {
     if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
@@ -171,7 +181,8 @@ describe.skipIf(!havePreload)('real processes under the preload -> sigsys collec
 });
 
 describe.skipIf(!haveRingfill)('broker down: events wait in the ring, and flow when it is back (own broker)', () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'sigsys-kafka-down-'));
+  // Created by kafka.sh start, removed by stop (not at collection time: a filtered run leaves nothing).
+  const stateDir = join(tmpdir(), `sigsys-kafka-down-${process.pid}-${Date.now().toString(36)}`);
   afterAll(async () => {
     await stopBroker(stateDir);
   });
