@@ -2,7 +2,7 @@
  * Dedup by (host, boot id, ring pid, seq) and the per-(workload, syscall,
  * action, outcome) fold of `sigsys aggregate`, without Kafka.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -146,5 +146,6 @@ describe('aggregator', () => {
     const db = JSON.parse(readFileSync(join(dir, suggestionFileName('registry.io/db:1')), 'utf8'));
     expect(db.syscalls[0].names).toEqual(['ptrace']);
     expect(db.unnamed).toEqual(['nr:999']);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,7 +3,7 @@
  * exactly-once after dedup, the report and suggestions, a consumer group
  * whose member dies, and a broker that is not there yet.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +126,7 @@ describe('sigsys aggregate (real broker, CLI child processes)', () => {
       expect(s.syscalls[0].names).toEqual(['mount', 'ptrace']); // keyctl was only logged
       expect(s.hosts).toEqual(['node-0', 'node-1', 'node-2']);
     }
+    rmSync(suggest, { recursive: true, force: true });
   });
 
   it('two aggregators in one group split the partitions; one is SIGKILLed and the survivor takes over with the right totals', async () => {
