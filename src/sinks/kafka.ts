@@ -198,7 +198,13 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
   let topicReady = false;
-  let state: SinkHealth = 'ok';
+  // Degraded while the brokers cannot be reached (connDown, cleared by a
+  // successful connect) or the last produce failed (cleared only by a
+  // successful produce, so a broker that accepts connections but refuses
+  // our writes does not flap between ok and degraded).
+  let connDown = false;
+  let produceFailed = false;
+  const state = (): SinkHealth => (connDown || produceFailed ? 'degraded' : 'ok');
   let closed = false;
   const queue: Pending[] = [];
   let pumping: Promise<void> | undefined;
@@ -210,17 +216,25 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
     return new KafkaError(`kafka ${brokers.join(',')}: ${what}: ${describeError(err)}`, { cause: err });
   }
 
-  function markOk(): void {
-    if (state !== 'ok') log.info({ brokers }, `kafka ${brokers.join(',')}: connected again, delivering`);
-    state = 'ok';
+  function markConnected(): void {
+    const was = state();
+    connDown = false;
     probeDelay = opts.probeInitialMs ?? 1000;
     if (probeTimer) clearTimeout(probeTimer);
     probeTimer = undefined;
+    if (was !== 'ok' && state() === 'ok') log.info({ brokers }, `kafka ${brokers.join(',')}: connected again, delivering`);
   }
 
-  function markDegraded(err: KafkaError): void {
-    if (state === 'ok') log.warn({ brokers }, `${err.message}; events stay in the spool and are retried`);
-    state = 'degraded';
+  function markDelivered(): void {
+    produceFailed = false;
+    markConnected();
+  }
+
+  function markDegraded(err: KafkaError, produce: boolean): void {
+    const was = state();
+    connDown = true;
+    if (produce) produceFailed = true;
+    if (was === 'ok') log.warn({ brokers }, `${err.message}; events stay in the spool and are retried`);
     scheduleProbe();
   }
 
@@ -228,9 +242,9 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
     if (closed || probeTimer) return;
     probeTimer = setTimeout(() => {
       probeTimer = undefined;
-      if (closed || state === 'ok') return;
+      if (closed || !connDown) return;
       connectProducer().then(
-        () => markOk(),
+        () => markConnected(),
         () => {
           probeDelay = Math.min(probeDelay * 2, opts.probeMaxMs ?? 30_000);
           scheduleProbe();
@@ -303,12 +317,12 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
           throw wrap(err, `produce to ${topic}`);
         }
         delivered?.inc(batch.reduce((n, b) => n + b.events, 0));
-        markOk();
+        markDelivered();
         for (const b of batch) b.resolve();
       } catch (err) {
         const e = wrap(err, 'produce');
         errors?.inc();
-        markDegraded(e);
+        markDegraded(e, true);
         // Fail everything queued now: the collector keeps those events in its
         // rings and retries; waiting here would only hold memory.
         for (const b of [...batch, ...queue.splice(0)]) b.reject(e);
@@ -367,9 +381,9 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
 
   if (opts.eagerConnect !== false) {
     connectProducer().then(
-      () => markOk(),
+      () => markConnected(),
       (err: unknown) => {
-        if (!closed) markDegraded(wrap(err, 'connect'));
+        if (!closed) markDegraded(wrap(err, 'connect'), false);
       },
     );
   }
@@ -380,10 +394,10 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
     async connect(): Promise<void> {
       try {
         await connectProducer();
-        markOk();
+        markConnected();
       } catch (err) {
         const e = wrap(err, 'connect');
-        markDegraded(e);
+        markDegraded(e, false);
         throw e;
       }
     },
@@ -409,7 +423,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
       return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined);
     },
     health(): SinkHealth {
-      return state;
+      return state();
     },
     async close(): Promise<void> {
       if (closed) return;
