@@ -353,6 +353,28 @@ static long fork_like(long nr, const uint64_t *a, int *child)
 	return ret;
 }
 
+/*
+ * A re-issued call may block (read, epoll_wait, wait4, futex...).  It must
+ * do so under the application's mask, not the handler's (every signal
+ * blocked): libuv, for one, waits in epoll for a SIGCHLD its handler turns
+ * into a pipe write.  SIGSYS stays unblocked so a call trapped in an
+ * application handler that runs meanwhile nests into ours.  Nothing is
+ * reserved in the ring across the call, so an application handler that
+ * longjmps out leaves no ticket pending.  The kernel's own restart rules
+ * (SA_RESTART) apply as without sigsys: a restart re-executes the trusted
+ * instruction.
+ */
+static long reissue(const ucontext_t *uc, long nr, const uint64_t *a)
+{
+	uint64_t handler_mask;
+	long ret;
+
+	set_mask(uc_mask(uc) & ~SIGSYS_BIT, &handler_mask);
+	ret = sigsys_tsys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	set_mask(handler_mask, NULL);
+	return ret;
+}
+
 /* Re-issue the trapped call from the trusted instruction (audit, LOG). */
 static void execute(struct sigsys_violation *v, ucontext_t *uc)
 {
@@ -416,7 +438,7 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		sigsys_tsys(v->nr, a[0], 0, 0, 0, 0, 0);
 		return;
 	default:
-		ret = sigsys_tsys(v->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		ret = reissue(uc, v->nr, a);
 		break;
 	}
 	v->ret = ret;

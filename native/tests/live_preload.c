@@ -474,6 +474,25 @@ static void t29_enforce_clone3_docker(void)
 	live_rings_free(&c.rings);
 }
 
+/* 30: audit mode, a trapped call that blocks until a signal handler runs
+ * (self-pipe: SIGUSR1's handler writes the byte read() waits for).  The
+ * re-issued read must wait under the application's mask, not the
+ * handler's, or the signal stays pending forever (libuv's SIGCHLD). */
+static void t30_audit_blocking_call(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "read:errno:1",
+			     NULL };
+	const char *args[] = { "selfpipe", NULL };
+	struct ctx c;
+
+	if (setup(&c, "selfpipe", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "woke") == 1 &&
+		      live_field(c.run.out, "sig") == SIGUSR1,
+	      "%#x %s", c.run.status, c.run.out);
+	live_rings_free(&c.rings);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -812,6 +831,7 @@ static const struct {
 	{ "27-relative-paths", t27_relative_paths },
 	{ "28-foreign-arch", t28_foreign_arch },
 	{ "29-enforce-clone3-docker", t29_enforce_clone3_docker },
+	{ "30-audit-blocking-call", t30_audit_blocking_call },
 };
 
 int main(int argc, char **argv)

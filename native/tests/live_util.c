@@ -4,6 +4,8 @@
 #include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 
 #include "live_util.h"
 #include "ring.h"
+
+#define LIVE_RUN_TIMEOUT_MS 30000
 
 int live_failures;
 const char *live_run_cwd;
@@ -143,8 +147,24 @@ int live_run(const char *policy, const char *spool, const char *const *env,
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	if (waitpid(pid, &r->status, 0) != pid)
-		return -1;
+	/* Watchdog, not synchronisation: a workload that hangs (a blocked
+	 * signal it waits for) fails its test instead of the whole run. */
+	for (int ms = 0;; ms += 5) {
+		pid_t w = waitpid(pid, &r->status, WNOHANG);
+		struct timespec five = { 0, 5000000 };
+
+		if (w == pid)
+			break;
+		if (w < 0)
+			return -1;
+		if (ms >= LIVE_RUN_TIMEOUT_MS) {
+			fprintf(stderr, "  workload hung for %d ms: killed\n", ms);
+			kill(pid, SIGKILL);
+			waitpid(pid, &r->status, 0);
+			break;
+		}
+		nanosleep(&five, NULL);
+	}
 	slurp(outp, r->out, sizeof(r->out));
 	slurp(errp, r->err, sizeof(r->err));
 	return 0;

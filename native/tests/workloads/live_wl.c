@@ -270,6 +270,43 @@ static int cmd_exec(char **v)
 	return 2;
 }
 
+/* A blocking call that only a signal handler can end (the self-pipe trick
+ * of libuv and friends): read() waits for the byte SIGUSR1's handler writes. */
+static int self_pipe[2];
+
+static void usr1_to_pipe(int sig)
+{
+	char c = (char)sig;
+
+	(void)!write(self_pipe[1], &c, 1);
+}
+
+static int cmd_selfpipe(char **v)
+{
+	struct sigaction sa;
+	char c = 0;
+	ssize_t n;
+	pid_t pid;
+	int st;
+
+	(void)v;
+	if (pipe(self_pipe) != 0)
+		return 2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = usr1_to_pipe;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	pid = fork();
+	if (pid == 0) {
+		kill(getppid(), SIGUSR1);
+		_exit(0);
+	}
+	n = read(self_pipe[0], &c, 1);
+	waitpid(pid, &st, 0);
+	printf("woke=%zd sig=%d\n", n, c);
+	return 0;
+}
+
 /* A 32-bit syscall (int $0x80) from a 64-bit process: a foreign arch. */
 static int cmd_int80(char **v)
 {
@@ -454,6 +491,8 @@ int main(int argc, char **argv)
 		return cmd_fork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
 		return cmd_exec(argv + 2);
+	if (!strcmp(argv[1], "selfpipe"))
+		return cmd_selfpipe(argv + 2);
 	if (!strcmp(argv[1], "int80") && argc >= 3)
 		return cmd_int80(argv + 2);
 	if (!strcmp(argv[1], "cdexec") && argc >= 3)
