@@ -118,7 +118,7 @@ Fastest run of $iters calls, over $reps runs x $rounds alternating rounds.
 
 - allowed, sigsys vs allow-all: **$r_allowed** (target <= 1.02: $ok_allowed)
 - trapped, enforce vs bare trap: **$r_enforce** (target <= 1.25: $ok_enforce)
-- trapped, audit vs bare trap: $r_audit (no target: one more syscall)
+- trapped, audit vs bare trap: $r_audit (no target: the call itself plus two mask switches so it runs under the application's mask)
 MD
 cat "$md"
 echo "bench/native: wrote $json"
