@@ -1,5 +1,5 @@
 /**
- * Dedup by (host, boot id, ring pid, seq) and the per-(workload, syscall,
+ * Dedup by (host, boot id, ring pid, ring start, seq) and the per-(workload, syscall,
  * action, outcome) fold of `sigsys aggregate`, without Kafka.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { createDeduper } from '../src/aggregate/dedupe.js';
 import { createAggregator, suggestionFileName } from '../src/aggregate/aggregator.js';
 import { makeEvent } from './services/kafka/harness.js';
 
-const k = (seq: number, ringPid = 1, host = 'h', bootId = 'b') => ({ host, bootId, ringPid, seq });
+const k = (seq: number, ringPid = 1, host = 'h', bootId = 'b', ringStartNs = '1') => ({ host, bootId, ringPid, ringStartNs, seq });
 
 describe('dedupe', () => {
   it.each([
@@ -30,6 +30,7 @@ describe('dedupe', () => {
     ['another ring pid', k(7, 2)],
     ['another host', k(7, 1, 'other')],
     ['another boot id (pid reused after reboot)', k(7, 1, 'h', 'b2')],
+    ['another ring of the same pid (the image an execve started)', k(7, 1, 'h', 'b', '2')],
   ])('the same seq from %s is a different event', (_name, other) => {
     const d = createDeduper();
     expect(d.accept(k(7))).toBe(true);

@@ -61,7 +61,7 @@ describe('enrich', () => {
     );
     const ns = (0x18873b3fn << 32n) | 0x5f5e100n;
     expect(ev).toEqual({
-      time: new Date(Number(ns / 1_000_000n)).toISOString(), timeNs: ns.toString(), host: 'node1', bootId: 'boot', ringPid: 42, seq: 7,
+      time: new Date(Number(ns / 1_000_000n)).toISOString(), timeNs: ns.toString(), host: 'node1', bootId: 'boot', ringPid: 42, ringStartNs: expect.any(String), seq: 7,
       pid: 43, tid: 44, comm: 'app', exe: '/usr/bin/app', syscall: 'acct', nr: 163, arch: 'x86_64',
       args: ['0x0', '0xffffffffffffffff', '0x2', '0xffffffff', '0x0', '0x0'], ip: '0x1010', callSite: 'app+0x10',
       action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: ID, pod: '', namespace: '', workload: ID, policyHash: 'dead',

@@ -37,6 +37,7 @@ describe('kafka value codec', () => {
       errnoRet: e.errno, ret: e.ret ?? 0, mode: Mode[e.mode.toUpperCase() as keyof typeof Mode] ?? 0,
       syscall: e.syscall, host: e.host, bootId: e.bootId, exe: e.exe, containerId: e.containerId, workload: e.workload,
       pod: e.pod, namespace: e.namespace, policyHash: e.policyHash, ringPid: e.ringPid, callSite: e.callSite, comm: e.comm,
+      ringStartNs: e.ringStartNs,
     });
     expect(Buffer.from(encodeViolation(e)).toString('hex')).toBe(Buffer.from(ref).toString('hex'));
   });

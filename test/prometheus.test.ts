@@ -11,7 +11,7 @@ import { startPrometheus, type PrometheusServer } from './services/prometheus/pr
 
 function event(over: Partial<ViolationEvent>): ViolationEvent {
   return {
-    time: '2026-01-01T00:00:00.000Z', timeNs: '1767225600000000000', host: 'h', bootId: 'b', ringPid: 1, seq: 0, pid: 1, tid: 1,
+    time: '2026-01-01T00:00:00.000Z', timeNs: '1767225600000000000', host: 'h', bootId: 'b', ringPid: 1, ringStartNs: '1', seq: 0, pid: 1, tid: 1,
     comm: 'c', exe: '/bin/c', syscall: 'acct', nr: 163, arch: 'x86_64', args: [], ip: '0x0', callSite: '0x0',
     action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: '', pod: '', namespace: '', workload: '/bin/c', policyHash: '',
     ...over,

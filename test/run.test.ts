@@ -127,7 +127,12 @@ describe('sigsys run', () => {
       ['keyctl', pid, pid, 0],
       ['keyctl', pid, pid, 1],
     ]);
-    // NB: (host, bootId, ringPid, seq) is not unique across an exec: see docs/collector.md
+    // The two images share pid and seq 0; the ring start time keeps the dedup key unique.
+    const keys = new Set(events.map((e) => `${e.host}/${e.bootId}/${e.ringPid}/${e.ringStartNs}/${e.seq}`));
+    expect(keys.size).toBe(events.length);
+    const starts = new Set(events.map((e) => e.ringStartNs));
+    expect(starts.size).toBe(2);
+    expect([...starts].every((s) => BigInt(s) > 0n)).toBe(true);
     expect(r.stderr).toMatch(/sigsys: 3 violations of 2 syscalls in 1 process /);
   });
 

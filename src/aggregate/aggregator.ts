@@ -144,7 +144,7 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
   const agg: Aggregator = {
     add(e, partition = 0) {
       const f = fold(partition);
-      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, seq: e.seq })) {
+      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs, seq: e.seq })) {
         f.duplicates++;
         return false;
       }

@@ -21,12 +21,15 @@
  *    default 200,000 ≈ 120 MB worst case); a ring idle long enough to be
  *    evicted has had its owner exit, so its events do not come back except by
  *    a replay older than that - the documented limit of the scheme.
- * A new boot id or ring pid (pid reuse after reboot) is a new producer.
+ * A new boot id, ring pid or ring start time (pid reuse, or an execve that
+ * started a new ring under the same pid) is a new producer.
  */
 export interface DedupeKey {
   host: string;
   bootId: string;
   ringPid: number;
+  /** Creation time of the ring: an execve starts a new ring under the same pid. */
+  ringStartNs: string;
   seq: number;
 }
 
@@ -80,7 +83,7 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
 
   return {
     accept(k: DedupeKey): boolean {
-      const id = `${k.host}\u0000${k.bootId}\u0000${k.ringPid}`;
+      const id = `${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
       let s = producers.get(id);
       if (s) {
         producers.delete(id);

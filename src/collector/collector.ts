@@ -244,7 +244,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     const state: RingState = {
       path,
       reader,
-      ctx: createRingContext(meta, st.ownerPid),
+      ctx: createRingContext(meta, st.ownerPid, st.createdNs),
       ino,
       next: st.cursor,
       lastDropped: 0,

@@ -211,6 +211,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       host: ctx.host,
       bootId: ctx.bootId,
       ringPid: ctx.ringPid,
+      ringStartNs: ctx.ringStartNs,
       seq,
       pid,
       tid,

@@ -211,6 +211,8 @@ export interface RingContext {
   host: string;
   bootId: string;
   ringPid: number;
+  /** RingMeta.start_ns (else the header's creation time), decimal. */
+  ringStartNs: string;
   exe: string;
   comm: string;
   containerId: string;
@@ -227,7 +229,7 @@ function hexBytes(b: Uint8Array | undefined): string {
 }
 
 /** Everything constant for one ring; `ownerPid` from the ring header is the fallback pid. */
-export function createRingContext(meta: DecodedRingMeta | undefined, ownerPid = 0): RingContext {
+export function createRingContext(meta: DecodedRingMeta | undefined, ownerPid = 0, createdNs = '0'): RingContext {
   const m = meta ?? {};
   const cg = parseCgroup(m.cgroup);
   const exe = m.exe ?? '';
@@ -240,6 +242,7 @@ export function createRingContext(meta: DecodedRingMeta | undefined, ownerPid = 
     host: m.host ?? '',
     bootId: m.bootId ?? '',
     ringPid: m.pid || ownerPid,
+    ringStartNs: (m.startNs !== undefined && toBig(m.startNs) !== 0n ? toBig(m.startNs) : BigInt(createdNs || '0')).toString(),
     exe,
     comm: m.comm ?? '',
     containerId: cg.containerId,
@@ -318,6 +321,7 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
       host: ctx.host,
       bootId: ctx.bootId,
       ringPid: ctx.ringPid,
+      ringStartNs: ctx.ringStartNs,
       seq: Number(toBig(v.seq)),
       pid: v.pid ?? 0,
       tid: v.tid ?? 0,

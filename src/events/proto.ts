@@ -68,6 +68,7 @@ export interface Violation {
   ringPid: number;
   callSite: string;
   comm: string;
+  ringStartNs: bigint;
 }
 
 export interface Mapping {
@@ -101,9 +102,10 @@ export type Int64Input = bigint | number | string;
 
 /** Input of encodeViolation: any subset of the fields; missing = default. */
 export type ViolationInput = Partial<
-  Omit<Violation, 'timeNs' | 'seq' | 'args' | 'ip' | 'ret' | 'policyHash'>
+  Omit<Violation, 'timeNs' | 'seq' | 'args' | 'ip' | 'ret' | 'policyHash' | 'ringStartNs'>
 > & {
   timeNs?: Int64Input;
+  ringStartNs?: Int64Input;
   seq?: Int64Input;
   args?: Int64Input[];
   ip?: Int64Input;
@@ -256,6 +258,7 @@ export function decodeViolation(data: Uint8Array): Violation {
     ringPid: num(m.ringPid),
     callSite: str(m.callSite),
     comm: str(m.comm),
+    ringStartNs: toBigint(m.ringStartNs, true),
   };
 }
 
@@ -309,6 +312,7 @@ export function encodeViolation(v: ViolationInput): Uint8Array {
     args: (v.args ?? []).map((a, i) => int64String(a, `args[${i}]`, true)),
     ip: int64String(v.ip, 'ip', true),
     ret: int64String(v.ret, 'ret', false),
+    ringStartNs: int64String(v.ringStartNs, 'ringStartNs', true),
     policyHash: hash,
   };
   return t.encode(t.fromObject(compact(obj))).finish();

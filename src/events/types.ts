@@ -23,8 +23,14 @@ export interface ViolationEvent {
   timeNs: string;
   host: string;
   bootId: string;
-  /** pid of the process that created the ring (dedup key with host, bootId, seq). */
+  /** pid of the process that created the ring. */
   ringPid: number;
+  /**
+   * Creation time of the ring (ns, decimal string): an execve starts a new
+   * ring under the same pid, so (host, bootId, ringPid, ringStartNs, seq) is
+   * the dedup key.
+   */
+  ringStartNs: string;
   /** Per-ring sequence number. */
   seq: number;
   pid: number;

@@ -251,6 +251,8 @@ function writeViolation(e: ViolationEvent): void {
   if (e.ringPid) (tag(0xe8), varint32(e.ringPid >>> 0));
   str(0xf2, e.callSite);
   cachedStr(0xfa, e.comm);
+  ensure(16);
+  if (e.ringStartNs && e.ringStartNs !== '0') (tag(0x100), varintDec(e.ringStartNs));
 }
 
 function cachedHex(t: number, hex: string): void {
@@ -354,6 +356,7 @@ export function decodeViolation(bytes: Uint8Array): ViolationEvent {
     host: v.host,
     bootId: v.bootId,
     ringPid: v.ringPid,
+    ringStartNs: v.ringStartNs.toString(),
     seq: Number(v.seq),
     pid: v.pid,
     tid: v.tid,

@@ -165,6 +165,7 @@ export function makeEvent(
     host?: string;
     bootId?: string;
     ringPid?: number;
+    ringStartNs?: string;
     workload?: string;
     syscall?: string;
     nr?: number;
@@ -180,6 +181,7 @@ export function makeEvent(
     host: p.host ?? 'host-a',
     bootId: p.bootId ?? 'boot-1',
     ringPid: p.ringPid ?? 100,
+    ringStartNs: p.ringStartNs ?? '1767225600000000000',
     seq: p.seq,
     pid: p.ringPid ?? 100,
     tid: p.ringPid ?? 100,
