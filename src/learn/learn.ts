@@ -316,6 +316,28 @@ export interface BuildInput {
 }
 
 /**
+ * clone3 is never learned: glibc issues it with every signal blocked, so the
+ * preload answers it in the filter (ENOSYS in audit mode) instead of
+ * trapping it, and libc falls back to clone, which is learned.  A learned
+ * profile that then denied clone3 with EPERM would break pthread_create
+ * (libc falls back only on ENOSYS), and allowing it would bypass the clone
+ * flag rules; so, as Docker's default profile does, it answers ENOSYS.
+ */
+const CLONE3_ENOSYS: Obj = {
+  names: ['clone3'],
+  action: 'SCMP_ACT_ERRNO',
+  errnoRet: new JsonNum('38'),
+  comment: 'sigsys learn: clone3 answered ENOSYS so libc falls back to clone (as Docker does); clone3 is never trapped, so never learned',
+};
+
+/** True when neither the learned names nor any entry of the base decide clone3, and the default denies it. */
+function needsClone3Fallback(base: Obj, taken: ReadonlySet<string>): boolean {
+  if (taken.has('clone3') || base.defaultAction === 'SCMP_ACT_ALLOW') return false;
+  const entries = Array.isArray(base.syscalls) ? base.syscalls : [];
+  return !entries.some((e) => isObject(e) && entryNames(e).includes('clone3'));
+}
+
+/**
  * The learned profile: the base's top-level fields and entries, the learned
  * names taken out of its denying entries, one ALLOW entry with the learned
  * names (sorted), one with the bootstrap calls and one with the preload's
@@ -345,6 +367,7 @@ export function buildLearnedProfile(input: BuildInput): Obj {
     });
   }
   if (preload.length) extra.push({ names: preload, action: 'SCMP_ACT_ALLOW', comment: PRELOAD_MARK });
+  if (needsClone3Fallback(input.base.seccomp, taken)) extra.push(CLONE3_ENOSYS);
   // A base that is itself a learned profile: its rules of ours are replaced (the caller merges their names).
   return allowIn(withoutOwn(input.base.seccomp), [...taken], extra);
 }
