@@ -330,9 +330,11 @@ const CLONE3_ENOSYS: Obj = {
   comment: 'sigsys learn: clone3 answered ENOSYS so libc falls back to clone (as Docker does); clone3 is never trapped, so never learned',
 };
 
-/** True when neither the learned names nor any entry of the base decide clone3, and the default denies it. */
+/** True when neither the learned names nor any entry of the base decide clone3, and the default is not already ENOSYS or ALLOW. */
 function needsClone3Fallback(base: Obj, taken: ReadonlySet<string>): boolean {
   if (taken.has('clone3') || base.defaultAction === 'SCMP_ACT_ALLOW') return false;
+  const errno = base.defaultErrnoRet instanceof JsonNum ? base.defaultErrnoRet.raw : undefined;
+  if (base.defaultAction === 'SCMP_ACT_ERRNO' && errno === '38') return false;
   const entries = Array.isArray(base.syscalls) ? base.syscalls : [];
   return !entries.some((e) => isObject(e) && entryNames(e).includes('clone3'));
 }
