@@ -74,8 +74,8 @@ describe.skipIf(!haveRingfill)('sigsys collect -> Kafka -> sigsys aggregate (rea
   });
 
   it.each([
-    ['one sigsys.v1.Violation per message', []],
-    ['sigsys.v1.Batch values (--kafka-batch)', ['--kafka-batch']],
+    ['one sigsys.v1.Violation per message (--kafka-format violation)', ['--kafka-format', 'violation']],
+    ['sigsys.v1.Batch values (the default)', []],
   ])('events from real rings arrive at the aggregator exactly once and the rings are committed: %s', async (_name, extra) => {
     dir = mkdtempSync(join(tmpdir(), 'sigsys-kcollect-'));
     const spool = join(dir, 'spool');

@@ -9,8 +9,8 @@
  *   before the clock starts; the real collector loop reads, decodes, enriches
  *   and writes them to the Kafka sink (idempotent producer, acks=all); the
  *   clock stops when every ring's cursor is committed, i.e. when Kafka has
- *   acknowledged every event.  Twice: one Violation per Kafka message (the
- *   default) and sigsys.v1.Batch values (valueFormat 'batch').
+ *   acknowledged every event.  Twice: one Violation per Kafka message
+ *   (--kafka-format violation) and sigsys.v1.Batch values (collect's default).
  *   Target >= 100,000 events/s.
  * latency: a paced generator produces EPS events/s (default 10,000) for S
  *   seconds in 10 ms ticks; each event is stamped with its own time (spread
@@ -99,7 +99,7 @@ async function throughputRun(valueFormat) {
 const throughputs = [await throughputRun('violation'), await throughputRun('batch')];
 
 // ---- latency at a fixed rate: event time -> ack ----
-const lsink = createKafkaSink({ brokers: [broker], topic: `sigsys.bench.latency.${stamp}`, partitions: 6 });
+const lsink = createKafkaSink({ brokers: [broker], topic: `sigsys.bench.latency.${stamp}`, partitions: 6, valueFormat: 'batch' });
 await lsink.connect();
 const TICK_MS = 10;
 const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
@@ -176,7 +176,7 @@ Single-node broker on 127.0.0.1 (broker and bench share the machine).
 ${throughputs
   .map(
     (t) =>
-      `| rings -> collector -> Kafka acks, ${t.valueFormat === 'batch' ? 'sigsys.v1.Batch values (opt-in)' : 'one sigsys.v1.Violation per message (default)'} | ${t.eventsPerSec} events/s (${t.events} events, ${t.rings} rings, ${t.seconds} s) | >= ${TARGET_EPS} | **${t.ratio}** (${t.ok ? 'met' : 'NOT met'}) |`,
+      `| rings -> collector -> Kafka acks, ${t.valueFormat === 'batch' ? 'sigsys.v1.Batch values (collect default)' : 'one sigsys.v1.Violation per message (--kafka-format violation)'} | ${t.eventsPerSec} events/s (${t.events} events, ${t.rings} rings, ${t.seconds} s) | >= ${TARGET_EPS} | **${t.ratio}** (${t.ok ? 'met' : 'NOT met'}) |`,
   )
   .join('\n')}
 | event time -> ack at ${RATE}/s, p50 | ${latency.p50Ms} ms | | |

@@ -27,8 +27,9 @@ Options:
   --out FILE             append events as NDJSON to FILE ("-" = stdout)
   --kafka HOST:PORT[,..] Kafka brokers (with --topic)
   --topic T              Kafka topic (default sigsys.violations)
-  --kafka-batch          pack events of one workload into sigsys.v1.Batch Kafka values
-                         (several times the events/s; consumers must read Batch, see docs/kafka.md)
+  --kafka-format F       Kafka value: batch (default) packs consecutive events of one
+                         workload into a sigsys.v1.Batch, several times the events/s of
+                         violation (one sigsys.v1.Violation per message); see docs/kafka.md
   --max-workloads N      cap on distinct workload label values (default 500)
   --poll-ms N            ring poll interval while idle (default 100)
   --no-remove            keep rings of finished processes
@@ -42,7 +43,7 @@ const OPTIONS = {
   out: { type: 'string' },
   kafka: { type: 'string' },
   topic: { type: 'string' },
-  'kafka-batch': { type: 'boolean', default: false },
+  'kafka-format': { type: 'string' },
   'max-workloads': { type: 'string' },
   'poll-ms': { type: 'string' },
   'no-remove': { type: 'boolean', default: false },
@@ -70,7 +71,11 @@ export async function run(argv: string[]): Promise<number> {
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
   const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
   if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
-  if (values['kafka-batch'] && !values.kafka) throw new UsageError('collect: --kafka-batch needs --kafka HOST:PORT');
+  const kafkaFormat = values['kafka-format'] ?? 'batch';
+  if (kafkaFormat !== 'batch' && kafkaFormat !== 'violation') {
+    throw new UsageError(`collect: --kafka-format must be batch or violation, not "${kafkaFormat}"`);
+  }
+  if (values['kafka-format'] && !values.kafka) throw new UsageError('collect: --kafka-format needs --kafka HOST:PORT');
 
   const log = createLogger('collect');
   await mkdir(values.spool, { recursive: true, mode: 0o1777 }).catch(() => undefined);
@@ -85,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     const kafka = createKafkaSink({
       brokers: values.kafka.split(','),
       ...(values.topic ? { topic: values.topic } : {}),
-      ...(values['kafka-batch'] ? { valueFormat: 'batch' as const } : {}),
+      valueFormat: kafkaFormat,
       delivered: metrics.kafkaDelivered,
       errors: metrics.kafkaErrors,
       logger: createLogger('sink.kafka'),
