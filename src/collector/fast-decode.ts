@@ -13,21 +13,8 @@
  * paths give equal events on the golden vectors and on real rings, and that
  * mutated records either agree or fall back.
  */
-import { callSiteOf, type RingContext, type Enricher } from '../events/enrich.js';
-import type { ActionName, OutcomeName, ViolationEvent } from '../events/types.js';
-
-const ACTIONS: ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
-const OUTCOMES: OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
-const MODES: ViolationEvent['mode'][] = ['unknown', 'enforce', 'audit'];
-const AUDIT_ARCH: Record<number, string> = {
-  0xc000003e: 'x86_64',
-  0x40000003: 'x86',
-  0xc00000b7: 'aarch64',
-  0x40000028: 'arm',
-  0xc00000f3: 'riscv64',
-  0x80000016: 's390x',
-  0xc0000015: 'ppc64le',
-};
+import { ACTIONS, archName as archNameOf, callSiteOf, MODES, OUTCOMES, type RingContext, type Enricher } from '../events/enrich.js';
+import type { ViolationEvent } from '../events/types.js';
 
 // Result registers of readVarint (uint32 halves); a failed read sets pos = -1.
 let LO = 0;
@@ -190,8 +177,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     }
     if (nargs > 6) return undefined; // the general path decides what more than six args mean
 
-    let archName = AUDIT_ARCH[arch] ?? `0x${arch.toString(16)}`;
-    if (archName === 'x86_64' && nr >= 0 && (nr & 0x40000000) !== 0) archName = 'x32';
+    const archName = archNameOf(arch, nr);
     if (timeLo !== lastTimeLo || timeHi !== lastTimeHi) {
       lastTimeLo = timeLo;
       lastTimeHi = timeHi;

@@ -87,15 +87,15 @@ export interface DecodedViolation {
 
 // ---- enums ----
 
-const ACTIONS: ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
-const OUTCOMES: OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
-const MODES: ViolationEvent['mode'][] = ['unknown', 'enforce', 'audit'];
+export const ACTIONS: readonly ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
+export const OUTCOMES: readonly OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
+export const MODES: readonly ViolationEvent['mode'][] = ['unknown', 'enforce', 'audit'];
 
-function enumName<T extends string>(table: T[], v: number | string | undefined, prefix: string): T {
+function enumName<T extends string>(table: readonly T[], v: number | string | undefined, prefix: string): T {
   if (typeof v === 'number') return table[v] ?? table[0]!;
   if (typeof v === 'string') {
     const s = v.startsWith(prefix) ? v.slice(prefix.length).toLowerCase() : v.toLowerCase();
-    return (table as string[]).includes(s) ? (s as T) : table[0]!;
+    return (table as readonly string[]).includes(s) ? (s as T) : table[0]!;
   }
   return table[0]!;
 }
