@@ -14,6 +14,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -51,20 +52,6 @@ const uint64_t kUntrustedIp = 0x00007fffdead0000ull;
 struct FreeDeleter {
   void operator()(void *p) const { free(p); }
 };
-
-const char *KindName(uint32_t kind) {
-  switch (kind) {
-    case SIGSYS_ACT_KILL_PROCESS: return "KILL_PROCESS";
-    case SIGSYS_ACT_KILL_THREAD: return "KILL_THREAD";
-    case SIGSYS_ACT_TRAP: return "TRAP";
-    case SIGSYS_ACT_ERRNO: return "ERRNO";
-    case SIGSYS_ACT_TRACE: return "TRACE";
-    case SIGSYS_ACT_LOG: return "LOG";
-    case SIGSYS_ACT_USER_NOTIF: return "USER_NOTIF";
-    case SIGSYS_ACT_ALLOW: return "ALLOW";
-    default: return "UNKNOWN";
-  }
-}
 
 Napi::Error ErrorWith(Napi::Env env, const std::string &msg, const char *code) {
   Napi::Error e = Napi::Error::New(env, msg);
@@ -138,7 +125,10 @@ scmp_compare ScmpOp(Napi::Env env, const std::string &op, const std::string &whe
 
 Napi::Object ActionObject(Napi::Env env, const struct sigsys_action &a) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("kind", KindName(a.kind));
+  // The JS API names kinds in upper case, like the SCMP_ACT_* they come from.
+  std::string kind = sigsys_action_kind_name(a.kind);
+  for (char &ch : kind) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+  o.Set("kind", kind);
   o.Set("errno", Napi::Number::New(env, (a.kind == SIGSYS_ACT_ERRNO || a.kind == SIGSYS_ACT_TRACE) ? a.data : 0));
   o.Set("seccomp", Napi::Number::New(env, a.seccomp));
   return o;

@@ -3,7 +3,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +12,11 @@
 
 #include <seccomp.h>
 
+#include "errbuf.h"
 #include "bpf_eval.h"
 #include "build.h"
 #include "policy.h"
 #include "rewrite.h"
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *sigsys_build_reserved_nr(int nr)
 {
@@ -61,16 +47,16 @@ static int reserve_nr(scmp_filter_ctx ctx, uint32_t def, uint32_t action, int nr
 	    def != SCMP_ACT_ALLOW)
 		return 0;
 	if (rc == -EFAULT && seccomp_arch_exist(ctx, seccomp_arch_native()) != 0)
-		say(err, errlen,
+		sigsys_errbuf(err, errlen,
 		    "cannot reserve syscall 0x%x: libseccomp cannot add unknown numbers to a "
 		    "foreign arch, and the default action (allow) would not deny it",
 		    (unsigned)nr);
 	else if (rc == -EFAULT)
-		say(err, errlen,
+		sigsys_errbuf(err, errlen,
 		    "cannot reserve syscall 0x%x: the filter already has a second arch; "
 		    "call sigsys_build_reserve() before seccomp_arch_add()", (unsigned)nr);
 	else if (rc)
-		say(err, errlen, "cannot reserve syscall 0x%x: %s", (unsigned)nr, strerror(-rc));
+		sigsys_errbuf(err, errlen, "cannot reserve syscall 0x%x: %s", (unsigned)nr, strerror(-rc));
 	return rc;
 }
 
@@ -83,7 +69,7 @@ int sigsys_build_reserve(scmp_filter_ctx ctx, char *err, size_t errlen)
 		return -EINVAL;
 	rc = seccomp_attr_get(ctx, SCMP_FLTATR_ACT_DEFAULT, &def);
 	if (rc) {
-		say(err, errlen, "cannot read the default action: %s", strerror(-rc));
+		sigsys_errbuf(err, errlen, "cannot read the default action: %s", strerror(-rc));
 		return rc;
 	}
 	/* Under a default-ALLOW profile rt_sigreturn is allowed already, and
@@ -91,7 +77,7 @@ int sigsys_build_reserve(scmp_filter_ctx ctx, char *err, size_t errlen)
 	if (def != SCMP_ACT_ALLOW) {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0);
 		if (rc) {
-			say(err, errlen, "cannot allow rt_sigreturn: %s", strerror(-rc));
+			sigsys_errbuf(err, errlen, "cannot allow rt_sigreturn: %s", strerror(-rc));
 			return rc;
 		}
 	}
@@ -123,35 +109,35 @@ int sigsys_build_export(scmp_filter_ctx ctx, struct sock_filter **insns, uint32_
 	fd = memfd_create("sigsys-bpf", MFD_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		say(err, errlen, "memfd_create: %s", strerror(errno));
+		sigsys_errbuf(err, errlen, "memfd_create: %s", strerror(errno));
 		return rc;
 	}
 	rc = seccomp_export_bpf(ctx, fd);
 	if (rc) {
-		say(err, errlen, "libseccomp could not generate BPF: %s", strerror(-rc));
+		sigsys_errbuf(err, errlen, "libseccomp could not generate BPF: %s", strerror(-rc));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
-		say(err, errlen, "fstat(memfd): %s", strerror(errno));
+		sigsys_errbuf(err, errlen, "fstat(memfd): %s", strerror(errno));
 		goto out;
 	}
 	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter)) {
 		rc = -EINVAL;
-		say(err, errlen, "libseccomp exported %lld bytes, not a BPF program",
+		sigsys_errbuf(err, errlen, "libseccomp exported %lld bytes, not a BPF program",
 		    (long long)st.st_size);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size);
 	if (!buf) {
 		rc = -ENOMEM;
-		say(err, errlen, "out of memory");
+		sigsys_errbuf(err, errlen, "out of memory");
 		goto out;
 	}
 	got = pread(fd, buf, (size_t)st.st_size, 0);
 	if (got != st.st_size) {
 		rc = got < 0 ? -errno : -EIO;
-		say(err, errlen, "reading the exported BPF back failed");
+		sigsys_errbuf(err, errlen, "reading the exported BPF back failed");
 		goto out;
 	}
 	*insns = buf;
@@ -178,7 +164,7 @@ int sigsys_build_from_bpf(const struct sock_filter *insns, uint32_t n, uint32_t 
 	*out_len = 0;
 	rw = malloc(sizeof(*rw));
 	if (!rw) {
-		say(err, errlen, "out of memory");
+		sigsys_errbuf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	rc = sigsys_rewrite(insns, n, arch, o->mode, rw, err, errlen);
@@ -197,12 +183,12 @@ int sigsys_build_from_bpf(const struct sock_filter *insns, uint32_t n, uint32_t 
 	img = malloc(len);
 	if (!img) {
 		rc = -ENOMEM;
-		say(err, errlen, "out of memory");
+		sigsys_errbuf(err, errlen, "out of memory");
 		goto out;
 	}
 	rc = sigsys_policy_write(img, len, &h, rw->insns, rw->actions);
 	if (rc) {
-		say(err, errlen, "cannot serialise the policy: %s", strerror(-rc));
+		sigsys_errbuf(err, errlen, "cannot serialise the policy: %s", strerror(-rc));
 		goto out;
 	}
 	*out = img;
@@ -233,7 +219,7 @@ static int verify_reserved(const struct sock_filter *insns, uint32_t n, uint32_t
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		d.nr = (int)reserved[i];
 		if (sigsys_bpf_eval(insns, n, &d, NULL) == SECCOMP_RET_ALLOW) {
-			say(err, errlen,
+			sigsys_errbuf(err, errlen,
 			    "the filter allows syscall 0x%x, which sigsys reserves for kill actions",
 			    reserved[i]);
 			return -EINVAL;
@@ -243,7 +229,7 @@ static int verify_reserved(const struct sock_filter *insns, uint32_t n, uint32_t
 	if (sigreturn >= 0) {
 		d.nr = sigreturn;
 		if (sigsys_bpf_eval(insns, n, &d, NULL) != SECCOMP_RET_ALLOW) {
-			say(err, errlen, "the filter denies rt_sigreturn: no SIGSYS handler could return");
+			sigsys_errbuf(err, errlen, "the filter denies rt_sigreturn: no SIGSYS handler could return");
 			return -EINVAL;
 		}
 	}
@@ -259,7 +245,7 @@ static uint32_t policy_arch(scmp_filter_ctx ctx, uint32_t want, char *err, size_
 
 	if (want) {
 		if (seccomp_arch_exist(ctx, want) != 0) {
-			say(err, errlen, "the filter has no rules for arch 0x%08x", want);
+			sigsys_errbuf(err, errlen, "the filter has no rules for arch 0x%08x", want);
 			return 0;
 		}
 		return want;
@@ -273,7 +259,7 @@ static uint32_t policy_arch(scmp_filter_ctx ctx, uint32_t want, char *err, size_
 		}
 	if (n == 1)
 		return found;
-	say(err, errlen, n ? "the filter has several arches sigsys supports: set opts.arch"
+	sigsys_errbuf(err, errlen, n ? "the filter has several arches sigsys supports: set opts.arch"
 			   : "the filter has no arch sigsys supports (x86_64, aarch64)");
 	return 0;
 }
@@ -295,7 +281,7 @@ int sigsys_build_policy(scmp_filter_ctx ctx, const struct sigsys_build_opts *o,
 	if (o->binary_tree) {
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 		if (rc) {
-			say(err, errlen, "libseccomp refused the binary tree optimisation: %s",
+			sigsys_errbuf(err, errlen, "libseccomp refused the binary tree optimisation: %s",
 			    strerror(-rc));
 			return rc;
 		}

@@ -12,7 +12,6 @@
  * mmap'd file from its constructor.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "errbuf.h"
 #include "policy.h"
 
 _Static_assert(sizeof(struct sigsys_policy_header) == 80, "policy header layout is ABI");
@@ -83,20 +83,6 @@ int sigsys_policy_write(void *buf, size_t len, const struct sigsys_policy_header
 
 /* ---- validation ---- */
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Mirror of the kernel's check_load_and_stores() (net/core/filter.c): a load
  * from scratch memory M[k] must be preceded, on every path, by a store to it.
@@ -120,7 +106,7 @@ static int check_mem(const struct sock_filter *f, uint32_t n, char *why, size_t 
 		case BPF_LD | BPF_MEM:
 		case BPF_LDX | BPF_MEM:
 			if (!(valid & (1u << f[pc].k))) {
-				say(why, whylen, "bad BPF: insn %u reads scratch M[%u] before any store",
+				sigsys_errbuf(why, whylen, "bad BPF: insn %u reads scratch M[%u] before any store",
 				    pc, f[pc].k);
 				return -EINVAL;
 			}
@@ -151,7 +137,7 @@ int sigsys_bpf_check(const struct sock_filter *f, uint32_t n, char *why, size_t 
 	uint32_t pc;
 
 	if (n == 0 || n > SIGSYS_POLICY_MAX_INSNS) {
-		say(why, whylen, "program has %u instructions; the kernel accepts 1..%u", n,
+		sigsys_errbuf(why, whylen, "program has %u instructions; the kernel accepts 1..%u", n,
 		    SIGSYS_POLICY_MAX_INSNS);
 		return n ? -E2BIG : -EINVAL;
 	}
@@ -163,7 +149,7 @@ int sigsys_bpf_check(const struct sock_filter *f, uint32_t n, char *why, size_t 
 		switch (i->code) {
 		case BPF_LD | BPF_W | BPF_ABS:
 			if (i->k >= sizeof(struct seccomp_data) || (i->k & 3)) {
-				say(why, whylen,
+				sigsys_errbuf(why, whylen,
 				    "bad BPF: insn %u loads seccomp_data offset %u (must be < %zu, aligned)",
 				    pc, i->k, sizeof(struct seccomp_data));
 				return -EINVAL;
@@ -196,14 +182,14 @@ int sigsys_bpf_check(const struct sock_filter *f, uint32_t n, char *why, size_t 
 			break;
 		case BPF_ALU | BPF_DIV | BPF_K:
 			if (i->k == 0) {
-				say(why, whylen, "bad BPF: insn %u divides by constant 0", pc);
+				sigsys_errbuf(why, whylen, "bad BPF: insn %u divides by constant 0", pc);
 				return -EINVAL;
 			}
 			break;
 		case BPF_ALU | BPF_LSH | BPF_K:
 		case BPF_ALU | BPF_RSH | BPF_K:
 			if (i->k >= 32) {
-				say(why, whylen, "bad BPF: insn %u shifts by %u (max 31)", pc, i->k);
+				sigsys_errbuf(why, whylen, "bad BPF: insn %u shifts by %u (max 31)", pc, i->k);
 				return -EINVAL;
 			}
 			break;
@@ -212,14 +198,14 @@ int sigsys_bpf_check(const struct sock_filter *f, uint32_t n, char *why, size_t 
 		case BPF_ST:
 		case BPF_STX:
 			if (i->k >= BPF_MEMWORDS) {
-				say(why, whylen, "bad BPF: insn %u uses scratch M[%u] (max %u)", pc,
+				sigsys_errbuf(why, whylen, "bad BPF: insn %u uses scratch M[%u] (max %u)", pc,
 				    i->k, BPF_MEMWORDS - 1);
 				return -EINVAL;
 			}
 			break;
 		case BPF_JMP | BPF_JA:
 			if (i->k >= n - pc - 1) {
-				say(why, whylen,
+				sigsys_errbuf(why, whylen,
 				    "bad BPF: insn %u jumps to %llu, past the end (%u insns)", pc,
 				    (unsigned long long)pc + 1 + i->k, n);
 				return -EINVAL;
@@ -234,20 +220,20 @@ int sigsys_bpf_check(const struct sock_filter *f, uint32_t n, char *why, size_t 
 		case BPF_JMP | BPF_JSET | BPF_K:
 		case BPF_JMP | BPF_JSET | BPF_X:
 			if (pc + 1 + i->jt >= n || pc + 1 + i->jf >= n) {
-				say(why, whylen,
+				sigsys_errbuf(why, whylen,
 				    "bad BPF: insn %u jumps to %u/%u, past the end (%u insns)", pc,
 				    pc + 1 + i->jt, pc + 1 + i->jf, n);
 				return -EINVAL;
 			}
 			break;
 		default:
-			say(why, whylen, "bad BPF: insn %u has opcode 0x%04x, which seccomp rejects",
+			sigsys_errbuf(why, whylen, "bad BPF: insn %u has opcode 0x%04x, which seccomp rejects",
 			    pc, i->code);
 			return -EINVAL;
 		}
 	}
 	if (BPF_CLASS(f[n - 1].code) != BPF_RET) {
-		say(why, whylen, "bad BPF: last insn %u is not a ret", n - 1);
+		sigsys_errbuf(why, whylen, "bad BPF: last insn %u is not a ret", n - 1);
 		return -EINVAL;
 	}
 	return check_mem(f, n, why, whylen);
@@ -270,69 +256,69 @@ int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
 	int rc;
 
 	if (!buf || !out) {
-		say(why, whylen, "no buffer");
+		sigsys_errbuf(why, whylen, "no buffer");
 		return -EINVAL;
 	}
 	if (len < sizeof(h)) {
-		say(why, whylen, "truncated: %zu bytes, a header alone is %zu", len, sizeof(h));
+		sigsys_errbuf(why, whylen, "truncated: %zu bytes, a header alone is %zu", len, sizeof(h));
 		return -EINVAL;
 	}
 	/* Copy: an mmap'd file may be unaligned or change under us; every
 	 * decision below is made on this one snapshot of the header. */
 	memcpy(&h, p, sizeof(h));
 	if (memcmp(h.magic, SIGSYS_POLICY_MAGIC, sizeof(h.magic)) != 0) {
-		say(why, whylen, "bad magic: not a sigsys policy file");
+		sigsys_errbuf(why, whylen, "bad magic: not a sigsys policy file");
 		return -EINVAL;
 	}
 	if (h.version != SIGSYS_POLICY_VERSION) {
-		say(why, whylen, "unsupported version %u (this sigsys reads %u)", h.version,
+		sigsys_errbuf(why, whylen, "unsupported version %u (this sigsys reads %u)", h.version,
 		    SIGSYS_POLICY_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	if (h.header_size != sizeof(h)) {
-		say(why, whylen, "bad header_size %u (expected %zu)", h.header_size, sizeof(h));
+		sigsys_errbuf(why, whylen, "bad header_size %u (expected %zu)", h.header_size, sizeof(h));
 		return -EINVAL;
 	}
 	if (expect_arch && h.arch != expect_arch) {
-		say(why, whylen, "wrong arch: policy is for 0x%08x, this process is 0x%08x",
+		sigsys_errbuf(why, whylen, "wrong arch: policy is for 0x%08x, this process is 0x%08x",
 		    h.arch, expect_arch);
 		return -ENOEXEC;
 	}
 	if (h.mode != SIGSYS_MODE_ENFORCE && h.mode != SIGSYS_MODE_AUDIT) {
-		say(why, whylen, "bad mode %u (1 enforce, 2 audit)", h.mode);
+		sigsys_errbuf(why, whylen, "bad mode %u (1 enforce, 2 audit)", h.mode);
 		return -EINVAL;
 	}
 	if (h.flags != 0) {
-		say(why, whylen, "unknown flags 0x%x", h.flags);
+		sigsys_errbuf(why, whylen, "unknown flags 0x%x", h.flags);
 		return -EINVAL;
 	}
 	if (h.n_insns == 0 || h.n_insns > SIGSYS_POLICY_MAX_INSNS) {
-		say(why, whylen, "bad n_insns %u (1..%u)", h.n_insns, SIGSYS_POLICY_MAX_INSNS);
+		sigsys_errbuf(why, whylen, "bad n_insns %u (1..%u)", h.n_insns, SIGSYS_POLICY_MAX_INSNS);
 		return -EINVAL;
 	}
 	if (h.n_actions > SIGSYS_POLICY_MAX_ACTIONS) {
-		say(why, whylen, "bad n_actions %u (max %u)", h.n_actions,
+		sigsys_errbuf(why, whylen, "bad n_actions %u (max %u)", h.n_actions,
 		    SIGSYS_POLICY_MAX_ACTIONS);
 		return -EINVAL;
 	}
 	need = sigsys_policy_size(h.n_insns, h.n_actions);
 	if (len < need) {
-		say(why, whylen, "truncated: %zu bytes, header says %zu", len, need);
+		sigsys_errbuf(why, whylen, "truncated: %zu bytes, header says %zu", len, need);
 		return -EINVAL;
 	}
 	if (len > need) {
-		say(why, whylen, "trailing data: %zu bytes, header says %zu", len, need);
+		sigsys_errbuf(why, whylen, "trailing data: %zu bytes, header says %zu", len, need);
 		return -EINVAL;
 	}
 	crc = sigsys_crc32(p + sizeof(h), need - sizeof(h));
 	if (crc != h.checksum) {
-		say(why, whylen, "checksum mismatch");
+		sigsys_errbuf(why, whylen, "checksum mismatch");
 		return -EBADMSG;
 	}
 	/* The sections are 8- and 16-byte structs after an 80-byte header: an
 	 * 8-aligned image (malloc, mmap) gives aligned views. */
 	if ((uintptr_t)p & 7) {
-		say(why, whylen, "image not 8-byte aligned in memory");
+		sigsys_errbuf(why, whylen, "image not 8-byte aligned in memory");
 		return -EINVAL;
 	}
 	insns = (const struct sock_filter *)(p + sizeof(h));
@@ -343,13 +329,13 @@ int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
 		return rc;
 	if (h.trusted_ip_lo_at >= h.n_insns || h.trusted_ip_hi_at >= h.n_insns ||
 	    h.trusted_ip_lo_at == h.trusted_ip_hi_at) {
-		say(why, whylen, "trusted ip index out of range: lo %u, hi %u, %u insns",
+		sigsys_errbuf(why, whylen, "trusted ip index out of range: lo %u, hi %u, %u insns",
 		    h.trusted_ip_lo_at, h.trusted_ip_hi_at, h.n_insns);
 		return -EINVAL;
 	}
 	if (insns[h.trusted_ip_lo_at].code != (BPF_JMP | BPF_JEQ | BPF_K) ||
 	    insns[h.trusted_ip_hi_at].code != (BPF_JMP | BPF_JEQ | BPF_K)) {
-		say(why, whylen, "trusted ip index does not point at a jeq #k (lo %u, hi %u)",
+		sigsys_errbuf(why, whylen, "trusted ip index does not point at a jeq #k (lo %u, hi %u)",
 		    h.trusted_ip_lo_at, h.trusted_ip_hi_at);
 		return -EINVAL;
 	}
@@ -361,13 +347,13 @@ int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
 	    insns[h.trusted_ip_hi_at - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
 	    insns[h.trusted_ip_hi_at - 1].k !=
 		    offsetof(struct seccomp_data, instruction_pointer) + 4) {
-		say(why, whylen, "trusted ip jeq does not follow a load of the ip (lo %u, hi %u)",
+		sigsys_errbuf(why, whylen, "trusted ip jeq does not follow a load of the ip (lo %u, hi %u)",
 		    h.trusted_ip_lo_at, h.trusted_ip_hi_at);
 		return -EINVAL;
 	}
 	for (i = 0; i < h.n_actions; i++) {
 		if (!action_valid(&actions[i])) {
-			say(why, whylen, "action %u has unknown kind %u", i, actions[i].kind);
+			sigsys_errbuf(why, whylen, "action %u has unknown kind %u", i, actions[i].kind);
 			return -EINVAL;
 		}
 	}

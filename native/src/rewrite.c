@@ -2,7 +2,6 @@
  * rewrite.c - ret rewriting and the trap epilogue (layout in rewrite.h).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "errbuf.h"
 #include "rewrite.h"
 
 #ifndef SECCOMP_RET_ACTION_FULL
@@ -133,20 +133,6 @@ const char *sigsys_action_kind_name(uint32_t kind)
 	}
 }
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static struct sock_filter stmt(uint16_t code, uint32_t k)
 {
 	struct sock_filter f = { code, 0, 0, k };
@@ -192,16 +178,16 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 	if (!in || !out)
 		return -EINVAL;
 	if (mode != SIGSYS_MODE_ENFORCE && mode != SIGSYS_MODE_AUDIT) {
-		say(err, errlen, "bad mode %u", mode);
+		sigsys_errbuf(err, errlen, "bad mode %u", mode);
 		return -EINVAL;
 	}
 	harmless = sigsys_handler_syscalls(arch, &n_harmless);
 	if (!harmless) {
-		say(err, errlen, "unsupported arch 0x%08x", arch);
+		sigsys_errbuf(err, errlen, "unsupported arch 0x%08x", arch);
 		return -EINVAL;
 	}
 	if (n > SIGSYS_POLICY_MAX_INSNS) {
-		say(err, errlen,
+		sigsys_errbuf(err, errlen,
 		    "program has %u instructions before the trap epilogue; the kernel limit is %u",
 		    n, SIGSYS_POLICY_MAX_INSNS);
 		return -E2BIG;
@@ -216,7 +202,7 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 	/* Pass 1: collect the distinct non-ALLOW actions in program order. */
 	for (pc = 0; pc < n; pc++) {
 		if (in[pc].code == (BPF_RET | BPF_A)) {
-			say(err, errlen, "insn %u is `ret a`: its action is not known statically",
+			sigsys_errbuf(err, errlen, "insn %u is `ret a`: its action is not known statically",
 			    pc);
 			return -EINVAL;
 		}
@@ -224,7 +210,7 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 			continue;
 		idx = find_or_add_action(out, in[pc].k);
 		if (idx < 0) {
-			say(err, errlen, "more than %u distinct actions",
+			sigsys_errbuf(err, errlen, "more than %u distinct actions",
 			    SIGSYS_POLICY_MAX_ACTIONS);
 			return idx;
 		}
@@ -243,7 +229,7 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 	kt = kp + 1;
 	total = kt + 1;
 	if (total > SIGSYS_POLICY_MAX_INSNS) {
-		say(err, errlen, "program has %u instructions; the kernel limit is %u", total,
+		sigsys_errbuf(err, errlen, "program has %u instructions; the kernel limit is %u", total,
 		    SIGSYS_POLICY_MAX_INSNS);
 		return -E2BIG;
 	}

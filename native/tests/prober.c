@@ -23,6 +23,7 @@
  * Exit status 0 when the probe ran, 2 on usage/policy errors.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/audit.h>
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "rewrite.h"
 
 struct result {
 	volatile int phase; /* 1: probing, 2: probe returned */
@@ -97,21 +99,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	} else {
 		res->ours = 0;
 		res->data = e;
-	}
-}
-
-static const char *kind_name(uint32_t k)
-{
-	switch (k) {
-	case SIGSYS_ACT_KILL_PROCESS: return "KILL_PROCESS";
-	case SIGSYS_ACT_KILL_THREAD: return "KILL_THREAD";
-	case SIGSYS_ACT_TRAP: return "TRAP";
-	case SIGSYS_ACT_ERRNO: return "ERRNO";
-	case SIGSYS_ACT_TRACE: return "TRACE";
-	case SIGSYS_ACT_LOG: return "LOG";
-	case SIGSYS_ACT_USER_NOTIF: return "USER_NOTIF";
-	case SIGSYS_ACT_ALLOW: return "ALLOW";
-	default: return "UNKNOWN";
 	}
 }
 
@@ -247,9 +234,18 @@ int main(int argc, char **argv)
 	}
 	printf("{\"nr\":%d,\"trapped\":%s", probe_nr, res->trapped ? "true" : "false");
 	if (res->trapped) {
+		/* Upper case, like the SCMP_ACT_* names the tests compare with. */
+		char kind[32] = "FOREIGN";
+		if (res->ours) {
+			const char *k = sigsys_action_kind_name(res->kind);
+			size_t i;
+			for (i = 0; k[i] && i < sizeof kind - 1; i++)
+				kind[i] = (char)toupper((unsigned char)k[i]);
+			kind[i] = '\0';
+		}
 		printf(",\"ours\":%s,\"action\":\"%s\",\"data\":%" PRIu32 ",\"index\":%" PRIu32
 		       ",\"si_syscall\":%d,\"si_arch\":%" PRIu32,
-		       res->ours ? "true" : "false", res->ours ? kind_name(res->kind) : "FOREIGN",
+		       res->ours ? "true" : "false", kind,
 		       (uint32_t)res->data, (uint32_t)res->index, res->sys_nr,
 		       (uint32_t)res->sys_arch);
 	} else {
