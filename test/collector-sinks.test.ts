@@ -3,7 +3,7 @@
  * order, appended across restarts, readable as soon as write() resolved) and
  * the `sigsys run` report table/verdict/JSON say what happened.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,6 +47,21 @@ describe('NDJSON sink', () => {
       expect(Object.keys(lines[0]!)).toEqual(Object.keys(event({})));
     },
   );
+
+  it.each([
+    ['a partial last line (collector killed mid-append) is cut back to the last complete line', 'complete', '{"time":"202', 1],
+    ['a file that is one partial line is emptied', '', '{"seq":7,"tim', 0],
+    ['a file of complete lines is left as it was', 'complete', '', 1],
+  ])('reopening: %s', async (_name, before, tail, kept) => {
+    const path = join(dir, 'torn.ndjson');
+    const head = before ? JSON.stringify(event({ seq: 0 })) + '\n' : '';
+    await writeFile(path, head + tail);
+    const s = createNdjsonSink({ path });
+    await s.write([event({ seq: 1 })]);
+    await s.close();
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as ViolationEvent);
+    expect(lines.map((l) => l.seq)).toEqual([...(kept ? [0] : []), 1]);
+  });
 
   it('write after close rejects, so the collector keeps the cursor', async () => {
     const s = createNdjsonSink({ path: join(dir, 'x.ndjson') });

@@ -23,6 +23,41 @@ export interface NdjsonSinkOptions {
   fsyncIntervalMs?: number;
 }
 
+/**
+ * A collector killed in the middle of appending a batch leaves a partial last
+ * line.  That batch was never acknowledged (its cursor was not committed), so
+ * it is sent again after the restart: cut the file back to its last complete
+ * line instead of gluing the next event onto the fragment.
+ */
+export async function dropTornTail(path: string): Promise<number> {
+  let h: FileHandle;
+  try {
+    h = await open(path, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  try {
+    const { size } = await h.stat();
+    let end = size;
+    const chunk = Buffer.alloc(64 * 1024);
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await h.read(chunk, 0, end - start, start);
+      const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        end = start + nl + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end < size) await h.truncate(end);
+    return size - end;
+  } finally {
+    await h.close();
+  }
+}
+
 export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
   const fsyncMode = opts.fsync ?? 'interval';
   const interval = opts.fsyncIntervalMs ?? 1000;
@@ -36,7 +71,9 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
 
   const handle = (): Promise<FileHandle> => {
     if (fh) return Promise.resolve(fh);
-    opening ??= open(opts.path, 'a', 0o644).then((h) => (fh = h));
+    opening ??= dropTornTail(opts.path)
+      .then(() => open(opts.path, 'a', 0o644))
+      .then((h) => (fh = h));
     return opening;
   };
 
