@@ -65,7 +65,7 @@ export function describeError(err: unknown): string {
   if (err instanceof SigsysError) return err.message;
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code ? `${err.message} (${code})` : err.message;
+    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
   }
   return String(err);
 }

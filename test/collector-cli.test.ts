@@ -144,15 +144,16 @@ describe('sigsys collect', () => {
   it('one collector per spool: a second one refuses with one line; after the first is SIGKILLed its lock is taken over', async () => {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(spool);
-    const first = collect([]);
+    const metricsOnly = ['--metrics-port', '0', '--metrics-host', '127.0.0.1'];
+    const first = collect(metricsOnly);
     await until('the first collector to hold the lock', () => existsSync(join(spool, '.sigsys-collect.lock')) || undefined);
-    const second = collect([]);
+    const second = collect(metricsOnly);
     expect((await second.exit).code).toBe(1);
     expect(second.stderr().trim()).toBe(`sigsys: spool ${spool}: already collected by pid ${first.child.pid} (${join(spool, '.sigsys-collect.lock')}); one collector per spool`);
     first.child.kill('SIGKILL');
     await first.exit;
     const fill = await ringfill(spool, 10);
-    const third = collect(['--no-remove']);
+    const third = collect(['--no-remove', ...metricsOnly]);
     await until('the third collector to commit', async () => ((await readU64(fill.path, RING.off.cursor)) === 10n ? true : undefined));
     third.child.kill('SIGTERM');
     expect((await third.exit).code).toBe(0);
@@ -177,9 +178,21 @@ describe('sigsys collect', () => {
   });
 
   it.each([
+    ['under /proc (where mkdir -p never returns)', '/proc/sigsys-nope/spool', /^sigsys: collect: cannot create spool \/proc\/sigsys-nope\/spool: .*ENOENT/],
+    ['below a regular file', '/etc/hostname/spool', /^sigsys: collect: spool \/etc\/hostname\/spool: cannot look at .*ENOTDIR/],
+  ])('a spool that cannot be created: %s -> one line, exit 1', async (_n, spoolDir, msg) => {
+    const p = spawnCli(main, ['collect', '--spool', spoolDir, '--out', join(spool, 'x.ndjson')]);
+    procs.push(p);
+    expect((await p.exit).code).toBe(1);
+    expect(p.stderr().trim().split('\n')).toEqual([expect.stringMatching(msg)]);
+  });
+
+  it.each([
     ['no --spool', [], /--spool DIR is required/],
     ['a bad port', ['--spool', '/tmp', '--metrics-port', 'http'], /--metrics-port must be an integer/],
     ['--topic without --kafka', ['--spool', '/tmp', '--topic', 't'], /--topic needs --kafka/],
+    ['no destination (events would be thrown away)', ['--spool', '/tmp'], /nowhere to send events/],
+    ['a bad --kafka-format', ['--spool', '/tmp', '--kafka', '127.0.0.1:1', '--kafka-format', 'json'], /--kafka-format must be batch or violation/],
   ])('usage errors: %s -> one line, exit 2', async (_n, args, msg) => {
     const p = spawnCli(main, ['collect', ...args]);
     procs.push(p);

@@ -3,9 +3,10 @@
  * Kafka.  Structured logs (pino) on stderr.  SIGTERM/SIGINT: finish the
  * batch in flight, commit cursors, close sinks, exit 0.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SigsysError, UsageError, describeError } from '../errors.js';
+import { SigsysError, SpoolError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
 import { lockSpool } from '../collector/lock.js';
@@ -59,6 +60,32 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
+/**
+ * Create the spool directory (sticky and world-writable, like /tmp: workloads
+ * of any user create their rings in it) one level at a time.  Node's
+ * recursive mkdir never returns for a path under /proc, so it is not used.
+ */
+async function ensureSpool(spool: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(spool); ; p = dirname(p)) {
+    const st = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new SpoolError(`collect: spool ${spool}: cannot look at ${p}: ${describeError(err)}`, { cause: err });
+    });
+    if (st) {
+      if (!st.isDirectory()) throw new SpoolError(`collect: spool ${spool}: ${p} is not a directory`);
+      break;
+    }
+    missing.unshift(p);
+    if (p === dirname(p)) break;
+  }
+  for (const dir of missing) {
+    await mkdir(dir, { mode: 0o1777 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw new SpoolError(`collect: cannot create spool ${spool}: ${describeError(err)}`, { cause: err });
+    });
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
@@ -71,6 +98,10 @@ export async function run(argv: string[]): Promise<number> {
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
   const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
   if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
+  if (!values.out && !values.kafka && values['metrics-port'] === undefined) {
+    // Without a destination every event would be read, committed and lost.
+    throw new UsageError('collect: nowhere to send events: give --out FILE, --kafka HOST:PORT and/or --metrics-port N');
+  }
   const kafkaFormat = values['kafka-format'] ?? 'batch';
   if (kafkaFormat !== 'batch' && kafkaFormat !== 'violation') {
     throw new UsageError(`collect: --kafka-format must be batch or violation, not "${kafkaFormat}"`);
@@ -78,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values['kafka-format'] && !values.kafka) throw new UsageError('collect: --kafka-format needs --kafka HOST:PORT');
 
   const log = createLogger('collect');
-  await mkdir(values.spool, { recursive: true, mode: 0o1777 }).catch(() => undefined);
+  await ensureSpool(values.spool);
 
   const lock = await lockSpool(values.spool);
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
