@@ -58,6 +58,14 @@ export async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+// A late error from a daemon's background work still ends as one line, not a stack trace.
+const fatal = (err: unknown) => {
+  process.stderr.write(`sigsys: ${describeError(err)}\n`);
+  process.exit(err instanceof SigsysError ? err.exitCode : 1);
+};
+process.on('unhandledRejection', fatal);
+process.on('uncaughtException', fatal);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -14,10 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Repository (or installed package) root: src/native or dist/native -> ../.. */
 export const packageRoot = resolve(here, '..', '..');
 
-function candidates(envVar: string, file: string): string[] {
+function candidates(file: string): string[] {
   const list: string[] = [];
-  const fromEnv = process.env[envVar];
-  if (fromEnv) list.push(resolve(fromEnv));
   for (const dir of ['build/native/Release', 'build/Release', 'build/Debug', 'prebuilds']) {
     list.push(join(packageRoot, dir, file));
   }
@@ -25,7 +23,14 @@ function candidates(envVar: string, file: string): string[] {
 }
 
 function find(envVar: string, file: string, what: string): string {
-  const tried = candidates(envVar, file);
+  const fromEnv = process.env[envVar];
+  if (fromEnv) {
+    // An explicit path is a promise: never fall back to another build silently.
+    const p = resolve(fromEnv);
+    if (existsSync(p)) return p;
+    throw new NativeLoadError(`cannot find ${what}: ${envVar}=${fromEnv} does not exist`);
+  }
+  const tried = candidates(file);
   const found = tried.find((p) => existsSync(p));
   if (found) return found;
   throw new NativeLoadError(
