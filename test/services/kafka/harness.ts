@@ -209,3 +209,71 @@ export function makeEvent(
 export function uniqueTopic(name: string): string {
   return `sigsys.test.${name}.${process.pid}.${Date.now().toString(36)}`;
 }
+
+/** One event read back from a topic, with where and when (producer CreateTime, ms) its message was written. */
+export interface TopicEvent {
+  partition: number;
+  offset: string;
+  timestampMs: number;
+  event: ViolationEvent;
+}
+
+/**
+ * Every event in `topic` right now: the high watermark of each partition is
+ * taken first, then the topic is consumed from the beginning (own consumer
+ * group) until every partition reached it; Batch values are split.  Throws
+ * on a value that does not decode (the collector never writes one).
+ */
+export async function readTopicEvents(broker: string, topic: string, { timeoutMs = 60_000 } = {}): Promise<TopicEvent[]> {
+  // Loaded here, not at the top: the globalSetup imports this module and needs none of it.
+  const { Kafka, logLevel } = await import('kafkajs');
+  const { BATCH_SCHEMA_NAME } = await import('../../../src/sinks/kafka.js');
+  const { decodeViolation, splitBatch } = await import('../../../src/sinks/kafka-codec.js');
+  const kafka = new Kafka({ brokers: [broker], logLevel: logLevel.NOTHING, clientId: 'sigsys-test-topic-reader' });
+  const admin = kafka.admin();
+  await admin.connect();
+  let high: Map<number, bigint>;
+  try {
+    high = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const next = new Map<number, bigint>([...high.keys()].map((p) => [p, 0n]));
+  const out: TopicEvent[] = [];
+  let bad: unknown;
+  const consumer = kafka.consumer({ groupId: `topic-reader-${topic}-${process.pid}-${Date.now().toString(36)}`, sessionTimeout: 10_000 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        try {
+          const schema = message.headers?.['sigsys-schema']?.toString();
+          const records = !message.value ? [] : schema === BATCH_SCHEMA_NAME ? splitBatch(message.value) : [message.value];
+          if (records.length === 0) throw new Error(`empty value at ${topic}/${partition}@${message.offset}`);
+          for (const r of records) {
+            out.push({ partition, offset: message.offset, timestampMs: Number(message.timestamp), event: decodeViolation(r) });
+          }
+        } catch (err) {
+          bad ??= err;
+        }
+        next.set(partition, BigInt(message.offset) + 1n);
+      },
+    });
+    await waitFor(
+      () => bad !== undefined || [...high].every(([p, h]) => (next.get(p) ?? 0n) >= h),
+      { timeoutMs, what: `every message of ${topic} up to the high watermarks ${JSON.stringify(Object.fromEntries([...high].map(([p, h]) => [p, String(h)])))}` },
+    );
+    if (bad) throw bad;
+    return out;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** The value of an unlabelled sample in Prometheus text (`name value`), undefined when absent. */
+export function metricValue(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
