@@ -15,19 +15,7 @@
 
 #include "encode.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                         \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "  %s:%d: check failed: %s: ", __FILE__, \
-				__LINE__, #cond);                                \
-			fprintf(stderr, __VA_ARGS__);                            \
-			fputc('\n', stderr);                                     \
-			failures++;                                              \
-			return;                                                  \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 static size_t unhex(const char *hex, uint8_t *out)
 {
