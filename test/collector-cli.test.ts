@@ -34,8 +34,8 @@ afterEach(async () => {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-function collect(args: string[]): CliProcess {
-  const p = spawnCli(main, ['collect', '--spool', spool, ...args], { env: { SIGSYS_LOG_LEVEL: 'info' } });
+function collect(args: string[], spoolDir = spool): CliProcess {
+  const p = spawnCli(main, ['collect', '--spool', spoolDir, ...args], { env: { SIGSYS_LOG_LEVEL: 'info' } });
   procs.push(p);
   return p;
 }
@@ -175,6 +175,16 @@ describe('sigsys collect', () => {
     } finally {
       busy.close();
     }
+  });
+
+  it('a missing spool is created with its parents; the spool itself sticky and world-writable (1777) whatever the umask', async () => {
+    const nested = join(spool, 'a', 'spool');
+    const c = collect(['--out', join(spool, 'x.ndjson')], nested);
+    await until('the collector to hold the lock', () => existsSync(join(nested, '.sigsys-collect.lock')) || undefined);
+    expect(statSync(nested).mode & 0o7777).toBe(0o1777);
+    expect(statSync(join(spool, 'a')).mode & 0o7777).toBe(0o755);
+    c.child.kill('SIGTERM');
+    expect((await c.exit).code).toBe(0);
   });
 
   it.each([

@@ -3,7 +3,7 @@
  * Kafka.  Structured logs (pino) on stderr.  SIGTERM/SIGINT: finish the
  * batch in flight, commit cursors, close sinks, exit 0.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SigsysError, SpoolError, UsageError, describeError } from '../errors.js';
@@ -80,9 +80,13 @@ async function ensureSpool(spool: string): Promise<void> {
     if (p === dirname(p)) break;
   }
   for (const dir of missing) {
-    await mkdir(dir, { mode: 0o1777 }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw new SpoolError(`collect: cannot create spool ${spool}: ${describeError(err)}`, { cause: err });
-    });
+    const last = dir === missing[missing.length - 1];
+    await mkdir(dir, { mode: last ? 0o1777 : 0o755 })
+      // mkdir's mode is filtered by the umask; the spool itself must really be 1777.
+      .then(() => (last ? chmod(dir, 0o1777) : undefined))
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw new SpoolError(`collect: cannot create spool ${spool}: ${describeError(err)}`, { cause: err });
+      });
   }
 }
 
