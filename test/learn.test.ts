@@ -97,7 +97,7 @@ describe('sigsys learn', () => {
     ['sh exec\'ing ls and cat', shCmd, 0],
     ['bash exec\'ing ls and cat, exit 4', ['bash', '-c', 'ls / >/dev/null; cat /etc/hostname; exit 4'], 4],
     ['a forking workload', [`@wl`, 'getpid=2', 'fork', 'getppid=1', 'exit=6'], 6],
-    ['node, which starts threads (clone3 answered ENOSYS, clone learned)', [process.execPath, '-e', 'process.exitCode = 3'], 3],
+    ['a workload starting a pthread (clone3 answered ENOSYS, clone learned)', [`@wl`, 'thread', 'getppid=1', 'exit=3'], 3],
   ])('round trip: %s runs under its learned profile in enforce mode with no violations and the same exit status', async (_n, cmd0, status) => {
     const cmd = cmd0.map((a) => (a === '@wl' ? workload() : a));
     const out = join(dir, `rt-${status}.json`);
