@@ -381,11 +381,7 @@ static void t_meta_truncation(void)
 	free(huge_arg);
 }
 
-static const struct {
-	int num;
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct check_case tests[] = {
 	{ 1, "violation: exact bytes of hand-computed cases", t_exact },
 	{ 2, "violation: too small a buffer fails without writing past it", t_bounds },
 	{ 3, "violation: worst case fits SIGSYS_VIOLATION_MAX", t_worst_case },
@@ -395,23 +391,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int only = argc > 1 ? atoi(argv[1]) : 0, ran = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int before = failures;
-
-		if (only && tests[i].num != only)
-			continue;
-		ran++;
-		tests[i].fn();
-		printf("%s %d - %s\n", failures == before ? "ok" : "not ok", tests[i].num,
-		       tests[i].name);
-		fflush(stdout);
-	}
-	if (!ran) {
-		fprintf(stderr, "no test numbered %d\n", only);
-		return 1;
-	}
-	return failures ? 1 : 0;
+	return check_run(tests, sizeof(tests) / sizeof(tests[0]), argc > 1 ? atoi(argv[1]) : 0);
 }

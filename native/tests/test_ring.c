@@ -818,11 +818,7 @@ static void t_random_corruption(void)
 	}
 }
 
-static const struct {
-	int num;
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct check_case tests[] = {
 	{ 1, "create: name, mode, size, header, record_count rounding", t_create },
 	{ 2, "single producer: order, content, length bounds", t_single_order },
 	{ 3, "full ring: -ENOSPC, dropped counted, cursor frees space", t_full },
@@ -842,29 +838,14 @@ int main(int argc, char **argv)
 {
 	int only = argc > 1 ? atoi(argv[1]) : 0;
 	const char *tmp = getenv("TMPDIR");
-	size_t i;
-	int ran = 0;
+	int status;
 
 	snprintf(spool, sizeof(spool), "%s/sigsys-test-ring-XXXXXX", tmp ? tmp : "/tmp");
 	if (!mkdtemp(spool)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int before = failures;
-
-		if (only && tests[i].num != only)
-			continue;
-		ran++;
-		tests[i].fn();
-		printf("%s %d - %s\n", failures == before ? "ok" : "not ok", tests[i].num,
-		       tests[i].name);
-		fflush(stdout);
-	}
+	status = check_run(tests, sizeof(tests) / sizeof(tests[0]), only);
 	rmdir(spool);
-	if (!ran) {
-		fprintf(stderr, "no test numbered %d\n", only);
-		return 1;
-	}
-	return failures ? 1 : 0;
+	return status;
 }
