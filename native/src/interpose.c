@@ -79,6 +79,14 @@ int sigsys_real_sigprocmask(int how, const sigset_t *set, sigset_t *old)
 static struct sigaction chain_slot[2];
 static _Atomic unsigned chain_cur;
 static atomic_flag chain_lock = ATOMIC_FLAG_INIT;
+/*
+ * Bumped after every publish.  A reader copying slot k can only be torn by
+ * a second publish after the one that moved chain_cur away from k, and that
+ * first publish bumps the generation before the second one starts: so an
+ * unchanged generation around the copy proves the copy whole (a seqlock
+ * over the two slots).
+ */
+static _Atomic unsigned chain_gen;
 
 /*
  * bounded: from the SIGSYS handler, which may have interrupted this very
@@ -96,6 +104,7 @@ static int chain_publish_try(const struct sigaction *sa, int bounded)
 	next_slot = atomic_load_explicit(&chain_cur, memory_order_relaxed) ^ 1u;
 	chain_slot[next_slot] = *sa;
 	atomic_store_explicit(&chain_cur, next_slot, memory_order_release);
+	atomic_fetch_add_explicit(&chain_gen, 1, memory_order_release);
 	atomic_flag_clear_explicit(&chain_lock, memory_order_release);
 	return 0;
 }
@@ -117,7 +126,21 @@ void sigsys_chain_set(const struct sigaction *sa)
 
 void sigsys_chain_get(struct sigaction *out)
 {
-	*out = chain_slot[atomic_load_explicit(&chain_cur, memory_order_acquire)];
+	unsigned tries;
+
+	/*
+	 * Bounded: called from the SIGSYS handler, which must not spin on a
+	 * writer it may have interrupted.  Torn copies need two sigaction(SIGSYS)
+	 * calls racing one delivery, so a retry is rare and eight are plenty.
+	 */
+	for (tries = 0; tries < 8; tries++) {
+		unsigned gen = atomic_load_explicit(&chain_gen, memory_order_acquire);
+
+		*out = chain_slot[atomic_load_explicit(&chain_cur, memory_order_acquire)];
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&chain_gen, memory_order_relaxed) == gen)
+			return;
+	}
 }
 
 void sigsys_chain_reset_to_default(void)
