@@ -1,5 +1,5 @@
 /** sigsys aggregate - fleet aggregator: Kafka consumer group -> report, metrics, suggestions. */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args.js';
 import { UsageError } from '../errors.js';
 import { createAggregateService, DEFAULT_GROUP } from '../aggregate/service.js';
 import { DEFAULT_TOPIC, parseBrokers } from '../sinks/kafka.js';
@@ -40,26 +40,21 @@ function parsePort(s: string, flag: string): number {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        kafka: { type: 'string' },
-        topic: { type: 'string' },
-        group: { type: 'string' },
-        listen: { type: 'string' },
-        'metrics-port': { type: 'string' },
-        suggest: { type: 'string' },
-        'session-timeout': { type: 'string' },
-        partitions: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`aggregate: ${(err as Error).message}`);
-  }
+  const { values } = parseCommandArgs('aggregate', {
+    args: argv,
+    options: {
+      kafka: { type: 'string' },
+      topic: { type: 'string' },
+      group: { type: 'string' },
+      listen: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      suggest: { type: 'string' },
+      'session-timeout': { type: 'string' },
+      partitions: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (!values.kafka) throw new UsageError('aggregate: --kafka HOST:PORT is required');
   const brokers = parseBrokers(values.kafka);
   let httpHost = '127.0.0.1';

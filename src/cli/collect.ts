@@ -3,9 +3,9 @@
  * Kafka.  Structured logs (pino) on stderr.  SIGTERM/SIGINT: finish the
  * batch in flight, commit cursors, close sinks, exit 0.
  */
+import { parseCommandArgs } from './args.js';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SigsysError, SpoolError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
@@ -91,12 +91,7 @@ async function ensureSpool(spool: string): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (err) {
-    throw new UsageError(`collect: ${describeError(err)}`);
-  }
+  const { values } = parseCommandArgs('collect', { args: argv, options: OPTIONS, allowPositionals: false });
   if (!values.spool) throw new UsageError('collect: --spool DIR is required');
   const port = intArg('metrics-port', values['metrics-port'], 0, 65535);
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);

@@ -1,6 +1,6 @@
 /** sigsys compile - Docker/OCI seccomp profile -> sigsys policy file. */
+import { parseCommandArgs } from './args.js';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { SigsysError, UsageError } from '../errors.js';
 import { parseCapsOption } from '../profile/caps.js';
 import { compileProfileFile, type CompileOptions } from '../profile/compile.js';
@@ -38,22 +38,18 @@ export function modeFromOption(value: string | undefined): 'enforce' | 'audit' {
 }
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        mode: { type: 'string' },
-        arch: { type: 'string' },
-        caps: { type: 'string' },
-        kernel: { type: 'string' },
-        'no-binary-tree': { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`compile: ${(err as Error).message}`);
-  }
+  return parseCommandArgs('compile', {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      mode: { type: 'string' },
+      arch: { type: 'string' },
+      caps: { type: 'string' },
+      kernel: { type: 'string' },
+      'no-binary-tree': { type: 'boolean' },
+    },
+  });
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 /** sigsys explain - which action a profile or policy gives a syscall, and why. */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args.js';
 import { UsageError } from '../errors.js';
 import { explainFile, parseArgSpecs, type ExplainRequest } from '../profile/explain.js';
 import { actionToString } from '../profile/types.js';
@@ -23,25 +23,20 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        syscall: { type: 'string' },
-        arg: { type: 'string', multiple: true },
-        arch: { type: 'string' },
-        target: { type: 'string' },
-        caps: { type: 'string' },
-        kernel: { type: 'string' },
-        mode: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`explain: ${(err as Error).message}`);
-  }
+  const parsed = parseCommandArgs('explain', {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      syscall: { type: 'string' },
+      arg: { type: 'string', multiple: true },
+      arch: { type: 'string' },
+      target: { type: 'string' },
+      caps: { type: 'string' },
+      kernel: { type: 'string' },
+      mode: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('explain: give exactly one PROFILE or POLICY (see sigsys explain --help)');
   if (!values.syscall) throw new UsageError('explain: --syscall NAME is required');

@@ -7,8 +7,8 @@
  * plus one ALLOW rule with them to -o.  Exits with CMD's status unless the
  * profile could not be written.
  */
+import { parseCommandArgs } from './args.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { SigsysError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import {
@@ -90,12 +90,7 @@ export interface LearnOptions {
 
 export function parseLearnArgs(argv: string[]): LearnOptions {
   const { opts, cmd } = splitCommand(argv, OPTIONS);
-  let values;
-  try {
-    ({ values } = parseArgs({ args: opts, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (err) {
-    throw new UsageError(`learn: ${describeError(err)}`);
-  }
+  const { values } = parseCommandArgs('learn', { args: opts, options: OPTIONS, allowPositionals: false });
   if (values.mode !== 'audit' && values.mode !== 'enforce') throw new UsageError(`learn: --mode must be audit or enforce, not "${values.mode}"`);
   if (!values.output) throw new UsageError('learn: no output file given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
   if (cmd.length === 0) throw new UsageError('learn: no command given (sigsys learn -o PROFILE.json -- CMD [ARG...])');

@@ -9,11 +9,11 @@
  * stderr and exits with the command's status (128 + signal when killed).
  * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
  */
+import { parseCommandArgs } from './args.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SigsysError, UsageError, describeError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createCollector, type CollectorStats } from '../collector/collector.js';
@@ -78,12 +78,7 @@ export interface RunOptions {
 
 export function parseRunArgs(argv: string[]): RunOptions {
   const { opts, cmd } = splitCommand(argv);
-  let values;
-  try {
-    ({ values } = parseArgs({ args: opts, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (err) {
-    throw new UsageError(`run: ${describeError(err)}`);
-  }
+  const { values } = parseCommandArgs('run', { args: opts, options: OPTIONS, allowPositionals: false });
   if (values.mode !== 'enforce' && values.mode !== 'audit') throw new UsageError(`run: --mode must be enforce or audit, not "${values.mode}"`);
   if (cmd.length === 0) throw new UsageError('run: no command given (sigsys run [options] -- CMD [ARG...])');
   let ringRecords: number | undefined;
