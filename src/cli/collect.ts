@@ -110,6 +110,13 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger('collect');
   await ensureSpool(values.spool);
 
+  // Listen for SIGTERM/SIGINT before taking the lock: a stop requested while
+  // starting up is honoured once start-up is done (cursors saved, lock
+  // released) instead of killing the process half-started.
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   const lock = await lockSpool(values.spool);
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
   const sinks: Sink[] = [];
@@ -158,11 +165,7 @@ export async function run(argv: string[]): Promise<number> {
   const statsTimer = setInterval(() => log.info(collector.stats(), 'stats'), STATS_INTERVAL_MS);
   statsTimer.unref();
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (s: NodeJS.Signals) => resolve(s);
-    process.once('SIGTERM', on);
-    process.once('SIGINT', on);
-  });
+  const signal = await stopRequested;
   clearInterval(statsTimer);
   log.info({ signal }, 'stopping: finishing the batch in flight and committing cursors');
   // A second signal, or a sink that does not answer within the grace period
