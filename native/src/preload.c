@@ -331,6 +331,30 @@ static int vdso_clock_ok(void)
 	return 0;
 }
 
+/*
+ * A page every forked child sees zeroed: the handler's fork detection
+ * (handler.c fork_pid).  Not pthread_atfork: glibc's links a call to
+ * __register_atfork into the library, which musl does not have, and a raw
+ * fork syscall runs no atfork handler anyway.  NULL where the kernel lacks
+ * MADV_WIPEONFORK (before 4.14).
+ */
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+
+static int32_t *wipe_on_fork_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
+		munmap(p, 4096);
+		return NULL;
+	}
+	return p;
+}
+
 /* The kernel's struct sigaction for rt_sigaction. */
 struct ksigaction {
 	void *handler;
@@ -499,7 +523,7 @@ static int setup(struct err *e)
 		set_err(e, "rt_sigaction(SIGSYS)", strerror(-ret));
 		return ret;
 	}
-	pthread_atfork(NULL, NULL, sigsys_handler_atfork_child);
+	sigsys_handler_fork_init(wipe_on_fork_page());
 	sigsys_g.active = 1;
 	reinstall = sigsys_g.bootstrap && have_filter();
 
@@ -616,7 +640,13 @@ __attribute__((constructor)) static void sigsys_init(int argc, char **argv, char
 	int open_mode;
 	struct err e;
 
-	init_envp = envp;
+	/*
+	 * glibc passes (argc, argv, envp) to constructors and, with -z
+	 * initfirst, has not set `environ` yet.  musl passes nothing (the
+	 * registers hold garbage) but has set `environ` before any constructor
+	 * runs.  So: `environ` whenever it is set, else glibc's envp.
+	 */
+	init_envp = environ ? NULL : envp;
 	on_error = sigsys_env("SIGSYS_ON_ERROR");
 	open_mode = on_error && strcmp(on_error, "open") == 0;
 

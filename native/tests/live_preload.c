@@ -7,6 +7,8 @@
  *
  *   live_preload            run every case
  *   live_preload NAME...    run the named cases
+ *   live_preload --musl ... the same against the musl-gcc build of the
+ *                           workload (loader /lib/ld-musl-x86_64.so.1)
  */
 #define _GNU_SOURCE
 #include <linux/audit.h>
@@ -836,12 +838,23 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int ran = 0;
+	int ran = 0, first = 1;
 
+	/* --musl: the same cases against the musl-gcc build of the workload. */
+	if (argc > 1 && strcmp(argv[1], "--musl") == 0) {
+		first = 2;
+		live_workload = SIGSYS_WORKLOAD_MUSL;
+		if (!live_workload[0] || access(live_workload, X_OK) != 0) {
+			printf("FAIL no musl workload (%s): musl-gcc was not found when the tests "
+			       "were configured; install musl-tools (bash scripts/setup.sh)\n",
+			       live_workload[0] ? live_workload : "not built");
+			return 1;
+		}
+	}
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int want = argc < 2, before = live_failures;
+		int want = argc <= first, before = live_failures;
 
-		for (int k = 1; k < argc; k++)
+		for (int k = first; k < argc; k++)
 			want |= strstr(tests[i].name, argv[k]) != NULL;
 		if (!want)
 			continue;

@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +20,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Built with musl-gcc too, whose include path has no kernel headers. */
+#define WL_FUTEX_WAIT 0 /* FUTEX_WAIT, linux/futex.h */
 
 extern char **environ;
 extern const char wl_after_syscall[];
@@ -439,7 +441,7 @@ static int cmd_rawclone(char **v)
 	}
 	/* CLONE_CHILD_CLEARTID: the kernel zeroes ctid and wakes us at exit. */
 	while (__atomic_load_n(&ctid, __ATOMIC_ACQUIRE) != 0)
-		syscall(SYS_futex, &ctid, FUTEX_WAIT, ctid, NULL, NULL, 0);
+		syscall(SYS_futex, &ctid, WL_FUTEX_WAIT, ctid, NULL, NULL, 0);
 	printf("clone_tid=%d ptid=%d flag=%d sp_in_stack=%d\n", tid, ptid, clone_flag,
 	       clone_sp > (uintptr_t)clone_stack && clone_sp < (uintptr_t)clone_stack + sz);
 	return 0;
@@ -449,7 +451,11 @@ static int cmd_rawclone(char **v)
 static int cmd_altstack(char **v)
 {
 	long a[6] = { 0 };
+#ifdef _SC_MINSIGSTKSZ
 	long min = sysconf(_SC_MINSIGSTKSZ);
+#else
+	long min = MINSIGSTKSZ; /* musl: a constant */
+#endif
 	size_t sz = (size_t)(min > 0 ? min : MINSIGSTKSZ) + 2048;
 	stack_t ss = { .ss_sp = malloc(sz), .ss_size = sz, .ss_flags = 0 };
 
