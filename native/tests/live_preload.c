@@ -276,9 +276,9 @@ static void t08_fork(void)
  * new ring, and no second filter; in audit mode (execve itself trapped) the
  * re-issue after exec goes through the trusted page at the same address. */
 static void exec_case(const char *name, const char *const *mk, const char *nr, long long want,
-		      long long want_ctor_ppid, long long want_ctor_prio_errno)
+		      long long want_ctor_ppid, long long want_ctor_prio_errno, const char *target)
 {
-	const char *args[] = { "exec", nr, NULL };
+	const char *args[] = { "exec", nr, target, NULL };
 	const char *env[] = { "WL_CTOR_CALLS=1", NULL };
 	struct ctx c;
 	const char *after;
@@ -291,19 +291,26 @@ static void exec_case(const char *name, const char *const *mk, const char *nr, l
 		      live_field(after, "errno") == 4242,
 	      "%s", c.run.out);
 	/* A library constructor of the new image made trapped calls before
-	 * main: our handler (-z initfirst) was already there. */
+	 * main: our handler was already there (glibc: -z initfirst; musl runs
+	 * a preload's constructor before those of the program's libraries). */
 	CHECK(after && live_field(after, "ctor_ppid") == want_ctor_ppid &&
 		      live_field(after, "ctor_prio_errno") == want_ctor_prio_errno,
 	      "constructor calls after exec: %s", c.run.out);
 	CHECK(c.rings.n_rings == 2, "rings %d", c.rings.n_rings);
 	CHECK(c.rings.bad == 0, "bad %d", c.rings.bad);
-	/* The exec'd image's call has its own args (1..6) and its own ring. */
-	int found = 0;
-	for (size_t i = 0; i < c.rings.n; i++)
-		if (c.rings.ev[i].nr == atoi(nr) && c.rings.ev[i].args[0] == 1 &&
-		    c.rings.ev[i].args[5] == 6 && c.rings.ev[i].pid == live_field(after, "pid"))
-			found++;
+	/* The exec'd image's call has its own args (1..6) and its own ring;
+	 * the old image's (args 0) was reported before, same pid. */
+	int found = 0, before = 0;
+	for (size_t i = 0; i < c.rings.n; i++) {
+		const struct live_ev *e = &c.rings.ev[i];
+
+		if (e->nr != atoi(nr) || e->pid != live_field(after, "pid"))
+			continue;
+		found += e->args[0] == 1 && e->args[5] == 6;
+		before += e->args[0] == 0 && e->args[5] == 0;
+	}
 	CHECK(found == 1, "post-exec event found %d times (events %zu)", found, c.rings.n);
+	CHECK(before == 1, "pre-exec event found %d times (events %zu)", before, c.rings.n);
 	live_rings_free(&c.rings);
 }
 
@@ -312,7 +319,7 @@ static void t09_exec_enforce(void)
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
 
 	/* getpriority in the constructor: denied with EACCES, not killed. */
-	exec_case("exec", mk, NR_GETPRIORITY, -13, getpid(), 13);
+	exec_case("exec", mk, NR_GETPRIORITY, -13, getpid(), 13, NULL);
 }
 
 static void t10_exec_audit(void)
@@ -321,7 +328,7 @@ static void t10_exec_audit(void)
 			     "--rule", "execve:errno:1", NULL };
 
 	/* getppid in the constructor: trapped and executed. */
-	exec_case("exec-audit", mk, NR_GETPPID, getpid(), getpid(), 0);
+	exec_case("exec-audit", mk, NR_GETPPID, getpid(), getpid(), 0, NULL);
 }
 
 /* 24: after execve the constructor's own calls meet the inherited filter
@@ -333,7 +340,7 @@ static void t24_exec_audit_bootstrap(void)
 	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",
 			     "--rule", "prctl:errno:1", NULL };
 
-	exec_case("exec-boot", mk, NR_GETPPID, getpid(), getpid(), 0);
+	exec_case("exec-boot", mk, NR_GETPPID, getpid(), getpid(), 0, NULL);
 }
 
 /* 25: audit mode clone3.  Trapped whatever its arguments: the preload's
@@ -493,6 +500,29 @@ static void t30_audit_blocking_call(void)
 		      live_field(c.run.out, "sig") == SIGUSR1,
 	      "%#x %s", c.run.status, c.run.out);
 	live_rings_free(&c.rings);
+}
+
+/* 31: execve into a program of the other libc (glibc -> musl; with --musl,
+ * musl -> glibc), enforce and audit: the one inherited filter stays
+ * (Seccomp_filters: 1), the new image's libsigsys.so gets the handler back
+ * before its library constructors run, and both images report into their
+ * own rings (the old image's call before exec, the new one's after). */
+static void t31_exec_other_libc(void)
+{
+	static const char *const enforce[] = { "--default", "allow", "--rule",
+					       "getpriority:errno:13", NULL };
+	static const char *const audit[] = { "--mode", "audit", "--default", "allow", "--rule",
+					     "getppid:errno:1", "--rule", "execve:errno:1", NULL };
+	const char *other = strcmp(live_workload, SIGSYS_WORKLOAD) == 0 ? SIGSYS_WORKLOAD_MUSL
+									 : SIGSYS_WORKLOAD;
+
+	if (!other[0] || access(other, X_OK) != 0) {
+		CHECK(0, "no musl workload: musl-gcc missing at configure time (install "
+			 "musl-tools: bash scripts/setup.sh)");
+		return;
+	}
+	exec_case("xlibc", enforce, NR_GETPRIORITY, -13, getpid(), 13, other);
+	exec_case("xlibc-audit", audit, NR_GETPPID, getpid(), getpid(), 0, other);
 }
 
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
@@ -834,6 +864,7 @@ static const struct {
 	{ "28-foreign-arch", t28_foreign_arch },
 	{ "29-enforce-clone3-docker", t29_enforce_clone3_docker },
 	{ "30-audit-blocking-call", t30_audit_blocking_call },
+	{ "31-exec-other-libc", t31_exec_other_libc },
 };
 
 int main(int argc, char **argv)

@@ -261,13 +261,14 @@ static int cmd_fork(char **v)
 	return 0;
 }
 
+/* exec NR [PATH]: PATH (default: this binary) makes the call NR(1..6). */
 static int cmd_exec(char **v)
 {
 	char *args[] = { "live_wl", "raw", v[0], "1", "2", "3", "4", "5", "6", NULL };
 	long a[6] = { 0 };
 
 	print_raw("before_exec ", num(v[0]), a);
-	execve("/proc/self/exe", args, environ);
+	execve(v[1] ? v[1] : "/proc/self/exe", args, environ);
 	perror("execve");
 	return 2;
 }
