@@ -88,6 +88,10 @@ struct sigsys_state sigsys_g;
  * what sets `environ`: we read the environment from the constructor's envp,
  * and export SIGSYS_INSTALLED only once libc owns `environ` (in the
  * __libc_start_main wrapper below, or at once when libc is already up).
+ * musl ignores initfirst but runs preloads' constructors first anyway,
+ * after its own initialisation and without arguments: there `environ` is
+ * read and written at once (docs/preload.md, "One library for glibc and
+ * musl").
  */
 static char **init_envp;
 static char marker_pending[96];

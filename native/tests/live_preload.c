@@ -525,6 +525,52 @@ static void t31_exec_other_libc(void)
 	exec_case("xlibc-audit", audit, NR_GETPPID, getpid(), getpid(), 0, other);
 }
 
+/* 32: enforce mode with Docker's default rules for clone and clone3: clone
+ * with a namespace flag is denied (EPERM, reported), clone3 ENOSYS (the
+ * prologue).  pthread_create, whose libc blocks every signal around clone,
+ * still makes 8 threads (their clone matches no rule, so it never traps),
+ * and they report their own denied calls. */
+static void t32_enforce_docker_clone_rules(void)
+{
+	/* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
+	static const char *const ns[] = { "0x20000", "0x2000000", "0x4000000", "0x8000000",
+					  "0x10000000", "0x20000000", "0x40000000" };
+	char rules[7][64];
+	const char *mk[24] = { "--default", "allow", "--rule", "clone3:errno:38", "--rule",
+			       "getpriority:errno:13" };
+	const char *denied[] = { "raw", "56", "0x10000011", NULL }; /* NEWUSER|SIGCHLD */
+	const char *threads[] = { "loop", NR_GETPRIORITY, "100", "8", "-13", NULL };
+	struct ctx c;
+	int n = 6, nt = 0, clones = 0;
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(rules[i], sizeof(rules[i]), "clone:errno:1:arg0&%s=%s", ns[i], ns[i]);
+		mk[n++] = "--rule";
+		mk[n++] = rules[i];
+	}
+	mk[n] = NULL;
+	if (setup(&c, "docker-clone", mk) || run(&c, NULL, denied))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "ret") == -1, "%#x %s", c.run.status,
+	      c.run.out);
+	CHECK(c.rings.n == 1 && c.rings.ev[0].nr == SYS_clone &&
+		      c.rings.ev[0].args[0] == 0x10000011 && c.rings.ev[0].outcome == OUT_DENIED &&
+		      c.rings.ev[0].errno_ret == 1 &&
+		      c.rings.ev[0].pid == (uint32_t)live_field(c.run.out, "pid"),
+	      "events %zu", c.rings.n);
+	live_rings_free(&c.rings);
+	if (setup(&c, "docker-clone-threads", mk) || run(&c, NULL, threads))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "%#x %s", c.run.status, c.run.out);
+	for (const char *p = strstr(c.run.out, "tid="); p; p = strstr(p + 1, "\ntid="))
+		nt += live_field(p, "bad") == 0;
+	for (size_t i = 0; i < c.rings.n; i++)
+		clones += c.rings.ev[i].nr == SYS_clone || c.rings.ev[i].nr == 435;
+	CHECK(nt == 8 && c.rings.n == 800 && clones == 0, "threads %d events %zu clone events %d",
+	      nt, c.rings.n, clones);
+	live_rings_free(&c.rings);
+}
+
 /* 11: an application with its own SIGSYS handler: sigsys keeps working, the
  * application still gets SIGSYS it sends itself (and can make denied calls
  * inside its handler), blocking SIGSYS does not break reporting, a handler
@@ -865,6 +911,7 @@ static const struct {
 	{ "29-enforce-clone3-docker", t29_enforce_clone3_docker },
 	{ "30-audit-blocking-call", t30_audit_blocking_call },
 	{ "31-exec-other-libc", t31_exec_other_libc },
+	{ "32-enforce-docker-clone-rules", t32_enforce_docker_clone_rules },
 };
 
 int main(int argc, char **argv)
