@@ -65,6 +65,7 @@
 #include "arch/arch.h"
 #include "bpf_eval.h"
 #include "handler.h"
+#include "libc_neutral.h"
 #include "meta.h"
 #include "policy.h"
 #include "ring.h"
@@ -252,10 +253,10 @@ static uint64_t marker_parse(char hash[17], uint32_t *mode)
 
 	if (!m || strlen(m) < 18 || m[16] != ':')
 		return 0;
-	page = strtoull(m + 17, &end, 16);
+	page = sigsys_strtoull(m + 17, &end, 16);
 	if (*end != ':' || !page || (page & 4095))
 		return 0;
-	md = strtoul(end + 1, &end, 10);
+	md = sigsys_strtoul(end + 1, &end, 10);
 	if (*end || (md != SIGSYS_MODE_ENFORCE && md != SIGSYS_MODE_AUDIT))
 		return 0;
 	memcpy(hash, m, 16);
@@ -583,7 +584,7 @@ static int setup(struct err *e)
 		meta_len = 0; /* metadata is best effort; events are not */
 	if (records && *records) {
 		char *end;
-		unsigned long n = strtoul(records, &end, 10);
+		unsigned long n = sigsys_strtoul(records, &end, 10);
 
 		if (*end || n == 0 || n > SIGSYS_RING_MAX_RECORDS) {
 			set_err(e, "SIGSYS_RING_RECORDS", "not a number of records in 1..4194304");
