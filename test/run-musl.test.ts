@@ -112,4 +112,17 @@ describe('sigsys run: a dynamically linked musl program', () => {
     ]);
     expect(new Set(events.map((e) => e.ringStartNs)).size).toBe(3);
   });
+
+  it('learn: a run that execs a musl program (its loader uses open and fcntl before the handler exists) is learned, and the profile then runs it with no violations', async () => {
+    const profile = join(dir, 'learned.json');
+    const cmd = [glibc(), 'getpid=1', 'exec', musl(), 'thread', 'fork', 'getppid=1'];
+    const p = spawnCli(main, ['learn', '-o', profile, '--', ...cmd], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
+    const learned = await p.exit;
+    expect(p.stderr()).not.toMatch(/killed by SIGSYS|incomplete/);
+    expect(learned.code).toBe(0);
+    expect(p.stdout()).toMatch(/^getppid ret=\d+ errno=0 /m);
+    const r = await sigsysRun(['--profile', profile], cmd);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe(`sigsys: no violations (enforce, profile ${profile}); exit status 0`);
+  });
 });
