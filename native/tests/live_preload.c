@@ -246,15 +246,16 @@ static void t07_threads_dropped(void)
 }
 
 /* 08: a fork child keeps reporting into the same ring, with its own pid,
- * under the one inherited filter. */
-static void t08_fork(void)
+ * under the one inherited filter.  33: the same with a raw fork syscall,
+ * which runs no libc atfork handler: the pid cache must still notice. */
+static void fork_case(const char *name, const char *cmd)
 {
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
-	const char *args[] = { "fork", NR_GETPRIORITY, NULL };
+	const char *args[] = { cmd, NR_GETPRIORITY, NULL };
 	struct ctx c;
 	long long ppid, cpid;
 
-	if (setup(&c, "fork", mk) || run(&c, NULL, args))
+	if (setup(&c, name, mk) || run(&c, NULL, args))
 		{ CHECK(0, "setup"); return; }
 	ppid = live_field_after(c.run.out, "parent ", "pid");
 	cpid = live_field_after(c.run.out, "child ", "pid");
@@ -270,6 +271,16 @@ static void t08_fork(void)
 		      "pids %u %u %u vs %lld %lld", c.rings.ev[0].pid, c.rings.ev[1].pid,
 		      c.rings.ev[2].pid, ppid, cpid);
 	live_rings_free(&c.rings);
+}
+
+static void t08_fork(void)
+{
+	fork_case("fork", "fork");
+}
+
+static void t33_raw_fork(void)
+{
+	fork_case("rawfork", "rawfork");
 }
 
 /* 09/10: a dynamic binary exec'd under the filter gets our handler back, a
@@ -912,6 +923,7 @@ static const struct {
 	{ "30-audit-blocking-call", t30_audit_blocking_call },
 	{ "31-exec-other-libc", t31_exec_other_libc },
 	{ "32-enforce-docker-clone-rules", t32_enforce_docker_clone_rules },
+	{ "33-raw-fork", t33_raw_fork },
 };
 
 int main(int argc, char **argv)

@@ -261,6 +261,26 @@ static int cmd_fork(char **v)
 	return 0;
 }
 
+/* fork by a raw syscall: no libc atfork handler runs in the child. */
+static int cmd_rawfork(char **v)
+{
+	long a[6] = { 0 };
+	long nr = num(v[0]), pid;
+	int st;
+
+	print_raw("parent ", nr, a);
+	fflush(stdout);
+	pid = raw6(SYS_fork, 0, 0, 0, 0, 0, 0);
+	if (pid == 0) {
+		print_raw("child ", nr, a);
+		_exit(0);
+	}
+	waitpid((pid_t)pid, &st, 0);
+	print_raw("parent2 ", nr, a);
+	printf("child_status=%d\n", st);
+	return 0;
+}
+
 /* exec NR [PATH]: PATH (default: this binary) makes the call NR(1..6). */
 static int cmd_exec(char **v)
 {
@@ -496,6 +516,8 @@ int main(int argc, char **argv)
 		return cmd_apptrap(argv + 2);
 	if (!strcmp(argv[1], "fork") && argc >= 3)
 		return cmd_fork(argv + 2);
+	if (!strcmp(argv[1], "rawfork") && argc >= 3)
+		return cmd_rawfork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
 		return cmd_exec(argv + 2);
 	if (!strcmp(argv[1], "selfpipe"))
