@@ -631,7 +631,7 @@ static int setup(struct err *e)
 		abs_policy = realpath(policy_path, NULL);
 	if (spool[0] != '/')
 		abs_spool = realpath(spool, NULL);
-	export_marker(); /* now if libc is initialised (dlopen), else before main */
+	export_marker(); /* now if libc is initialised (musl, dlopen), else before main */
 out:
 	free(insns);
 	free(meta);
