@@ -37,7 +37,8 @@ type Obj = { [k: string]: JsonValue };
 
 /**
  * What a dynamically linked program needs between execve and the preload's
- * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits").
+ * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits";
+ * musl's loader adds open and fcntl).
  */
 export const LOADER_SYSCALLS: readonly string[] = [
   'access',
@@ -45,12 +46,14 @@ export const LOADER_SYSCALLS: readonly string[] = [
   'brk',
   'close',
   'execve',
+  'fcntl',
   'fstat',
   'getrandom',
   'mmap',
   'mprotect',
   'munmap',
   'newfstatat',
+  'open',
   'openat',
   'pread64',
   'prlimit64',
