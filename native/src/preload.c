@@ -260,7 +260,28 @@ static uint64_t marker_parse(char hash[17], uint32_t *mode)
 	return page;
 }
 
-/* Map the trusted stub copy at `addr` exactly; 0 or -errno. */
+/*
+ * Seal the trusted page (mseal, Linux 6.10+): it can no longer be made
+ * writable, unmapped, remapped, moved or replaced (mprotect, munmap,
+ * mremap, mmap MAP_FIXED, madvise(DONTNEED), shmat(SHM_REMAP) all fail with
+ * EPERM), in this process and in every fork child, until execve.  The
+ * filter does not depend on it (the trusted path checks arch, x32 bit and
+ * number, so nothing else at that address gains anything: docs/security.md);
+ * sealing keeps the handler's own calls working whatever the workload does
+ * to its memory.  Issued through the page itself: after execve the inherited
+ * filter allows mseal from there (it is in the harmless list) and no
+ * handler exists yet.  ENOSYS (older kernel): left unsealed, noted in
+ * sigsys_g.sealed.
+ */
+static int seal_page(void *p)
+{
+	long r = sigsys_tsys(SIGSYS_NR_MSEAL, p, 4096, 0, 0, 0, 0);
+
+	sigsys_g.sealed = r == 0;
+	return r == 0 || r == -ENOSYS ? 0 : (int)r;
+}
+
+/* Map the trusted stub copy at `addr` exactly, sealed; 0 or -errno. */
 static int map_stub_at(uint64_t addr)
 {
 	size_t len = (size_t)(sigsys_trusted_end - (const char *)sigsys_trusted_syscall);
@@ -285,7 +306,34 @@ static int map_stub_at(uint64_t addr)
 	sigsys_g.trusted = (sigsys_trusted_fn)p;
 	sigsys_g.trusted_ip = addr + (uint64_t)(sigsys_trusted_ip -
 						(const char *)sigsys_trusted_syscall);
-	return 0;
+	return seal_page(p);
+}
+
+/*
+ * Where the trusted page goes when no SIGSYS_INSTALLED marker says so: an
+ * address derived from the SIGSYS_POLICY and SIGSYS_SPOOL strings of the
+ * initial environment (FNV-1a), the same in every process that inherits
+ * them.  Runtimes that start without glibc's __libc_start_main (Go with cgo)
+ * never see the marker we export, and pass their own initial environment to
+ * their children: those children still find the page the inherited filter
+ * trusts.  Not a secret (any code in the workload can read the environment),
+ * and it need not be: the page grants nothing a jump to it would not
+ * (docs/security.md).  `sigsys run` uses a fresh spool directory per run, so
+ * the address changes from run to run.  0 when a variable is missing.
+ */
+static uint64_t derived_page(void)
+{
+	const char *v[2] = { sigsys_env("SIGSYS_POLICY"), sigsys_env("SIGSYS_SPOOL") };
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < 2; i++) {
+		if (!v[i] || !*v[i])
+			return 0;
+		for (const char *c = v[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		h = (h ^ 0xff) * 0x100000001b3ull; /* separator */
+	}
+	return TRUSTED_BASE + (h % TRUSTED_SPAN_PAGES) * 4096u;
 }
 
 static int map_stub_random(uint64_t *addr)
@@ -301,6 +349,30 @@ static int map_stub_random(uint64_t *addr)
 		ret = map_stub_at(*addr);
 	}
 	return ret;
+}
+
+/*
+ * Is the filter this process inherited one of ours?  Without the marker
+ * (see derived_page) Seccomp: 2 alone does not say: a container runtime's
+ * filter looks the same.  Ours traps an rt_sigprocmask that may block
+ * (preload.c prologue), from any address but the trusted one; the handler
+ * notes it.  Made with a libc-free inline syscall from here, after the
+ * handler is installed; the mask is unchanged (SIG_BLOCK of nothing).
+ */
+static int inherited_filter_is_ours(void)
+{
+	uint64_t none = 0;
+	register long r10 __asm__("r10") = 8;
+	long ret;
+
+	sigsys_g.saw_prologue = 0;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_rt_sigprocmask), "D"((long)SIG_BLOCK), "S"(&none),
+			   "d"(0L), "r"(r10)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+	return __atomic_load_n(&sigsys_g.saw_prologue, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -401,30 +473,62 @@ static int install_filter(struct sock_filter *insns, uint32_t n)
 }
 
 /*
+ * The prologue the preload puts in front of the policy's program.
+ *
  * clone3 never traps.  glibc (and musl, and Go) issue clone3/clone with
  * every signal blocked, SIGSYS included, and the kernel kills a process
  * whose seccomp SIGSYS arrives blocked: with Docker's default profile
  * (clone3 -> ERRNO(ENOSYS), rewritten to a trap) every pthread_create would
  * die.  The handler could only answer clone3 with ENOSYS anyway (a clone3
  * child would start inside it).  So when the program would trap clone3 the
- * same way whatever its arguments, a prologue answers clone3 directly with
+ * same way whatever its arguments, the prologue answers clone3 directly with
  * the profile's own action (enforce) or ENOSYS (audit); libcs then fall
- * back to clone.  Those clone3 calls are not reported.  The prologue only
- * loads arch and nr and compares with constants, so the kernel's action
- * cache still sees every other syscall exactly as before.
+ * back to clone.  Those clone3 calls are not reported.
+ *
+ * SIGSYS stays ours.  Runtimes that own their signals (Go, the JVM, glibc's
+ * posix_spawn child) call rt_sigaction and rt_sigprocmask directly, not
+ * through the libc symbols interpose.c sees: Go's fork child resets SIGSYS to
+ * SIG_DFL, and every Go handler runs with a full mask, SIGSYS included.
+ * Either way the next trapped call kills the process.  So every
+ * rt_sigaction that sets a disposition or touches SIGSYS, and every
+ * rt_sigprocmask that may block (how != SIG_UNBLOCK, set != NULL), traps with
+ * index SIGSYS_TRAP_IDX_SIGNALS, except from the trusted instruction (the
+ * handler's own calls).  The handler asks the policy's program what the
+ * profile says about the call: allowed calls are carried out with SIGSYS
+ * kept deliverable and installed (not reported), denied ones get the
+ * profile's action as any other trap.
+ *
+ * The prologue compares arch and nr with constants and reads arguments and
+ * the ip only on the rt_sigaction/rt_sigprocmask paths, so the kernel's
+ * action cache still sees every other syscall exactly as before.
  */
-#define CLONE3_PROLOGUE 5u
+#define PROLOGUE_MAX 32u
 #ifndef __NR_clone3
 #define __NR_clone3 435
 #endif
+#define OFF_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define OFF_ARG_HI(i) (OFF_ARG_LO(i) + 4)
+#define OFF_IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define OFF_IP_HI (OFF_IP_LO + 4)
 
-static uint32_t clone3_prologue(const struct sigsys_policy *pol, struct sock_filter *out)
+static struct sock_filter ld(uint32_t off)
+{
+	return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off);
+}
+
+/* jeq k with absolute targets t (true) and f (false) from pc. */
+static struct sock_filter jeq(uint32_t k, uint32_t pc, uint32_t t, uint32_t f)
+{
+	return (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k,
+					    (uint8_t)(t - pc - 1), (uint8_t)(f - pc - 1));
+}
+
+/* The clone3 answer, or 0 when clone3 is left to the program. */
+static uint32_t clone3_answer(const struct sigsys_policy *pol)
 {
 	struct seccomp_data d;
-	uint32_t r[2], idx, real;
+	uint32_t r[2], idx;
 
-	if (pol->hdr->n_insns + CLONE3_PROLOGUE > SIGSYS_POLICY_MAX_INSNS)
-		return 0;
 	for (int i = 0; i < 2; i++) {
 		memset(&d, i ? 0xff : 0, sizeof(d));
 		d.nr = __NR_clone3;
@@ -439,16 +543,59 @@ static uint32_t clone3_prologue(const struct sigsys_policy *pol, struct sock_fil
 	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
 	if (idx >= pol->hdr->n_actions)
 		return 0;
-	real = pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
-						    : pol->actions[idx].seccomp;
-	out[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, arch));
-	out[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_AUDIT_ARCH, 0, 3);
-	out[2] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, nr));
-	out[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
-	out[4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, real);
-	return CLONE3_PROLOGUE;
+	return pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
+						   : pol->actions[idx].seccomp;
+}
+
+/* Build the prologue into out[PROLOGUE_MAX]; returns its length. */
+static uint32_t prologue(const struct sigsys_policy *pol, uint64_t tip, struct sock_filter *out)
+{
+	uint32_t c3 = clone3_answer(pol), n = 0, b, sa, sa2, pm, pm2, trap, pass;
+	uint32_t tlo = (uint32_t)tip, thi = (uint32_t)(tip >> 32);
+
+	b = c3 ? 5 : 3;
+	sa = b + 2;
+	sa2 = sa + 4;
+	pm = sa2 + 6;
+	pm2 = pm + 4;
+	trap = pm2 + 6;
+	pass = trap + 1;
+	if (pol->hdr->n_insns + pass > SIGSYS_POLICY_MAX_INSNS)
+		return 0;
+	out[n++] = ld(offsetof(struct seccomp_data, arch));
+	out[n] = jeq(SIGSYS_AUDIT_ARCH, n, n + 1, pass), n++;
+	out[n++] = ld(offsetof(struct seccomp_data, nr));
+	if (c3) {
+		out[n] = jeq(__NR_clone3, n, n + 1, n + 2), n++;
+		out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, c3);
+	}
+	out[n] = jeq(SYS_rt_sigaction, n, sa, n + 1), n++;
+	out[n] = jeq(SYS_rt_sigprocmask, n, pm, pass), n++;
+	/* rt_sigaction(sig, act, oact): SIGSYS, or any act != NULL. */
+	out[n++] = ld(OFF_IP_LO);
+	out[n] = jeq(tlo, n, n + 1, sa2), n++;
+	out[n++] = ld(OFF_IP_HI);
+	out[n] = jeq(thi, n, pass, sa2), n++;
+	out[n++] = ld(OFF_ARG_LO(0));
+	out[n] = jeq(SIGSYS, n, trap, n + 1), n++;
+	out[n++] = ld(OFF_ARG_LO(1));
+	out[n] = jeq(0, n, n + 1, trap), n++;
+	out[n++] = ld(OFF_ARG_HI(1));
+	out[n] = jeq(0, n, pass, trap), n++;
+	/* rt_sigprocmask(how, set, oset): how != SIG_UNBLOCK, set != NULL. */
+	out[n++] = ld(OFF_IP_LO);
+	out[n] = jeq(tlo, n, n + 1, pm2), n++;
+	out[n++] = ld(OFF_IP_HI);
+	out[n] = jeq(thi, n, pass, pm2), n++;
+	out[n++] = ld(OFF_ARG_LO(0));
+	out[n] = jeq(SIG_UNBLOCK, n, pass, n + 1), n++;
+	out[n++] = ld(OFF_ARG_LO(1));
+	out[n] = jeq(0, n, n + 1, trap), n++;
+	out[n++] = ld(OFF_ARG_HI(1));
+	out[n] = jeq(0, n, pass, trap), n++;
+	out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP |
+					       SIGSYS_TRAP_MAGIC | SIGSYS_TRAP_IDX_SIGNALS);
+	return n;
 }
 
 static int setup(struct err *e)
@@ -487,21 +634,44 @@ static int setup(struct err *e)
 		sigsys_g.arch = SIGSYS_AUDIT_ARCH; /* the only arch a policy here can have */
 		sigsys_g.bootstrap = 1;
 	} else {
-		page = 0;
-		ret = map_stub_random(&page);
+		page = derived_page();
+		ret = page ? map_stub_at(page) : -EEXIST;
+		if (ret == -EEXIST) {
+			page = 0;
+			ret = map_stub_random(&page);
+		}
 		if (ret < 0) {
 			set_err(e, "trusted syscall page", strerror(-ret));
 			return ret;
 		}
 	}
+	/* The only arch a policy loaded here can have (checked when parsed);
+	 * the handler compares trap arches with it from the first trap on. */
+	sigsys_g.arch = SIGSYS_AUDIT_ARCH;
 	ret = install_handler();
 	if (ret < 0) {
 		set_err(e, "rt_sigaction(SIGSYS)", strerror(-ret));
 		return ret;
 	}
+	sigsys_g.pid = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	pthread_atfork(NULL, NULL, sigsys_handler_atfork_child);
 	sigsys_g.active = 1;
-	reinstall = sigsys_g.bootstrap && have_filter();
+	if (sigsys_g.bootstrap) {
+		reinstall = have_filter();
+	} else if (have_filter() && inherited_filter_is_ours()) {
+		/* Exec'd by a process that never exported the marker (Go): the
+		 * filter trusts the derived address, which we just mapped. */
+		if (page != derived_page()) {
+			set_err(e, "trusted syscall page after execve",
+				"its address is taken in the new image");
+			return -EEXIST;
+		}
+		reinstall = 1;
+		marker_mode = 0; /* unknown until the policy file is read */
+		sigsys_g.mode = SIGSYS_MODE_ENFORCE; /* bootstrap answers EPERM */
+		sigsys_g.arch = SIGSYS_AUDIT_ARCH;
+		sigsys_g.bootstrap = 1;
+	}
 
 	/* 2. The policy. */
 	if (!policy_path || !*policy_path) {
@@ -524,7 +694,8 @@ static int setup(struct err *e)
 		goto out;
 	}
 	hash_prefix(pol.hdr->profile_hash, hash);
-	if (reinstall && (strcmp(hash, marker_hash) != 0 || pol.hdr->mode != marker_mode)) {
+	if (reinstall && marker_mode &&
+	    (strcmp(hash, marker_hash) != 0 || pol.hdr->mode != marker_mode)) {
 		set_err(e, policy_path, "differs from the policy of the filter a parent process "
 					 "installed before execve (" MARKER_ENV ")");
 		ret = -EINVAL;
@@ -532,6 +703,10 @@ static int setup(struct err *e)
 	}
 	sigsys_g.mode = pol.hdr->mode;
 	sigsys_g.arch = pol.hdr->arch;
+	/* The unpatched program: the handler evaluates it for SIGNALS traps
+	 * (the placeholder ip never equals a real call address). */
+	memcpy(sigsys_g.prog, pol.insns, pol.hdr->n_insns * sizeof(pol.insns[0]));
+	__atomic_store_n(&sigsys_g.n_prog, pol.hdr->n_insns, __ATOMIC_RELEASE);
 	memcpy(sigsys_g.actions, pol.actions, pol.hdr->n_actions * sizeof(pol.actions[0]));
 	/* Release: a handler that sees the count sees the table. */
 	__atomic_store_n(&sigsys_g.n_actions, pol.hdr->n_actions, __ATOMIC_RELEASE);
@@ -575,13 +750,18 @@ static int setup(struct err *e)
 		goto out; /* the filter from before execve is still there */
 
 	/* 4. The filter, trusting the page. */
-	insns = malloc((pol.hdr->n_insns + CLONE3_PROLOGUE) * sizeof(*insns));
+	insns = malloc((pol.hdr->n_insns + PROLOGUE_MAX) * sizeof(*insns));
 	if (!insns) {
 		set_err(e, "filter", strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto out;
 	}
-	shift = clone3_prologue(&pol, insns);
+	shift = prologue(&pol, sigsys_g.trusted_ip, insns);
+	if (!shift) {
+		set_err(e, policy_path, "no room for the preload's prologue (program too long)");
+		ret = -E2BIG;
+		goto out;
+	}
 	n_insns = pol.hdr->n_insns + shift;
 	memcpy(insns + shift, pol.insns, pol.hdr->n_insns * sizeof(*insns));
 	ret = sigsys_policy_patch_trusted_ip(insns, n_insns, pol.hdr->trusted_ip_lo_at + shift,

@@ -47,6 +47,7 @@ static const uint32_t handler_syscalls_x86_64[] = {
 	131, /* sigaltstack */
 	231, /* exit_group */
 	60,  /* exit */
+	462, /* mseal: the constructor seals the trusted page after execve */
 };
 
 static const uint32_t handler_syscalls_aarch64[] = {
@@ -60,6 +61,7 @@ static const uint32_t handler_syscalls_aarch64[] = {
 	132, /* sigaltstack */
 	94,  /* exit_group */
 	93,  /* exit */
+	462, /* mseal */
 };
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -57,7 +57,9 @@
  * enforce mode, even when the profile denies them (learn mode denies nearly
  * everything).  One table per arch, in rewrite.c (sigsys_handler_syscalls):
  *   getpid, gettid, clock_gettime, gettimeofday, rt_sigprocmask,
- *   rt_sigaction, tgkill, sigaltstack, exit_group, exit
+ *   rt_sigaction, tgkill, sigaltstack, exit_group, exit, mseal
+ * (mseal only takes rights away from the caller: the constructor seals the
+ * trusted page with it after execve, under the inherited filter.)
  * Ask the filter owner before adding to it: every entry is a call a
  * compromised process could make through the trusted instruction.
  */
