@@ -615,6 +615,52 @@ static void on_signals_trap(int sig, siginfo_t *info, ucontext_t *uc)
 		die_by_sigsys(); /* program and table disagree: fail closed */
 }
 
+/*
+ * The trusted stub still holds the bytes the constructor copied.  mseal
+ * stops mprotect/munmap/mremap/mmap over it, but not a write through
+ * /proc/self/mem or ptrace (FOLL_FORCE).  The filter does not care (the
+ * trusted path checks arch and number, so rewritten code there gains
+ * nothing), but the handler would then run the workload's code for its own
+ * calls: a stub rewritten to `int $0x80` turns our getpid into i386 mkdir,
+ * which traps while SIGSYS is blocked, and the process dies unreported.
+ */
+static int stub_intact(void)
+{
+	const volatile unsigned char *a = (const volatile unsigned char *)sigsys_g.trusted;
+	const unsigned char *b = (const unsigned char *)sigsys_trusted_syscall;
+	size_t n = (size_t)(sigsys_trusted_end - (const char *)sigsys_trusted_syscall);
+
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* Tampered stub: report without a syscall of our own, then the seccomp kill
+ * (the reserved number kills from any address). */
+static __attribute__((noinline, noreturn)) void on_tampered(siginfo_t *info, ucontext_t *uc)
+{
+	struct sigsys_violation v;
+	struct timespec ts;
+	long nr = SIGSYS_NR_KILL_PROCESS;
+
+	memset(&v, 0, sizeof(v));
+	v.arch = info->si_arch;
+	v.nr = info->si_syscall;
+	sigsys_uc_args(uc, v.arch, v.args);
+	v.ip = (uint64_t)(uintptr_t)info->si_call_addr;
+	v.action = SIGSYS_ACT_KILL_PROCESS;
+	v.mode = sigsys_g.mode;
+	v.pid = (uint32_t)(tc.pid ? tc.pid : sigsys_g.pid);
+	v.tid = (uint32_t)tc.tid;
+	if (sigsys_g.vdso_time && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		v.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	v.outcome = OUT_KILLED;
+	record(&v);
+	for (;;)
+		__asm__ volatile("syscall" : "+a"(nr) : : "rcx", "r11", "memory");
+}
+
 void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 {
 	ucontext_t *uc = ctx;
@@ -632,6 +678,8 @@ void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 		chain(sig, info, ctx, 0);
 		goto out;
 	}
+	if (!stub_intact())
+		on_tampered(info, uc);
 	idx = (uint32_t)info->si_errno & SIGSYS_TRAP_INDEX_MASK;
 	if (idx == SIGSYS_TRAP_IDX_SIGNALS) {
 		__atomic_store_n(&sigsys_g.saw_prologue, 1, __ATOMIC_RELEASE);
