@@ -349,10 +349,21 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
-static void rt_done(int sig)
+/*
+ * "Is the forged SIGSYS done?"  Our handler re-issues the call under the
+ * application's mask, so this signal may arrive while it is still inside
+ * (rip elsewhere); only back in the loop with rax changed is it done.
+ */
+static void rt_done(int sig, siginfo_t *si, void *ctx)
 {
-	char c = (char)sig;
+	const ucontext_t *uc = ctx;
+	char c = uc->uc_mcontext.gregs[REG_RIP] == (greg_t)(uintptr_t)adv_spin &&
+			 uc->uc_mcontext.gregs[REG_RAX] != SYS_mkdir
+		 ? 'D'
+		 : 'R';
 
+	(void)sig;
+	(void)si;
 	(void)!write(done_pipe[1], &c, 1);
 }
 
@@ -380,7 +391,8 @@ static int cmd_forge_thread(const char *logidx, const char *path)
 	if (pipe(done_pipe) != 0)
 		return 2;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = rt_done;
+	sa.sa_sigaction = rt_done;
+	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGRTMIN + 1, &sa, NULL);
 	pthread_create(&th, NULL, spinner, NULL);
 	while (!__atomic_load_n(&spin_tid, __ATOMIC_ACQUIRE))
@@ -404,11 +416,14 @@ static int cmd_forge_thread(const char *logidx, const char *path)
 	/* Process-directed too, so it is dequeued after SIGSYS (lower numbers
 	 * first; a thread-directed one would come first), and blocked here
 	 * (usr2_block_sigsys) so the spinner takes it after our handler. */
-	memset(&si, 0, sizeof(si));
-	si.si_code = SI_QUEUE;
-	syscall(SYS_rt_sigqueueinfo, getpid(), SIGRTMIN + 1, &si);
-	(void)!read(done_pipe[0], &c, 1);
-	out("queue_ret=%ld queue_errno=%d handled=%d", r, r ? errno : 0, c == SIGRTMIN + 1);
+	do {
+		memset(&si, 0, sizeof(si));
+		si.si_code = SI_QUEUE;
+		syscall(SYS_rt_sigqueueinfo, getpid(), SIGRTMIN + 1, &si);
+		if (read(done_pipe[0], &c, 1) != 1)
+			return 3;
+	} while (c == 'R');
+	out("queue_ret=%ld queue_errno=%d handled=%d", r, r ? errno : 0, c == 'D');
 	_exit(0); /* the spinner never returns */
 }
 
