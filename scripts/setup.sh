@@ -15,6 +15,8 @@ command -v prometheus >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+# Go (cgo) builds test/fixtures/go-signals for test/run-go-preload.test.ts.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"
