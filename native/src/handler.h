@@ -17,15 +17,9 @@
 #include <linux/filter.h>
 
 #include "policy.h"
+#include "prologue.h" /* SIGSYS_TRAP_IDX_SIGNALS */
 #include "ring.h"
 
-/*
- * The trap index of the preload's own prologue (preload.c): rt_sigaction
- * and rt_sigprocmask calls that could take SIGSYS away from the handler.
- * Outside any policy's table (at most 256 entries); the handler asks the
- * policy's program what the profile says about the call.
- */
-#define SIGSYS_TRAP_IDX_SIGNALS 0x0FFFu
 
 typedef long (*sigsys_trusted_fn)(long nr, long a0, long a1, long a2, long a3, long a4,
 				  long a5);

@@ -8,7 +8,8 @@
  *      $SIGSYS_SPOOL, so that recording an event never needs a syscall;
  *   4. install the SIGSYS handler (SA_SIGINFO|SA_ONSTACK) and make sure
  *      SIGSYS is not blocked;
- *   5. patch the trusted ip into the program and install it with
+ *   5. put the prologue (prologue.c) in front, patch the trusted ip into the
+ *      program and install it with
  *      NO_NEW_PRIVS and SECCOMP_FILTER_FLAG_TSYNC (every thread).
  * Any failure before 5 prints ONE line `sigsys: <what>: <cause>` and exits
  * 126, unless SIGSYS_ON_ERROR=open: then the line is a warning and the
@@ -67,6 +68,7 @@
 #include "handler.h"
 #include "meta.h"
 #include "policy.h"
+#include "prologue.h"
 #include "ring.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -472,132 +474,6 @@ static int install_filter(struct sock_filter *insns, uint32_t n)
 	return 0;
 }
 
-/*
- * The prologue the preload puts in front of the policy's program.
- *
- * clone3 never traps.  glibc (and musl, and Go) issue clone3/clone with
- * every signal blocked, SIGSYS included, and the kernel kills a process
- * whose seccomp SIGSYS arrives blocked: with Docker's default profile
- * (clone3 -> ERRNO(ENOSYS), rewritten to a trap) every pthread_create would
- * die.  The handler could only answer clone3 with ENOSYS anyway (a clone3
- * child would start inside it).  So when the program would trap clone3 the
- * same way whatever its arguments, the prologue answers clone3 directly with
- * the profile's own action (enforce) or ENOSYS (audit); libcs then fall
- * back to clone.  Those clone3 calls are not reported.
- *
- * SIGSYS stays ours.  Runtimes that own their signals (Go, the JVM, glibc's
- * posix_spawn child) call rt_sigaction and rt_sigprocmask directly, not
- * through the libc symbols interpose.c sees: Go's fork child resets SIGSYS to
- * SIG_DFL, and every Go handler runs with a full mask, SIGSYS included.
- * Either way the next trapped call kills the process.  So every
- * rt_sigaction that sets a disposition or touches SIGSYS, and every
- * rt_sigprocmask that may block (how != SIG_UNBLOCK, set != NULL), traps with
- * index SIGSYS_TRAP_IDX_SIGNALS, except from the trusted instruction (the
- * handler's own calls).  The handler asks the policy's program what the
- * profile says about the call: allowed calls are carried out with SIGSYS
- * kept deliverable and installed (not reported), denied ones get the
- * profile's action as any other trap.
- *
- * The prologue compares arch and nr with constants and reads arguments and
- * the ip only on the rt_sigaction/rt_sigprocmask paths, so the kernel's
- * action cache still sees every other syscall exactly as before.
- */
-#define PROLOGUE_MAX 32u
-#ifndef __NR_clone3
-#define __NR_clone3 435
-#endif
-#define OFF_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
-#define OFF_ARG_HI(i) (OFF_ARG_LO(i) + 4)
-#define OFF_IP_LO offsetof(struct seccomp_data, instruction_pointer)
-#define OFF_IP_HI (OFF_IP_LO + 4)
-
-static struct sock_filter ld(uint32_t off)
-{
-	return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off);
-}
-
-/* jeq k with absolute targets t (true) and f (false) from pc. */
-static struct sock_filter jeq(uint32_t k, uint32_t pc, uint32_t t, uint32_t f)
-{
-	return (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k,
-					    (uint8_t)(t - pc - 1), (uint8_t)(f - pc - 1));
-}
-
-/* The clone3 answer, or 0 when clone3 is left to the program. */
-static uint32_t clone3_answer(const struct sigsys_policy *pol)
-{
-	struct seccomp_data d;
-	uint32_t r[2], idx;
-
-	for (int i = 0; i < 2; i++) {
-		memset(&d, i ? 0xff : 0, sizeof(d));
-		d.nr = __NR_clone3;
-		d.arch = SIGSYS_AUDIT_ARCH;
-		/* Not the trusted ip: neither the placeholder (0) nor a page. */
-		d.instruction_pointer = 1;
-		r[i] = sigsys_bpf_eval(pol->insns, pol->hdr->n_insns, &d, NULL);
-	}
-	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
-	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
-		return 0; /* allowed, not ours, or argument-dependent: leave it */
-	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
-	if (idx >= pol->hdr->n_actions)
-		return 0;
-	return pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
-						   : pol->actions[idx].seccomp;
-}
-
-/* Build the prologue into out[PROLOGUE_MAX]; returns its length. */
-static uint32_t prologue(const struct sigsys_policy *pol, uint64_t tip, struct sock_filter *out)
-{
-	uint32_t c3 = clone3_answer(pol), n = 0, b, sa, sa2, pm, pm2, trap, pass;
-	uint32_t tlo = (uint32_t)tip, thi = (uint32_t)(tip >> 32);
-
-	b = c3 ? 5 : 3;
-	sa = b + 2;
-	sa2 = sa + 4;
-	pm = sa2 + 6;
-	pm2 = pm + 4;
-	trap = pm2 + 6;
-	pass = trap + 1;
-	if (pol->hdr->n_insns + pass > SIGSYS_POLICY_MAX_INSNS)
-		return 0;
-	out[n++] = ld(offsetof(struct seccomp_data, arch));
-	out[n] = jeq(SIGSYS_AUDIT_ARCH, n, n + 1, pass), n++;
-	out[n++] = ld(offsetof(struct seccomp_data, nr));
-	if (c3) {
-		out[n] = jeq(__NR_clone3, n, n + 1, n + 2), n++;
-		out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, c3);
-	}
-	out[n] = jeq(SYS_rt_sigaction, n, sa, n + 1), n++;
-	out[n] = jeq(SYS_rt_sigprocmask, n, pm, pass), n++;
-	/* rt_sigaction(sig, act, oact): SIGSYS, or any act != NULL. */
-	out[n++] = ld(OFF_IP_LO);
-	out[n] = jeq(tlo, n, n + 1, sa2), n++;
-	out[n++] = ld(OFF_IP_HI);
-	out[n] = jeq(thi, n, pass, sa2), n++;
-	out[n++] = ld(OFF_ARG_LO(0));
-	out[n] = jeq(SIGSYS, n, trap, n + 1), n++;
-	out[n++] = ld(OFF_ARG_LO(1));
-	out[n] = jeq(0, n, n + 1, trap), n++;
-	out[n++] = ld(OFF_ARG_HI(1));
-	out[n] = jeq(0, n, pass, trap), n++;
-	/* rt_sigprocmask(how, set, oset): how != SIG_UNBLOCK, set != NULL. */
-	out[n++] = ld(OFF_IP_LO);
-	out[n] = jeq(tlo, n, n + 1, pm2), n++;
-	out[n++] = ld(OFF_IP_HI);
-	out[n] = jeq(thi, n, pass, pm2), n++;
-	out[n++] = ld(OFF_ARG_LO(0));
-	out[n] = jeq(SIG_UNBLOCK, n, pass, n + 1), n++;
-	out[n++] = ld(OFF_ARG_LO(1));
-	out[n] = jeq(0, n, n + 1, trap), n++;
-	out[n++] = ld(OFF_ARG_HI(1));
-	out[n] = jeq(0, n, pass, trap), n++;
-	out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP |
-					       SIGSYS_TRAP_MAGIC | SIGSYS_TRAP_IDX_SIGNALS);
-	return n;
-}
-
 static int setup(struct err *e)
 {
 	const char *policy_path = sigsys_env("SIGSYS_POLICY");
@@ -750,13 +626,13 @@ static int setup(struct err *e)
 		goto out; /* the filter from before execve is still there */
 
 	/* 4. The filter, trusting the page. */
-	insns = malloc((pol.hdr->n_insns + PROLOGUE_MAX) * sizeof(*insns));
+	insns = malloc((pol.hdr->n_insns + SIGSYS_PROLOGUE_MAX) * sizeof(*insns));
 	if (!insns) {
 		set_err(e, "filter", strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto out;
 	}
-	shift = prologue(&pol, sigsys_g.trusted_ip, insns);
+	shift = sigsys_prologue(&pol, sigsys_g.trusted_ip, insns);
 	if (!shift) {
 		set_err(e, policy_path, "no room for the preload's prologue (program too long)");
 		ret = -E2BIG;
