@@ -77,8 +77,6 @@
 
 #define MARKER_ENV "SIGSYS_INSTALLED"
 #define POLICY_MAX_BYTES (1u << 20)
-#define TRUSTED_BASE 0x100000000000ull /* 16 TiB */
-#define TRUSTED_SPAN_PAGES (1u << 24)  /* 64 GiB of candidate pages */
 
 struct sigsys_state sigsys_g;
 
@@ -312,30 +310,17 @@ static int map_stub_at(uint64_t addr)
 }
 
 /*
- * Where the trusted page goes when no SIGSYS_INSTALLED marker says so: an
- * address derived from the SIGSYS_POLICY and SIGSYS_SPOOL strings of the
- * initial environment (FNV-1a), the same in every process that inherits
- * them.  Runtimes that start without glibc's __libc_start_main (Go with cgo)
- * never see the marker we export, and pass their own initial environment to
- * their children: those children still find the page the inherited filter
- * trusts.  Not a secret (any code in the workload can read the environment),
- * and it need not be: the page grants nothing a jump to it would not
- * (docs/security.md).  `sigsys run` uses a fresh spool directory per run, so
- * the address changes from run to run.  0 when a variable is missing.
+ * Where the trusted page goes when no SIGSYS_INSTALLED marker says so:
+ * derived from SIGSYS_POLICY and SIGSYS_SPOOL of the initial environment
+ * (sigsys_trusted_page_derive, prologue.h), the same in every process that
+ * inherits them.  Runtimes that start without glibc's __libc_start_main (Go
+ * with cgo) never see the marker we export and pass their own initial
+ * environment to their children: those children still find the page the
+ * inherited filter trusts.  Not a secret (docs/security.md).
  */
 static uint64_t derived_page(void)
 {
-	const char *v[2] = { sigsys_env("SIGSYS_POLICY"), sigsys_env("SIGSYS_SPOOL") };
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (int i = 0; i < 2; i++) {
-		if (!v[i] || !*v[i])
-			return 0;
-		for (const char *c = v[i]; *c; c++)
-			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-		h = (h ^ 0xff) * 0x100000001b3ull; /* separator */
-	}
-	return TRUSTED_BASE + (h % TRUSTED_SPAN_PAGES) * 4096u;
+	return sigsys_trusted_page_derive(sigsys_env("SIGSYS_POLICY"), sigsys_env("SIGSYS_SPOOL"));
 }
 
 static int map_stub_random(uint64_t *addr)
@@ -347,7 +332,7 @@ static int map_stub_random(uint64_t *addr)
 
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (uint32_t)getpid() * 2654435761u + (uint32_t)tries;
-		*addr = TRUSTED_BASE + (uint64_t)(r % TRUSTED_SPAN_PAGES) * 4096u;
+		*addr = SIGSYS_TRUSTED_BASE + (uint64_t)(r % SIGSYS_TRUSTED_SPAN_PAGES) * 4096u;
 		ret = map_stub_at(*addr);
 	}
 	return ret;

@@ -161,3 +161,18 @@ uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t tip, struct s
 	return n;
 }
 
+
+uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool)
+{
+	const char *v[2] = { policy, spool };
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < 2; i++) {
+		if (!v[i] || !*v[i])
+			return 0;
+		for (const char *c = v[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		h = (h ^ 0xff) * 0x100000001b3ull; /* separator */
+	}
+	return SIGSYS_TRUSTED_BASE + (h % SIGSYS_TRUSTED_SPAN_PAGES) * 4096u;
+}

@@ -41,4 +41,18 @@
 uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t trusted_ip,
 			 struct sock_filter *out);
 
+/* Where trusted pages go: an otherwise unused 64 GiB from 16 TiB up. */
+#define SIGSYS_TRUSTED_BASE 0x100000000000ull
+#define SIGSYS_TRUSTED_SPAN_PAGES (1u << 24)
+
+/*
+ * The trusted page's address for a process tree whose environment has
+ * SIGSYS_POLICY=policy and SIGSYS_SPOOL=spool (FNV-1a of both values), so
+ * that every process inheriting them, marker or not, maps the page the
+ * filter trusts; anything that installs a sigsys filter for the preload
+ * before exec must trust this page (+ the stub's offset).  0 if either is
+ * NULL or empty.  No syscalls, no allocation.
+ */
+uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool);
+
 #endif

@@ -10,7 +10,8 @@
  *   - cache: for every other syscall the kernel's constant-action check
  *     (sigsys_bpf_is_const_allow, a copy of seccomp_is_const_allow) says the
  *     same with and without the prologue;
- *   - the result passes the kernel's checks (sigsys_bpf_check).
+ *   - the result passes the kernel's checks (sigsys_bpf_check);
+ *   - the derived trusted page address (sigsys_trusted_page_derive).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -188,8 +189,29 @@ static void test_program(size_t i)
 	free(img);
 }
 
+/* The derived trusted page: page-aligned, in range, a function of both
+ * strings only. */
+static void test_derive(void)
+{
+	uint64_t a = sigsys_trusted_page_derive("/p.pol", "/spool");
+	uint64_t b = sigsys_trusted_page_derive("/p.pol", "/spool");
+	uint64_t c = sigsys_trusted_page_derive("/p.pol", "/spool2");
+	uint64_t d = sigsys_trusted_page_derive("/p.po", "l/spool"); /* same bytes, other split */
+
+	T_CHECK(a == b && a != c && a != d, "derive %#llx %#llx %#llx %#llx",
+		(unsigned long long)a, (unsigned long long)b, (unsigned long long)c,
+		(unsigned long long)d);
+	T_CHECK(!(a & 4095) && a >= SIGSYS_TRUSTED_BASE &&
+			a < SIGSYS_TRUSTED_BASE + (uint64_t)SIGSYS_TRUSTED_SPAN_PAGES * 4096u,
+		"derive out of range: %#llx", (unsigned long long)a);
+	T_CHECK(sigsys_trusted_page_derive(NULL, "/s") == 0 &&
+			sigsys_trusted_page_derive("/p", "") == 0,
+		"derive without both strings");
+}
+
 int main(void)
 {
+	test_derive();
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
 		test_program(i);
 	return t_done("filter-07-prologue");
