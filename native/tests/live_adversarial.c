@@ -1,7 +1,8 @@
 /*
  * live_adversarial.c - a hostile workload (tests/workloads/adv_wl.c) under
  * libsigsys.so in enforce mode tries to run calls the profile denies
- * (ctest label "adversarial", also "live").  Every case ends with the denied
+ * (ctest label "adversarial", also "live"; the cases are numbered, not
+ * ordered).  Every case ends with the denied
  * call NOT executed (the directory or device it would create is checked on
  * disk) and, where docs/security.md says so, a report in the ring.
  *
@@ -102,7 +103,7 @@ static const struct adv_case cases[] = {
 	 * handler would re-issue the call): not from the kernel (the frame is
 	 * the sending call's), so it is an ordinary signal for the
 	 * application's handler; nothing runs, nothing is reported. */
-	{ "15-forged-sigsys-rt_sigqueueinfo", { "forge_self", "@LOG", "@D" }, 0,
+	{ "15-forged-sigsys-rt_sigqueueinfo", { "forge_self", "process", "@LOG", "@D" }, 0,
 	  { "queue_ret=0 hits=1 code=1" }, -1, 0, 0, 0, 0 },
 	/* The same taken by another thread whose frame matches (the sender
 	 * blocked SIGSYS through a handler's frame): the handler re-issues
@@ -118,6 +119,9 @@ static const struct adv_case cases[] = {
 	/* Jumping into the handler with a fake frame claiming a LOG trap. */
 	{ "18-jump-into-handler", { "jump_handler", "@H", "@LOG", "@D" }, 0,
 	  { "frame_rax=-1" }, NR_MKDIR, AUDIT_ARCH_X86_64, OUT_DENIED, EPERM, 1 },
+	/* 15 with rt_tgsigqueueinfo to the calling thread (case 24). */
+	{ "24-forged-sigsys-rt_tgsigqueueinfo", { "forge_self", "thread", "@LOG", "@D" }, 0,
+	  { "queue_ret=0 hits=1 code=1" }, -1, 0, 0, 0, 0 },
 	/* Taking SIGSYS away with raw calls: ours stays, reporting goes on. */
 	{ "19-raw-rt_sigaction-own-handler", { "raw", "sigaction", "@D" }, 0,
 	  { "set_ret=0 query_is_set=1", "mkdir=-1 errno=1 hits=0", "hits_after_raise=1" },

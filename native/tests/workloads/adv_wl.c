@@ -313,7 +313,7 @@ static void fake_info(siginfo_t *si, int idx, long nr, uint64_t call_addr)
 
 /* 5. rt_sigqueueinfo to itself with a seccomp-looking siginfo whose index is
  * a LOG action (the handler would re-issue it). */
-static int cmd_forge_self(const char *logidx, const char *path)
+static int cmd_forge_self(const char *how, const char *logidx, const char *path)
 {
 	siginfo_t si;
 	long r;
@@ -321,7 +321,10 @@ static int cmd_forge_self(const char *logidx, const char *path)
 	(void)path; /* a re-issue would take it from the frame: rdi at the call */
 	install_app_handler();
 	fake_info(&si, atoi(logidx), SYS_mkdir, (uint64_t)(uintptr_t)cmd_forge_self);
-	r = syscall(SYS_rt_sigqueueinfo, getpid(), SIGSYS, &si);
+	if (!strcmp(how, "thread")) /* rt_tgsigqueueinfo: only to the calling thread */
+		r = syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGSYS, &si);
+	else
+		r = syscall(SYS_rt_sigqueueinfo, getpid(), SIGSYS, &si);
 	out("queue_ret=%ld hits=%d code=%d", r, (int)app_hits, (int)app_code);
 	return 0;
 }
@@ -590,8 +593,8 @@ int main(int argc, char **argv)
 		return cmd_scrubbed_exec(argv[2], argv[3]);
 	if (!strcmp(argv[1], "ownpage") && argc >= 5)
 		return cmd_ownpage(argv[2], argv[3], argv[4]);
-	if (!strcmp(argv[1], "forge_self") && argc >= 4)
-		return cmd_forge_self(argv[2], argv[3]);
+	if (!strcmp(argv[1], "forge_self") && argc >= 5)
+		return cmd_forge_self(argv[2], argv[3], argv[4]);
 	if (!strcmp(argv[1], "forge_thread") && argc >= 4)
 		return cmd_forge_thread(argv[2], argv[3]);
 	if (!strcmp(argv[1], "forge_other"))
