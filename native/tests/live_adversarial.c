@@ -78,7 +78,7 @@ static const struct adv_case cases[] = {
 	{ "08-mremap-page-elsewhere", { "memop", "mremap_fixed", "@D" }, 0,
 	  { "op_ret=-1 op_errno=1", "staged=0", "after_mkdir=-1" }, NR_MKDIR,
 	  AUDIT_ARCH_X86_64, OUT_DENIED, EPERM, 1 },
-	{ "09-munmap-page", { "memop", "munmap", "@D" }, 0,
+	{ "09-munmap-then-mmap-page", { "memop", "munmap", "@D" }, 0,
 	  { "op_ret=-1 op_errno=1", "staged=0", "after_mkdir=-1" }, NR_MKDIR,
 	  AUDIT_ARCH_X86_64, OUT_DENIED, EPERM, 1 },
 	{ "10-mmap-fixed-over-page", { "memop", "map_fixed", "@D" }, 0,

@@ -179,7 +179,11 @@ static int cmd_memop(const char *op, const char *path)
 
 		r = q == MAP_FAILED ? -1 : 0;
 	} else if (!strcmp(op, "munmap")) {
+		/* Unmap, then map a page of our own at the same address. */
 		r = munmap(p, 4096);
+		if (r == 0 && mmap(p, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != p)
+			r = -1;
 	} else if (!strcmp(op, "map_fixed")) {
 		void *q = mmap(p, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
