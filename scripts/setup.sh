@@ -18,6 +18,8 @@ command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
 # musl-tools: musl-gcc and the musl loader, for the tests that run musl programs
 # under the preload (preload-musl-*, test/run-musl.test.ts).
 command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
+# Go (cgo) builds test/fixtures/go-signals for test/run-go-preload.test.ts.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"

@@ -23,7 +23,7 @@ describe('policy image', () => {
     const file = join(FIX, 'actions.json');
     const r = compileProfileFile(file, opts);
     const info = native.policyInfo(r.policy);
-    expect(info).toMatchObject({ version: 1, archName: 'x86_64', mode: opts.mode ?? 'enforce', insns: r.insns });
+    expect(info).toMatchObject({ version: 2, archName: 'x86_64', mode: opts.mode ?? 'enforce', insns: r.insns });
     expect(info.profileHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
     expect(r.hash).toBe(info.profileHash);
     expect(info.actions).toHaveLength(r.actions);

@@ -28,7 +28,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <linux/seccomp.h>
+
 #include "arch/arch.h"
+#include "bpf_eval.h"
 #include "encode.h"
 #include "handler.h"
 #include "policy.h"
@@ -82,6 +85,28 @@ void sigsys_handler_atfork_child(void)
 {
 	tc.pid = 0;
 	tc.tid = 0;
+	/* This child owns a copy of the memory now (fork, not vfork). */
+	sigsys_g.pid = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+}
+
+/*
+ * The pid whose memory this is.  A forked child sees the WIPEONFORK page
+ * zeroed and stores its own pid; a child that shares our memory (vfork)
+ * sees its parent's.  Without the page (kernel before 4.14) the value the
+ * constructor and the handler's own fork path keep in sigsys_g.pid.
+ */
+static int32_t memory_owner_pid(void)
+{
+	int32_t pid;
+
+	if (!fork_pid)
+		return sigsys_g.pid;
+	pid = __atomic_load_n(fork_pid, __ATOMIC_RELAXED);
+	if (!pid) {
+		pid = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+		__atomic_store_n(fork_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
 }
 
 static void get_ids(struct sigsys_violation *v)
@@ -308,6 +333,16 @@ static long emulate_sigsys_action(const uint64_t *a)
 		osa->restorer = NULL;
 		memcpy(&osa->mask, &app.sa_mask, sizeof(osa->mask));
 	}
+	/*
+	 * A child that shares our memory without being a thread (vfork, Go's
+	 * and posix_spawn's clone(CLONE_VM|CLONE_VFORK)) resets SIGSYS to
+	 * SIG_DFL before it execs: publishing that would change the parent's
+	 * chain target.  Its own disposition stays ours until the exec, where
+	 * the new image's constructor installs the handler again.  A forked
+	 * child, raw fork included, owns its memory: memory_owner_pid().
+	 */
+	if (nsa && (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0) != memory_owner_pid())
+		return 0;
 	if (nsa) {
 		memset(&app, 0, sizeof(app));
 		app.sa_handler = (__sighandler_t)nsa->handler;
@@ -316,6 +351,33 @@ static long emulate_sigsys_action(const uint64_t *a)
 		sigsys_chain_set(&app);
 	}
 	return 0;
+}
+
+/*
+ * rt_sigaction from the application (trapped by the preload's prologue, or
+ * by the profile in audit mode).  SIGSYS: the chain target.  Other signals:
+ * carried out, then the handler's sa_mask loses SIGSYS (runtimes install
+ * their handlers with a full mask; a trapped call inside one would find
+ * SIGSYS blocked, which is fatal).  The second call reads the kernel's copy
+ * back instead of the application's struct, so a bad pointer still gets the
+ * kernel's EFAULT and never faults in here.
+ */
+static long emulate_sigaction(const uint64_t *a)
+{
+	struct ksigaction k;
+	long ret;
+
+	if (a[0] == SIGSYS)
+		return emulate_sigsys_action(a);
+	ret = sigsys_tsys(SYS_rt_sigaction, a[0], a[1], a[2], a[3], 0, 0);
+	if (ret != 0 || !a[1] || a[3] != KSIGSET_SIZE)
+		return ret;
+	if (sigsys_tsys(SYS_rt_sigaction, a[0], 0, &k, KSIGSET_SIZE, 0, 0) == 0 &&
+	    (k.mask & SIGSYS_BIT) && k.handler != SIG_DFL && k.handler != SIG_IGN) {
+		k.mask &= ~SIGSYS_BIT;
+		sigsys_tsys(SYS_rt_sigaction, a[0], &k, 0, KSIGSET_SIZE, 0, 0);
+	}
+	return ret;
 }
 
 /*
@@ -438,10 +500,7 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		ret = emulate_sigaltstack(uc, a);
 		break;
 	case SYS_rt_sigaction:
-		if (a[0] == SIGSYS)
-			ret = emulate_sigsys_action(a);
-		else
-			ret = sigsys_tsys(v->nr, a[0], a[1], a[2], a[3], 0, 0);
+		ret = emulate_sigaction(a);
 		break;
 	case SYS_execve:
 	case SYS_execveat:
@@ -507,7 +566,7 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	v.time_ns = now_ns();
 	/* A foreign-arch call (int 0x80) cannot be re-issued from a 64-bit
 	 * syscall instruction: it gets the profile's action in both modes. */
-	foreign = v.arch != sigsys_g.arch;
+	foreign = v.arch != sigsys_g.arch || ((uint32_t)v.nr & SIGSYS_NR_FOREIGN_BIT);
 
 	if (sigsys_g.mode == SIGSYS_MODE_AUDIT && !foreign) {
 		execute(&v, uc);
@@ -543,6 +602,105 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	}
 }
 
+/*
+ * A SIGSYS the kernel raised for a seccomp trap has the trapped context in
+ * the frame: rip is the address after the syscall instruction (si_call_addr)
+ * and rax was rolled back to the number (si_syscall).  rt_sigqueueinfo and
+ * rt_tgsigqueueinfo let a process send itself any siginfo, SYS_SECCOMP and
+ * our magic included, but the frame is then that of the sending call (rax =
+ * its result, rip after it).  This rejects such forgeries from a single
+ * thread; another thread can still line up a matching frame, which is why
+ * nothing the handler does on a trap grants more than the filter already
+ * allows (docs/security.md).
+ */
+static int from_kernel(const siginfo_t *info, const ucontext_t *uc)
+{
+	return (uint64_t)(uintptr_t)info->si_call_addr == sigsys_uc_ip(uc) &&
+	       sigsys_uc_nr(uc) == info->si_syscall &&
+	       (info->si_arch == sigsys_g.arch || info->si_arch == SIGSYS_AUDIT_ARCH_COMPAT);
+}
+
+/*
+ * A trap of the preload's prologue (rt_sigaction, rt_sigprocmask): what does
+ * the profile say about this call?  The policy's program answers (the
+ * evaluator is pure and bounded; the program was copied before the filter
+ * existed).  Allowed: carried out as an ALLOW entry, not reported.
+ */
+static void on_signals_trap(int sig, siginfo_t *info, ucontext_t *uc)
+{
+	static const struct sigsys_action allow = { SIGSYS_ACT_ALLOW, 0, 0, 0 };
+	uint32_t n = __atomic_load_n(&sigsys_g.n_prog, __ATOMIC_ACQUIRE), r, idx;
+	struct seccomp_data d;
+
+	if (!n) {
+		/* After execve, before the policy is read: our constructor runs
+		 * first, so this is not yet the workload's code. */
+		on_trap(sig, info, uc, &allow);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.nr = info->si_syscall;
+	d.arch = info->si_arch;
+	d.instruction_pointer = (uint64_t)(uintptr_t)info->si_call_addr;
+	sigsys_uc_args(uc, d.arch, (uint64_t *)d.args);
+	r = sigsys_bpf_eval(sigsys_g.prog, n, &d, NULL);
+	idx = r & SIGSYS_TRAP_INDEX_MASK;
+	if (r == SECCOMP_RET_ALLOW)
+		on_trap(sig, info, uc, &allow);
+	else if ((r & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_TRAP &&
+		 (r & SIGSYS_TRAP_MAGIC_MASK) == SIGSYS_TRAP_MAGIC &&
+		 idx < __atomic_load_n(&sigsys_g.n_actions, __ATOMIC_ACQUIRE))
+		on_trap(sig, info, uc, &sigsys_g.actions[idx]);
+	else
+		die_by_sigsys(); /* program and table disagree: fail closed */
+}
+
+/*
+ * The trusted stub still holds the bytes the constructor copied.  mseal
+ * stops mprotect/munmap/mremap/mmap over it, but not a write through
+ * /proc/self/mem or ptrace (FOLL_FORCE).  The filter does not care (the
+ * trusted path checks arch and number, so rewritten code there gains
+ * nothing), but the handler would then run the workload's code for its own
+ * calls: a stub rewritten to `int $0x80` turns our getpid into i386 mkdir,
+ * which traps while SIGSYS is blocked, and the process dies unreported.
+ */
+static int stub_intact(void)
+{
+	const volatile unsigned char *a = (const volatile unsigned char *)sigsys_g.trusted;
+	const unsigned char *b = (const unsigned char *)sigsys_trusted_syscall;
+	size_t n = (size_t)(sigsys_trusted_end - (const char *)sigsys_trusted_syscall);
+
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* Tampered stub: report without a syscall of our own, then the seccomp kill
+ * (the reserved number kills from any address). */
+static __attribute__((noinline, noreturn)) void on_tampered(siginfo_t *info, ucontext_t *uc)
+{
+	struct sigsys_violation v;
+	struct timespec ts;
+	long nr = SIGSYS_NR_KILL_PROCESS;
+
+	memset(&v, 0, sizeof(v));
+	v.arch = info->si_arch;
+	v.nr = info->si_syscall;
+	sigsys_uc_args(uc, v.arch, v.args);
+	v.ip = (uint64_t)(uintptr_t)info->si_call_addr;
+	v.action = SIGSYS_ACT_KILL_PROCESS;
+	v.mode = sigsys_g.mode;
+	v.pid = (uint32_t)(tc.pid ? tc.pid : sigsys_g.pid);
+	v.tid = (uint32_t)tc.tid;
+	if (sigsys_g.vdso_time && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		v.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	v.outcome = OUT_KILLED;
+	record(&v);
+	for (;;)
+		__asm__ volatile("syscall" : "+a"(nr) : : "rcx", "r11", "memory");
+}
+
 void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 {
 	ucontext_t *uc = ctx;
@@ -555,7 +713,19 @@ void sigsys_handler(int sig, siginfo_t *info, void *ctx)
 		chain(sig, info, ctx, info->si_code == SYS_SECCOMP);
 		goto out;
 	}
+	if (!from_kernel(info, uc)) {
+		/* Queued by the process itself: a signal like kill()'s. */
+		chain(sig, info, ctx, 0);
+		goto out;
+	}
+	if (!stub_intact())
+		on_tampered(info, uc);
 	idx = (uint32_t)info->si_errno & SIGSYS_TRAP_INDEX_MASK;
+	if (idx == SIGSYS_TRAP_IDX_SIGNALS) {
+		__atomic_store_n(&sigsys_g.saw_prologue, 1, __ATOMIC_RELEASE);
+		on_signals_trap(sig, info, uc);
+		goto out;
+	}
 	/* Acquire pairs with the constructor's release store of n_actions
 	 * after it filled the table. */
 	if (idx < __atomic_load_n(&sigsys_g.n_actions, __ATOMIC_ACQUIRE)) {

@@ -14,8 +14,12 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <linux/filter.h>
+
 #include "policy.h"
+#include "prologue.h" /* SIGSYS_TRAP_IDX_SIGNALS */
 #include "ring.h"
+
 
 typedef long (*sigsys_trusted_fn)(long nr, long a0, long a1, long a2, long a3, long a4,
 				  long a5);
@@ -29,6 +33,11 @@ struct sigsys_state {
 	int bootstrap;      /* after execve, before the policy is read again */
 	sigsys_trusted_fn trusted; /* the trusted stub the filter knows */
 	uint64_t trusted_ip;
+	int sealed;         /* the trusted page is mseal()ed */
+	int saw_prologue;   /* a SIGNALS trap arrived (preload.c probe) */
+	int32_t pid;        /* process that owns this memory (not a vfork child) */
+	uint32_t n_prog;    /* the policy's program, for SIGNALS traps */
+	struct sock_filter prog[SIGSYS_POLICY_MAX_INSNS];
 	struct sigsys_ring ring;
 	struct sigsys_action actions[SIGSYS_POLICY_MAX_ACTIONS];
 };

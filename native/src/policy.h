@@ -31,7 +31,7 @@
 #include <linux/filter.h>
 
 #define SIGSYS_POLICY_MAGIC "SIGSYSPL"        /* 8 bytes, no NUL stored */
-#define SIGSYS_POLICY_VERSION 1u
+#define SIGSYS_POLICY_VERSION 2u /* 2: trusted path checks arch and x32; mseal harmless */
 #define SIGSYS_POLICY_MAX_INSNS 4096u          /* BPF_MAXINSNS */
 #define SIGSYS_POLICY_MAX_ACTIONS 256u
 

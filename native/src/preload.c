@@ -8,7 +8,8 @@
  *      $SIGSYS_SPOOL, so that recording an event never needs a syscall;
  *   4. install the SIGSYS handler (SA_SIGINFO|SA_ONSTACK) and make sure
  *      SIGSYS is not blocked;
- *   5. patch the trusted ip into the program and install it with
+ *   5. put the prologue (prologue.c) in front, patch the trusted ip into the
+ *      program and install it with
  *      NO_NEW_PRIVS and SECCOMP_FILTER_FLAG_TSYNC (every thread).
  * Any failure before 5 prints ONE line `sigsys: <what>: <cause>` and exits
  * 126, unless SIGSYS_ON_ERROR=open: then the line is a warning and the
@@ -68,6 +69,7 @@
 #include "libc_neutral.h"
 #include "meta.h"
 #include "policy.h"
+#include "prologue.h"
 #include "ring.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -76,8 +78,6 @@
 
 #define MARKER_ENV "SIGSYS_INSTALLED"
 #define POLICY_MAX_BYTES (1u << 20)
-#define TRUSTED_BASE 0x100000000000ull /* 16 TiB */
-#define TRUSTED_SPAN_PAGES (1u << 24)  /* 64 GiB of candidate pages */
 
 struct sigsys_state sigsys_g;
 
@@ -265,7 +265,28 @@ static uint64_t marker_parse(char hash[17], uint32_t *mode)
 	return page;
 }
 
-/* Map the trusted stub copy at `addr` exactly; 0 or -errno. */
+/*
+ * Seal the trusted page (mseal, Linux 6.10+): it can no longer be made
+ * writable, unmapped, remapped, moved or replaced (mprotect, munmap,
+ * mremap, mmap MAP_FIXED, madvise(DONTNEED), shmat(SHM_REMAP) all fail with
+ * EPERM), in this process and in every fork child, until execve.  The
+ * filter does not depend on it (the trusted path checks arch, x32 bit and
+ * number, so nothing else at that address gains anything: docs/security.md);
+ * sealing keeps the handler's own calls working whatever the workload does
+ * to its memory.  Issued through the page itself: after execve the inherited
+ * filter allows mseal from there (it is in the harmless list) and no
+ * handler exists yet.  ENOSYS (older kernel): left unsealed, noted in
+ * sigsys_g.sealed.
+ */
+static int seal_page(void *p)
+{
+	long r = sigsys_tsys(SIGSYS_NR_MSEAL, p, 4096, 0, 0, 0, 0);
+
+	sigsys_g.sealed = r == 0;
+	return r == 0 || r == -ENOSYS ? 0 : (int)r;
+}
+
+/* Map the trusted stub copy at `addr` exactly, sealed; 0 or -errno. */
 static int map_stub_at(uint64_t addr)
 {
 	size_t len = (size_t)(sigsys_trusted_end - (const char *)sigsys_trusted_syscall);
@@ -290,7 +311,21 @@ static int map_stub_at(uint64_t addr)
 	sigsys_g.trusted = (sigsys_trusted_fn)p;
 	sigsys_g.trusted_ip = addr + (uint64_t)(sigsys_trusted_ip -
 						(const char *)sigsys_trusted_syscall);
-	return 0;
+	return seal_page(p);
+}
+
+/*
+ * Where the trusted page goes when no SIGSYS_INSTALLED marker says so:
+ * derived from SIGSYS_POLICY and SIGSYS_SPOOL of the initial environment
+ * (sigsys_trusted_page_derive, prologue.h), the same in every process that
+ * inherits them.  Runtimes that start without glibc's __libc_start_main (Go
+ * with cgo) never see the marker we export and pass their own initial
+ * environment to their children: those children still find the page the
+ * inherited filter trusts.  Not a secret (docs/security.md).
+ */
+static uint64_t derived_page(void)
+{
+	return sigsys_trusted_page_derive(sigsys_env("SIGSYS_POLICY"), sigsys_env("SIGSYS_SPOOL"));
 }
 
 static int map_stub_random(uint64_t *addr)
@@ -302,10 +337,34 @@ static int map_stub_random(uint64_t *addr)
 
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (uint32_t)getpid() * 2654435761u + (uint32_t)tries;
-		*addr = TRUSTED_BASE + (uint64_t)(r % TRUSTED_SPAN_PAGES) * 4096u;
+		*addr = SIGSYS_TRUSTED_BASE + (uint64_t)(r % SIGSYS_TRUSTED_SPAN_PAGES) * 4096u;
 		ret = map_stub_at(*addr);
 	}
 	return ret;
+}
+
+/*
+ * Is the filter this process inherited one of ours?  Without the marker
+ * (see derived_page) Seccomp: 2 alone does not say: a container runtime's
+ * filter looks the same.  Ours traps an rt_sigprocmask that may block
+ * (preload.c prologue), from any address but the trusted one; the handler
+ * notes it.  Made with a libc-free inline syscall from here, after the
+ * handler is installed; the mask is unchanged (SIG_BLOCK of nothing).
+ */
+static int inherited_filter_is_ours(void)
+{
+	uint64_t none = 0;
+	register long r10 __asm__("r10") = 8;
+	long ret;
+
+	sigsys_g.saw_prologue = 0;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_rt_sigprocmask), "D"((long)SIG_BLOCK), "S"(&none),
+			   "d"(0L), "r"(r10)
+			 : "rcx", "r11", "memory");
+	(void)ret;
+	return __atomic_load_n(&sigsys_g.saw_prologue, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -429,57 +488,6 @@ static int install_filter(struct sock_filter *insns, uint32_t n)
 	return 0;
 }
 
-/*
- * clone3 never traps.  glibc (and musl, and Go) issue clone3/clone with
- * every signal blocked, SIGSYS included, and the kernel kills a process
- * whose seccomp SIGSYS arrives blocked: with Docker's default profile
- * (clone3 -> ERRNO(ENOSYS), rewritten to a trap) every pthread_create would
- * die.  The handler could only answer clone3 with ENOSYS anyway (a clone3
- * child would start inside it).  So when the program would trap clone3 the
- * same way whatever its arguments, a prologue answers clone3 directly with
- * the profile's own action (enforce) or ENOSYS (audit); libcs then fall
- * back to clone.  Those clone3 calls are not reported.  The prologue only
- * loads arch and nr and compares with constants, so the kernel's action
- * cache still sees every other syscall exactly as before.
- */
-#define CLONE3_PROLOGUE 5u
-#ifndef __NR_clone3
-#define __NR_clone3 435
-#endif
-
-static uint32_t clone3_prologue(const struct sigsys_policy *pol, struct sock_filter *out)
-{
-	struct seccomp_data d;
-	uint32_t r[2], idx, real;
-
-	if (pol->hdr->n_insns + CLONE3_PROLOGUE > SIGSYS_POLICY_MAX_INSNS)
-		return 0;
-	for (int i = 0; i < 2; i++) {
-		memset(&d, i ? 0xff : 0, sizeof(d));
-		d.nr = __NR_clone3;
-		d.arch = SIGSYS_AUDIT_ARCH;
-		/* Not the trusted ip: neither the placeholder (0) nor a page. */
-		d.instruction_pointer = 1;
-		r[i] = sigsys_bpf_eval(pol->insns, pol->hdr->n_insns, &d, NULL);
-	}
-	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
-	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
-		return 0; /* allowed, not ours, or argument-dependent: leave it */
-	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
-	if (idx >= pol->hdr->n_actions)
-		return 0;
-	real = pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
-						    : pol->actions[idx].seccomp;
-	out[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, arch));
-	out[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_AUDIT_ARCH, 0, 3);
-	out[2] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, nr));
-	out[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
-	out[4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, real);
-	return CLONE3_PROLOGUE;
-}
-
 static int setup(struct err *e)
 {
 	const char *policy_path = sigsys_env("SIGSYS_POLICY");
@@ -516,21 +524,44 @@ static int setup(struct err *e)
 		sigsys_g.arch = SIGSYS_AUDIT_ARCH; /* the only arch a policy here can have */
 		sigsys_g.bootstrap = 1;
 	} else {
-		page = 0;
-		ret = map_stub_random(&page);
+		page = derived_page();
+		ret = page ? map_stub_at(page) : -EEXIST;
+		if (ret == -EEXIST) {
+			page = 0;
+			ret = map_stub_random(&page);
+		}
 		if (ret < 0) {
 			set_err(e, "trusted syscall page", strerror(-ret));
 			return ret;
 		}
 	}
+	/* The only arch a policy loaded here can have (checked when parsed);
+	 * the handler compares trap arches with it from the first trap on. */
+	sigsys_g.arch = SIGSYS_AUDIT_ARCH;
 	ret = install_handler();
 	if (ret < 0) {
 		set_err(e, "rt_sigaction(SIGSYS)", strerror(-ret));
 		return ret;
 	}
+	sigsys_g.pid = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	sigsys_handler_fork_init(wipe_on_fork_page());
 	sigsys_g.active = 1;
-	reinstall = sigsys_g.bootstrap && have_filter();
+	if (sigsys_g.bootstrap) {
+		reinstall = have_filter();
+	} else if (have_filter() && inherited_filter_is_ours()) {
+		/* Exec'd by a process that never exported the marker (Go): the
+		 * filter trusts the derived address, which we just mapped. */
+		if (page != derived_page()) {
+			set_err(e, "trusted syscall page after execve",
+				"its address is taken in the new image");
+			return -EEXIST;
+		}
+		reinstall = 1;
+		marker_mode = 0; /* unknown until the policy file is read */
+		sigsys_g.mode = SIGSYS_MODE_ENFORCE; /* bootstrap answers EPERM */
+		sigsys_g.arch = SIGSYS_AUDIT_ARCH;
+		sigsys_g.bootstrap = 1;
+	}
 
 	/* 2. The policy. */
 	if (!policy_path || !*policy_path) {
@@ -553,7 +584,8 @@ static int setup(struct err *e)
 		goto out;
 	}
 	hash_prefix(pol.hdr->profile_hash, hash);
-	if (reinstall && (strcmp(hash, marker_hash) != 0 || pol.hdr->mode != marker_mode)) {
+	if (reinstall && marker_mode &&
+	    (strcmp(hash, marker_hash) != 0 || pol.hdr->mode != marker_mode)) {
 		set_err(e, policy_path, "differs from the policy of the filter a parent process "
 					 "installed before execve (" MARKER_ENV ")");
 		ret = -EINVAL;
@@ -561,6 +593,10 @@ static int setup(struct err *e)
 	}
 	sigsys_g.mode = pol.hdr->mode;
 	sigsys_g.arch = pol.hdr->arch;
+	/* The unpatched program: the handler evaluates it for SIGNALS traps
+	 * (the placeholder ip never equals a real call address). */
+	memcpy(sigsys_g.prog, pol.insns, pol.hdr->n_insns * sizeof(pol.insns[0]));
+	__atomic_store_n(&sigsys_g.n_prog, pol.hdr->n_insns, __ATOMIC_RELEASE);
 	memcpy(sigsys_g.actions, pol.actions, pol.hdr->n_actions * sizeof(pol.actions[0]));
 	/* Release: a handler that sees the count sees the table. */
 	__atomic_store_n(&sigsys_g.n_actions, pol.hdr->n_actions, __ATOMIC_RELEASE);
@@ -604,13 +640,18 @@ static int setup(struct err *e)
 		goto out; /* the filter from before execve is still there */
 
 	/* 4. The filter, trusting the page. */
-	insns = malloc((pol.hdr->n_insns + CLONE3_PROLOGUE) * sizeof(*insns));
+	insns = malloc((pol.hdr->n_insns + SIGSYS_PROLOGUE_MAX) * sizeof(*insns));
 	if (!insns) {
 		set_err(e, "filter", strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto out;
 	}
-	shift = clone3_prologue(&pol, insns);
+	shift = sigsys_prologue(&pol, sigsys_g.trusted_ip, insns);
+	if (!shift) {
+		set_err(e, policy_path, "no room for the preload's prologue (program too long)");
+		ret = -E2BIG;
+		goto out;
+	}
 	n_insns = pol.hdr->n_insns + shift;
 	memcpy(insns + shift, pol.insns, pol.hdr->n_insns * sizeof(*insns));
 	ret = sigsys_policy_patch_trusted_ip(insns, n_insns, pol.hdr->trusted_ip_lo_at + shift,

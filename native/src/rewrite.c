@@ -27,6 +27,7 @@
 #endif
 
 #define OFF_NR offsetof(struct seccomp_data, nr)
+#define OFF_ARCH offsetof(struct seccomp_data, arch)
 #define OFF_IP_LO offsetof(struct seccomp_data, instruction_pointer)
 #define OFF_IP_HI (offsetof(struct seccomp_data, instruction_pointer) + 4)
 
@@ -46,6 +47,7 @@ static const uint32_t handler_syscalls_x86_64[] = {
 	131, /* sigaltstack */
 	231, /* exit_group */
 	60,  /* exit */
+	462, /* mseal: the constructor seals the trusted page after execve */
 };
 
 static const uint32_t handler_syscalls_aarch64[] = {
@@ -59,6 +61,7 @@ static const uint32_t handler_syscalls_aarch64[] = {
 	132, /* sigaltstack */
 	94,  /* exit_group */
 	93,  /* exit */
+	462, /* mseal */
 };
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -222,8 +225,8 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 	m = out->n_actions;
 	stubs = n;
 	common = stubs + (m ? 2 * m - 1 : 0);
-	enforce_len = mode == SIGSYS_MODE_ENFORCE ? 3 + n_harmless : 0;
-	trap = common + 7 + enforce_len;
+	enforce_len = mode == SIGSYS_MODE_ENFORCE ? n_harmless + 2 : 0;
+	trap = common + 11 + enforce_len;
 	allow = trap + 3;
 	kp = allow + 1;
 	kt = kp + 1;
@@ -265,16 +268,29 @@ int sigsys_rewrite(const struct sock_filter *in, uint32_t n, uint32_t arch, uint
 			    trap));
 	emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_IP_HI));
 	out->trusted_ip_hi_at = pc;
-	/* Audit: the trusted instruction may re-issue anything. */
-	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_REWRITE_IP_PLACEHOLDER, pc,
-			    mode == SIGSYS_MODE_AUDIT ? allow : pc + 1, trap));
+	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, SIGSYS_REWRITE_IP_PLACEHOLDER, pc, pc + 1,
+			    trap));
+	/*
+	 * The trusted instruction is a 64-bit `syscall`, but the ip alone does
+	 * not prove it: code that rewrites or replaces the page (or maps its
+	 * own at the address) can end an `int $0x80` there, and i386 numbers
+	 * overlap the harmless x86_64 ones (i386 mkdir = 39 = getpid).  So the
+	 * trusted path also requires the filter's own arch and no x32 bit:
+	 * the handler never makes either kind of call.
+	 */
+	emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_ARCH));
+	emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, arch, pc, pc + 1, trap));
+	emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_NR));
+	/* Audit: the trusted instruction may re-issue any native call. */
+	emit(out, &pc, jump(BPF_JMP | BPF_JSET | BPF_K, SIGSYS_REWRITE_X32_BIT, pc, trap,
+			    mode == SIGSYS_MODE_AUDIT ? allow : pc + 1));
 	if (mode == SIGSYS_MODE_ENFORCE) {
+		for (i = 0; i < n_harmless; i++)
+			emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, harmless[i], pc, allow, pc + 1));
+		/* Profile said LOG: the kernel would run it anyway. */
 		emit(out, &pc, stmt(BPF_MISC | BPF_TXA, 0));
 		emit(out, &pc, jump(BPF_JMP | BPF_JSET | BPF_K, SIGSYS_REWRITE_LOGFLAG, pc, allow,
 				    pc + 1));
-		emit(out, &pc, stmt(BPF_LD | BPF_W | BPF_ABS, OFF_NR));
-		for (i = 0; i < n_harmless; i++)
-			emit(out, &pc, jump(BPF_JMP | BPF_JEQ | BPF_K, harmless[i], pc, allow, pc + 1));
 	}
 	if (pc != trap)
 		return -EFAULT; /* layout arithmetic above is wrong: a bug here */

@@ -21,17 +21,24 @@
  *            jeq #TRUSTED_LO, 0, trap          <- trusted_ip_lo_at
  *            ld  [instruction_pointer high]
  *            jeq #TRUSTED_HI, 0, trap          <- trusted_ip_hi_at
- *   audit:   ja allow
- *   enforce: txa
- *            jset #LOGFLAG, allow              ; profile said LOG: runs anyway
+ *            ld  [arch]
+ *            jeq #ARCH, 0, trap                ; int $0x80 ending at the ip
  *            ld  [nr]
+ *   audit:   jset #X32_BIT, trap, allow        ; x32: never the handler's
+ *   enforce: jset #X32_BIT, trap, 0
  *            jeq #<harmless nr>, allow   ...   ; SIGSYS_HANDLER_SYSCALLS below
+ *            txa
+ *            jset #LOGFLAG, allow              ; profile said LOG: runs anyway
  *   trap:    txa
  *            and #~LOGFLAG
  *            ret a                             ; SECCOMP_RET_TRAP|MAGIC|idx
  *   allow:   ret #SECCOMP_RET_ALLOW
  *   kill_process: ret #SECCOMP_RET_KILL_PROCESS
  *   kill_thread:  ret #SECCOMP_RET_KILL_THREAD
+ *
+ * The trusted path checks the arch and the x32 bit as well as the number:
+ * the ip only says where a syscall instruction ended, not which kind it
+ * was, and the page's contents are not trusted (docs/security.md).
  *
  * so the trusted ip appears in exactly one pair of jeq insns, the preload
  * patches it once (sigsys_policy_patch_trusted_ip, declared in policy.h), and
@@ -50,7 +57,9 @@
  * enforce mode, even when the profile denies them (learn mode denies nearly
  * everything).  One table per arch, in rewrite.c (sigsys_handler_syscalls):
  *   getpid, gettid, clock_gettime, gettimeofday, rt_sigprocmask,
- *   rt_sigaction, tgkill, sigaltstack, exit_group, exit
+ *   rt_sigaction, tgkill, sigaltstack, exit_group, exit, mseal
+ * (mseal only takes rights away from the caller: the constructor seals the
+ * trusted page with it after execve, under the inherited filter.)
  * Ask the filter owner before adding to it: every entry is a call a
  * compromised process could make through the trusted instruction.
  */
@@ -65,6 +74,8 @@
 
 /* Bit of X marking a LOG action inside the epilogue; never returned. */
 #define SIGSYS_REWRITE_LOGFLAG 0x80000000u
+/* __X32_SYSCALL_BIT: an x32 call has the x86_64 arch and this bit in nr. */
+#define SIGSYS_REWRITE_X32_BIT 0x40000000u
 /* Placeholder k of the trusted-ip jeqs until the preload patches them. */
 #define SIGSYS_REWRITE_IP_PLACEHOLDER 0u
 

@@ -45,7 +45,7 @@ MUT(m_magic) { m->h->magic[0] = 'X'; snprintf(want, wlen, "bad magic: not a sigs
 MUT(m_version)
 {
 	m->h->version = 7;
-	snprintf(want, wlen, "unsupported version 7 (this sigsys reads 1)");
+	snprintf(want, wlen, "unsupported version 7 (this sigsys reads 2)");
 }
 MUT(m_header_size)
 {

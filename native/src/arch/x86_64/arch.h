@@ -18,6 +18,17 @@
 /* int $0x80 from a 64-bit process: a "foreign" arch the filter also sees. */
 #define SIGSYS_AUDIT_ARCH_COMPAT AUDIT_ARCH_I386
 #define SIGSYS_SYSCALL_INSN_LEN 2 /* 0f 05 */
+/* x32 calls: arch X86_64, this bit in nr.  The handler never makes one. */
+#define SIGSYS_NR_FOREIGN_BIT 0x40000000u
+/* mseal(2): same number on every arch (asm-generic and x86_64). */
+#define SIGSYS_NR_MSEAL 462
+
+/* The syscall number a trap left in the frame: the kernel rolls rax back to
+ * orig_ax before it raises a seccomp SIGSYS (syscall_rollback). */
+static inline int32_t sigsys_uc_nr(const ucontext_t *uc)
+{
+	return (int32_t)uc->uc_mcontext.gregs[REG_RAX];
+}
 
 static inline uint64_t sigsys_uc_greg(const ucontext_t *uc, int r)
 {

@@ -1,0 +1,178 @@
+/*
+ * prologue.c - the prologue the preload puts in front of the policy's
+ * program (layout in prologue.h).
+ *
+ * clone3 never traps.  glibc (and musl, and Go) issue clone3/clone with
+ * every signal blocked, SIGSYS included, and the kernel kills a process
+ * whose seccomp SIGSYS arrives blocked: with Docker's default profile
+ * (clone3 -> ERRNO(ENOSYS), rewritten to a trap) every pthread_create would
+ * die.  The handler could only answer clone3 with ENOSYS anyway (a clone3
+ * child would start inside it).  So when the program would trap clone3 the
+ * same way whatever its arguments, the prologue answers clone3 directly with
+ * the profile's own action (enforce) or ENOSYS (audit); libcs then fall
+ * back to clone.  Those clone3 calls are not reported.
+ *
+ * SIGSYS stays ours.  Runtimes that own their signals (Go, the JVM, glibc's
+ * posix_spawn child) call rt_sigaction and rt_sigprocmask directly, not
+ * through the libc symbols interpose.c sees: Go's fork child resets SIGSYS to
+ * SIG_DFL, and every Go handler runs with a full mask, SIGSYS included.
+ * Either way the next trapped call kills the process.  So every
+ * rt_sigaction that sets a disposition or touches SIGSYS, and every
+ * rt_sigprocmask that may block (how != SIG_UNBLOCK, set != NULL), traps with
+ * index SIGSYS_TRAP_IDX_SIGNALS, except from the trusted instruction (the
+ * handler's own calls).  The handler asks the policy's program what the
+ * profile says about the call: allowed calls are carried out with SIGSYS
+ * kept deliverable and installed (not reported), denied ones get the
+ * profile's action as any other trap.
+ *
+ * The prologue compares arch and nr with constants and reads arguments and
+ * the ip only on the rt_sigaction/rt_sigprocmask paths, so the kernel's
+ * action cache still sees every other syscall exactly as before.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "bpf_eval.h"
+#include "prologue.h"
+
+#ifndef SECCOMP_RET_ACTION_FULL
+#define SECCOMP_RET_ACTION_FULL 0xffff0000U
+#endif
+/* Generic Linux values (x86_64 and aarch64 alike). */
+#define SIGSYS_SIGNO 31
+#define SIGSYS_SIG_UNBLOCK 1
+
+/* Numbers spelled out per arch, as in rewrite.c, so any host can build. */
+struct nrs {
+	uint32_t arch, rt_sigaction, rt_sigprocmask, clone3;
+};
+
+static const struct nrs arch_nrs[] = {
+	{ AUDIT_ARCH_X86_64, 13, 14, 435 },
+	{ AUDIT_ARCH_AARCH64, 134, 135, 435 },
+};
+
+static const struct nrs *nrs_of(uint32_t arch)
+{
+	for (size_t i = 0; i < sizeof(arch_nrs) / sizeof(arch_nrs[0]); i++)
+		if (arch_nrs[i].arch == arch)
+			return &arch_nrs[i];
+	return NULL;
+}
+
+#define OFF_ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define OFF_ARG_HI(i) (OFF_ARG_LO(i) + 4)
+#define OFF_IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define OFF_IP_HI (OFF_IP_LO + 4)
+
+static struct sock_filter ld(uint32_t off)
+{
+	return (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off);
+}
+
+/* jeq k with absolute targets t (true) and f (false) from pc. */
+static struct sock_filter jeq(uint32_t k, uint32_t pc, uint32_t t, uint32_t f)
+{
+	return (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k,
+					    (uint8_t)(t - pc - 1), (uint8_t)(f - pc - 1));
+}
+
+/* The clone3 answer, or 0 when clone3 is left to the program. */
+static uint32_t clone3_answer(const struct sigsys_policy *pol, const struct nrs *k)
+{
+	struct seccomp_data d;
+	uint32_t r[2], idx;
+
+	for (int i = 0; i < 2; i++) {
+		memset(&d, i ? 0xff : 0, sizeof(d));
+		d.nr = (int)k->clone3;
+		d.arch = pol->hdr->arch;
+		/* Not the trusted ip: neither the placeholder (0) nor a page. */
+		d.instruction_pointer = 1;
+		r[i] = sigsys_bpf_eval(pol->insns, pol->hdr->n_insns, &d, NULL);
+	}
+	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
+	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
+		return 0; /* allowed, not ours, or argument-dependent: leave it */
+	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
+	if (idx >= pol->hdr->n_actions)
+		return 0;
+	return pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
+						   : pol->actions[idx].seccomp;
+}
+
+uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t tip, struct sock_filter *out)
+{
+	const struct nrs *k = nrs_of(pol->hdr->arch);
+	uint32_t c3, n = 0, b, sa, sa2, pm, pm2, trap, pass;
+	uint32_t tlo = (uint32_t)tip, thi = (uint32_t)(tip >> 32);
+
+	if (!k)
+		return 0;
+	c3 = clone3_answer(pol, k);
+
+	b = c3 ? 5 : 3;
+	sa = b + 2;
+	sa2 = sa + 4;
+	pm = sa2 + 6;
+	pm2 = pm + 4;
+	trap = pm2 + 6;
+	pass = trap + 1;
+	if (pol->hdr->n_insns + pass > SIGSYS_POLICY_MAX_INSNS)
+		return 0;
+	out[n++] = ld(offsetof(struct seccomp_data, arch));
+	out[n] = jeq(pol->hdr->arch, n, n + 1, pass), n++;
+	out[n++] = ld(offsetof(struct seccomp_data, nr));
+	if (c3) {
+		out[n] = jeq(k->clone3, n, n + 1, n + 2), n++;
+		out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, c3);
+	}
+	out[n] = jeq(k->rt_sigaction, n, sa, n + 1), n++;
+	out[n] = jeq(k->rt_sigprocmask, n, pm, pass), n++;
+	/* rt_sigaction(sig, act, oact): SIGSYS, or any act != NULL. */
+	out[n++] = ld(OFF_IP_LO);
+	out[n] = jeq(tlo, n, n + 1, sa2), n++;
+	out[n++] = ld(OFF_IP_HI);
+	out[n] = jeq(thi, n, pass, sa2), n++;
+	out[n++] = ld(OFF_ARG_LO(0));
+	out[n] = jeq(SIGSYS_SIGNO, n, trap, n + 1), n++;
+	out[n++] = ld(OFF_ARG_LO(1));
+	out[n] = jeq(0, n, n + 1, trap), n++;
+	out[n++] = ld(OFF_ARG_HI(1));
+	out[n] = jeq(0, n, pass, trap), n++;
+	/* rt_sigprocmask(how, set, oset): how != SIG_UNBLOCK, set != NULL. */
+	out[n++] = ld(OFF_IP_LO);
+	out[n] = jeq(tlo, n, n + 1, pm2), n++;
+	out[n++] = ld(OFF_IP_HI);
+	out[n] = jeq(thi, n, pass, pm2), n++;
+	out[n++] = ld(OFF_ARG_LO(0));
+	out[n] = jeq(SIGSYS_SIG_UNBLOCK, n, pass, n + 1), n++;
+	out[n++] = ld(OFF_ARG_LO(1));
+	out[n] = jeq(0, n, n + 1, trap), n++;
+	out[n++] = ld(OFF_ARG_HI(1));
+	out[n] = jeq(0, n, pass, trap), n++;
+	out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP |
+					       SIGSYS_TRAP_MAGIC | SIGSYS_TRAP_IDX_SIGNALS);
+	return n;
+}
+
+
+uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool)
+{
+	const char *v[2] = { policy, spool };
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < 2; i++) {
+		if (!v[i] || !*v[i])
+			return 0;
+		for (const char *c = v[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		h = (h ^ 0xff) * 0x100000001b3ull; /* separator */
+	}
+	return SIGSYS_TRUSTED_BASE + (h % SIGSYS_TRUSTED_SPAN_PAGES) * 4096u;
+}

@@ -1,0 +1,58 @@
+/*
+ * prologue.h - the instructions the preload puts in front of a policy's
+ * program when it installs the filter (docs/preload.md, "The prologue").
+ *
+ *   ld [arch]; jeq #ARCH, 0, pass; ld [nr]
+ *   [jeq #clone3, 0, 1; ret #ANSWER]                 when clone3 always traps
+ *   jeq #rt_sigaction -> sa; jeq #rt_sigprocmask -> pm, else pass
+ *   sa:  trusted ip -> pass; sig == SIGSYS -> trap; act != NULL -> trap; pass
+ *   pm:  trusted ip -> pass; how == SIG_UNBLOCK -> pass; set != NULL -> trap; pass
+ *   trap: ret #(TRAP | MAGIC | SIGSYS_TRAP_IDX_SIGNALS)
+ *   pass: the policy's program
+ *
+ * Only compares arch and nr with constants before those two syscalls' own
+ * paths, so the kernel's action cache sees every other syscall as the
+ * program alone would (filter-07 checks it).
+ */
+#ifndef SIGSYS_PROLOGUE_H
+#define SIGSYS_PROLOGUE_H
+
+#include <stdint.h>
+#include <linux/filter.h>
+
+#include "policy.h"
+
+/* Longest prologue sigsys_prologue() builds. */
+#define SIGSYS_PROLOGUE_MAX 32u
+
+/*
+ * The trap index of the prologue's rt_sigaction/rt_sigprocmask traps:
+ * outside any policy's table (at most 256 entries).  The handler asks the
+ * policy's program what the profile says about such a call.
+ */
+#define SIGSYS_TRAP_IDX_SIGNALS 0x0FFFu
+
+/*
+ * Build the prologue for `pol` (its arch, mode and program) trusting
+ * `trusted_ip` into out[SIGSYS_PROLOGUE_MAX].  Returns its length, or 0 if
+ * the arch is unknown or the program plus prologue would exceed the kernel's
+ * 4096 instructions.
+ */
+uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t trusted_ip,
+			 struct sock_filter *out);
+
+/* Where trusted pages go: an otherwise unused 64 GiB from 16 TiB up. */
+#define SIGSYS_TRUSTED_BASE 0x100000000000ull
+#define SIGSYS_TRUSTED_SPAN_PAGES (1u << 24)
+
+/*
+ * The trusted page's address for a process tree whose environment has
+ * SIGSYS_POLICY=policy and SIGSYS_SPOOL=spool (FNV-1a of both values), so
+ * that every process inheriting them, marker or not, maps the page the
+ * filter trusts; anything that installs a sigsys filter for the preload
+ * before exec must trust this page (+ the stub's offset).  0 if either is
+ * NULL or empty.  No syscalls, no allocation.
+ */
+uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool);
+
+#endif
