@@ -68,6 +68,7 @@
 #include "meta.h"
 #include "policy.h"
 #include "ring.h"
+#include "trusted_page.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -75,8 +76,8 @@
 
 #define MARKER_ENV "SIGSYS_INSTALLED"
 #define POLICY_MAX_BYTES (1u << 20)
-#define TRUSTED_BASE 0x100000000000ull /* 16 TiB */
-#define TRUSTED_SPAN_PAGES (1u << 24)  /* 64 GiB of candidate pages */
+#define TRUSTED_BASE SIGSYS_TRUSTED_BASE
+#define TRUSTED_SPAN_PAGES SIGSYS_TRUSTED_SPAN_PAGES
 
 struct sigsys_state sigsys_g;
 
