@@ -1,31 +1,28 @@
 /**
  * sigsys run - run a command under a profile and report its violations.
  *
- * Compiles the profile (H4's compileProfileFile; the project's default
- * profile without --profile), writes the policy and a spool into a temp dir,
- * spawns the command with LD_PRELOAD=libsigsys.so (appended to an existing
- * LD_PRELOAD), SIGSYS_POLICY and SIGSYS_SPOOL, collects in-process while it
- * runs, drains the rings when it exits, prints the table and the verdict to
- * stderr and exits with the command's status (128 + signal when killed).
- * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
+ * Parses the flags, compiles the profile (the project's default profile
+ * without --profile), runs the command through src/run/run.ts (sigsys-exec:
+ * the filter is installed before execve and a supervisor reports what the
+ * preload cannot reach; docs/launcher.md), prints the table and the verdict
+ * to stderr and exits with the command's status (128 + signal when killed).
  */
 import { parseCommandArgs } from './args.js';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { SigsysError, UsageError, describeError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
-import { createCollector, type CollectorStats } from '../collector/collector.js';
-import { preloadPath } from '../native/loader.js';
+import { createLogger } from '../logger.js';
+import type { CollectorStats } from '../collector/collector.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
 import { createReportSink, renderReport, type ExitInfo } from '../report/report.js';
+import { runConfined, type ConfinedRunOptions } from '../run/run.js';
 
 export const help = `Usage: sigsys run [options] -- CMD [ARG...]
 
 Run CMD under a seccomp profile; denied calls are reported instead of
-guessed at.  At the end a table (syscall, count, action, outcome, first call
+guessed at.  The filter is installed before CMD starts (sigsys-exec), so
+static, Go and musl programs are confined and reported too.  At the end a table (syscall, count, action, outcome, first call
 site) and a one-line verdict go to stderr; sigsys exits with CMD's status
 (128 + N when CMD was killed by signal N).
 
@@ -104,81 +101,9 @@ async function compileProfile(path: string | undefined, mode: 'enforce' | 'audit
   return { file, compiled };
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-export interface PreloadRunOptions {
-  /** Compiled policy image (compileProfileFile(...).policy). */
-  policy: Buffer;
-  cmd: string[];
-  /** Every event of the run goes to these sinks. */
-  sinks: Sink[];
-  keepSpool?: boolean;
-  /** Records per process ring (SIGSYS_RING_RECORDS); default: the preload's (8192). */
-  ringRecords?: number;
-  logger?: Logger;
-  /** Called once the workload exited and the rings are drained, before the spool is removed. */
-  onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
-}
-
-/**
- * Run `cmd` under the preload with `policy`: temp dir with the policy and a
- * spool, LD_PRELOAD appended, collector in-process until the rings are
- * drained, signals forwarded.  Shared by `sigsys run` and `sigsys learn`.
- */
-export async function runUnderPreload(o: PreloadRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
-  const log = o.logger ?? createLogger('run');
-  const preload = preloadPath();
-
-  const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
-  const spool = join(tmp, 'spool');
-  await mkdir(spool, { mode: 0o700 });
-  const policyPath = join(tmp, 'policy.bin');
-  await writeFile(policyPath, o.policy, { mode: 0o600 });
-
-  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
-  const env = { ...process.env };
-  env.LD_PRELOAD = env.LD_PRELOAD ? `${env.LD_PRELOAD}:${preload}` : preload;
-  env.SIGSYS_POLICY = policyPath;
-  env.SIGSYS_SPOOL = spool;
-  if (o.ringRecords) env.SIGSYS_RING_RECORDS = String(o.ringRecords);
-
-  let exit: ExitInfo;
-  let stats: CollectorStats;
-  collector.start();
-  try {
-    const child = spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env });
-    const forward = (sig: NodeJS.Signals) => {
-      // Ctrl-C on a terminal already reached the workload (same foreground
-      // process group); a second SIGINT would look like a double Ctrl-C.
-      if (sig === 'SIGINT' && process.stdin.isTTY) return;
-      log.debug({ signal: sig }, 'forwarding signal to the workload');
-      child.kill(sig);
-    };
-    for (const s of FORWARDED) process.on(s, forward);
-    try {
-      exit = await new Promise<ExitInfo>((resolve, reject) => {
-        child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.cmd[0]}: ${describeError(err)}`, { exitCode: 127, cause: err })));
-        child.once('exit', (code, signal) => {
-          const num = signal ? (constants.signals[signal] ?? 0) : 0;
-          resolve({ code, signal, status: signal ? 128 + num : (code ?? 0) });
-        });
-      });
-    } finally {
-      for (const s of FORWARDED) process.off(s, forward);
-    }
-    // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
-    await collector.drain();
-    await collector.stop();
-    stats = collector.stats();
-    o.onExit?.(exit, stats);
-  } catch (err) {
-    await collector.stop().catch(() => undefined);
-    throw err;
-  } finally {
-    if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
-    else await rm(tmp, { recursive: true, force: true });
-  }
-  return { exit, stats };
+/** The preload-only path, shared with `sigsys learn` (see src/run/run.ts). */
+export async function runUnderPreload(o: Omit<ConfinedRunOptions, 'launcher'>): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
+  return runConfined({ ...o, launcher: false });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -204,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     sinks.push(createNdjsonSink({ path: o.out }));
   }
-  const { exit } = await runUnderPreload({
+  const { exit } = await runConfined({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
