@@ -97,7 +97,8 @@ static const char usage[] =
 	"  --native               install the profile's own filter as a container runtime\n"
 	"                         does (no supervisor, no preload, no events) and exec\n"
 	"  --ring-records N       records per ring (default 8192)\n"
-	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD\n"
+	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD, or\n"
+	"                         sigsys-exec's own error as \"error STATUS MESSAGE\"\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Exit status: CMD's status; 128+N when CMD was killed by signal N (159 when\n"
@@ -119,6 +120,9 @@ struct handoff {
 	int err;
 };
 
+/* --status-fd: a caller that reads it (sigsys run) words the error itself. */
+static int status_fd = -1;
+
 static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 static void die(int status, const char *fmt, ...)
 {
@@ -128,7 +132,10 @@ static void die(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	dprintf(2, "sigsys-exec: %s\n", line);
+	if (status_fd >= 0)
+		dprintf(status_fd, "error %d %s\n", status, line);
+	else
+		dprintf(2, "sigsys-exec: %s\n", line);
 	exit(status);
 }
 
@@ -195,6 +202,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->cmd = argv + i + 1;
 	if (o->mode && strcmp(o->mode, "enforce") != 0 && strcmp(o->mode, "audit") != 0)
 		die(EXIT_USAGE, "--mode must be enforce or audit, not \"%s\"", o->mode);
+	status_fd = o->status_fd;
 	if (o->native && (o->preload || o->spool || o->ring_records))
 		die(EXIT_USAGE, "--native takes no --preload, --spool or --ring-records: it "
 				"reports nothing");

@@ -52,8 +52,18 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const signalName = (n: number): NodeJS.Signals | null =>
   (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
 
-/** "exit N" / "signal N" from sigsys-exec's --status-fd. */
+/**
+ * sigsys-exec's --status-fd: "exit N" / "signal N" (the command's end), or
+ * "error STATUS MESSAGE" (sigsys-exec could not start or confine it: thrown
+ * as one line with that status).
+ */
 export function parseStatusLine(text: string): ExitInfo | undefined {
+  const e = /^error (\d+) (.*)\n?$/.exec(text);
+  if (e) {
+    const code = Number(e[1]);
+    const what = code === 126 || code === 127 ? `cannot start ${e[2]}` : e[2];
+    throw new SigsysError(`run: ${what}`, { exitCode: code });
+  }
   const m = /^(exit|signal) (\d+)\n?$/.exec(text);
   if (!m) return undefined;
   const n = Number(m[2]);
