@@ -15,6 +15,13 @@ command -v prometheus >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+# The launcher's tests (native/tests/live_launcher.c, test/launcher.test.ts,
+# test/confinement-matrix.test.ts) build static and dynamic musl, Go (static
+# and cgo) and Java workloads and run python3.
+command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
+command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"

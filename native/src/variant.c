@@ -3,12 +3,19 @@
  * (layout and reasons in variant.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <linux/seccomp.h>
 
+#include "bpf_eval.h"
 #include "errbuf.h"
 #include "variant.h"
+
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#define CLONE3_PROLOGUE 5u
 
 #ifndef SECCOMP_RET_USER_NOTIF
 #define SECCOMP_RET_USER_NOTIF 0x7fc00000U
@@ -60,6 +67,46 @@ static int jump_target(const struct sock_filter *f, uint32_t pc, uint32_t *t)
 	return 2;
 }
 
+/*
+ * clone3 in the NOTIFY variant: answered in the filter, exactly as the
+ * preload's prologue answers it (preload.c), when the profile treats it the
+ * same whatever its arguments (Docker's default: ERRNO(ENOSYS), so that
+ * libcs fall back to clone).  The two paths then agree: a glibc program's
+ * threads are not reported as clone3 violations under either.  Returns the
+ * number of insns written to out (0: no prologue).
+ */
+static uint32_t clone3_prologue(const struct sigsys_policy *p, struct sock_filter *out)
+{
+	struct seccomp_data d;
+	uint32_t r[2], idx, real;
+
+	if (p->hdr->n_insns + CLONE3_PROLOGUE > SIGSYS_POLICY_MAX_INSNS)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		memset(&d, i ? 0xff : 0, sizeof(d));
+		d.nr = __NR_clone3;
+		d.arch = p->hdr->arch;
+		d.instruction_pointer = 1;
+		r[i] = sigsys_bpf_eval(p->insns, p->hdr->n_insns, &d, NULL);
+	}
+	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
+	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
+		return 0;
+	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
+	if (idx >= p->hdr->n_actions || p->actions[idx].kind != SIGSYS_ACT_ERRNO)
+		return 0;
+	real = p->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
+						  : p->actions[idx].seccomp;
+	out[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	out[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, p->hdr->arch, 0, 3);
+	out[2] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	out[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
+	out[4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, real);
+	return CLONE3_PROLOGUE;
+}
+
 int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
 			 struct sock_filter *out, uint32_t *n_out, char *why, size_t whylen)
 {
@@ -100,6 +147,14 @@ int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
 		for (int i = 0; i < nt; i++)
 			if (t[i] >= first_stub)
 				cut = n;
+	}
+	if (v == SIGSYS_VARIANT_NOTIFY) {
+		struct sock_filter pro[CLONE3_PROLOGUE];
+		uint32_t k = clone3_prologue(p, pro);
+
+		memmove(out + k, out, cut * sizeof(*out));
+		memcpy(out, pro, k * sizeof(*out));
+		cut += k;
 	}
 	*n_out = cut;
 	return sigsys_bpf_check(out, cut, why, whylen);
