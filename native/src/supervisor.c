@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,8 +50,15 @@ struct sup_ring {
 	struct sigsys_ring ring;
 };
 
+/* tid -> tgid, direct mapped: status files are slow to generate. */
+#define TID_CACHE 256u
+struct tid_entry {
+	uint32_t tid, tgid;
+};
+
 struct sup {
 	const struct sigsys_sup_opts *o;
+	struct tid_entry tids[TID_CACHE];
 	struct sigsys_sup_result *res;
 	struct sup_ring *rings;
 	size_t n_rings, cap_rings;
@@ -195,15 +203,44 @@ static struct sup_ring *ring_for(struct sup *s, uint32_t tgid, uint64_t id)
 	return r;
 }
 
+/*
+ * The process (tgid) of task `tid`.  A cached answer is confirmed with one
+ * stat of /proc/<tgid>/task/<tid>: that thread exists in that process now,
+ * and the caller checks the notification is still valid afterwards (the
+ * task cannot have died and its tid been reused in between).
+ */
+static int tgid_of(struct sup *s, uint32_t tid, uint32_t *tgid)
+{
+	struct tid_entry *e = &s->tids[tid % TID_CACHE];
+	uint32_t ppid;
+	char path[64];
+	struct stat st;
+	int ret;
+
+	if (e->tid == tid) {
+		snprintf(path, sizeof(path), "/proc/%u/task/%u", e->tgid, tid);
+		if (stat(path, &st) == 0) {
+			*tgid = e->tgid;
+			return 0;
+		}
+	}
+	ret = sigsys_proc_ids(tid, tgid, &ppid);
+	if (ret == 0) {
+		e->tid = tid;
+		e->tgid = *tgid;
+	}
+	return ret;
+}
+
 static void record(struct sup *s, const struct seccomp_notif *req, struct sigsys_violation *v)
 {
 	uint8_t buf[SIGSYS_VIOLATION_MAX];
 	struct sup_ring *r;
-	uint32_t tgid = 0, ppid = 0;
+	uint32_t tgid = 0;
 	int64_t ticket;
 	int len, ret;
 
-	ret = sigsys_proc_ids(req->pid, &tgid, &ppid);
+	ret = tgid_of(s, req->pid, &tgid);
 	if (ret < 0) {
 		/* The caller is gone (killed while waiting): its call never ran. */
 		if (!id_valid(s, req->id))
@@ -268,7 +305,7 @@ static void answer(struct sup *s)
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
 	struct sigsys_violation v;
-	uint32_t ret, kind = 0, data = 0, tgid = 0, ppid = 0;
+	uint32_t ret, kind = 0, data = 0, tgid = 0;
 	int cont = 0, err = 0, do_kill = 0;
 
 	memset(&req, 0, sizeof(req));
@@ -327,7 +364,7 @@ static void answer(struct sup *s)
 		record(s, &req, &v);
 	}
 	if (do_kill) {
-		if (sigsys_proc_ids(req.pid, &tgid, &ppid) == 0)
+		if (tgid_of(s, req.pid, &tgid) == 0)
 			kill_process(s, &req, tgid);
 		return; /* no answer: the caller is being killed */
 	}
