@@ -87,6 +87,19 @@ describe('sigsys run through the launcher', () => {
   });
 
   it.each([
+    ['the default profile: EPERM from the kernel, exit status passed through', [], ['acct', 'unshare', 'exit=4'], 4, /; exit status 4$/, ['acct', 'unshare']],
+    ['a KILL_PROCESS rule: the kernel kills by SIGSYS', ['--profile', join(root, 'test/fixtures/run-profiles/kill-acct.json')], ['acct', 'exit=4'], 159, /; killed by seccomp \(SIGSYS\), exit status 159$/, []],
+  ])('--native applies the profile as a container runtime would (%s); nothing is reported and sigsys says so', async (_name, args, steps, status, tail, returned) => {
+    const r = await run(['--native', ...args], [fx.deniedStatic, ...steps]);
+    expect(r.status).toBe(status);
+    expect(deniedLines(r.stderr).map((l) => l.name)).toEqual(returned);
+    for (const l of deniedLines(r.stderr)) expect([l.ret, l.errno]).toEqual([-1, 1]);
+    const last = r.stderr.trimEnd().split('\n').at(-1)!;
+    expect(last).toMatch(/^sigsys: ran under the profile's own filter \(--native\): denied calls were answered by the kernel, not reported/);
+    expect(last).toMatch(tail);
+  });
+
+  it.each([
     ['a profile that denies execve', ['--profile', join(root, 'test/fixtures/run-profiles/deny-execve.json')], /^sigsys: run: .*denies execve, which sigsys-exec must make to start the command$/, 125],
     ['a command that does not exist', [], /^sigsys: run: cannot start \/nonexistent\/cmd: No such file or directory$/, 127],
   ])('fails closed with one line: %s', async (_name, args, msg, code) => {

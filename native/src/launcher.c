@@ -97,7 +97,8 @@ static const char usage[] =
 	"  --native               install the profile's own filter as a container runtime\n"
 	"                         does (no supervisor, no preload, no events) and exec\n"
 	"  --ring-records N       records per ring (default 8192)\n"
-	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD, or\n"
+	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD (not\n"
+	"                         with --native, which execs in place), or\n"
 	"                         sigsys-exec's own error as \"error STATUS MESSAGE\"\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -363,8 +364,6 @@ static int run_native(const struct opts *o, const struct sock_filter *prog, uint
 {
 	int ret;
 
-	if (o->status_fd >= 0)
-		die(EXIT_USAGE, "--status-fd needs the supervisor; --native execs in place");
 	ret = install(prog, n, 0);
 	if (ret < 0)
 		die(EXIT_CONFINE, "seccomp filter: %s", strerror(-ret));
@@ -392,6 +391,12 @@ int main(int argc, char **argv)
 	int ret, sigfd;
 
 	parse_args(argc, argv, &o);
+	/* Not inherited by CMD; with --native a successful exec closes it
+	 * unwritten (the caller then takes the process's own end). */
+	if (o.status_fd >= 0 && fcntl(o.status_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		status_fd = -1;
+		die(EXIT_USAGE, "--status-fd %d: %s", o.status_fd, strerror(errno));
+	}
 
 	image = read_policy(o.policy, &len);
 	if (sigsys_policy_parse(image, len, SIGSYS_AUDIT_ARCH, &pol, &pwhy) < 0)
@@ -459,8 +464,6 @@ int main(int argc, char **argv)
 			env = env_with(env, "SIGSYS_RING_RECORDS", num, NULL);
 		}
 	}
-	if (o.status_fd >= 0 && fcntl(o.status_fd, F_SETFD, FD_CLOEXEC) < 0)
-		die(EXIT_USAGE, "--status-fd %d: %s", o.status_fd, strerror(errno));
 
 	/* Orphans of the workload become our children: we reap them and
 	 * stay until they are gone, so every confined process is answered. */

@@ -15,7 +15,7 @@ import { createLogger } from '../logger.js';
 import type { CollectorStats } from '../collector/collector.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
-import { createReportSink, renderReport, type ExitInfo } from '../report/report.js';
+import { createReportSink, describeExit, renderReport, type ExitInfo } from '../report/report.js';
 import { runConfined, type ConfinedRunOptions } from '../run/run.js';
 
 export const help = `Usage: sigsys run [options] -- CMD [ARG...]
@@ -32,6 +32,10 @@ Options:
                          audit: report every denied call, then let it run
   --out FILE             also write every event as NDJSON to FILE ("-" = stdout)
   --json                 print the summary as JSON on stdout instead of the table
+  --native               apply the profile exactly as a container runtime does:
+                         its own filter installed before execve, no preload, no
+                         supervisor; denied calls are answered by the kernel and
+                         NOT reported (checks that a profile works under Docker)
   --keep-spool           keep the temp dir with the policy and spool rings
   --ring-records N       records per process ring (default 8192; a full ring
                          counts drops, shown in the verdict)
@@ -44,6 +48,7 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
   'keep-spool': { type: 'boolean', default: false },
+  native: { type: 'boolean', default: false },
   'ring-records': { type: 'string' },
 } as const;
 
@@ -69,6 +74,7 @@ export interface RunOptions {
   out?: string;
   json: boolean;
   keepSpool: boolean;
+  native: boolean;
   ringRecords?: number;
   cmd: string[];
 }
@@ -76,6 +82,9 @@ export interface RunOptions {
 export function parseRunArgs(argv: string[]): RunOptions {
   const { opts, cmd } = splitCommand(argv);
   const { values } = parseCommandArgs('run', { args: opts, options: OPTIONS, allowPositionals: false });
+  if (values.native && (values.out !== undefined || values.json || values['ring-records'] !== undefined)) {
+    throw new UsageError('run: --native reports nothing: it takes no --out, --json or --ring-records');
+  }
   if (values.mode !== 'enforce' && values.mode !== 'audit') throw new UsageError(`run: --mode must be enforce or audit, not "${values.mode}"`);
   if (cmd.length === 0) throw new UsageError('run: no command given (sigsys run [options] -- CMD [ARG...])');
   let ringRecords: number | undefined;
@@ -85,7 +94,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       throw new UsageError(`run: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
     }
   }
-  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], ringRecords, cmd };
+  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], native: values.native, ringRecords, cmd };
 }
 
 interface CompiledProfile {
@@ -128,6 +137,11 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     sinks.push(createNdjsonSink({ path: o.out }));
+  }
+  if (o.native) {
+    const { exit } = await runConfined({ policy: compiled.policy, cmd: o.cmd, sinks: [], native: true, keepSpool: o.keepSpool, logger: log });
+    process.stderr.write(`sigsys: ran under the profile's own filter (--native): denied calls were answered by the kernel, not reported; ${describeExit(exit)}\n`);
+    return exit.status;
   }
   const { exit } = await runConfined({
     policy: compiled.policy,

@@ -39,6 +39,8 @@ export interface ConfinedRunOptions {
   sinks: Sink[];
   /** Start the command through sigsys-exec (default true); false: the preload alone. */
   launcher?: boolean;
+  /** sigsys-exec --native: the profile's own filter, no preload, no supervisor, no events. */
+  native?: boolean;
   keepSpool?: boolean;
   /** Records per process ring; default: the producers' (8192). */
   ringRecords?: number;
@@ -91,6 +93,13 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
     env.SIGSYS_SPOOL = spool;
     if (o.ringRecords) env.SIGSYS_RING_RECORDS = String(o.ringRecords);
     return { child: spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env }), status: Promise.resolve('') };
+  }
+  if (o.native) {
+    // sigsys-exec execs in place: its own end is the command's.
+    // sigsys-exec execs in place: its own end is the command's; the status
+    // pipe only ever carries sigsys-exec's error (closed unwritten on exec).
+    const child = spawn(execPath(), ['--native', '--status-fd', '3', policyPath, '--', ...o.cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    return { child, status: readAll(child.stdio[3] as Readable | null) };
   }
   const args = ['--spool', spool, '--preload', preload, '--status-fd', '3'];
   if (o.ringRecords) args.push('--ring-records', String(o.ringRecords));
