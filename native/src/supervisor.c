@@ -343,7 +343,7 @@ static void answer(struct sup *s)
 	v.action = kind;
 	v.mode = s->o->mode;
 
-	if (kind == 0 || kind == SIGSYS_ACT_ALLOW) {
+	if (kind == SIGSYS_ACT_ALLOW) {
 		/* The policy allows it (a NOTIFY variant never asks for this):
 		 * answer as the policy says, report nothing. */
 		cont = 1;
@@ -357,6 +357,8 @@ static void answer(struct sup *s)
 		record(s, &req, &v);
 		do_kill = 1;
 	} else {
+		/* ERRNO: the profile's errno; TRACE, USER_NOTIF and a raw action
+		 * the rewrite never emits (kind 0): ENOSYS, denied. */
 		err = kind == SIGSYS_ACT_ERRNO ? (int)(data > 4095 ? 4095 : data) : ENOSYS;
 		v.outcome = OUT_DENIED;
 		v.errno_ret = err;
