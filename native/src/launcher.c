@@ -501,7 +501,10 @@ int main(int argc, char **argv)
 		_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 	}
 
-	/* The child has exec'd or exited (CLONE_VFORK). */
+	/* The child has exec'd or exited (CLONE_VFORK).  Not dumpable: a
+	 * workload of the same uid cannot ptrace the supervisor (and from
+	 * there answer its own notifications). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (h->stage) {
 		waitpid(child, NULL, __WALL);
 		if (h->stage == 1)

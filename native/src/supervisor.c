@@ -23,6 +23,7 @@
 
 #include "bpf_eval.h"
 #include "encode.h"
+#include "rewrite.h"
 #include "ring.h"
 #include "sup_meta.h"
 #include "supervisor.h"
@@ -278,6 +279,27 @@ static int from_preload_stub(const struct sup *s, uint64_t ip)
 	       base < SIGSYS_TRUSTED_BASE + (uint64_t)SIGSYS_TRUSTED_SPAN_PAGES * 4096u;
 }
 
+/*
+ * The preload's handler makes a few harmless calls of its own from its
+ * trusted stub (rewrite.h: getpid, gettid, rt_sigaction, ...); its own filter
+ * grants them even where the profile denies them (learn mode denies nearly
+ * everything), and so does the supervisor, for the native arch only.  A
+ * workload that forges the stub address gains exactly these calls, as it
+ * would in a preloaded process.
+ */
+static int preload_harmless(const struct sup *s, const struct seccomp_data *d)
+{
+	uint32_t n = 0;
+	const uint32_t *nrs = sigsys_handler_syscalls(s->o->policy->hdr->arch, &n);
+
+	if (d->arch != s->o->policy->hdr->arch || !from_preload_stub(s, d->instruction_pointer))
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if ((uint32_t)d->nr == nrs[i])
+			return 1;
+	return 0;
+}
+
 static void kill_process(struct sup *s, const struct seccomp_notif *req, uint32_t tgid)
 {
 	int pidfd = -1;
@@ -343,9 +365,9 @@ static void answer(struct sup *s)
 	v.action = kind;
 	v.mode = s->o->mode;
 
-	if (kind == SIGSYS_ACT_ALLOW) {
-		/* The policy allows it (a NOTIFY variant never asks for this):
-		 * answer as the policy says, report nothing. */
+	if (kind == SIGSYS_ACT_ALLOW || preload_harmless(s, &req.data)) {
+		/* The policy allows it (a NOTIFY variant never asks for this),
+		 * or the preload's own harmless call: run it, report nothing. */
 		cont = 1;
 	} else if (s->o->mode == SIGSYS_MODE_AUDIT || kind == SIGSYS_ACT_LOG) {
 		cont = 1;

@@ -15,7 +15,7 @@
 #ifndef __NR_clone3
 #define __NR_clone3 435
 #endif
-#define CLONE3_PROLOGUE 5u
+#define NOTIFY_PROLOGUE_MAX 12u
 
 #ifndef SECCOMP_RET_USER_NOTIF
 #define SECCOMP_RET_USER_NOTIF 0x7fc00000U
@@ -68,20 +68,32 @@ static int jump_target(const struct sock_filter *f, uint32_t pc, uint32_t *t)
 }
 
 /*
- * clone3 in the NOTIFY variant: answered in the filter, exactly as the
- * preload's prologue answers it (preload.c), when the profile treats it the
- * same whatever its arguments (Docker's default: ERRNO(ENOSYS), so that
- * libcs fall back to clone).  The two paths then agree: a glibc program's
- * threads are not reported as clone3 violations under either.  Returns the
- * number of insns written to out (0: no prologue).
+ * The NOTIFY variant's prologue, before the policy's program.  Loads only
+ * arch, nr and args[0..1], so every other syscall's constant action (the
+ * kernel's cache) is unchanged.
+ *
+ * seccomp(SECCOMP_SET_MODE_FILTER): a workload's own filter with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER is refused (EPERM).  Its USER_NOTIF
+ * would tie with ours, and the kernel gives a tie to the newest filter:
+ * the workload's listener would get our notifications and could CONTINUE
+ * a call the profile denies.  Any other filter only restricts its caller
+ * and is allowed whatever the profile says: the preload installs its own
+ * under ours, and profiles learned without the launcher never saw that.
+ *
+ * clone3: answered in the filter, exactly as the preload's prologue
+ * answers it (preload.c), when the profile treats it the same whatever its
+ * arguments (Docker's default: ERRNO(ENOSYS), so libcs fall back to
+ * clone): a glibc program's threads are not reported as clone3 violations
+ * under either path.
  */
-static uint32_t clone3_prologue(const struct sigsys_policy *p, struct sock_filter *out)
+#define P_SECCOMP_OP 1u /* SECCOMP_SET_MODE_FILTER */
+#define P_NEW_LISTENER (1u << 3)
+
+static uint32_t clone3_answer(const struct sigsys_policy *p, uint32_t *real)
 {
 	struct seccomp_data d;
-	uint32_t r[2], idx, real;
+	uint32_t r[2], idx;
 
-	if (p->hdr->n_insns + CLONE3_PROLOGUE > SIGSYS_POLICY_MAX_INSNS)
-		return 0;
 	for (int i = 0; i < 2; i++) {
 		memset(&d, i ? 0xff : 0, sizeof(d));
 		d.nr = __NR_clone3;
@@ -95,16 +107,49 @@ static uint32_t clone3_prologue(const struct sigsys_policy *p, struct sock_filte
 	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
 	if (idx >= p->hdr->n_actions || p->actions[idx].kind != SIGSYS_ACT_ERRNO)
 		return 0;
-	real = p->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
-						  : p->actions[idx].seccomp;
-	out[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, arch));
-	out[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, p->hdr->arch, 0, 3);
-	out[2] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, nr));
-	out[3] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
-	out[4] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, real);
-	return CLONE3_PROLOGUE;
+	*real = p->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
+						   : p->actions[idx].seccomp;
+	return 1;
+}
+
+static uint32_t notify_prologue(const struct sigsys_policy *p, struct sock_filter *out)
+{
+	uint32_t real = 0, c3 = clone3_answer(p, &real), n = c3 ? 12 : 10, nr_seccomp;
+
+	switch (p->hdr->arch) {
+	case 0xc000003eu: /* AUDIT_ARCH_X86_64 */
+		nr_seccomp = 317;
+		break;
+	case 0xc00000b7u: /* AUDIT_ARCH_AARCH64 */
+		nr_seccomp = 277;
+		break;
+	default:
+		return 0;
+	}
+#define LD(off) (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JEQ(k, t, f) (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+#define JSET(k, t, f) (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (k), (t), (f))
+#define RET(k) (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, (k))
+	/* Jump offsets count from the next insn; the program starts at n. */
+	out[0] = LD(offsetof(struct seccomp_data, arch));
+	out[1] = JEQ(p->hdr->arch, 0, (uint8_t)(n - 2));  /* other arch -> program */
+	out[2] = LD(offsetof(struct seccomp_data, nr));
+	out[3] = JEQ(nr_seccomp, 0, 6);                   /* -> 10 (clone3) or program */
+	out[4] = LD(offsetof(struct seccomp_data, args[0]));
+	out[5] = JEQ(P_SECCOMP_OP, 0, (uint8_t)(n - 6));  /* other op -> program */
+	out[6] = LD(offsetof(struct seccomp_data, args[1]));
+	out[7] = JSET(P_NEW_LISTENER, 0, 1);              /* no listener -> 9 */
+	out[8] = RET(SECCOMP_RET_ERRNO | EPERM);
+	out[9] = RET(SECCOMP_RET_ALLOW);
+	if (c3) {
+		out[10] = JEQ(__NR_clone3, 0, 1);         /* A is still nr */
+		out[11] = RET(real);
+	}
+#undef LD
+#undef JEQ
+#undef JSET
+#undef RET
+	return n;
 }
 
 int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
@@ -149,8 +194,10 @@ int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
 				cut = n;
 	}
 	if (v == SIGSYS_VARIANT_NOTIFY) {
-		struct sock_filter pro[CLONE3_PROLOGUE];
-		uint32_t k = clone3_prologue(p, pro);
+		struct sock_filter pro[NOTIFY_PROLOGUE_MAX];
+		uint32_t k = cut + NOTIFY_PROLOGUE_MAX <= SIGSYS_POLICY_MAX_INSNS
+				     ? notify_prologue(p, pro)
+				     : 0;
 
 		memmove(out + k, out, cut * sizeof(*out));
 		memcpy(out, pro, k * sizeof(*out));

@@ -496,6 +496,32 @@ static void t08_fail_closed(void)
 	}
 }
 
+/* A workload's own listener would take the supervisor's notifications. */
+static void t09_no_workload_listener(void)
+{
+	const char *d = live_tmpdir("launcher-09"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600];
+	struct xrun r;
+	struct line l[4];
+	struct live_rings rr;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "listener",
+				       "acct", NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 0, "status %d, %s", exit_code(r.status), r.err);
+	CHECK(lines(r.err, l, 4) == 2, "%s", r.err);
+	CHECK(strcmp(l[0].name, "seccomp") == 0 && l[0].ret == -1 && l[0].err == 1,
+	      "listener refused: %s", r.err);
+	CHECK(strcmp(l[1].name, "acct") == 0 && l[1].err == 1, "acct still denied: %s", r.err);
+	CHECK(live_read_rings(spool, &rr) == 0 && rr.n == 1 && rr.ev[0].nr == NR_ACCT,
+	      "the supervisor still reports: %zu events", rr.n);
+	live_rings_free(&rr);
+	/* Unconfined, the same step works (the refusal is the launcher's). */
+	xrun(d, (const char *const[]){ "--native", policy(d, "allow", (const char *const[]){ "--default", "allow", NULL }), "--", DENIED_STATIC, "listener", NULL }, 0, &r);
+	CHECK(strstr(r.err, "seccomp ret=3 errno=0") != NULL, "native: %s", r.err);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -508,6 +534,7 @@ static const struct {
 	{ "06-signal-forwarded", t06_signal_forwarded },
 	{ "07-preload-precedence", t07_preload_precedence },
 	{ "08-fail-closed", t08_fail_closed },
+	{ "09-no-workload-listener", t09_no_workload_listener },
 };
 
 int main(int argc, char **argv)
