@@ -61,6 +61,9 @@
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 #ifndef SECCOMP_RET_USER_NOTIF
 #define SECCOMP_RET_USER_NOTIF 0x7fc00000U
 #endif
@@ -335,10 +338,12 @@ static void check_own_calls(const struct sock_filter *prog, uint32_t n, const ch
 static int install(const struct sock_filter *prog, uint32_t n, unsigned flags)
 {
 	struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)prog };
+	long ret;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
+	ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
+	return ret < 0 ? -errno : (int)ret;
 }
 
 static void report_end(int fd, int status, int seccomp_killed)
@@ -488,7 +493,17 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		/* The supervisor gone, denied calls would only get ENOSYS. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		ret = install(prog, n_prog, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+		/*
+		 * WAIT_KILLABLE_RECV (5.19+): once the supervisor has received a
+		 * notification, only a fatal signal interrupts the caller's
+		 * wait.  Otherwise a signal (Go preempts its threads with
+		 * SIGURG all the time) withdraws the notification and the call
+		 * restarts as a new one: the same call would be reported twice.
+		 */
+		ret = install(prog, n_prog,
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+		if (ret == -EINVAL)
+			ret = install(prog, n_prog, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 		if (ret < 0) {
 			h->stage = 1;
 			h->err = -ret;
