@@ -496,6 +496,40 @@ static void t08_fail_closed(void)
 	}
 }
 
+/*
+ * The dynamic loader runs before the preload's constructor: a call it makes
+ * that the profile denies (access("/etc/ld.so.preload")) had no handler and
+ * went unreported under the preload alone; the supervisor reports it.
+ */
+static void t10_loader_calls_reported(void)
+{
+	const char *const a[] = { "--default", "allow", "--rule", "access:errno:1", NULL };
+	const char *d = live_tmpdir("launcher-10"), *pol = policy(d, "p", a);
+	char spool[600];
+	struct xrun r;
+	struct live_rings rr;
+	struct meta m[4];
+	int found = 0, nm;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	xrun(d, (const char *const[]){ "--spool", spool, "--preload", SIGSYS_LIB, pol, "--",
+				       DENIED_GLIBC, "exit=6", NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 6, "status %d, %s", exit_code(r.status), r.err);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	for (size_t k = 0; k < rr.n; k++)
+		found += rr.ev[k].nr == 21 && rr.ev[k].errno_ret == 1 && rr.ev[k].outcome == 1;
+	CHECK(found >= 1, "%zu events, %d access denials", rr.n, found);
+	live_rings_free(&rr);
+	/* One ring per writer: the supervisor's (the loader's call) and the
+	 * preload's own (created by its constructor, empty). */
+	nm = read_metas(spool, m, 4);
+	found = 0;
+	for (int i = 0; i < nm; i++)
+		found += m[i].source == 2 && m[i].writer_pid == (uint32_t)r.launcher;
+	CHECK(found == 1, "%d rings, %d from the supervisor", nm, found);
+}
+
 /* A workload's own listener would take the supervisor's notifications. */
 static void t09_no_workload_listener(void)
 {
@@ -535,6 +569,7 @@ static const struct {
 	{ "07-preload-precedence", t07_preload_precedence },
 	{ "08-fail-closed", t08_fail_closed },
 	{ "09-no-workload-listener", t09_no_workload_listener },
+	{ "10-loader-calls-reported", t10_loader_calls_reported },
 };
 
 int main(int argc, char **argv)
