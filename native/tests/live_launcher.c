@@ -300,28 +300,49 @@ static void t02_audit_static(void)
 	live_rings_free(&rr);
 }
 
+/* KILL_PROCESS and KILL_THREAD (the whole process: a thread cannot be
+ * SIGKILLed alone), from the main thread and from a second thread. */
 static void t03_kill_static(void)
 {
-	const char *const a[] = { "--default", "allow", "--rule", "acct:kill", NULL };
-	const char *d = live_tmpdir("launcher-03"), *pol = policy(d, "p", a);
-	char spool[600];
-	struct xrun r;
-	struct live_rings rr;
+	static const struct {
+		const char *rule, *step;
+		uint32_t action;
+	} rows[] = {
+		{ "acct:kill_process", "acct", 1 },
+		{ "acct:kill_thread", "acct", 2 },
+		{ "acct:kill_process", "threads=1", 1 },
+		{ "acct:kill_thread", "threads=1", 2 },
+	};
+	const char *d = live_tmpdir("launcher-03");
 
-	snprintf(spool, sizeof(spool), "%s/spool", d);
-	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "unshare",
-				       "acct", "exit=3", NULL },
-	     0, &r);
-	/* As seccomp's KILL_PROCESS: 128 + SIGSYS, the call never returned. */
-	CHECK(exit_code(r.status) == 128 + SIGSYS, "status %d, %s", exit_code(r.status), r.err);
-	CHECK(strstr(r.err, " acct ret=") == NULL, "acct returned: %s", r.err);
-	CHECK(strstr(r.err, " unshare ret=0 ") != NULL, "unshare allowed: %s", r.err);
-	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
-	CHECK(rr.n == 1 && rr.ev[0].nr == NR_ACCT && rr.ev[0].action == 1 &&
-		      rr.ev[0].outcome == 3,
-	      "%zu events, first nr %d action %u outcome %u", rr.n, rr.n ? rr.ev[0].nr : -1,
-	      rr.n ? rr.ev[0].action : 0, rr.n ? rr.ev[0].outcome : 0);
-	live_rings_free(&rr);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *const a[] = { "--default", "allow", "--rule", rows[i].rule, NULL };
+		char spool[600], name[16];
+		const char *pol;
+		struct xrun r;
+		struct live_rings rr;
+
+		snprintf(name, sizeof(name), "p%zu", i);
+		pol = policy(d, name, a);
+		snprintf(spool, sizeof(spool), "%s/spool%zu", d, i);
+		mkdir(spool, 0700);
+		xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "unshare",
+					       rows[i].step, "exit=3", NULL },
+		     0, &r);
+		/* As seccomp's KILL_PROCESS: 128 + SIGSYS, the call never returned. */
+		CHECK(exit_code(r.status) == 128 + SIGSYS, "%s %s: status %d, %s", rows[i].rule,
+		      rows[i].step, exit_code(r.status), r.err);
+		CHECK(strstr(r.err, " acct ret=") == NULL, "acct returned: %s", r.err);
+		CHECK(strstr(r.out, "threads=") == NULL, "the process went on: %s", r.out);
+		CHECK(strstr(r.err, " unshare ret=0 ") != NULL, "unshare allowed: %s", r.err);
+		CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+		CHECK(rr.n == 1 && rr.ev[0].nr == NR_ACCT && rr.ev[0].action == rows[i].action &&
+			      rr.ev[0].outcome == 3,
+		      "%s: %zu events, first nr %d action %u outcome %u", rows[i].rule, rr.n,
+		      rr.n ? rr.ev[0].nr : -1, rr.n ? rr.ev[0].action : 0,
+		      rr.n ? rr.ev[0].outcome : 0);
+		live_rings_free(&rr);
+	}
 }
 
 static void t04_native(void)
