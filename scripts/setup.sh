@@ -15,11 +15,14 @@ command -v prometheus >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
-# musl-tools: musl-gcc and the musl loader, for the tests that run musl programs
-# under the preload (preload-musl-*, test/run-musl.test.ts).
+# musl-tools (musl-gcc, the musl loader), Go (static and cgo), a JDK and python3:
+# the tests build and run such workloads under the preload and the launcher
+# (preload-musl-*, test/run-musl.test.ts, test/run-go-preload.test.ts,
+# native/tests/live_launcher.c, test/launcher.test.ts, test/confinement-matrix.test.ts).
 command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
-# Go (cgo) builds test/fixtures/go-signals for test/run-go-preload.test.ts.
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
+command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"

@@ -4,7 +4,7 @@
  * and exact 64-bit formatting of what protobufjs hands over.
  */
 import { describe, expect, it } from 'vitest';
-import { callSiteOf, createEnricher, createRingContext, hex64, parseCgroup, toBig } from '../src/events/enrich.js';
+import { callSiteOf, createEnricher, createRingContext, hex64, parseCgroup, toBig, type DecodedRingMeta } from '../src/events/enrich.js';
 
 const ID = 'a'.repeat(16) + '0123456789abcdef'.repeat(3);
 
@@ -64,7 +64,7 @@ describe('enrich', () => {
       time: new Date(Number(ns / 1_000_000n)).toISOString(), timeNs: ns.toString(), host: 'node1', bootId: 'boot', ringPid: 42, ringStartNs: expect.any(String), seq: 7,
       pid: 43, tid: 44, comm: 'app', exe: '/usr/bin/app', syscall: 'acct', nr: 163, arch: 'x86_64',
       args: ['0x0', '0xffffffffffffffff', '0x2', '0xffffffff', '0x0', '0x0'], ip: '0x1010', callSite: 'app+0x10',
-      action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: ID, pod: '', namespace: '', workload: ID, policyHash: 'dead',
+      action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: ID, pod: '', namespace: '', workload: ID, policyHash: 'dead', source: 'handler',
     });
     enricher.enrich({ nr: 163, arch: 0xc000003e }, ctx);
     expect(calls).toEqual(['x86_64:163']); // cached
@@ -91,5 +91,17 @@ describe('enrich', () => {
   ])('64-bit values: %s', (_n, v, want) => {
     expect(hex64(v)).toBe(want);
     expect(typeof toBig(v)).toBe('bigint');
+  });
+});
+
+describe('event source (RingMeta.source, field 16)', () => {
+  it.each([
+    ['a ring from before the field (handler)', {}, 'handler'],
+    ['a handler ring', { source: 1 }, 'handler'],
+    ['a sigsys-exec supervisor ring', { source: 2, writerPid: 77 }, 'supervisor'],
+    ['a supervisor ring decoded with enum names', { source: 'SOURCE_SUPERVISOR' }, 'supervisor'],
+  ] as const)('%s: every event says %s', (_name, meta, want) => {
+    const ctx = createRingContext(meta as DecodedRingMeta, 1, '0');
+    expect(createEnricher().enrich({ nr: 163, arch: 0xc000003e }, ctx).source).toBe(want);
   });
 });

@@ -269,7 +269,7 @@ static int put_mapping(struct writer *w, uint64_t start, uint64_t end, uint64_t 
 int sigsys_encode_ring_meta(const struct sigsys_ring_meta *m, uint8_t *buf, size_t cap)
 {
 	struct writer w = { .buf = buf, .cap = cap, .pos = 0, .overflow = 0 };
-	size_t argv_used = 0, i;
+	size_t argv_used = 0, tail, i;
 
 	/*
 	 * Fields go out in field-number order (canonical, so protobufjs
@@ -316,6 +316,14 @@ int sigsys_encode_ring_meta(const struct sigsys_ring_meta *m, uint8_t *buf, size
 	if (FITS(11))
 		put_u64(&w, 13, m->start_ns);
 	put_string(&w, 14, m->comm, META_COMM_MAX);
+	/* Room for fields 16/17 (at most 3 + 7 bytes) is kept back from the
+	 * maps, which take whatever is left: a supervisor ring must never lose
+	 * its source to a long list of mappings. */
+	tail = (m->source ? 3u : 0u) + (m->writer_pid ? 7u : 0u);
+	if (w.cap >= w.pos + tail)
+		w.cap -= tail;
+	else
+		tail = 0;
 	for (i = 0; i < m->n_maps && i < META_MAPS_COUNT; i++) {
 		if (!put_mapping(&w, m->map_start ? m->map_start[i] : 0,
 				 m->map_end ? m->map_end[i] : 0,
@@ -323,6 +331,11 @@ int sigsys_encode_ring_meta(const struct sigsys_ring_meta *m, uint8_t *buf, size
 				 m->map_path ? m->map_path[i] : 0))
 			break;
 	}
+	w.cap += tail;
+	if (m->source && FITS(3))
+		put_i32(&w, 16, (int32_t)m->source);
+	if (m->writer_pid && FITS(7))
+		put_u64(&w, 17, m->writer_pid);
 #undef FITS
 	/* Every write above checked its room first, so overflow only means a
 	 * bug here; report it rather than return a torn message. */

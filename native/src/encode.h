@@ -51,6 +51,8 @@ struct sigsys_ring_meta {
 	const uint64_t *map_start, *map_end, *map_offset;
 	const char *const *map_path;
 	size_t n_maps;
+	uint32_t source;     /* sigsys.v1.Source: 0/1 handler, 2 supervisor */
+	uint32_t writer_pid; /* supervisor rings: the supervisor's pid */
 };
 
 /* Returns bytes written; truncates long strings/argv/maps to fit `cap`. */

@@ -71,6 +71,7 @@
 #include "policy.h"
 #include "prologue.h"
 #include "ring.h"
+#include "trusted_page.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -351,6 +352,51 @@ static int map_stub_random(uint64_t *addr)
  * notes it.  Made with a libc-free inline syscall from here, after the
  * handler is installed; the mask is unchanged (SIG_BLOCK of nothing).
  */
+/*
+ * Seccomp_filters from /proc/self/status: how many filters this process
+ * runs under; -1 when it cannot be read.
+ */
+static int filter_count(void)
+{
+	char buf[2048];
+	const char *p;
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "Seccomp_filters:");
+	if (!p)
+		return -1;
+	return (int)sigsys_strtoul(p + 16, NULL, 10);
+}
+
+/*
+ * sigsys-exec sets SIGSYS_BASE_FILTERS to the number of filters its child
+ * runs under once the launcher's own (user-notification) filter is
+ * installed.  With exactly that many, none of them is a sigsys trap filter,
+ * so there is nothing to probe: the probe's rt_sigprocmask would go to the
+ * supervisor and be answered and reported as the workload's own call.  A
+ * workload that forges the variable only makes its children stack a
+ * second trap filter (more restriction, never less).
+ */
+static int only_launcher_filters(void)
+{
+	const char *v = sigsys_env("SIGSYS_BASE_FILTERS");
+	char *end;
+	unsigned long base;
+
+	if (!v || !*v)
+		return 0;
+	base = sigsys_strtoul(v, &end, 10);
+	return !*end && base > 0 && filter_count() == (int)base;
+}
+
 static int inherited_filter_is_ours(void)
 {
 	uint64_t none = 0;
@@ -548,7 +594,7 @@ static int setup(struct err *e)
 	sigsys_g.active = 1;
 	if (sigsys_g.bootstrap) {
 		reinstall = have_filter();
-	} else if (have_filter() && inherited_filter_is_ours()) {
+	} else if (have_filter() && !only_launcher_filters() && inherited_filter_is_ours()) {
 		/* Exec'd by a process that never exported the marker (Go): the
 		 * filter trusts the derived address, which we just mapped. */
 		if (page != derived_page()) {

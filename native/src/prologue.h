@@ -41,9 +41,8 @@
 uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t trusted_ip,
 			 struct sock_filter *out);
 
-/* Where trusted pages go: an otherwise unused 64 GiB from 16 TiB up. */
-#define SIGSYS_TRUSTED_BASE 0x100000000000ull
-#define SIGSYS_TRUSTED_SPAN_PAGES (1u << 24)
+/* Where trusted pages go: SIGSYS_TRUSTED_BASE, _SPAN_PAGES. */
+#include "trusted_page.h"
 
 /*
  * The trusted page's address for a process tree whose environment has

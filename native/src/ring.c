@@ -110,13 +110,20 @@ static int publish_name(const char *tmp, const char *path)
 int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t record_count,
 		       const void *meta, size_t meta_len, char *path, size_t path_len)
 {
+	return sigsys_ring_create_for(ring, dir, (uint32_t)getpid(), record_count, meta, meta_len,
+				      path, path_len);
+}
+
+int sigsys_ring_create_for(struct sigsys_ring *ring, const char *dir, uint32_t pid,
+			   uint32_t record_count, const void *meta, size_t meta_len, char *path,
+			   size_t path_len)
+{
 	char name[64], tmp[4096], final[4096];
 	struct sigsys_ring_header *h;
 	uint32_t count;
 	size_t map_len;
 	void *map = MAP_FAILED;
 	int fd = -1, ret, n, i;
-	pid_t pid = getpid();
 	uint64_t ns;
 
 	ring->hdr = NULL;

@@ -108,6 +108,16 @@ int sigsys_ring_create(struct sigsys_ring *ring, const char *dir, uint32_t recor
 		       const void *meta, size_t meta_len, char *path, size_t path_len);
 
 /*
+ * The same for a ring about process `pid` written by the caller: the
+ * supervisor of sigsys-exec (supervisor.h) creates one per workload process
+ * it answers notifications for.  The file name and header owner_pid carry
+ * `pid`; RingMeta.writer_pid names the writer.
+ */
+int sigsys_ring_create_for(struct sigsys_ring *ring, const char *dir, uint32_t pid,
+			   uint32_t record_count, const void *meta, size_t meta_len, char *path,
+			   size_t path_len);
+
+/*
  * Append one payload.  Async-signal-safe, lock-free, bounded (a fixed number
  * of CAS retries).  Returns the ticket (>= 0) or -ENOSPC when full or -EAGAIN
  * when the CAS retries ran out under contention (in both cases the dropped

@@ -129,7 +129,7 @@ static int meta_valid(const uint8_t *b, size_t n)
 		return 0;
 	for (i = 0; i < k; i++) {
 		switch (f[i].num) {
-		case 2: case 3: case 4: case 12: case 13:
+		case 2: case 3: case 4: case 12: case 13: case 16: case 17:
 			if (f[i].wt != 0)
 				return 0;
 			break;
@@ -381,12 +381,53 @@ static void t_meta_truncation(void)
 	free(huge_arg);
 }
 
+/* ---- 6: supervisor rings: source (16) and writer_pid (17) ---- */
+
+static void t_meta_supervisor(void)
+{
+	const char *paths[300];
+	uint64_t starts[300], ends[300];
+	struct sigsys_ring_meta m = { 0 };
+	uint8_t buf[4096];
+	struct field f[600];
+	int n, k;
+
+	for (int i = 0; i < 300; i++) {
+		paths[i] = "/usr/lib/x86_64-linux-gnu/libsomething-rather-long.so.1";
+		starts[i] = 0x7f0000000000ull + (uint64_t)i * 0x10000;
+		ends[i] = starts[i] + 0x8000;
+	}
+	m.pid = 7;
+	m.exe = "/app";
+	m.source = 2;
+	m.writer_pid = 4000000;
+	m.map_start = starts;
+	m.map_end = ends;
+	m.map_path = paths;
+	m.n_maps = 300;
+	/* More mappings than fit: they take the rest, never the last fields. */
+	n = sigsys_encode_ring_meta(&m, buf, sizeof(buf));
+	CHECK(n > 4000 && meta_valid(buf, (size_t)n), "valid, %d bytes", n);
+	k = parse(buf, (size_t)n, f, 600);
+	CHECK(k >= 3 && f[k - 2].num == 16 && f[k - 2].v == 2, "source last but one: %u",
+	      f[k - 2].num);
+	CHECK(f[k - 1].num == 17 && f[k - 1].v == 4000000, "writer_pid last: %u", f[k - 1].num);
+	/* A handler ring (source 0) writes neither. */
+	m.source = 0;
+	m.writer_pid = 0;
+	m.n_maps = 1;
+	n = sigsys_encode_ring_meta(&m, buf, sizeof(buf));
+	k = parse(buf, (size_t)n, f, 600);
+	CHECK(k == 3 && f[k - 1].num == 15, "no fields 16/17: last %u", f[k - 1].num);
+}
+
 static const struct check_case tests[] = {
 	{ 1, "violation: exact bytes of hand-computed cases", t_exact },
 	{ 2, "violation: too small a buffer fails without writing past it", t_bounds },
 	{ 3, "violation: worst case fits SIGSYS_VIOLATION_MAX", t_worst_case },
 	{ 4, "ring meta: every field, canonical order", t_meta_fields },
 	{ 5, "ring meta: truncation keeps a valid message at every cap", t_meta_truncation },
+	{ 6, "ring meta: supervisor source and writer_pid survive a full maps list", t_meta_supervisor },
 };
 
 int main(int argc, char **argv)

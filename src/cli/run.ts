@@ -1,31 +1,28 @@
 /**
  * sigsys run - run a command under a profile and report its violations.
  *
- * Compiles the profile (H4's compileProfileFile; the project's default
- * profile without --profile), writes the policy and a spool into a temp dir,
- * spawns the command with LD_PRELOAD=libsigsys.so (appended to an existing
- * LD_PRELOAD), SIGSYS_POLICY and SIGSYS_SPOOL, collects in-process while it
- * runs, drains the rings when it exits, prints the table and the verdict to
- * stderr and exits with the command's status (128 + signal when killed).
- * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
+ * Parses the flags, compiles the profile (the project's default profile
+ * without --profile), runs the command through src/run/run.ts (sigsys-exec:
+ * the filter is installed before execve and a supervisor reports what the
+ * preload cannot reach; docs/launcher.md), prints the table and the verdict
+ * to stderr and exits with the command's status (128 + signal when killed).
  */
 import { parseCommandArgs } from './args.js';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { SigsysError, UsageError, describeError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
-import { createCollector, type CollectorStats } from '../collector/collector.js';
-import { preloadPath } from '../native/loader.js';
+import { createLogger } from '../logger.js';
+import type { CollectorStats } from '../collector/collector.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
-import { createReportSink, renderReport, type ExitInfo } from '../report/report.js';
+import { createReportSink, describeExit, renderReport, type ExitInfo } from '../report/report.js';
+import { runConfined, type ConfinedRunOptions } from '../run/run.js';
 
 export const help = `Usage: sigsys run [options] -- CMD [ARG...]
 
 Run CMD under a seccomp profile; denied calls are reported instead of
-guessed at.  At the end a table (syscall, count, action, outcome, first call
+guessed at.  The filter is installed before CMD starts (sigsys-exec), so
+static, Go and musl programs are confined and reported too.  At the end a table (syscall, count, action, outcome, first call
 site) and a one-line verdict go to stderr; sigsys exits with CMD's status
 (128 + N when CMD was killed by signal N).
 
@@ -35,6 +32,10 @@ Options:
                          audit: report every denied call, then let it run
   --out FILE             also write every event as NDJSON to FILE ("-" = stdout)
   --json                 print the summary as JSON on stdout instead of the table
+  --native               apply the profile exactly as a container runtime does:
+                         its own filter installed before execve, no preload, no
+                         supervisor; denied calls are answered by the kernel and
+                         NOT reported (checks that a profile works under Docker)
   --keep-spool           keep the temp dir with the policy and spool rings
   --ring-records N       records per process ring (default 8192; a full ring
                          counts drops, shown in the verdict)
@@ -47,6 +48,7 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
   'keep-spool': { type: 'boolean', default: false },
+  native: { type: 'boolean', default: false },
   'ring-records': { type: 'string' },
 } as const;
 
@@ -72,6 +74,7 @@ export interface RunOptions {
   out?: string;
   json: boolean;
   keepSpool: boolean;
+  native: boolean;
   ringRecords?: number;
   cmd: string[];
 }
@@ -79,6 +82,9 @@ export interface RunOptions {
 export function parseRunArgs(argv: string[]): RunOptions {
   const { opts, cmd } = splitCommand(argv);
   const { values } = parseCommandArgs('run', { args: opts, options: OPTIONS, allowPositionals: false });
+  if (values.native && (values.out !== undefined || values.json || values['ring-records'] !== undefined)) {
+    throw new UsageError('run: --native reports nothing: it takes no --out, --json or --ring-records');
+  }
   if (values.mode !== 'enforce' && values.mode !== 'audit') throw new UsageError(`run: --mode must be enforce or audit, not "${values.mode}"`);
   if (cmd.length === 0) throw new UsageError('run: no command given (sigsys run [options] -- CMD [ARG...])');
   let ringRecords: number | undefined;
@@ -88,7 +94,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       throw new UsageError(`run: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
     }
   }
-  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], ringRecords, cmd };
+  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], native: values.native, ringRecords, cmd };
 }
 
 interface CompiledProfile {
@@ -104,81 +110,9 @@ async function compileProfile(path: string | undefined, mode: 'enforce' | 'audit
   return { file, compiled };
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-export interface PreloadRunOptions {
-  /** Compiled policy image (compileProfileFile(...).policy). */
-  policy: Buffer;
-  cmd: string[];
-  /** Every event of the run goes to these sinks. */
-  sinks: Sink[];
-  keepSpool?: boolean;
-  /** Records per process ring (SIGSYS_RING_RECORDS); default: the preload's (8192). */
-  ringRecords?: number;
-  logger?: Logger;
-  /** Called once the workload exited and the rings are drained, before the spool is removed. */
-  onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
-}
-
-/**
- * Run `cmd` under the preload with `policy`: temp dir with the policy and a
- * spool, LD_PRELOAD appended, collector in-process until the rings are
- * drained, signals forwarded.  Shared by `sigsys run` and `sigsys learn`.
- */
-export async function runUnderPreload(o: PreloadRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
-  const log = o.logger ?? createLogger('run');
-  const preload = preloadPath();
-
-  const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
-  const spool = join(tmp, 'spool');
-  await mkdir(spool, { mode: 0o700 });
-  const policyPath = join(tmp, 'policy.bin');
-  await writeFile(policyPath, o.policy, { mode: 0o600 });
-
-  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
-  const env = { ...process.env };
-  env.LD_PRELOAD = env.LD_PRELOAD ? `${env.LD_PRELOAD}:${preload}` : preload;
-  env.SIGSYS_POLICY = policyPath;
-  env.SIGSYS_SPOOL = spool;
-  if (o.ringRecords) env.SIGSYS_RING_RECORDS = String(o.ringRecords);
-
-  let exit: ExitInfo;
-  let stats: CollectorStats;
-  collector.start();
-  try {
-    const child = spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env });
-    const forward = (sig: NodeJS.Signals) => {
-      // Ctrl-C on a terminal already reached the workload (same foreground
-      // process group); a second SIGINT would look like a double Ctrl-C.
-      if (sig === 'SIGINT' && process.stdin.isTTY) return;
-      log.debug({ signal: sig }, 'forwarding signal to the workload');
-      child.kill(sig);
-    };
-    for (const s of FORWARDED) process.on(s, forward);
-    try {
-      exit = await new Promise<ExitInfo>((resolve, reject) => {
-        child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.cmd[0]}: ${describeError(err)}`, { exitCode: 127, cause: err })));
-        child.once('exit', (code, signal) => {
-          const num = signal ? (constants.signals[signal] ?? 0) : 0;
-          resolve({ code, signal, status: signal ? 128 + num : (code ?? 0) });
-        });
-      });
-    } finally {
-      for (const s of FORWARDED) process.off(s, forward);
-    }
-    // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
-    await collector.drain();
-    await collector.stop();
-    stats = collector.stats();
-    o.onExit?.(exit, stats);
-  } catch (err) {
-    await collector.stop().catch(() => undefined);
-    throw err;
-  } finally {
-    if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
-    else await rm(tmp, { recursive: true, force: true });
-  }
-  return { exit, stats };
+/** The preload-only path, shared with `sigsys learn` (see src/run/run.ts). */
+export async function runUnderPreload(o: Omit<ConfinedRunOptions, 'launcher'>): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
+  return runConfined({ ...o, launcher: false });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -204,7 +138,12 @@ export async function run(argv: string[]): Promise<number> {
     }
     sinks.push(createNdjsonSink({ path: o.out }));
   }
-  const { exit } = await runUnderPreload({
+  if (o.native) {
+    const { exit } = await runConfined({ policy: compiled.policy, cmd: o.cmd, sinks: [], native: true, keepSpool: o.keepSpool, logger: log });
+    process.stderr.write(`sigsys: ran under the profile's own filter (--native): denied calls were answered by the kernel, not reported; ${describeExit(exit)}\n`);
+    return exit.status;
+  }
+  const { exit } = await runConfined({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,

@@ -218,6 +218,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       namespace: ctx.namespace,
       workload: ctx.workload,
       policyHash: ctx.policyHash,
+      source: ctx.source,
     };
     if (ev.mode === 'audit') {
       // sint64: zigzag

@@ -13,7 +13,7 @@
  * `toBig` accepts all of them.
  */
 import { basename } from 'node:path';
-import type { ActionName, OutcomeName, ViolationEvent } from './types.js';
+import type { ActionName, OutcomeName, SourceName, ViolationEvent } from './types.js';
 
 /** Anything protobufjs may hand us for a 64-bit field. */
 export type Int64Like = number | string | bigint | { low: number; high: number; unsigned?: boolean } | null | undefined;
@@ -65,6 +65,8 @@ export interface DecodedRingMeta {
   startNs?: Int64Like;
   comm?: string;
   maps?: DecodedMapping[];
+  source?: number | string;
+  writerPid?: number;
 }
 
 export interface DecodedViolation {
@@ -102,6 +104,9 @@ function enumName<T extends string>(table: readonly T[], v: number | string | un
 
 export const actionName = (v: number | string | undefined): ActionName => enumName(ACTIONS, v, 'ACTION_');
 export const outcomeName = (v: number | string | undefined): OutcomeName => enumName(OUTCOMES, v, 'OUTCOME_');
+/** sigsys.v1.Source as a name; unspecified (0) and unknown values are the handler. */
+export const sourceName = (v: number | string | undefined): SourceName =>
+  v === 2 || v === 'SOURCE_SUPERVISOR' ? 'supervisor' : 'handler';
 export const modeName = (v: number | string | undefined): ViolationEvent['mode'] => enumName(MODES, v, 'MODE_');
 
 // ---- architectures (AUDIT_ARCH_* from <linux/audit.h>) ----
@@ -222,6 +227,7 @@ export interface RingContext {
   policyHash: string;
   mode: ViolationEvent['mode'];
   maps: MapEntry[];
+  source: SourceName;
 }
 
 function hexBytes(b: Uint8Array | undefined): string {
@@ -252,6 +258,7 @@ export function createRingContext(meta: DecodedRingMeta | undefined, ownerPid = 
     policyHash: hexBytes(m.policyHash),
     mode: modeName(m.mode),
     maps,
+    source: sourceName(m.source),
   };
 }
 
@@ -342,6 +349,7 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
       namespace: ctx.namespace,
       workload: ctx.workload,
       policyHash: ctx.policyHash,
+      source: ctx.source,
     };
     if (ev.mode === 'audit' && v.ret !== undefined && v.ret !== null) ev.ret = toBig(v.ret).toString();
     return ev;

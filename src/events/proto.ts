@@ -36,6 +36,9 @@ export const Action = {
 /** sigsys.v1.Outcome values. */
 export const Outcome = { UNSPECIFIED: 0, DENIED: 1, ALLOWED: 2, KILLED: 3 } as const;
 
+/** sigsys.v1.Source values. */
+export const Source = { UNSPECIFIED: 0, HANDLER: 1, SUPERVISOR: 2 } as const;
+
 /** sigsys.v1.Mode values. */
 export const Mode = { UNSPECIFIED: 0, ENFORCE: 1, AUDIT: 2 } as const;
 
@@ -69,6 +72,8 @@ export interface Violation {
   callSite: string;
   comm: string;
   ringStartNs: bigint;
+  /** sigsys.v1.Source (field 35). */
+  source: number;
 }
 
 export interface Mapping {
@@ -95,6 +100,10 @@ export interface RingMeta {
   startNs: bigint;
   comm: string;
   maps: Mapping[];
+  /** sigsys.v1.Source: who writes the ring (0/1 handler, 2 supervisor). */
+  source: number;
+  /** Supervisor rings: the supervisor's pid. */
+  writerPid: number;
 }
 
 /** What a 64-bit field accepts when encoding. */
@@ -259,6 +268,7 @@ export function decodeViolation(data: Uint8Array): Violation {
     callSite: str(m.callSite),
     comm: str(m.comm),
     ringStartNs: toBigint(m.ringStartNs, true),
+    source: num(m.source),
   };
 }
 
@@ -293,6 +303,8 @@ export function decodeRingMeta(data: Uint8Array): RingMeta {
       offset: toBigint(x.offset, true),
       path: str(x.path),
     })),
+    source: num(m.source),
+    writerPid: num(m.writerPid),
   };
 }
 

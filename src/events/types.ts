@@ -16,6 +16,9 @@ export type ActionName =
 
 export type OutcomeName = 'denied' | 'allowed' | 'killed' | 'unknown';
 
+/** sigsys.v1.Source; 0 (rings from before the field) is the handler. */
+export type SourceName = 'handler' | 'supervisor';
+
 export interface ViolationEvent {
   /** ISO-8601 wall-clock time of the trap. */
   time: string;
@@ -62,4 +65,10 @@ export interface ViolationEvent {
   workload: string;
   /** Hex SHA-256 of the profile the policy came from. */
   policyHash: string;
+  /**
+   * Who wrote the event (sigsys.v1.Source, from RingMeta.source): the
+   * in-process SIGSYS handler, or the sigsys-exec supervisor answering a
+   * seccomp user notification (static, Go, musl programs).
+   */
+  source: SourceName;
 }

@@ -77,12 +77,14 @@ export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LOADER_SYSCALLS, ...UNS
 /**
  * What the preload's own constructor calls in an exec'd image after it has
  * re-read the policy but before its ring exists (metadata: exe, hostname,
- * pids; the ring file: ftruncate, rename; the inherited-filter check: prctl).
+ * pids; the ring file: ftruncate, rename; the inherited-filter check: prctl;
+ * the fork-detection page: madvise).  Under `sigsys run` the first process's
+ * constructor also runs under the launcher's filter, so the same list applies.
  * These traps are not recorded, and in enforce mode they get the profile's
  * action, so a profile that denies them makes exec'd children exit 126 under
  * `sigsys run`.  Not needed when the profile is used without sigsys.
  */
-export const PRELOAD_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'prctl', 'readlink', 'renameat2', 'uname'];
+export const PRELOAD_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'madvise', 'prctl', 'readlink', 'renameat2', 'uname'];
 
 /** Every entry of learned names starts its comment with this (then ` [GROUP] from SOURCES`). */
 export const LEARNED_MARK = 'learned by sigsys';

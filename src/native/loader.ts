@@ -57,3 +57,8 @@ export function loadNative(): SigsysNative {
 export function preloadPath(): string {
   return find('SIGSYS_PRELOAD', 'libsigsys.so', 'the sigsys preload library');
 }
+
+/** Path of sigsys-exec (the launcher and supervisor). $SIGSYS_EXEC overrides the search. */
+export function execPath(): string {
+  return find('SIGSYS_EXEC', 'sigsys-exec', 'the sigsys launcher');
+}

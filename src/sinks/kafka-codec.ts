@@ -19,7 +19,7 @@
  *                        packing multiplies the events/s one collector ships.
  */
 import { Action, Mode, Outcome, decodeViolation as decodeProto } from '../events/proto.js';
-import { actionName, archName, hex64, modeName, outcomeName } from '../events/enrich.js';
+import { actionName, archName, hex64, modeName, outcomeName, sourceName } from '../events/enrich.js';
 import type { ViolationEvent } from '../events/types.js';
 import { SigsysError } from '../errors.js';
 
@@ -253,6 +253,7 @@ function writeViolation(e: ViolationEvent): void {
   cachedStr(0xfa, e.comm);
   ensure(16);
   if (e.ringStartNs && e.ringStartNs !== '0') (tag(0x100), varintDec(e.ringStartNs));
+  if (e.source === 'supervisor') (tag(0x118), varint32(2)); // field 35, SOURCE_SUPERVISOR
 }
 
 function cachedHex(t: number, hex: string): void {
@@ -377,6 +378,7 @@ export function decodeViolation(bytes: Uint8Array): ViolationEvent {
     namespace: v.namespace,
     workload: v.workload,
     policyHash: v.policyHash.toString('hex'),
+    source: sourceName(v.source),
   };
   if (mode === 'audit') ev.ret = v.ret.toString();
   return ev;

@@ -202,6 +202,7 @@ export function makeEvent(
     namespace: '',
     workload: p.workload ?? 'worker',
     policyHash: 'ab'.repeat(32),
+    source: 'handler',
   };
 }
 

@@ -1,0 +1,577 @@
+/*
+ * launcher.c - sigsys-exec: confine a command by the kernel from its first
+ * instruction, whatever it is linked against (docs/launcher.md).
+ *
+ *   sigsys-exec [options] POLICY -- CMD [ARG...]
+ *
+ * The preload (LD_PRELOAD=libsigsys.so) only reaches dynamically linked
+ * programs whose libc loads it; static binaries, Go and musl programs would
+ * run with no filter.  sigsys-exec installs the filter itself before execve:
+ *
+ *   default   a supervisor: the command runs under the NOTIFY variant of the
+ *             policy (variant.h) and this process answers and reports every
+ *             denied call (supervisor.h).  With --preload the command also
+ *             gets the preload, whose SIGSYS path outranks the notification
+ *             (the kernel picks TRAP over USER_NOTIF) where it loads.
+ *   --native  no supervisor, no preload: the profile's own program, installed
+ *             as a container runtime installs it, then execve in place.
+ *
+ * How the listener reaches the supervisor.  The child installs the filter
+ * with SECCOMP_FILTER_FLAG_NEW_LISTENER and must then exec at once: any call
+ * it made in between could be one the profile denies, parked until a
+ * supervisor answers.  So the child is created with CLONE_FILES (the
+ * listener fd lands in the parent's fd table too; execve unshares the table
+ * before it closes O_CLOEXEC fds) and CLONE_VFORK (the parent sleeps until
+ * the child has exec'd or exited, and then reads the fd number from a
+ * shared page).  The only calls after the filter are execve and, if it
+ * fails, exit_group; sigsys-exec refuses a policy that denies either.
+ *
+ * Nothing runs unconfined: every failure to confine ends sigsys-exec with
+ * one line on stderr and a non-zero status before CMD starts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "arch/arch.h"
+#include "bpf_eval.h"
+#include "policy.h"
+#include "ring.h"
+#include "supervisor.h"
+#include "variant.h"
+
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+
+/* Exit statuses of sigsys-exec itself (docs/launcher.md). */
+#define EXIT_USAGE 2
+#define EXIT_CONFINE 125 /* cannot confine: nothing was started */
+#define EXIT_NOEXEC 126  /* CMD found but could not be executed */
+#define EXIT_NOTFOUND 127
+
+#define POLICY_MAX_BYTES (1u << 20)
+
+/* The preload's trusted stub, linked in for its layout only. */
+long sigsys_trusted_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+extern const char sigsys_trusted_ip[];
+
+extern char **environ;
+
+static const char usage[] =
+	"Usage: sigsys-exec [options] POLICY -- CMD [ARG...]\n"
+	"\n"
+	"Run CMD confined by the seccomp policy POLICY (from `sigsys compile`),\n"
+	"installed before execve so static, Go and musl programs are confined from\n"
+	"their first instruction.  Denied calls are answered by a supervisor (this\n"
+	"process) as the profile says and written as events into the spool.\n"
+	"\n"
+	"Options:\n"
+	"  --mode enforce|audit   the mode the policy was compiled for (checked;\n"
+	"                         default: the policy's own)\n"
+	"  --spool DIR            directory for the event rings (default $SIGSYS_SPOOL)\n"
+	"  --preload LIB          also load LIB (libsigsys.so) into CMD with LD_PRELOAD,\n"
+	"                         SIGSYS_POLICY and SIGSYS_SPOOL: its in-process handler\n"
+	"                         takes precedence where it loads\n"
+	"  --native               install the profile's own filter as a container runtime\n"
+	"                         does (no supervisor, no preload, no events) and exec\n"
+	"  --ring-records N       records per ring (default 8192)\n"
+	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD (not\n"
+	"                         with --native, which execs in place), or\n"
+	"                         sigsys-exec's own error as \"error STATUS MESSAGE\"\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Exit status: CMD's status; 128+N when CMD was killed by signal N (159 when\n"
+	"the profile's KILL action ended it); 2 bad usage; 125 CMD could not be\n"
+	"confined (policy unreadable or invalid, no seccomp user notification,\n"
+	"spool unusable) and was not started; 126 CMD not executable; 127 CMD not found.\n";
+
+struct opts {
+	const char *mode, *spool, *preload, *policy;
+	int native, status_fd;
+	uint32_t ring_records;
+	char **cmd;
+};
+
+/* Written by the vfork child, read by the parent once it runs again. */
+struct handoff {
+	int listener;
+	int stage; /* 0 exec'd, 1 seccomp failed, 2 execve failed */
+	int err;
+};
+
+/* --status-fd: a caller that reads it (sigsys run) words the error itself. */
+static int status_fd = -1;
+
+static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void die(int status, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (status_fd >= 0)
+		dprintf(status_fd, "error %d %s\n", status, line);
+	else
+		dprintf(2, "sigsys-exec: %s\n", line);
+	exit(status);
+}
+
+static uint32_t parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t hi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || v < lo || v > hi)
+		die(EXIT_USAGE, "%s: \"%s\" is not a number in %u..%u (see --help)", flag, s, lo,
+		    hi);
+	return (uint32_t)v;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->status_fd = -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (strcmp(a, "--native") == 0) {
+			o->native = 1;
+		} else if (strcmp(a, "--mode") == 0 || strcmp(a, "--spool") == 0 ||
+			   strcmp(a, "--preload") == 0 || strcmp(a, "--ring-records") == 0 ||
+			   strcmp(a, "--status-fd") == 0) {
+			if (!val)
+				die(EXIT_USAGE, "%s needs a value (see --help)", a);
+			if (strcmp(a, "--mode") == 0)
+				o->mode = val;
+			else if (strcmp(a, "--spool") == 0)
+				o->spool = val;
+			else if (strcmp(a, "--preload") == 0)
+				o->preload = val;
+			else if (strcmp(a, "--ring-records") == 0)
+				o->ring_records = parse_u32(a, val, 1, SIGSYS_RING_MAX_RECORDS);
+			else
+				o->status_fd = (int)parse_u32(a, val, 0, INT_MAX);
+			i++;
+		} else if (strcmp(a, "--") == 0) {
+			die(EXIT_USAGE, "no POLICY before \"--\" (see --help)");
+		} else if (a[0] == '-' && a[1]) {
+			die(EXIT_USAGE, "unknown option %s (see --help)", a);
+		} else {
+			o->policy = a;
+			i++;
+			break;
+		}
+	}
+	if (!o->policy)
+		die(EXIT_USAGE, "no POLICY given (sigsys-exec [options] POLICY -- CMD [ARG...])");
+	if (i >= argc || strcmp(argv[i], "--") != 0)
+		die(EXIT_USAGE, "expected \"--\" after POLICY, then the command (see --help)");
+	if (i + 1 >= argc)
+		die(EXIT_USAGE, "no command after \"--\"");
+	o->cmd = argv + i + 1;
+	if (o->mode && strcmp(o->mode, "enforce") != 0 && strcmp(o->mode, "audit") != 0)
+		die(EXIT_USAGE, "--mode must be enforce or audit, not \"%s\"", o->mode);
+	status_fd = o->status_fd;
+	if (o->native && (o->preload || o->spool || o->ring_records))
+		die(EXIT_USAGE, "--native takes no --preload, --spool or --ring-records: it "
+				"reports nothing");
+}
+
+static void *read_policy(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die(EXIT_CONFINE, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		die(EXIT_CONFINE, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		die(EXIT_CONFINE, "%s: not a regular file", path);
+	if ((uint64_t)st.st_size > POLICY_MAX_BYTES)
+		die(EXIT_CONFINE, "%s: %lld bytes, more than a policy can be (%u)", path,
+		    (long long)st.st_size, POLICY_MAX_BYTES);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		die(EXIT_CONFINE, "%s: %s", path, strerror(ENOMEM));
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(EXIT_CONFINE, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+/* Where execve would find CMD: a path with a '/' as is, else $PATH. */
+static char *resolve(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL, *full = NULL;
+	int seen_noexec = 0;
+
+	if (strchr(cmd, '/'))
+		return strdup(cmd);
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	copy = strdup(path);
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		struct stat st;
+
+		if (asprintf(&full, "%s/%s", *dir ? dir : ".", cmd) < 0)
+			break;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(full, X_OK) == 0) {
+				free(copy);
+				return full;
+			}
+			seen_noexec = 1;
+		}
+		free(full);
+		full = NULL;
+	}
+	free(copy);
+	if (seen_noexec)
+		die(EXIT_NOEXEC, "%s: %s", cmd, strerror(EACCES));
+	die(EXIT_NOTFOUND, "%s: command not found", cmd);
+}
+
+/* Seccomp_filters of this process (0 when unknown: no filter assumed). */
+static int filters_now(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp_filters: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* environ with NAME=VALUE set (replacing NAME) and DROP removed. */
+static char **env_with(char **env, const char *name, const char *value, const char *drop)
+{
+	size_t n = 0, k = 0, nl = strlen(name), dl = drop ? strlen(drop) : 0;
+	char **out;
+
+	while (env[n])
+		n++;
+	out = calloc(n + 2, sizeof(*out));
+	if (!out)
+		die(EXIT_CONFINE, "environment: %s", strerror(ENOMEM));
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=')
+			continue;
+		if (drop && strncmp(env[i], drop, dl) == 0 && env[i][dl] == '=')
+			continue;
+		out[k++] = env[i];
+	}
+	if (value && asprintf(&out[k++], "%s=%s", name, value) < 0)
+		die(EXIT_CONFINE, "environment: %s", strerror(ENOMEM));
+	return out;
+}
+
+static const char *env_of(char **env, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (; *env; env++)
+		if (strncmp(*env, name, nl) == 0 && (*env)[nl] == '=')
+			return *env + nl + 1;
+	return NULL;
+}
+
+/* The calls the launcher itself makes under the filter must be allowed. */
+static void check_own_calls(const struct sock_filter *prog, uint32_t n, const char *policy)
+{
+	static const struct {
+		int nr;
+		const char *name;
+	} own[] = { { SYS_execve, "execve" }, { SYS_exit_group, "exit_group" } };
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		struct seccomp_data d;
+
+		memset(&d, 0, sizeof(d));
+		d.nr = own[i].nr;
+		d.arch = SIGSYS_AUDIT_ARCH;
+		d.instruction_pointer = 1;
+		if (sigsys_bpf_eval(prog, n, &d, NULL) != SECCOMP_RET_ALLOW)
+			die(EXIT_CONFINE, "%s: the profile denies %s, which sigsys-exec must make "
+					  "to start the command",
+			    policy, own[i].name);
+	}
+}
+
+static int install(const struct sock_filter *prog, uint32_t n, unsigned flags)
+{
+	struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)prog };
+	long ret;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static void report_end(int fd, int status, int seccomp_killed)
+{
+	if (fd < 0)
+		return;
+	if (WIFSIGNALED(status))
+		dprintf(fd, "signal %d\n", seccomp_killed ? SIGSYS : WTERMSIG(status));
+	else
+		dprintf(fd, "exit %d\n", WEXITSTATUS(status));
+	close(fd);
+}
+
+static int exit_status(int status, int seccomp_killed)
+{
+	if (WIFSIGNALED(status))
+		return 128 + (seccomp_killed ? SIGSYS : WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+static int run_native(const struct opts *o, const struct sock_filter *prog, uint32_t n,
+		      char *path, char **env)
+{
+	int ret;
+
+	ret = install(prog, n, 0);
+	if (ret < 0)
+		die(EXIT_CONFINE, "seccomp filter: %s", strerror(-ret));
+	execve(path, o->cmd, env);
+	/* Under the filter now: a denied write only loses this line. */
+	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", o->cmd[0], strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct sigsys_policy pol;
+	struct sigsys_sup_opts so;
+	struct sigsys_sup_result res;
+	struct sock_filter *prog;
+	struct handoff *h;
+	sigset_t block, old;
+	uint32_t n_prog = 0, want_mode, action = SECCOMP_RET_USER_NOTIF;
+	char why[256], spool_abs[PATH_MAX], policy_abs[PATH_MAX], pre_abs[PATH_MAX];
+	char **env = environ, *path;
+	const char *spool, *pwhy = NULL;
+	size_t len;
+	void *image;
+	pid_t child;
+	int ret, sigfd;
+
+	parse_args(argc, argv, &o);
+	/* Not inherited by CMD; with --native a successful exec closes it
+	 * unwritten (the caller then takes the process's own end). */
+	if (o.status_fd >= 0 && fcntl(o.status_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		status_fd = -1;
+		die(EXIT_USAGE, "--status-fd %d: %s", o.status_fd, strerror(errno));
+	}
+
+	image = read_policy(o.policy, &len);
+	if (sigsys_policy_parse(image, len, SIGSYS_AUDIT_ARCH, &pol, &pwhy) < 0)
+		die(EXIT_CONFINE, "%s: %s", o.policy, pwhy ? pwhy : "not a sigsys policy");
+	if (pol.hdr->mode != SIGSYS_MODE_ENFORCE && pol.hdr->mode != SIGSYS_MODE_AUDIT)
+		die(EXIT_CONFINE, "%s: unknown mode %u", o.policy, pol.hdr->mode);
+	if (o.mode) {
+		want_mode = strcmp(o.mode, "audit") == 0 ? SIGSYS_MODE_AUDIT : SIGSYS_MODE_ENFORCE;
+		if (want_mode != pol.hdr->mode)
+			die(EXIT_CONFINE, "%s: compiled for %s mode, not %s (sigsys compile --mode)",
+			    o.policy, pol.hdr->mode == SIGSYS_MODE_AUDIT ? "audit" : "enforce",
+			    o.mode);
+	}
+	prog = calloc(SIGSYS_POLICY_MAX_INSNS, sizeof(*prog));
+	if (!prog)
+		die(EXIT_CONFINE, "filter: %s", strerror(ENOMEM));
+	ret = sigsys_variant_build(&pol, o.native ? SIGSYS_VARIANT_NATIVE : SIGSYS_VARIANT_NOTIFY,
+				   prog, &n_prog, why, sizeof(why));
+	if (ret < 0)
+		die(EXIT_CONFINE, "%s: %s", o.policy, why);
+	path = resolve(o.cmd[0]);
+	if (o.native)
+		return run_native(&o, prog, n_prog, path, env);
+
+	/* ---- supervised: everything that can fail is checked before the fork ---- */
+	check_own_calls(prog, n_prog, o.policy);
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) < 0)
+		die(EXIT_CONFINE, "seccomp user notification is not available here (%s): "
+				  "nothing could report denied calls",
+		    strerror(errno));
+	spool = o.spool ? o.spool : getenv("SIGSYS_SPOOL");
+	if (!spool || !*spool)
+		die(EXIT_USAGE, "no spool: give --spool DIR or set SIGSYS_SPOOL");
+	if (!realpath(spool, spool_abs))
+		die(EXIT_CONFINE, "%s: %s", spool, strerror(errno));
+	{
+		struct stat st;
+
+		if (stat(spool_abs, &st) < 0 || !S_ISDIR(st.st_mode))
+			die(EXIT_CONFINE, "%s: not a directory", spool);
+		if (access(spool_abs, W_OK | X_OK) < 0)
+			die(EXIT_CONFINE, "%s: %s", spool, strerror(errno));
+	}
+	if (o.preload) {
+		const char *prev;
+		char *lp = NULL;
+
+		if (!realpath(o.preload, pre_abs) || access(pre_abs, R_OK) < 0)
+			die(EXIT_CONFINE, "%s: %s", o.preload, strerror(errno));
+		if (!realpath(o.policy, policy_abs))
+			die(EXIT_CONFINE, "%s: %s", o.policy, strerror(errno));
+		prev = env_of(env, "LD_PRELOAD");
+		/* Ours first: musl runs preload constructors in LD_PRELOAD order
+		 * and has no -z initfirst (docs/preload.md). */
+		if (asprintf(&lp, prev && *prev ? "%s:%s" : "%s%s", pre_abs,
+			     prev && *prev ? prev : "") < 0)
+			die(EXIT_CONFINE, "environment: %s", strerror(ENOMEM));
+		/* The launcher's filter is not the preload's: the preload must
+		 * install its own (a marker would make it skip that). */
+		env = env_with(env, "LD_PRELOAD", lp, "SIGSYS_INSTALLED");
+		env = env_with(env, "SIGSYS_POLICY", policy_abs, NULL);
+		env = env_with(env, "SIGSYS_SPOOL", spool_abs, NULL);
+		{
+			/* Ours plus those we run under (a container runtime's). */
+			char num[16];
+
+			snprintf(num, sizeof(num), "%d", filters_now() + 1);
+			env = env_with(env, "SIGSYS_BASE_FILTERS", num, NULL);
+		}
+		if (o.ring_records) {
+			char num[16];
+
+			snprintf(num, sizeof(num), "%u", o.ring_records);
+			env = env_with(env, "SIGSYS_RING_RECORDS", num, NULL);
+		}
+	}
+
+	/* Orphans of the workload become our children: we reap them and
+	 * stay until they are gone, so every confined process is answered. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		die(EXIT_CONFINE, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+	sigsys_sup_forwarded(&block);
+	sigaddset(&block, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &block, &old) < 0)
+		die(EXIT_CONFINE, "sigprocmask: %s", strerror(errno));
+	sigfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		die(EXIT_CONFINE, "signalfd: %s", strerror(errno));
+	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (h == MAP_FAILED)
+		die(EXIT_CONFINE, "mmap: %s", strerror(errno));
+	h->listener = -1;
+
+	child = (pid_t)syscall(SYS_clone, CLONE_VFORK | CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
+	if (child < 0)
+		die(EXIT_CONFINE, "clone: %s", strerror(errno));
+	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* The supervisor gone, denied calls would only get ENOSYS. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/*
+		 * WAIT_KILLABLE_RECV (5.19+): once the supervisor has received a
+		 * notification, only a fatal signal interrupts the caller's
+		 * wait.  Otherwise a signal (Go preempts its threads with
+		 * SIGURG all the time) withdraws the notification and the call
+		 * restarts as a new one: the same call would be reported twice.
+		 */
+		ret = install(prog, n_prog,
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+		if (ret == -EINVAL)
+			ret = install(prog, n_prog, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+		if (ret < 0) {
+			h->stage = 1;
+			h->err = -ret;
+			_exit(EXIT_CONFINE);
+		}
+		h->listener = ret;
+		execve(path, o.cmd, env);
+		h->stage = 2;
+		h->err = errno;
+		_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+	}
+
+	/* The child has exec'd or exited (CLONE_VFORK).  Not dumpable: a
+	 * workload of the same uid cannot ptrace the supervisor (and from
+	 * there answer its own notifications). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (h->stage) {
+		waitpid(child, NULL, __WALL);
+		if (h->stage == 1)
+			die(EXIT_CONFINE, "seccomp filter with a notification listener: %s",
+			    strerror(h->err));
+		die(h->err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", o.cmd[0],
+		    strerror(h->err));
+	}
+
+	memset(&so, 0, sizeof(so));
+	so.policy = &pol;
+	so.mode = pol.hdr->mode;
+	so.spool = spool_abs;
+	so.ring_records = o.ring_records;
+	so.listener = h->listener;
+	so.sigfd = sigfd;
+	so.child = child;
+	so.trusted_off = (uint64_t)(sigsys_trusted_ip - (const char *)sigsys_trusted_syscall);
+	ret = sigsys_supervise(&so, &res);
+	if (ret < 0) {
+		/* Stop the workload rather than leave it unanswered. */
+		kill(child, SIGKILL);
+		die(EXIT_CONFINE, "supervisor: %s", strerror(-ret));
+	}
+	if (res.lost)
+		dprintf(2, "sigsys-exec: %llu events could not be recorded (first: %s)\n",
+			(unsigned long long)res.lost, res.lost_why);
+	report_end(o.status_fd, res.status, res.seccomp_killed);
+	return exit_status(res.status, res.seccomp_killed);
+}

@@ -1,0 +1,66 @@
+/*
+ * supervisor.h - the user-notification supervisor of sigsys-exec.
+ *
+ * The workload runs under the NOTIFY variant of the policy (variant.h): its
+ * denied paths return SECCOMP_RET_USER_NOTIF, and the kernel parks the
+ * calling thread until this supervisor answers on the listener fd.  For each
+ * notification the supervisor
+ *
+ *   1. evaluates the policy's own (trap) program on the notification's
+ *      seccomp_data, which names the action-table entry the profile chose;
+ *   2. writes a sigsys.v1.Violation into a ring for the calling process
+ *      (one ring per process and image, created on its first event, with
+ *      RingMeta read from /proc/<pid>, source = SOURCE_SUPERVISOR and
+ *      writer_pid = the supervisor), exactly the ring format of the preload;
+ *   3. answers: the profile's errno (enforce), CONTINUE (audit, and LOG),
+ *      ENOSYS (TRACE, USER_NOTIF: no tracer, no listener of the profile's),
+ *      or, for KILL_PROCESS / KILL_THREAD in enforce mode, SIGKILL to the
+ *      whole process through a pidfd (the call never returns; see
+ *      docs/launcher.md "Kill actions").
+ *
+ * The event is committed before the answer, so an event is in the ring
+ * before its caller can run again.  /proc reads are checked afterwards with
+ * SECCOMP_IOCTL_NOTIF_ID_VALID: if the notifying task died meanwhile, its
+ * pid may have been reused and what was read is not trusted.
+ *
+ * It also reaps: it runs as PR_SET_CHILD_SUBREAPER, so every process the
+ * workload leaves behind becomes its child; forwards the signals listed in
+ * supervisor.c to the command (those sent by a process; a terminal's
+ * signals already reached the whole foreground group); and returns when the
+ * command and every descendant have exited.
+ */
+#ifndef SIGSYS_SUPERVISOR_H
+#define SIGSYS_SUPERVISOR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+struct sigsys_sup_opts {
+	const struct sigsys_policy *policy; /* parsed; outlives the run */
+	uint32_t mode;          /* enum sigsys_mode the answers follow */
+	const char *spool;      /* directory for the rings */
+	uint32_t ring_records;  /* 0: SIGSYS_RING_DEFAULT_RECORDS */
+	int listener;           /* seccomp notification fd */
+	int sigfd;              /* signalfd for SIGCHLD + forwarded signals */
+	pid_t child;            /* the command */
+	uint64_t trusted_off;   /* preload stub: offset of its trusted ip */
+};
+
+struct sigsys_sup_result {
+	int status;             /* wait status of the command */
+	int seccomp_killed;     /* the supervisor killed it for a KILL action */
+	uint64_t events;        /* events written */
+	uint64_t lost;          /* events that could not be written (no ring) */
+	char lost_why[160];     /* the first reason */
+};
+
+/* Signals forwarded to the command; the caller blocks them (and SIGCHLD)
+ * and passes a signalfd for them. */
+void sigsys_sup_forwarded(sigset_t *set);
+
+/* Run until the command and all its descendants exited.  0 or -errno. */
+int sigsys_supervise(const struct sigsys_sup_opts *o, struct sigsys_sup_result *res);
+
+#endif

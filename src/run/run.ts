@@ -1,0 +1,165 @@
+/**
+ * run.ts - run one command confined by a compiled policy and collect what
+ * it was denied: the library behind `sigsys run` (and `sigsys learn`).
+ *
+ * A temp dir holds the policy and a spool; an in-process collector reads
+ * the rings while the command runs and drains them when it exits.  The
+ * command is started in one of two ways:
+ *
+ *  - `launcher: true` (sigsys run): through sigsys-exec (docs/launcher.md),
+ *    which installs the policy before execve and supervises the command:
+ *    static, Go and musl programs are confined from their first instruction
+ *    and their denied calls are answered and reported by the supervisor
+ *    (source "supervisor"); dynamic glibc programs also get libsigsys.so
+ *    (--preload), whose in-process handler takes precedence where it loads.
+ *    The command's end comes back on a status pipe (fd 3), so a death by a
+ *    signal, the profile's KILL included, is reported as the signal.
+ *  - `launcher: false`: LD_PRELOAD=libsigsys.so only (appended to an
+ *    existing LD_PRELOAD), SIGSYS_POLICY and SIGSYS_SPOOL.
+ *
+ * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SigsysError, describeError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createCollector, type CollectorStats } from '../collector/collector.js';
+import { execPath, preloadPath } from '../native/loader.js';
+import type { Sink } from '../sinks/sink.js';
+import type { ExitInfo } from '../report/report.js';
+
+export interface ConfinedRunOptions {
+  /** Compiled policy image (compileProfileFile(...).policy). */
+  policy: Buffer;
+  cmd: string[];
+  /** Every event of the run goes to these sinks. */
+  sinks: Sink[];
+  /** Start the command through sigsys-exec (default true); false: the preload alone. */
+  launcher?: boolean;
+  /** sigsys-exec --native: the profile's own filter, no preload, no supervisor, no events. */
+  native?: boolean;
+  keepSpool?: boolean;
+  /** Records per process ring; default: the producers' (8192). */
+  ringRecords?: number;
+  logger?: Logger;
+  /** Called once the workload exited and the rings are drained, before the spool is removed. */
+  onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+const signalName = (n: number): NodeJS.Signals | null =>
+  (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
+
+/**
+ * sigsys-exec's --status-fd: "exit N" / "signal N" (the command's end), or
+ * "error STATUS MESSAGE" (sigsys-exec could not start or confine it: thrown
+ * as one line with that status).
+ */
+export function parseStatusLine(text: string): ExitInfo | undefined {
+  const e = /^error (\d+) (.*)\n?$/.exec(text);
+  if (e) {
+    const code = Number(e[1]);
+    const what = code === 126 || code === 127 ? `cannot start ${e[2]}` : e[2];
+    throw new SigsysError(`run: ${what}`, { exitCode: code });
+  }
+  const m = /^(exit|signal) (\d+)\n?$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[2]);
+  if (m[1] === 'exit') return { code: n, signal: null, status: n };
+  return { code: null, signal: signalName(n), status: 128 + n };
+}
+
+function readAll(stream: Readable | null | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve('');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => (text += d));
+    stream.on('end', () => resolve(text));
+    stream.on('error', () => resolve(text));
+  });
+}
+
+function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string): { child: ChildProcess; status: Promise<string> } {
+  const preload = preloadPath();
+  if (o.launcher === false) {
+    const env = { ...process.env };
+    env.LD_PRELOAD = env.LD_PRELOAD ? `${env.LD_PRELOAD}:${preload}` : preload;
+    env.SIGSYS_POLICY = policyPath;
+    env.SIGSYS_SPOOL = spool;
+    if (o.ringRecords) env.SIGSYS_RING_RECORDS = String(o.ringRecords);
+    return { child: spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env }), status: Promise.resolve('') };
+  }
+  if (o.native) {
+    // sigsys-exec execs in place: its own end is the command's.
+    // sigsys-exec execs in place: its own end is the command's; the status
+    // pipe only ever carries sigsys-exec's error (closed unwritten on exec).
+    const child = spawn(execPath(), ['--native', '--status-fd', '3', policyPath, '--', ...o.cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    return { child, status: readAll(child.stdio[3] as Readable | null) };
+  }
+  const args = ['--spool', spool, '--preload', preload, '--status-fd', '3'];
+  if (o.ringRecords) args.push('--ring-records', String(o.ringRecords));
+  args.push(policyPath, '--', ...o.cmd);
+  const child = spawn(execPath(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  return { child, status: readAll(child.stdio[3] as Readable | null) };
+}
+
+/**
+ * Run `cmd` confined by `policy`: temp dir with the policy and a spool,
+ * collector in-process until the rings are drained, signals forwarded.
+ */
+export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
+  const log = o.logger ?? createLogger('run');
+
+  const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
+  const spool = join(tmp, 'spool');
+  await mkdir(spool, { mode: 0o700 });
+  const policyPath = join(tmp, 'policy.bin');
+  await writeFile(policyPath, o.policy, { mode: 0o600 });
+
+  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
+  let exit: ExitInfo;
+  let stats: CollectorStats;
+  collector.start();
+  try {
+    const { child, status } = startCommand(o, policyPath, spool);
+    const forward = (sig: NodeJS.Signals) => {
+      // Ctrl-C on a terminal already reached the workload (same foreground
+      // process group); a second SIGINT would look like a double Ctrl-C.
+      if (sig === 'SIGINT' && process.stdin.isTTY) return;
+      log.debug({ signal: sig }, 'forwarding signal to the workload');
+      child.kill(sig);
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    try {
+      const raw = await new Promise<ExitInfo>((resolve, reject) => {
+        child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.launcher === false ? o.cmd[0] : 'sigsys-exec'}: ${describeError(err)}`, { exitCode: 127, cause: err })));
+        child.once('exit', (code, signal) => {
+          const num = signal ? (constants.signals[signal] ?? 0) : 0;
+          resolve({ code, signal, status: signal ? 128 + num : (code ?? 0) });
+        });
+      });
+      // The command's own end when sigsys-exec reported it; otherwise
+      // sigsys-exec's (it could not start or confine the command and said why).
+      exit = parseStatusLine(await status) ?? raw;
+    } finally {
+      for (const s of FORWARDED) process.off(s, forward);
+    }
+    // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
+    await collector.drain();
+    await collector.stop();
+    stats = collector.stats();
+    o.onExit?.(exit, stats);
+  } catch (err) {
+    await collector.stop().catch(() => undefined);
+    throw err;
+  } finally {
+    if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
+    else await rm(tmp, { recursive: true, force: true });
+  }
+  return { exit, stats };
+}
