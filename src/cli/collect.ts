@@ -33,6 +33,10 @@ Options:
                          violation (one sigsys.v1.Violation per message); see docs/kafka.md
   --max-workloads N      cap on distinct workload label values (default 500)
   --poll-ms N            ring poll interval while idle (default 100)
+  --max-rings-per-uid N  rings (and junk files under ring names) one non-root uid may
+                         have read; the rest are skipped, counted and logged once (default 1024)
+  --max-rings-per-cgroup N
+                         verified rings one cgroup may have read (default 1024)
   --no-remove            keep rings of finished processes
   -h, --help             this text
 `;
@@ -47,10 +51,18 @@ const OPTIONS = {
   'kafka-format': { type: 'string' },
   'max-workloads': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'max-rings-per-uid': { type: 'string' },
+  'max-rings-per-cgroup': { type: 'string' },
   'no-remove': { type: 'boolean', default: false },
 } as const;
 
-const STOP_GRACE_MS = 15_000;
+/**
+ * From the first SIGTERM/SIGINT, whatever the collector is doing (starting,
+ * waiting for a sink, reading), the process is gone within this time: a
+ * batch not acknowledged by then stays in its ring and is delivered after a
+ * restart.
+ */
+const STOP_DEADLINE_MS = 4_000;
 const STATS_INTERVAL_MS = 60_000;
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -96,6 +108,8 @@ export async function run(argv: string[]): Promise<number> {
   const port = intArg('metrics-port', values['metrics-port'], 0, 65535);
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
   const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
+  const maxPerUid = intArg('max-rings-per-uid', values['max-rings-per-uid'], 1, 10_000_000);
+  const maxPerCgroup = intArg('max-rings-per-cgroup', values['max-rings-per-cgroup'], 1, 10_000_000);
   if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
   if (!values.out && !values.kafka && values['metrics-port'] === undefined) {
     // Without a destination every event would be read, committed and lost.
@@ -108,16 +122,30 @@ export async function run(argv: string[]): Promise<number> {
   if (values['kafka-format'] && !values.kafka) throw new UsageError('collect: --kafka-format needs --kafka HOST:PORT');
 
   const log = createLogger('collect');
-  await ensureSpool(values.spool);
 
-  // Listen for SIGTERM/SIGINT before taking the lock: a stop requested while
-  // starting up is honoured once start-up is done (cursors saved, lock
-  // released) instead of killing the process half-started.
+  // Listen for SIGTERM/SIGINT first: a stop requested while starting up is
+  // honoured once start-up is done (cursors saved, lock released) - and in
+  // any case within STOP_DEADLINE_MS, whatever start-up or a sink is stuck
+  // on.  Either way the stop is one log line.
+  let stopping: NodeJS.Signals | undefined;
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal: sig }, `stopped by a second ${sig} without waiting for the batch in flight (it stays in the spool)`);
+        process.exit(0);
+      }
+      stopping = sig;
+      setTimeout(() => {
+        log.warn({ signal: sig }, `stopped: ${sig} and not finished within ${STOP_DEADLINE_MS} ms; the batch in flight stays in the spool`);
+        process.exit(0);
+      }, STOP_DEADLINE_MS).unref();
+      resolve(sig);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
-  const lock = await lockSpool(values.spool);
+  await ensureSpool(values.spool);
+  const lock = await lockSpool(values.spool, { onPlanted: (line) => log.warn(line) });
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
   const sinks: Sink[] = [];
   if (values.out) sinks.push(createNdjsonSink({ path: values.out }));
@@ -158,6 +186,8 @@ export async function run(argv: string[]): Promise<number> {
     logger: createLogger('collector'),
     removeFinished: !values['no-remove'],
     ...(pollMs ? { pollIntervalMs: pollMs } : {}),
+    ...(maxPerUid ? { maxRingsPerUid: maxPerUid } : {}),
+    ...(maxPerCgroup ? { maxRingsPerCgroup: maxPerCgroup } : {}),
   });
   collector.start();
   log.info({ spool: values.spool, sinks: sinks.map((s) => s.name) }, 'collecting');
@@ -167,23 +197,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const signal = await stopRequested;
   clearInterval(statsTimer);
-  log.info({ signal }, 'stopping: finishing the batch in flight and committing cursors');
-  // A second signal, or a sink that does not answer within the grace period
-  // (e.g. Kafka down and retrying), ends the process without committing the
-  // batch in flight: it stays in its ring and is delivered after a restart.
-  const abandon = (why: string) => {
-    log.warn(`${why}: exiting without waiting for the batch in flight (it stays in the spool)`);
-    process.exit(0);
-  };
-  const again = (s: NodeJS.Signals) => abandon(`second ${s}`);
-  process.once('SIGTERM', again);
-  process.once('SIGINT', again);
-  const grace = setTimeout(() => abandon(`sinks did not finish within ${STOP_GRACE_MS} ms`), STOP_GRACE_MS);
-  grace.unref();
   await collector.stop();
   await server?.close();
-  clearTimeout(grace);
   await lock.release();
-  log.info(collector.stats(), 'stopped');
+  log.info({ signal, ...collector.stats() }, 'stopped');
   return 0;
 }

@@ -25,20 +25,22 @@
  * polled every `pollIntervalMs` while idle (producers write through mmap, so
  * there is nothing to watch).  Removal of finished rings: see liveness.ts.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { watch, type Dirent, type FSWatcher } from 'node:fs';
+import { lstat, opendir, readdir, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describeError, SpoolError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { createEnricher, createRingContext, type DecodedRingMeta, type DecodedViolation, type Enricher, type RingContext } from '../events/enrich.js';
-import type { ViolationEvent } from '../events/types.js';
-import type { RingReader, SigsysNative } from '../native/native.js';
+import { createEnricher, createRingContext, withIdentity, type DecodedRingMeta, type DecodedViolation, type Enricher, type IdentityOptions, type RingContext } from '../events/enrich.js';
+import type { IdentityName, ViolationEvent } from '../events/types.js';
+import type { RingFile, RingReader, SigsysNative } from '../native/native.js';
 import { loadNative } from '../native/loader.js';
 import type { Sink } from '../sinks/sink.js';
 import type { SigsysMetrics } from '../sinks/prometheus.js';
 import { mayHold, ownPidNs, ringKey, scanMappedRings } from './liveness.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
 import { createFastEnricher } from './fast-decode.js';
+import { fileKey, kernelBootId, ringKeysOfMaps, verifyRing, type Verdict } from './identity.js';
 
 export const RING_NAME = /^sigsys-.+\.ring$/;
 
@@ -70,6 +72,18 @@ export interface CollectorOptions {
   /** A ring whose head did not move for `idleAfterMs` (5 s) is polled every `idlePollIntervalMs` (1 s). */
   idleAfterMs?: number;
   idlePollIntervalMs?: number;
+  /**
+   * Rings (and junk files under ring names) one non-root uid may have in
+   * the spool; the rest are not opened, counted once and logged once.
+   * Default 1024.
+   */
+  maxRingsPerUid?: number;
+  /** Verified rings one cgroup (the kernel's, not the claimed one) may have open. Default 1024. */
+  maxRingsPerCgroup?: number;
+  /** How unverified rings are labelled (enrich.ts withIdentity). */
+  identity?: IdentityOptions;
+  /** Least time between two full /proc scans for rings whose writer is not found at once. Default 1000. */
+  verifyScanIntervalMs?: number;
   /** Called after every committed batch (tests, `run`'s progress). */
   onCommit?: (info: { path: string; events: number; cursor: number }) => void;
 }
@@ -82,6 +96,10 @@ export interface RingStatus {
   dropped: number;
   lag: number;
   pendingSince?: number;
+  identity: IdentityName;
+  writerUid: number;
+  /** Why the identity is what it is (one line). */
+  identityReason: string;
 }
 
 export interface CollectorStats {
@@ -94,6 +112,12 @@ export interface CollectorStats {
   lag: number;
   removed: number;
   sinkErrors: number;
+  /** Rings found forged. */
+  forged: number;
+  /** Spool files not opened because their uid or cgroup was over its cap. */
+  overCap: number;
+  /** Entries under ring names that are not regular files (FIFO, socket, directory, symlink...), skipped unopened. */
+  skippedEntries: number;
 }
 
 export interface Collector {
@@ -111,8 +135,16 @@ export interface Collector {
 interface RingState {
   path: string;
   reader: RingReader;
+  /** The ring's claims (RingMeta); `ctx` is this with the identity verdict applied. */
+  claims: RingContext;
+  meta: DecodedRingMeta | undefined;
   ctx: RingContext;
   ino: number;
+  file: RingFile;
+  key: string;
+  verdict?: Verdict;
+  cgroupKey?: string;
+  headAtPending: number;
   next: number;
   lastDropped: number;
   pendingTicket: number;
@@ -139,6 +171,19 @@ function pidAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Kind of a directory entry that is not a regular file (never opened). */
+function entryKind(e: Dirent | { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (e.isDirectory()) return 'directory';
+  if (e.isFIFO()) return 'fifo';
+  if (e.isSocket()) return 'socket';
+  if (e.isSymbolicLink()) return 'symlink';
+  if (e.isCharacterDevice() || e.isBlockDevice()) return 'device';
+  return 'other';
+}
+
+/** A header counter that moved this far in one look is a scribble, not drops. */
+const MAX_DROP_STEP = 2 ** 32;
+
 export function createCollector(opts: CollectorOptions): Collector {
   const log = opts.logger ?? createLogger('collector');
   const native = opts.native ?? loadNative();
@@ -161,12 +206,28 @@ export function createCollector(opts: CollectorOptions): Collector {
   const staleMs = opts.staleMs ?? 10 * 60_000;
   const idleAfterMs = opts.idleAfterMs ?? 5000;
   const idlePollMs = Math.max(opts.idlePollIntervalMs ?? 1000, opts.pollIntervalMs ?? 100);
+  const maxPerUid = opts.maxRingsPerUid ?? 1024;
+  const maxPerCgroup = opts.maxRingsPerCgroup ?? 1024;
+  const verifyScanMs = opts.verifyScanIntervalMs ?? 1000;
   const dir = opts.spoolDir;
 
   const rings = new Map<string, RingState>();
-  /** Files that are not rings, by path -> inode, so each is counted once. */
-  const rejected = new Map<string, number>();
-  const totals: CollectorStats = { rings: 0, rejected: 0, events: 0, corrupt: 0, torn: 0, dropped: 0, lag: 0, removed: 0, sinkErrors: 0 };
+  /** Files that are not rings, by path -> inode and owner, so each is counted once. */
+  const rejected = new Map<string, { ino: number; uid: number }>();
+  /** Entries not opened (not regular files, over a cap, a second name of an open ring): path -> why. */
+  const skipped = new Map<string, string>();
+  /** Rings and rejected files per owner uid (the per-uid cap). */
+  const perUid = new Map<number, number>();
+  /** Verified rings per kernel cgroup (the per-cgroup cap). */
+  const perCgroup = new Map<string, number>();
+  /** Caps already logged, so each is logged once. */
+  const capLogged = new Set<string>();
+  const totals: CollectorStats = {
+    rings: 0, rejected: 0, events: 0, corrupt: 0, torn: 0, dropped: 0, lag: 0, removed: 0, sinkErrors: 0, forged: 0, overCap: 0, skippedEntries: 0,
+  };
+  const host = hostname();
+  let passNo = 0;
+  let lastVerifyScan = 0;
 
   let running = false;
   let loop: Promise<void> | undefined;
@@ -187,49 +248,108 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   // ---- discovery ----
 
+  const addUid = (uid: number, d: number) => {
+    const n = (perUid.get(uid) ?? 0) + d;
+    if (n > 0) perUid.set(uid, n);
+    else perUid.delete(uid);
+  };
+
+  function overCap(scope: 'uid' | 'cgroup', key: string, path: string, max: number): void {
+    skipped.set(path, `over-cap-${scope}`);
+    totals.overCap++;
+    metrics?.ringsOverCap.inc({ scope });
+    if (capLogged.has(`${scope}:${key}`)) return;
+    capLogged.add(`${scope}:${key}`);
+    log.warn({ spool: dir, scope, [scope]: key, max }, `spool ${dir}: ${scope} ${key} has more than ${max} rings; the rest are not read (counted in sigsys_rings_over_cap_total)`);
+  }
+
+  /**
+   * List the spool.  Streams the directory (no array of every name), looks
+   * at each entry's type before anything else (a FIFO, socket, directory or
+   * symlink under a ring name is skipped without being opened), applies the
+   * per-uid cap from lstat before opening, and survives any one entry
+   * failing: the listing as a whole never fails because of what a
+   * neighbour put in the spool.
+   */
   async function scan(): Promise<void> {
     lastScan = Date.now();
     scanRequested = false;
-    let names: string[];
+    const present = new Set<string>();
+    let complete = false;
     try {
-      names = await readdir(dir);
+      const d = await opendir(dir, { bufferSize: 256 });
+      for await (const ent of d) {
+        const name = ent.name;
+        if (!RING_NAME.test(name)) continue;
+        const path = join(dir, name);
+        present.add(path);
+        if (rings.has(path) || rejected.has(path) || skipped.has(path)) continue;
+        if (!ent.isFile()) {
+          skipEntry(path, entryKind(ent));
+          continue;
+        }
+        let st;
+        try {
+          st = await lstat(path);
+        } catch {
+          continue; // gone meanwhile
+        }
+        if (!st.isFile()) {
+          skipEntry(path, entryKind(st));
+          continue;
+        }
+        if (st.uid !== 0 && (perUid.get(st.uid) ?? 0) >= maxPerUid) {
+          overCap('uid', String(st.uid), path, maxPerUid);
+          continue;
+        }
+        openRing(path, st.ino, st.uid);
+      }
+      complete = true;
       dirErrorLogged = false;
     } catch (err) {
-      if (!dirErrorLogged) log.error({ spool: dir }, `spool ${dir}: cannot list: ${describeError(err)}`);
+      if (!dirErrorLogged) log.error({ spool: dir }, `spool ${dir}: cannot list: ${describeError(err)}; rings already open are still read`);
       dirErrorLogged = true;
-      return;
     }
-    const present = new Set<string>();
-    for (const name of names) {
-      if (!RING_NAME.test(name)) continue;
-      const path = join(dir, name);
-      present.add(path);
-      if (rings.has(path)) continue;
-      let ino: number;
-      try {
-        const st = await stat(path);
-        if (!st.isFile()) continue;
-        ino = st.ino;
-      } catch {
-        continue;
-      }
-      if (rejected.get(path) === ino) continue;
-      openRing(path, ino);
-    }
+    if (!complete) return;
     for (const [path, r] of rings) if (!present.has(path)) r.gone = true;
-    for (const path of rejected.keys()) if (!present.has(path)) rejected.delete(path);
+    for (const [path, x] of rejected) {
+      if (present.has(path)) continue;
+      rejected.delete(path);
+      addUid(x.uid, -1);
+    }
+    for (const path of skipped.keys()) if (!present.has(path)) skipped.delete(path);
   }
 
-  function openRing(path: string, ino: number): void {
+  function skipEntry(path: string, kind: string): void {
+    skipped.set(path, kind);
+    totals.skippedEntries++;
+    metrics?.spoolEntriesSkipped.inc({ kind });
+    log.warn({ ring: path, kind }, `spool entry ${path}: a ${kind}, not a regular file: skipped without opening it`);
+  }
+
+  function openRing(path: string, lstatIno: number, lstatUid: number): void {
     let reader: RingReader;
     try {
+      // O_NOFOLLOW|O_NONBLOCK in the addon: a file swapped for a FIFO or a
+      // symlink since the lstat neither blocks nor is followed.
       reader = new native.RingReader(path);
     } catch (err) {
-      rejected.set(path, ino);
+      rejected.set(path, { ino: lstatIno, uid: lstatUid });
+      addUid(lstatUid, 1);
       totals.rejected++;
       metrics?.ringsRejected.inc();
       log.warn({ ring: path }, `ring ${path}: ignored: ${describeError(err)}`);
       return;
+    }
+    const file = reader.file();
+    const key = fileKey(file.devMajor, file.devMinor, file.ino);
+    for (const other of rings.values()) {
+      if (other.key === key) {
+        // A second name (hard link) of a ring we read already.
+        reader.close();
+        skipped.set(path, 'duplicate');
+        return;
+      }
     }
     let meta: DecodedRingMeta | undefined;
     try {
@@ -241,13 +361,19 @@ export function createCollector(opts: CollectorOptions): Collector {
     }
     const st = reader.stats();
     const now = Date.now();
+    const claims = createRingContext(meta, st.ownerPid, st.createdNs);
     const state: RingState = {
       path,
       reader,
-      ctx: createRingContext(meta, st.ownerPid, st.createdNs),
-      ino,
+      claims,
+      meta,
+      ctx: claims,
+      ino: file.ino,
+      file,
+      key,
+      headAtPending: 0,
       next: st.cursor,
-      lastDropped: 0,
+      lastDropped: st.dropped,
       pendingTicket: -1,
       pendingSince: 0,
       lastHead: st.head,
@@ -260,9 +386,99 @@ export function createCollector(opts: CollectorOptions): Collector {
       ownerPid: st.ownerPid,
     };
     rings.set(path, state);
+    addUid(file.uid, 1);
     totals.rings = rings.size;
     metrics?.ringsActive.set(rings.size);
-    log.debug({ ring: path, ownerPid: st.ownerPid, cursor: st.cursor, head: st.head }, 'ring opened');
+    log.debug({ ring: path, ownerPid: st.ownerPid, cursor: st.cursor, head: st.head, uid: file.uid }, 'ring opened');
+  }
+
+  // ---- identity (identity.ts) ----
+
+  function applyVerdict(r: RingState, v: Verdict, bootId: string | undefined): boolean {
+    r.verdict = v;
+    const who = v.identity === 'verified' ? v.subject : v.writer;
+    r.ctx = withIdentity(
+      r.claims,
+      {
+        identity: v.identity,
+        writerUid: r.file.uid,
+        ...(who ? { pid: who.pid, exe: who.exe, comm: who.comm, cgroup: who.cgroup } : {}),
+        host,
+        ...(bootId ? { bootId } : {}),
+      },
+      opts.identity,
+    );
+    if (v.identity === 'forged') {
+      totals.forged++;
+      metrics?.ringsForged.inc({ uid: metrics.uidLabel(r.file.uid) });
+      log.warn(
+        { ring: r.path, writerUid: r.file.uid, writerPid: v.writer?.pid, claimedPid: r.claims.ringPid, claimedExe: r.claims.exe, claimedWorkload: r.claims.workload },
+        `ring ${r.path}: forged (${v.reason}); its events are reported as ${r.ctx.workload}, never under the identity it claims`,
+      );
+    } else {
+      log.debug({ ring: r.path, identity: v.identity, writerUid: r.file.uid }, `ring ${r.path}: ${v.identity} (${v.reason})`);
+    }
+    if (v.identity === 'verified' && who) {
+      const cg = who.cgroup || '(none)';
+      if ((perCgroup.get(cg) ?? 0) >= maxPerCgroup) {
+        overCap('cgroup', cg.trim(), r.path, maxPerCgroup);
+        closeRing(r);
+        return false;
+      }
+      perCgroup.set(cg, (perCgroup.get(cg) ?? 0) + 1);
+      r.cgroupKey = cg;
+    }
+    return true;
+  }
+
+  /** Give every ring without a verdict one: the cheap check first, a full /proc scan at most every verifyScanMs. */
+  async function verifyPending(now: number): Promise<void> {
+    const pending = [...rings.values()].filter((r) => !r.verdict);
+    if (pending.length === 0) return;
+    myPidNs ??= await ownPidNs();
+    const bootId = await kernelBootId();
+    const cache = new Map();
+    const claimsOf = (r: RingState) => ({ uid: r.file.uid, devMajor: r.file.devMajor, devMinor: r.file.devMinor, ino: r.file.ino, ownerPid: r.ownerPid, meta: r.meta });
+    let left = 0;
+    for (const r of pending) {
+      const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache });
+      if (v) applyVerdict(r, v, bootId);
+      else left++;
+    }
+    if (left === 0 || now - lastVerifyScan < verifyScanMs) return;
+    lastVerifyScan = now;
+    const mappers = await scanMappers();
+    for (const r of pending) {
+      if (r.verdict || !rings.has(r.path)) continue;
+      const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache, mappers: mappers.get(r.key) ?? [] });
+      if (v) applyVerdict(r, v, bootId);
+    }
+  }
+
+  /** file key -> pids mapping it, over every process whose maps we can read (ours excluded). */
+  async function scanMappers(): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>();
+    let pids: string[] = [];
+    try {
+      pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+    } catch {
+      return out;
+    }
+    for (const pid of pids) {
+      if (Number(pid) === process.pid) continue;
+      let text: string;
+      try {
+        text = await readFile(`/proc/${pid}/maps`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const k of ringKeysOfMaps(text)) {
+        const l = out.get(k);
+        if (l) l.push(Number(pid));
+        else out.set(k, [Number(pid)]);
+      }
+    }
+    return out;
   }
 
   function closeRing(r: RingState): void {
@@ -270,6 +486,13 @@ export function createCollector(opts: CollectorOptions): Collector {
       r.reader.close();
     } catch {
       /* already closed */
+    }
+    if (rings.get(r.path) === r) addUid(r.file.uid, -1);
+    if (r.cgroupKey !== undefined) {
+      const n = (perCgroup.get(r.cgroupKey) ?? 1) - 1;
+      if (n > 0) perCgroup.set(r.cgroupKey, n);
+      else perCgroup.delete(r.cgroupKey);
+      r.cgroupKey = undefined;
     }
     rings.delete(r.path);
     totals.rings = rings.size;
@@ -344,14 +567,24 @@ export function createCollector(opts: CollectorOptions): Collector {
         if (r.pendingTicket !== res.next) {
           r.pendingTicket = res.next;
           r.pendingSince = t;
+          r.headAtPending = r.reader.stats().head;
         } else if (t - r.pendingSince >= tornMs) {
-          // The producer reserved this ticket and never published it.
-          totals.torn++;
-          metrics?.tornRecords.inc();
-          log.warn({ ring: r.path, ticket: res.next }, `ring ${r.path}: ticket ${res.next} pending for ${t - r.pendingSince} ms, skipped as torn`);
-          r.next = res.next + 1;
-          r.reader.commit(r.next);
+          // The producer reserved this ticket and never published it.  Every
+          // ticket reserved before we started waiting and still pending now
+          // is as old: skip the whole run at once (a header scribbled to
+          // millions of reserved tickets drains in one step, not one ticket
+          // per timeout).
+          const s = r.reader.skipPending(res.next, Math.max(r.headAtPending, res.next + 1));
           r.pendingTicket = -1;
+          if (s.skipped === 0) continue; // published meanwhile
+          totals.torn += s.skipped;
+          if (r.ctx.identity === 'verified') metrics?.tornRecords.inc(s.skipped);
+          log.warn(
+            { ring: r.path, ticket: res.next, skipped: s.skipped },
+            `ring ${r.path}: ${s.skipped === 1 ? `ticket ${res.next}` : `tickets ${res.next}..${s.next - 1}`} pending for ${t - r.pendingSince} ms, skipped as torn`,
+          );
+          r.next = s.next;
+          r.reader.commit(r.next);
           continue;
         }
         break;
@@ -373,9 +606,14 @@ export function createCollector(opts: CollectorOptions): Collector {
     r.lag = Number.isFinite(lag) ? lag : 0;
     if (st.dropped > r.lastDropped && Number.isFinite(st.dropped)) {
       const d = st.dropped - r.lastDropped;
-      totals.dropped += d;
-      metrics?.dropped.inc(d);
       r.lastDropped = st.dropped;
+      // A jump no producer can make between two looks is a scribble: it
+      // moves the baseline and is not counted.  Only verified rings count in
+      // the metrics: a header is its writer's word.
+      if (d <= MAX_DROP_STEP) {
+        totals.dropped += d;
+        if (r.ctx.identity === 'verified') metrics?.dropped.inc(d);
+      }
     }
   }
 
@@ -418,8 +656,15 @@ export function createCollector(opts: CollectorOptions): Collector {
   async function pollOnce(everyRing = false): Promise<number> {
     const now = Date.now();
     if (scanRequested || now - lastScan >= rescanMs) await scan();
+    await verifyPending(now);
     let n = 0;
-    for (const r of [...rings.values()]) {
+    // Fair turns: each pass starts one ring further, so no ring is always
+    // first, and every ring gets at most batchesPerTurn batches per pass.
+    const list = [...rings.values()];
+    const start = list.length ? passNo++ % list.length : 0;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[(start + i) % list.length]!;
+      if (!r.verdict || !rings.has(r.path)) continue; // read once its writer was looked at
       // Rings whose head has not moved for a while are looked at less often:
       // a spool with thousands of idle processes costs little.
       const idle = now - r.headMovedAt > idleAfterMs && r.lag === 0 && r.pendingTicket < 0 && !r.gone;
@@ -431,10 +676,11 @@ export function createCollector(opts: CollectorOptions): Collector {
       } catch (err) {
         // The addon threw on a live ring (e.g. the file was truncated under us).
         log.warn({ ring: r.path }, `ring ${r.path}: dropped from collection: ${describeError(err)}`);
-        rejected.set(r.path, r.ino);
+        closeRing(r);
+        rejected.set(r.path, { ino: r.ino, uid: r.file.uid });
+        addUid(r.file.uid, 1);
         totals.rejected++;
         metrics?.ringsRejected.inc();
-        closeRing(r);
         continue;
       }
       // A ring whose file was deleted under us: with removal on, the removal
@@ -443,9 +689,17 @@ export function createCollector(opts: CollectorOptions): Collector {
       if (!removeFinished && r.gone && r.lag === 0 && r.pendingTicket < 0) closeRing(r);
     }
     let lag = 0;
-    for (const r of rings.values()) lag += r.lag;
+    let verifiedLag = 0;
+    const byIdentity: Record<string, number> = { verified: 0, unverified: 0, forged: 0, pending: 0 };
+    for (const r of rings.values()) {
+      lag += r.lag;
+      if (r.ctx.identity === 'verified') verifiedLag += r.lag;
+      byIdentity[r.verdict ? r.ctx.identity : 'pending'] = (byIdentity[r.verdict ? r.ctx.identity : 'pending'] ?? 0) + 1;
+    }
     totals.lag = lag;
-    metrics?.lag.set(lag);
+    // The contract gauge counts verified rings only: any other ring's header is its writer's word.
+    metrics?.lag.set(verifiedLag);
+    for (const [identity, k] of Object.entries(byIdentity)) metrics?.ringsByIdentity.set({ identity }, k);
     if (removeFinished && now - lastRemoveCheck >= removeCheckMs) await removeFinishedRings(now);
     return n;
   }
@@ -503,7 +757,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       scanRequested = true;
       for (;;) {
         const n = await poll(true);
-        const waiting = [...rings.values()].some((r) => r.lag > 0 || r.pendingTicket >= 0 || Date.now() < r.retryAt);
+        const waiting = [...rings.values()].some((r) => !r.verdict || r.lag > 0 || r.pendingTicket >= 0 || Date.now() < r.retryAt);
         if (n === 0 && !waiting) return;
         if (Date.now() >= deadline) {
           log.warn({ lag: totals.lag }, `drain gave up after ${timeoutMs} ms with ${totals.lag} events left in the spool`);
@@ -536,6 +790,9 @@ export function createCollector(opts: CollectorOptions): Collector {
           dropped: st.dropped,
           lag: r.lag,
           ...(r.pendingTicket >= 0 ? { pendingSince: r.pendingSince } : {}),
+          identity: r.ctx.identity,
+          writerUid: r.file.uid,
+          identityReason: r.verdict?.reason ?? 'not looked at yet',
         };
       }),
   };

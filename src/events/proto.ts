@@ -39,6 +39,12 @@ export const Outcome = { UNSPECIFIED: 0, DENIED: 1, ALLOWED: 2, KILLED: 3 } as c
 /** sigsys.v1.Mode values. */
 export const Mode = { UNSPECIFIED: 0, ENFORCE: 1, AUDIT: 2 } as const;
 
+/** sigsys.v1.Identity values. */
+export const Identity = { UNSPECIFIED: 0, VERIFIED: 1, UNVERIFIED: 2, FORGED: 3 } as const;
+
+/** sigsys.v1.Source values (0: rings from before the field, the handler). */
+export const Source = { UNSPECIFIED: 0, HANDLER: 1, SUPERVISOR: 2 } as const;
+
 /** A decoded sigsys.v1.Violation: every field present, defaults filled in. */
 export interface Violation {
   timeNs: bigint;
@@ -69,6 +75,9 @@ export interface Violation {
   callSite: string;
   comm: string;
   ringStartNs: bigint;
+  writerUid: number;
+  identity: number;
+  source: number;
 }
 
 export interface Mapping {
@@ -95,6 +104,8 @@ export interface RingMeta {
   startNs: bigint;
   comm: string;
   maps: Mapping[];
+  source: number;
+  writerPid: number;
 }
 
 /** What a 64-bit field accepts when encoding. */
@@ -259,6 +270,9 @@ export function decodeViolation(data: Uint8Array): Violation {
     callSite: str(m.callSite),
     comm: str(m.comm),
     ringStartNs: toBigint(m.ringStartNs, true),
+    writerUid: num(m.writerUid),
+    identity: num(m.identity),
+    source: num(m.source),
   };
 }
 
@@ -293,6 +307,8 @@ export function decodeRingMeta(data: Uint8Array): RingMeta {
       offset: toBigint(x.offset, true),
       path: str(x.path),
     })),
+    source: num(m.source),
+    writerPid: num(m.writerPid),
   };
 }
 

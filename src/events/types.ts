@@ -16,6 +16,16 @@ export type ActionName =
 
 export type OutcomeName = 'denied' | 'allowed' | 'killed' | 'unknown';
 
+/**
+ * How far the collector tied the ring's claims to the kernel's view of its
+ * writer (src/collector/identity.ts, docs/security.md).  'unknown': an event
+ * from a collector that did not say (before proto field 34).
+ */
+export type IdentityName = 'verified' | 'unverified' | 'forged' | 'unknown';
+
+/** Who wrote the ring: the in-process SIGSYS handler or a USER_NOTIF supervisor. */
+export type SourceName = 'handler' | 'supervisor';
+
 export interface ViolationEvent {
   /** ISO-8601 wall-clock time of the trap. */
   time: string;
@@ -62,4 +72,16 @@ export interface ViolationEvent {
   workload: string;
   /** Hex SHA-256 of the profile the policy came from. */
   policyHash: string;
+  /**
+   * verified: the claims above were checked against the live writer.
+   * unverified: never seen alive; the claims are the ring's word, and
+   * `workload` is `unverified:uid-<writerUid>` (collect) so nothing groups
+   * them with a real workload.  forged: the claims disagreed with the
+   * kernel; identity fields hold what the kernel showed (the real writer's
+   * pid, exe, container) and `workload` is `forged:uid-<writerUid>`.
+   */
+  identity: IdentityName;
+  /** Owner uid of the ring file: the uid of the process that created it. */
+  writerUid: number;
+  source: SourceName;
 }
