@@ -181,8 +181,20 @@ function entryKind(e: Dirent | { isDirectory(): boolean; isFIFO(): boolean; isSo
   return 'other';
 }
 
-/** A header counter that moved this far in one look is a scribble, not drops. */
-const MAX_DROP_STEP = 2 ** 32;
+/**
+ * A drop counter that moved this far between two looks (100 ms apart while
+ * busy) is a scribble, not drops: no producer traps a million calls in that
+ * time.  It moves the baseline and is not counted.
+ */
+const MAX_DROP_STEP = 1_000_000;
+/**
+ * More tickets than this reserved and never committed in a row cannot come
+ * from real producers (each is a thread killed inside the SIGSYS handler):
+ * such a run is a scribbled header, counted once as a corrupt ring record,
+ * not as that many torn records.  The same bound is how far past a stuck
+ * ticket the lag counts.
+ */
+const MAX_TORN_RUN = 256;
 
 export function createCollector(opts: CollectorOptions): Collector {
   const log = opts.logger ?? createLogger('collector');
@@ -373,7 +385,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       key,
       headAtPending: 0,
       next: st.cursor,
-      lastDropped: st.dropped,
+      lastDropped: 0,
       pendingTicket: -1,
       pendingSince: 0,
       lastHead: st.head,
@@ -577,12 +589,15 @@ export function createCollector(opts: CollectorOptions): Collector {
           const s = r.reader.skipPending(res.next, Math.max(r.headAtPending, res.next + 1));
           r.pendingTicket = -1;
           if (s.skipped === 0) continue; // published meanwhile
-          totals.torn += s.skipped;
-          if (r.ctx.identity === 'verified') metrics?.tornRecords.inc(s.skipped);
-          log.warn(
-            { ring: r.path, ticket: res.next, skipped: s.skipped },
-            `ring ${r.path}: ${s.skipped === 1 ? `ticket ${res.next}` : `tickets ${res.next}..${s.next - 1}`} pending for ${t - r.pendingSince} ms, skipped as torn`,
-          );
+          const what = s.skipped === 1 ? `ticket ${res.next}` : `tickets ${res.next}..${s.next - 1}`;
+          if (s.skipped > MAX_TORN_RUN) {
+            countCorrupt('ring', 1);
+            log.warn({ ring: r.path, ticket: res.next, skipped: s.skipped }, `ring ${r.path}: ${what} reserved and never committed: a scribbled header, skipped (counted as one corrupt record)`);
+          } else {
+            totals.torn += s.skipped;
+            metrics?.tornRecords.inc(s.skipped);
+            log.warn({ ring: r.path, ticket: res.next, skipped: s.skipped }, `ring ${r.path}: ${what} pending for ${t - r.pendingSince} ms, skipped as torn`);
+          }
           r.next = s.next;
           r.reader.commit(r.next);
           continue;
@@ -602,17 +617,21 @@ export function createCollector(opts: CollectorOptions): Collector {
       r.headMovedAt = now;
     }
     // Untrusted numbers: clamp so a scribbled header cannot poison metrics.
-    const lag = Math.max(0, Math.min(st.head - r.next, st.recordCount));
+    // Past a ticket that is stuck pending, at most MAX_TORN_RUN more count:
+    // a header claiming millions of reserved tickets shows as little lag
+    // until the stuck run is skipped (tornTimeoutMs).
+    let lag = Math.max(0, Math.min(st.head - r.next, st.recordCount));
+    if (r.pendingTicket >= 0) lag = Math.min(lag, Math.max(0, r.pendingTicket - r.next) + MAX_TORN_RUN);
     r.lag = Number.isFinite(lag) ? lag : 0;
     if (st.dropped > r.lastDropped && Number.isFinite(st.dropped)) {
       const d = st.dropped - r.lastDropped;
       r.lastDropped = st.dropped;
-      // A jump no producer can make between two looks is a scribble: it
-      // moves the baseline and is not counted.  Only verified rings count in
-      // the metrics: a header is its writer's word.
-      if (d <= MAX_DROP_STEP) {
+      if (d > MAX_DROP_STEP) {
+        log.warn({ ring: r.path, step: d }, `ring ${r.path}: drop counter jumped by ${d}: a scribbled header, not counted`);
+      } else {
         totals.dropped += d;
-        if (r.ctx.identity === 'verified') metrics?.dropped.inc(d);
+        // A forged ring's header counts nowhere but in its own log lines.
+        if (r.ctx.identity !== 'forged') metrics?.dropped.inc(d);
       }
     }
   }
@@ -689,16 +708,16 @@ export function createCollector(opts: CollectorOptions): Collector {
       if (!removeFinished && r.gone && r.lag === 0 && r.pendingTicket < 0) closeRing(r);
     }
     let lag = 0;
-    let verifiedLag = 0;
+    let trustedLag = 0;
     const byIdentity: Record<string, number> = { verified: 0, unverified: 0, forged: 0, pending: 0 };
     for (const r of rings.values()) {
       lag += r.lag;
-      if (r.ctx.identity === 'verified') verifiedLag += r.lag;
+      if (r.verdict && r.ctx.identity !== 'forged') trustedLag += r.lag;
       byIdentity[r.verdict ? r.ctx.identity : 'pending'] = (byIdentity[r.verdict ? r.ctx.identity : 'pending'] ?? 0) + 1;
     }
     totals.lag = lag;
-    // The contract gauge counts verified rings only: any other ring's header is its writer's word.
-    metrics?.lag.set(verifiedLag);
+    // Forged rings' headers count nowhere but in their own log lines.
+    metrics?.lag.set(trustedLag);
     for (const [identity, k] of Object.entries(byIdentity)) metrics?.ringsByIdentity.set({ identity }, k);
     if (removeFinished && now - lastRemoveCheck >= removeCheckMs) await removeFinishedRings(now);
     return n;
