@@ -40,7 +40,7 @@ import type { SigsysMetrics } from '../sinks/prometheus.js';
 import { mayHold, ownPidNs, ringKey, scanMappedRings } from './liveness.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
 import { createFastEnricher } from './fast-decode.js';
-import { fileKey, kernelBootId, ringKeysOfMaps, verifyRing, type Verdict } from './identity.js';
+import { fileKey, kernelBootId, mapKey, ringKeysOfMaps, verifyRing, type Verdict } from './identity.js';
 
 export const RING_NAME = /^sigsys-.+\.ring$/;
 
@@ -450,7 +450,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     myPidNs ??= await ownPidNs();
     const bootId = await kernelBootId();
     const cache = new Map();
-    const claimsOf = (r: RingState) => ({ uid: r.file.uid, devMajor: r.file.devMajor, devMinor: r.file.devMinor, ino: r.file.ino, ownerPid: r.ownerPid, meta: r.meta });
+    const claimsOf = (r: RingState) => ({ uid: r.file.uid, mapKey: mapKey(r.file.ino, r.path), ownerPid: r.ownerPid, meta: r.meta });
     let left = 0;
     for (const r of pending) {
       const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache });
@@ -462,7 +462,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     const mappers = await scanMappers();
     for (const r of pending) {
       if (r.verdict || !rings.has(r.path)) continue;
-      const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache, mappers: mappers.get(r.key) ?? [] });
+      const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache, mappers: mappers.get(mapKey(r.file.ino, r.path)) ?? [] });
       if (v) applyVerdict(r, v, bootId);
     }
   }
@@ -586,13 +586,24 @@ export function createCollector(opts: CollectorOptions): Collector {
           // is as old: skip the whole run at once (a header scribbled to
           // millions of reserved tickets drains in one step, not one ticket
           // per timeout).
-          const s = r.reader.skipPending(res.next, Math.max(r.headAtPending, res.next + 1));
+          const upto = Math.max(r.headAtPending, res.next + 1);
+          const s = r.reader.skipPending(res.next, Math.min(upto, res.next + MAX_TORN_RUN + 1));
           r.pendingTicket = -1;
           if (s.skipped === 0) continue; // published meanwhile
           const what = s.skipped === 1 ? `ticket ${res.next}` : `tickets ${res.next}..${s.next - 1}`;
           if (s.skipped > MAX_TORN_RUN) {
+            // No real producers leave this many reserved tickets in a row:
+            // the header was scribbled.  Jump to where head was when we
+            // started waiting, without touching the pages in between (a
+            // sparse file of millions of records is never read).
             countCorrupt('ring', 1);
-            log.warn({ ring: r.path, ticket: res.next, skipped: s.skipped }, `ring ${r.path}: ${what} reserved and never committed: a scribbled header, skipped (counted as one corrupt record)`);
+            log.warn(
+              { ring: r.path, ticket: res.next, head: upto },
+              `ring ${r.path}: tickets ${res.next}..${upto - 1} reserved and never committed: a scribbled header, skipped (counted as one corrupt record)`,
+            );
+            r.next = upto;
+            r.reader.commit(r.next);
+            continue;
           } else {
             totals.torn += s.skipped;
             metrics?.tornRecords.inc(s.skipped);

@@ -69,29 +69,36 @@ export interface Verdict {
 /** The ring as the collector opened it: file facts from fstat, claims from the header. */
 export interface RingClaims {
   uid: number;
-  devMajor: number;
-  devMinor: number;
-  ino: number;
+  /** mapKey() of the ring file. */
+  mapKey: string;
   ownerPid: number;
   meta?: DecodedRingMeta & { source?: number | string; writerPid?: number };
 }
 
-/** `${major}:${minor}:${inode}` of a mapped file, as both fstat and /proc/PID/maps can name it. */
+/** `${major}:${minor}:${inode}` of a file (fstat): one ring under two names is read once. */
 export const fileKey = (major: number, minor: number, ino: number | string): string => `${major}:${minor}:${ino}`;
 
-const MAPS_DEV = /^[0-9a-f]+-[0-9a-f]+ \S+ [0-9a-f]+ ([0-9a-f]+):([0-9a-f]+) (\d+)\s+(.*)$/;
+/**
+ * `${inode}:${file name}` of a mapped ring, as /proc/PID/maps names it.  Not
+ * the device: on overlayfs maps shows the underlying device while fstat shows
+ * the overlay's.  Inode and name are enough here: they are only compared
+ * with the maps of the process the ring claims, and a process can only map
+ * what it can open itself.
+ */
+export const mapKey = (ino: number | string, path: string): string => `${ino}:${basename(path.replace(/ \(deleted\)$/, ''))}`;
 
-/** File keys of the sigsys rings a maps text names. */
+const MAPS_LINE = /^[0-9a-f]+-[0-9a-f]+ \S+ [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ (\d+)\s+(.*)$/;
+
+/** Map keys of the sigsys rings a maps text names. */
 export function ringKeysOfMaps(text: string): string[] {
   const out: string[] = [];
   if (!text.includes('sigsys-')) return out;
   for (const line of text.split('\n')) {
     if (!line.includes('sigsys-')) continue;
-    const m = MAPS_DEV.exec(line);
+    const m = MAPS_LINE.exec(line);
     if (!m) continue;
-    const name = basename(m[4]!.replace(/ \(deleted\)$/, ''));
-    if (!name.startsWith('sigsys-') || !name.endsWith('.ring')) continue;
-    out.push(fileKey(parseInt(m[1]!, 16), parseInt(m[2]!, 16), m[3]!));
+    const key = mapKey(m[1]!, m[2]!);
+    if (/:sigsys-.*\.ring$/.test(key)) out.push(key);
   }
   return out;
 }
@@ -206,7 +213,7 @@ function disagreement(meta: RingClaims['meta'], p: ProcFacts, bootId: string | u
  */
 export async function verifyRing(ring: RingClaims, ctx: VerifyContext): Promise<Verdict | undefined> {
   const meta = ring.meta;
-  const key = fileKey(ring.devMajor, ring.devMinor, ring.ino);
+  const key = ring.mapKey;
   const claimedPid = meta?.pid || ring.ownerPid;
   const supervisor = Number(meta?.source ?? 0) === SOURCE_SUPERVISOR || meta?.source === 'SOURCE_SUPERVISOR';
   const writerPid = supervisor ? (meta?.writerPid ?? 0) : claimedPid;
@@ -235,8 +242,13 @@ export async function verifyRing(ring: RingClaims, ctx: VerifyContext): Promise<
   const mapFacts = (await Promise.all(mappers.map((pid) => facts(ctx, pid)))).filter((f): f is ProcFacts => !!f);
   let writer = mapFacts.find((f) => (sameNs ? f.pid === writerPid : f.nsPid === writerPid && f.pidNs === claimNs));
   if (!writer && !supervisor && sameNs) {
-    // The creator exec'd or exited; a forked child still maps it.
-    for (const f of mapFacts) if (await descends(ctx, f.pid, claimedPid)) writer = f;
+    // The creator exec'd (dropping the mapping) or exited; a forked child
+    // still maps it.  A live creator must own the file too: every process
+    // descends from pid 1, which would otherwise vouch for anybody.
+    const creator = await facts(ctx, claimedPid);
+    if (!creator || ownsFile(ring.uid, creator)) {
+      for (const f of mapFacts) if (await descends(ctx, f.pid, claimedPid)) writer = f;
+    }
   }
   if (!writer) {
     const odd = mapFacts.find((f) => !ownsFile(ring.uid, f) || disagreement(supervisor ? undefined : meta, f, ctx.bootId));
