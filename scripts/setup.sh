@@ -15,6 +15,8 @@ command -v prometheus >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+# useradd/userdel: test/spool-security.test.ts plays an unprivileged neighbour with a real account.
+command -v useradd >/dev/null 2>&1 || need_pkgs+=(passwd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"

@@ -234,6 +234,16 @@ export function createCollector(opts: CollectorOptions): Collector {
   const perCgroup = new Map<string, number>();
   /** Caps already logged, so each is logged once. */
   const capLogged = new Set<string>();
+  /** Lines logged per key (a neighbour's files must not flood the log). */
+  const logCounts = new Map<string, number>();
+  const LOG_PER_KEY = 10;
+  /** True while `key` may still log; the last allowed call says that the rest are only counted. */
+  function mayLog(key: string): { ok: boolean; last: boolean } {
+    const n = (logCounts.get(key) ?? 0) + 1;
+    if (n > LOG_PER_KEY) return { ok: false, last: false };
+    logCounts.set(key, n);
+    return { ok: true, last: n === LOG_PER_KEY };
+  }
   const totals: CollectorStats = {
     rings: 0, rejected: 0, events: 0, corrupt: 0, torn: 0, dropped: 0, lag: 0, removed: 0, sinkErrors: 0, forged: 0, overCap: 0, skippedEntries: 0,
   };
@@ -336,7 +346,8 @@ export function createCollector(opts: CollectorOptions): Collector {
     skipped.set(path, kind);
     totals.skippedEntries++;
     metrics?.spoolEntriesSkipped.inc({ kind });
-    log.warn({ ring: path, kind }, `spool entry ${path}: a ${kind}, not a regular file: skipped without opening it`);
+    const l = mayLog(`skip:${kind}`);
+    if (l.ok) log.warn({ ring: path, kind }, `spool entry ${path}: a ${kind}, not a regular file: skipped without opening it${l.last ? ' (further ones are only counted in sigsys_spool_entries_skipped_total)' : ''}`);
   }
 
   function openRing(path: string, lstatIno: number, lstatUid: number): void {
@@ -350,7 +361,8 @@ export function createCollector(opts: CollectorOptions): Collector {
       addUid(lstatUid, 1);
       totals.rejected++;
       metrics?.ringsRejected.inc();
-      log.warn({ ring: path }, `ring ${path}: ignored: ${describeError(err)}`);
+      const l = mayLog(`reject:${lstatUid}`);
+      if (l.ok) log.warn({ ring: path, uid: lstatUid }, `ring ${path}: ignored: ${describeError(err)}${l.last ? ` (further files of uid ${lstatUid} that are not rings are only counted in sigsys_rings_rejected_total)` : ''}`);
       return;
     }
     const file = reader.file();
@@ -423,9 +435,11 @@ export function createCollector(opts: CollectorOptions): Collector {
     if (v.identity === 'forged') {
       totals.forged++;
       metrics?.ringsForged.inc({ uid: metrics.uidLabel(r.file.uid) });
-      log.warn(
+      const l = mayLog(`forged:${r.file.uid}`);
+      if (l.ok) log.warn(
         { ring: r.path, writerUid: r.file.uid, writerPid: v.writer?.pid, claimedPid: r.claims.ringPid, claimedExe: r.claims.exe, claimedWorkload: r.claims.workload },
-        `ring ${r.path}: forged (${v.reason}); its events are reported as ${r.ctx.workload}, never under the identity it claims`,
+        `ring ${r.path}: forged (${v.reason}); its events are reported as ${r.ctx.workload}, never under the identity it claims` +
+          (l.last ? ` (further forged rings of uid ${r.file.uid} are only counted in sigsys_rings_forged_total)` : ''),
       );
     } else {
       log.debug({ ring: r.path, identity: v.identity, writerUid: r.file.uid }, `ring ${r.path}: ${v.identity} (${v.reason})`);
@@ -656,6 +670,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     // reads every process's maps, so it runs only when something may go.
     const drained = [...rings.values()].filter(
       (r) =>
+        r.verdict !== undefined &&
         r.lag === 0 &&
         r.pendingTicket < 0 &&
         r.reader.stats().head === r.next &&
