@@ -84,8 +84,8 @@ function asNeighbour(cmd: string, args: string[]): string {
 }
 
 /** sigsys-ringfill as the neighbour, with claims; `live` keeps the ring mapped until go(). */
-async function neighbourRing(count: number, claims: Record<string, string | number>, live = false) {
-  const args = [spool, String(count), ...Object.entries(claims).flatMap(([k, v]) => ['--claim', `${k}=${v}`])];
+async function neighbourRing(count: number, claims: Record<string, string | number>, live = false, into = spool) {
+  const args = [into, String(count), ...Object.entries(claims).flatMap(([k, v]) => ['--claim', `${k}=${v}`])];
   if (live) args.push('--wait-go');
   const child = spawn(join(work, 'sigsys-ringfill'), args, { uid, gid, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
@@ -335,6 +335,26 @@ describe('non-regular files in the spool', () => {
     expect(metric(text, 'sigsys_spool_entries_skipped_total', { kind })).toBe(1);
     expect(metric(text, 'sigsys_rings_rejected_total')).toBe(0);
     expect((await stopWithin5s(c)).code).toBe(0);
+  });
+});
+
+describe('sub-spools', () => {
+  it('one collector reads per-tenant sub-spools; a tenant writes only into its own', async () => {
+    const mine = join(dir, 'tenant-nb');
+    const other = join(dir, 'tenant-root');
+    mkdirSync(mine, { mode: 0o700 });
+    execFileSync('chown', [`${uid}:${gid}`, mine]);
+    mkdirSync(other, { mode: 0o700 });
+    const c = collect(['--spool', mine, '--spool', other]);
+    await started(c);
+    const nb = await neighbourRing(3, {}, false, mine);
+    await nb.done();
+    expect(() => asNeighbour('touch', [join(other, 'sigsys-1-1.ring')])).toThrow(/Permission denied/);
+    expect(spawnSync(tool('sigsys-ringfill'), [other, '2'], { encoding: 'utf8' }).status).toBe(0);
+    await until('both tenants delivered', () => events().length === 5 || undefined);
+    expect(events().filter((e) => e.writerUid === uid)).toHaveLength(3);
+    expect(events().filter((e) => e.writerUid === 0)).toHaveLength(2);
+    await stopWithin5s(c);
   });
 });
 

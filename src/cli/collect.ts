@@ -9,19 +9,22 @@ import { dirname, resolve } from 'node:path';
 import { SigsysError, SpoolError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
-import { lockSpool } from '../collector/lock.js';
+import { lockSpool, type SpoolLock } from '../collector/lock.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import { createMetrics, createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
 import type { Sink } from '../sinks/sink.js';
 
-export const help = `Usage: sigsys collect --spool DIR [options]
+export const help = `Usage: sigsys collect --spool DIR [--spool DIR...] [options]
 
 Read every spool ring in DIR (the SIGSYS_SPOOL of the workloads) and ship
-the events.  Cursors advance only after every sink acknowledged a batch, so
+the events.  Several --spool: per-uid or per-pod sub-spools, read by one
+collector (docs/security.md).  Cursors advance only after every sink acknowledged a batch, so
 a restart resumes where the last acknowledged batch ended.
 
 Options:
-  --spool DIR            spool directory (required; created when missing)
+  --spool DIR            spool directory (required; created when missing, 1777;
+                         repeat for sub-spools, which are never created: make
+                         them yourself with their tenant as owner)
   --metrics-port N       serve /metrics and /healthz on this port (0 = any free port)
   --metrics-host H       address to bind the metrics server (default 0.0.0.0, so
                          Prometheus and kubelet probes can reach it; 127.0.0.1 for local only)
@@ -42,7 +45,7 @@ Options:
 `;
 
 const OPTIONS = {
-  spool: { type: 'string' },
+  spool: { type: 'string', multiple: true },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string', default: '0.0.0.0' },
   out: { type: 'string' },
@@ -104,7 +107,8 @@ async function ensureSpool(spool: string): Promise<void> {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('collect', { args: argv, options: OPTIONS, allowPositionals: false });
-  if (!values.spool) throw new UsageError('collect: --spool DIR is required');
+  const spools = values.spool ?? [];
+  if (spools.length === 0) throw new UsageError('collect: --spool DIR is required');
   const port = intArg('metrics-port', values['metrics-port'], 0, 65535);
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
   const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
@@ -144,8 +148,27 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await ensureSpool(values.spool);
-  const lock = await lockSpool(values.spool, { onPlanted: (line) => log.warn(line) });
+  // The first spool is the shared one (created 1777 when missing); further
+  // ones are sub-spools that must exist already with their tenant's owner.
+  await ensureSpool(spools[0]!);
+  for (const s of spools.slice(1)) {
+    const st = await stat(s).catch((err: unknown) => {
+      throw new SpoolError(`collect: sub-spool ${s}: ${describeError(err)}`, { cause: err });
+    });
+    if (!st.isDirectory()) throw new SpoolError(`collect: sub-spool ${s}: not a directory`);
+  }
+  const locks: SpoolLock[] = [];
+  const lock = {
+    release: async () => {
+      for (const l of locks.splice(0)) await l.release();
+    },
+  };
+  try {
+    for (const s of spools) locks.push(await lockSpool(s, { onPlanted: (line) => log.warn(line) }));
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
   const sinks: Sink[] = [];
   if (values.out) sinks.push(createNdjsonSink({ path: values.out }));
@@ -180,7 +203,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const collector = createCollector({
-    spoolDir: values.spool,
+    spoolDir: spools,
     sinks,
     metrics,
     logger: createLogger('collector'),
@@ -190,7 +213,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(maxPerCgroup ? { maxRingsPerCgroup: maxPerCgroup } : {}),
   });
   collector.start();
-  log.info({ spool: values.spool, sinks: sinks.map((s) => s.name) }, 'collecting');
+  log.info({ spool: spools.length === 1 ? spools[0] : spools, sinks: sinks.map((s) => s.name) }, 'collecting');
   // One line a minute with the totals, for operators reading logs rather than metrics.
   const statsTimer = setInterval(() => log.info(collector.stats(), 'stats'), STATS_INTERVAL_MS);
   statsTimer.unref();

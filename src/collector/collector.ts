@@ -28,7 +28,7 @@
 import { watch, type Dirent, type FSWatcher } from 'node:fs';
 import { lstat, opendir, readdir, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describeError, SpoolError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createEnricher, createRingContext, withIdentity, type DecodedRingMeta, type DecodedViolation, type Enricher, type IdentityOptions, type RingContext } from '../events/enrich.js';
@@ -45,7 +45,11 @@ import { fileKey, kernelBootId, mapKey, ringKeysOfMaps, verifyRing, type Verdict
 export const RING_NAME = /^sigsys-.+\.ring$/;
 
 export interface CollectorOptions {
-  spoolDir: string;
+  /**
+   * The spool, or several (per-uid or per-pod sub-spools, docs/security.md):
+   * one collector reads them all, caps and turns are shared.
+   */
+  spoolDir: string | readonly string[];
   sinks: Sink[];
   metrics?: SigsysMetrics;
   logger?: Logger;
@@ -221,7 +225,8 @@ export function createCollector(opts: CollectorOptions): Collector {
   const maxPerUid = opts.maxRingsPerUid ?? 1024;
   const maxPerCgroup = opts.maxRingsPerCgroup ?? 1024;
   const verifyScanMs = opts.verifyScanIntervalMs ?? 1000;
-  const dir = opts.spoolDir;
+  const dirs: readonly string[] = (typeof opts.spoolDir === 'string' ? [opts.spoolDir] : opts.spoolDir).map((d) => resolve(d));
+  const dir = dirs.join(', '); // for messages
 
   const rings = new Map<string, RingState>();
   /** Files that are not rings, by path -> inode and owner, so each is counted once. */
@@ -253,14 +258,14 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   let running = false;
   let loop: Promise<void> | undefined;
-  let watcher: FSWatcher | undefined;
+  let watchers: FSWatcher[] = [];
   let wake: (() => void) | undefined;
   let lastScan = 0;
   let scanRequested = true;
   let lastRemoveCheck = 0;
   let busy: Promise<unknown> = Promise.resolve();
   let myPidNs: string | undefined;
-  let dirErrorLogged = false;
+  const dirErrorLogged = new Set<string>();
 
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const p = busy.then(fn, fn);
@@ -297,13 +302,25 @@ export function createCollector(opts: CollectorOptions): Collector {
     lastScan = Date.now();
     scanRequested = false;
     const present = new Set<string>();
-    let complete = false;
+    const listed = new Set<string>();
+    for (const d of dirs) if (await scanDir(d, present)) listed.add(d);
+    // Only what a complete listing did not show is gone.
+    for (const [path, r] of rings) if (listed.has(dirname(path)) && !present.has(path)) r.gone = true;
+    for (const [path, x] of rejected) {
+      if (!listed.has(dirname(path)) || present.has(path)) continue;
+      rejected.delete(path);
+      addUid(x.uid, -1);
+    }
+    for (const path of skipped.keys()) if (listed.has(dirname(path)) && !present.has(path)) skipped.delete(path);
+  }
+
+  async function scanDir(spool: string, present: Set<string>): Promise<boolean> {
     try {
-      const d = await opendir(dir, { bufferSize: 256 });
+      const d = await opendir(spool, { bufferSize: 256 });
       for await (const ent of d) {
         const name = ent.name;
         if (!RING_NAME.test(name)) continue;
-        const path = join(dir, name);
+        const path = join(spool, name);
         present.add(path);
         if (rings.has(path) || rejected.has(path) || skipped.has(path)) continue;
         if (!ent.isFile()) {
@@ -326,20 +343,13 @@ export function createCollector(opts: CollectorOptions): Collector {
         }
         openRing(path, st.ino, st.uid);
       }
-      complete = true;
-      dirErrorLogged = false;
+      dirErrorLogged.delete(spool);
+      return true;
     } catch (err) {
-      if (!dirErrorLogged) log.error({ spool: dir }, `spool ${dir}: cannot list: ${describeError(err)}; rings already open are still read`);
-      dirErrorLogged = true;
+      if (!dirErrorLogged.has(spool)) log.error({ spool }, `spool ${spool}: cannot list: ${describeError(err)}; rings already open are still read`);
+      dirErrorLogged.add(spool);
+      return false;
     }
-    if (!complete) return;
-    for (const [path, r] of rings) if (!present.has(path)) r.gone = true;
-    for (const [path, x] of rejected) {
-      if (present.has(path)) continue;
-      rejected.delete(path);
-      addUid(x.uid, -1);
-    }
-    for (const path of skipped.keys()) if (!present.has(path)) skipped.delete(path);
   }
 
   function skipEntry(path: string, kind: string): void {
@@ -774,19 +784,23 @@ export function createCollector(opts: CollectorOptions): Collector {
   }
 
   function startWatch(): void {
-    try {
-      watcher = watch(dir, { persistent: false }, (_ev, name) => {
-        if (name && !RING_NAME.test(String(name))) return;
-        scanRequested = true;
-        wake?.();
+    for (const d of dirs) {
+      let w: FSWatcher;
+      try {
+        w = watch(d, { persistent: false }, (_ev, name) => {
+          if (name && !RING_NAME.test(String(name))) return;
+          scanRequested = true;
+          wake?.();
+        });
+      } catch (err) {
+        throw new SpoolError(`spool ${d}: cannot watch: ${describeError(err)}`, { cause: err });
+      }
+      w.on('error', (err) => {
+        log.warn({ spool: d }, `spool ${d}: watch failed (${describeError(err)}); rescanning every ${rescanMs} ms`);
+        w.close();
+        watchers = watchers.filter((x) => x !== w);
       });
-      watcher.on('error', (err) => {
-        log.warn({ spool: dir }, `spool ${dir}: watch failed (${describeError(err)}); rescanning every ${rescanMs} ms`);
-        watcher?.close();
-        watcher = undefined;
-      });
-    } catch (err) {
-      throw new SpoolError(`spool ${dir}: cannot watch: ${describeError(err)}`, { cause: err });
+      watchers.push(w);
     }
   }
 
@@ -814,8 +828,8 @@ export function createCollector(opts: CollectorOptions): Collector {
     async stop({ closeSinks = true } = {}) {
       running = false;
       wake?.();
-      watcher?.close();
-      watcher = undefined;
+      for (const w of watchers) w.close();
+      watchers = [];
       await loop;
       await exclusive(async () => {
         for (const r of [...rings.values()]) closeRing(r);
