@@ -159,7 +159,7 @@ export interface VerifyContext {
 }
 
 /** uid check: the owner of the file is one of the writer's uids, or root. */
-const ownsFile = (uid: number, p: ProcFacts) => uid === 0 || p.uids.includes(uid);
+export const ownsFileOf = (uid: number, p: ProcFacts): boolean => uid === 0 || p.uids.includes(uid);
 
 async function facts(ctx: VerifyContext, pid: number): Promise<ProcFacts | undefined> {
   const cache = ctx.cache ?? (ctx.cache = new Map());
@@ -179,6 +179,12 @@ async function descends(ctx: VerifyContext, pid: number, ancestor: number): Prom
     p = f.ppid;
   }
   return p === ancestor;
+}
+
+function sameContainer(a: ProcFacts, b: ProcFacts): boolean {
+  const x = parseCgroup(a.cgroup);
+  const y = parseCgroup(b.cgroup);
+  return x.containerId === y.containerId && x.podUid === y.podUid;
 }
 
 /** First claim of `meta` that `p` contradicts, or undefined. */
@@ -233,7 +239,7 @@ export async function verifyRing(ring: RingClaims, ctx: VerifyContext): Promise<
     // user cannot have created this file.
     if (sameNs && claimedPid > 0) {
       const p = await facts(ctx, claimedPid);
-      if (p && !ownsFile(ring.uid, p)) return forged(`claims pid ${claimedPid} (uid ${p.uids[0]}) but the file is owned by uid ${ring.uid}`);
+      if (p && !ownsFileOf(ring.uid, p)) return forged(`claims pid ${claimedPid} (uid ${p.uids[0]}) but the file is owned by uid ${ring.uid}`);
     }
     return { identity: 'unverified', reason: 'no live process maps it' };
   }
@@ -243,15 +249,17 @@ export async function verifyRing(ring: RingClaims, ctx: VerifyContext): Promise<
   let writer = mapFacts.find((f) => (sameNs ? f.pid === writerPid : f.nsPid === writerPid && f.pidNs === claimNs));
   if (!writer && !supervisor && sameNs) {
     // The creator exec'd (dropping the mapping) or exited; a forked child
-    // still maps it.  A live creator must own the file too: every process
-    // descends from pid 1, which would otherwise vouch for anybody.
+    // still maps it.  A live creator must own the file and be in the
+    // child's container: every process descends from pid 1, which would
+    // otherwise vouch for anybody.
     const creator = await facts(ctx, claimedPid);
-    if (!creator || ownsFile(ring.uid, creator)) {
-      for (const f of mapFacts) if (await descends(ctx, f.pid, claimedPid)) writer = f;
+    for (const f of mapFacts) {
+      if (creator && !(ownsFileOf(ring.uid, creator) && sameContainer(creator, f))) continue;
+      if (await descends(ctx, f.pid, claimedPid)) writer = f;
     }
   }
   if (!writer) {
-    const odd = mapFacts.find((f) => !ownsFile(ring.uid, f) || disagreement(supervisor ? undefined : meta, f, ctx.bootId));
+    const odd = mapFacts.find((f) => !ownsFileOf(ring.uid, f) || disagreement(supervisor ? undefined : meta, f, ctx.bootId));
     if (odd) {
       return forged(
         `claims ${supervisor ? 'writer' : ''} pid ${writerPid} but is mapped by pid ${odd.pid} (${odd.exe || '?'}, uid ${odd.uids[0]})` +
@@ -261,7 +269,7 @@ export async function verifyRing(ring: RingClaims, ctx: VerifyContext): Promise<
     }
     return { identity: 'unverified', reason: `the processes mapping it cannot be tied to pid ${writerPid}` };
   }
-  if (!ownsFile(ring.uid, writer)) return forged(`file owned by uid ${ring.uid}, its writer pid ${writer.pid} runs as uid ${writer.uids[0]}`, writer);
+  if (!ownsFileOf(ring.uid, writer)) return forged(`file owned by uid ${ring.uid}, its writer pid ${writer.pid} runs as uid ${writer.uids[0]}`, writer);
 
   let subject = writer;
   if (supervisor) {
