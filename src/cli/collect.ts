@@ -208,6 +208,7 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     logger: createLogger('collector'),
     removeFinished: !values['no-remove'],
+    persistIdentity: true,
     ...(pollMs ? { pollIntervalMs: pollMs } : {}),
     ...(maxPerUid ? { maxRingsPerUid: maxPerUid } : {}),
     ...(maxPerCgroup ? { maxRingsPerCgroup: maxPerCgroup } : {}),

@@ -24,6 +24,15 @@
  * `rescanIntervalMs` (watch events can be lost or coalesced).  Rings are
  * polled every `pollIntervalMs` while idle (producers write through mmap, so
  * there is nothing to watch).  Removal of finished rings: see liveness.ts.
+ *
+ * The spool is world-writable, so everything in it may come from a hostile
+ * neighbour (docs/security.md, "The spool"): the listing is streamed and
+ * never fails as a whole; entries that are not regular files are skipped
+ * unopened; a non-root uid gets at most `maxRingsPerUid` files looked at and
+ * a cgroup `maxRingsPerCgroup` verified rings; readers hold no descriptor
+ * (map and close); every ring gets an identity verdict (identity.ts) before
+ * its first read, and its events carry it; numbers from ring headers are
+ * bounded before they reach a metric.
  */
 import { watch, type Dirent, type FSWatcher } from 'node:fs';
 import { lstat, opendir, readdir, readFile, unlink } from 'node:fs/promises';
@@ -40,7 +49,8 @@ import type { SigsysMetrics } from '../sinks/prometheus.js';
 import { mayHold, ownPidNs, ringKey, scanMappedRings } from './liveness.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
 import { createFastEnricher } from './fast-decode.js';
-import { fileKey, kernelBootId, mapKey, ringKeysOfMaps, verifyRing, type Verdict } from './identity.js';
+import { fileKey, kernelBootId, mapKey, ringKeysOfMaps, verifyRing, type ProcFacts, type Verdict } from './identity.js';
+import { createVerdictStore, type SavedVerdict } from './verdicts.js';
 
 export const RING_NAME = /^sigsys-.+\.ring$/;
 
@@ -88,6 +98,12 @@ export interface CollectorOptions {
   identity?: IdentityOptions;
   /** Least time between two full /proc scans for rings whose writer is not found at once. Default 1000. */
   verifyScanIntervalMs?: number;
+  /**
+   * Keep identity verdicts in <spool>/.sigsys-collect.d (verdicts.ts), so a
+   * restarted collector labels a ring's re-sent events as before.  Default
+   * false; `sigsys collect` turns it on.
+   */
+  persistIdentity?: boolean;
   /** Called after every committed batch (tests, `run`'s progress). */
   onCommit?: (info: { path: string; events: number; cursor: number }) => void;
 }
@@ -229,6 +245,8 @@ export function createCollector(opts: CollectorOptions): Collector {
   const dir = dirs.join(', '); // for messages
 
   const rings = new Map<string, RingState>();
+  /** fileKey (device, inode) -> path of the open ring. */
+  const byKey = new Map<string, string>();
   /** Files that are not rings, by path -> inode and owner, so each is counted once. */
   const rejected = new Map<string, { ino: number; uid: number }>();
   /** Entries not opened (not regular files, over a cap, a second name of an open ring): path -> why. */
@@ -253,6 +271,9 @@ export function createCollector(opts: CollectorOptions): Collector {
     rings: 0, rejected: 0, events: 0, corrupt: 0, torn: 0, dropped: 0, lag: 0, removed: 0, sinkErrors: 0, forged: 0, overCap: 0, skippedEntries: 0,
   };
   const host = hostname();
+  const store = opts.persistIdentity ? createVerdictStore({ warn: (line) => log.warn(line) }) : undefined;
+  const pruned = new Set<string>();
+  let saving: Promise<void>[] = [];
   let passNo = 0;
   let lastVerifyScan = 0;
 
@@ -344,6 +365,10 @@ export function createCollector(opts: CollectorOptions): Collector {
         openRing(path, st.ino, st.uid);
       }
       dirErrorLogged.delete(spool);
+      if (store && !pruned.has(spool)) {
+        pruned.add(spool);
+        await store.prune(spool, present);
+      }
       return true;
     } catch (err) {
       if (!dirErrorLogged.has(spool)) log.error({ spool }, `spool ${spool}: cannot list: ${describeError(err)}; rings already open are still read`);
@@ -377,13 +402,11 @@ export function createCollector(opts: CollectorOptions): Collector {
     }
     const file = reader.file();
     const key = fileKey(file.devMajor, file.devMinor, file.ino);
-    for (const other of rings.values()) {
-      if (other.key === key) {
-        // A second name (hard link) of a ring we read already.
-        reader.close();
-        skipped.set(path, 'duplicate');
-        return;
-      }
+    if (byKey.has(key)) {
+      // A second name (hard link) of a ring we read already.
+      reader.close();
+      skipped.set(path, 'duplicate');
+      return;
     }
     let meta: DecodedRingMeta | undefined;
     try {
@@ -420,6 +443,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       ownerPid: st.ownerPid,
     };
     rings.set(path, state);
+    byKey.set(key, path);
     addUid(file.uid, 1);
     totals.rings = rings.size;
     metrics?.ringsActive.set(rings.size);
@@ -428,9 +452,20 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   // ---- identity (identity.ts) ----
 
-  function applyVerdict(r: RingState, v: Verdict, bootId: string | undefined): boolean {
+  function applyVerdict(r: RingState, v: Verdict, bootId: string | undefined, save = true): boolean {
     r.verdict = v;
     const who = v.identity === 'verified' ? v.subject : v.writer;
+    if (store && save) {
+      // Awaited by verifyPending before the ring's first read: every event
+      // sent leaves its verdict on disk for a restarted collector.
+      saving.push(store.save(r.path, {
+        ino: r.file.ino,
+        createdNs: r.reader.stats().createdNs,
+        identity: v.identity,
+        reason: v.reason,
+        ...(who ? { who: { pid: who.pid, exe: who.exe, comm: who.comm, cgroup: who.cgroup } } : {}),
+      }));
+    }
     r.ctx = withIdentity(
       r.claims,
       {
@@ -469,6 +504,16 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   /** Give every ring without a verdict one: the cheap check first, a full /proc scan at most every verifyScanMs. */
   async function verifyPending(now: number): Promise<void> {
+    try {
+      await judge(now);
+    } finally {
+      const p = saving;
+      saving = [];
+      await Promise.all(p);
+    }
+  }
+
+  async function judge(now: number): Promise<void> {
     const pending = [...rings.values()].filter((r) => !r.verdict);
     if (pending.length === 0) return;
     myPidNs ??= await ownPidNs();
@@ -477,6 +522,11 @@ export function createCollector(opts: CollectorOptions): Collector {
     const claimsOf = (r: RingState) => ({ uid: r.file.uid, mapKey: mapKey(r.file.ino, r.path), ownerPid: r.ownerPid, meta: r.meta });
     let left = 0;
     for (const r of pending) {
+      const saved = store ? await store.load(r.path, r.file.ino, r.reader.stats().createdNs) : undefined;
+      if (saved) {
+        applyVerdict(r, fromSaved(saved), bootId, false);
+        continue;
+      }
       const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache });
       if (v) applyVerdict(r, v, bootId);
       else left++;
@@ -489,6 +539,11 @@ export function createCollector(opts: CollectorOptions): Collector {
       const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache, mappers: mappers.get(mapKey(r.file.ino, r.path)) ?? [] });
       if (v) applyVerdict(r, v, bootId);
     }
+  }
+
+  function fromSaved(v: SavedVerdict): Verdict {
+    const who: ProcFacts | undefined = v.who ? { ...v.who, ppid: 0, uids: [], nsPid: v.who.pid, pidNs: '' } : undefined;
+    return { identity: v.identity, reason: `${v.reason} (kept from an earlier look)`, ...(who ? { writer: who, subject: who } : {}) };
   }
 
   /** file key -> pids mapping it, over every process whose maps we can read (ours excluded). */
@@ -523,7 +578,10 @@ export function createCollector(opts: CollectorOptions): Collector {
     } catch {
       /* already closed */
     }
-    if (rings.get(r.path) === r) addUid(r.file.uid, -1);
+    if (rings.get(r.path) === r) {
+      addUid(r.file.uid, -1);
+      if (byKey.get(r.key) === r.path) byKey.delete(r.key);
+    }
     if (r.cgroupKey !== undefined) {
       const n = (perCgroup.get(r.cgroupKey) ?? 1) - 1;
       if (n > 0) perCgroup.set(r.cgroupKey, n);
@@ -698,6 +756,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       if (r.reader.stats().head !== r.next) continue;
       try {
         if (!r.gone) await unlink(r.path);
+        await store?.forget(r.path);
         totals.removed++;
         metrics?.ringsRemoved.inc();
         log.debug({ ring: r.path }, 'ring drained and unmapped: removed');
