@@ -338,6 +338,32 @@ describe('non-regular files in the spool', () => {
   });
 });
 
+describe('verdicts outlive the collector', () => {
+  it('restarted after the writer exited, the collector labels re-sent events as it did while the writer was alive; a planted state directory is moved aside', async () => {
+    asNeighbour('mkdir', [join(spool, '.sigsys-collect.d')]);
+    const port = await freePort();
+    const c1 = collect(['--metrics-port', String(port), '--metrics-host', '127.0.0.1']);
+    await started(c1);
+    expect(c1.stderr()).toMatch(/moved \.sigsys-collect\.d \(not the collector's: uid \d+, mode 755\) aside/);
+    const cgroup = readFileSync('/proc/self/cgroup', 'utf8');
+    const nb = await neighbourRing(5, { exe: join(work, 'sigsys-ringfill'), comm: 'sigsys-ringfill', cgroup }, true);
+    await until('the ring verified', async () => metric(await metricsOf(port), 'sigsys_rings_identity', { identity: 'verified' }) === 1 || undefined);
+    nb.go();
+    await nb.done();
+    await until('5 events', () => events().length === 5 || undefined);
+    await stopWithin5s(c1);
+    // As if the collector had died before storing the cursor: everything is sent again.
+    await patch(nb.path, RING.off.cursor, u64(0));
+    const c2 = collect();
+    await started(c2);
+    await until('5 events again', () => events().length === 10 || undefined);
+    const all = events();
+    expect(new Set(all.map((e) => `${e.identity} ${e.workload} ${e.host} ${e.ringPid} ${e.ringStartNs}`)).size).toBe(1);
+    expect(all[0]).toMatchObject({ identity: 'verified', writerUid: uid, exe: join(work, 'sigsys-ringfill') });
+    await stopWithin5s(c2);
+  });
+});
+
 describe('sub-spools', () => {
   it('one collector reads per-tenant sub-spools; a tenant writes only into its own', async () => {
     const mine = join(dir, 'tenant-nb');
