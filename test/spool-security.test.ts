@@ -344,7 +344,7 @@ describe('verdicts outlive the collector', () => {
     const port = await freePort();
     const c1 = collect(['--metrics-port', String(port), '--metrics-host', '127.0.0.1']);
     await started(c1);
-    expect(c1.stderr()).toMatch(/moved \.sigsys-collect\.d \(not the collector's: uid \d+, mode 755\) aside/);
+    await until('the planted state directory moved aside', () => /moved \.sigsys-collect\.d \(not the collector's: uid \d+, mode 755\) aside/.test(c1.stderr()) || undefined);
     const cgroup = readFileSync('/proc/self/cgroup', 'utf8');
     const nb = await neighbourRing(5, { exe: join(work, 'sigsys-ringfill'), comm: 'sigsys-ringfill', cgroup }, true);
     await until('the ring verified', async () => metric(await metricsOf(port), 'sigsys_rings_identity', { identity: 'verified' }) === 1 || undefined);

@@ -163,6 +163,7 @@ interface RingState {
   file: RingFile;
   key: string;
   verdict?: Verdict;
+  triedCheap?: boolean;
   cgroupKey?: string;
   headAtPending: number;
   next: number;
@@ -215,6 +216,8 @@ const MAX_DROP_STEP = 1_000_000;
  * ticket the lag counts.
  */
 const MAX_TORN_RUN = 256;
+/** Least time between two listings of the spool asked for by watch events. */
+const MIN_RESCAN_MS = 100;
 
 export function createCollector(opts: CollectorOptions): Collector {
   const log = opts.logger ?? createLogger('collector');
@@ -283,6 +286,7 @@ export function createCollector(opts: CollectorOptions): Collector {
   let wake: (() => void) | undefined;
   let lastScan = 0;
   let scanRequested = true;
+  let scanForced = false;
   let lastRemoveCheck = 0;
   let busy: Promise<unknown> = Promise.resolve();
   let myPidNs: string | undefined;
@@ -322,6 +326,7 @@ export function createCollector(opts: CollectorOptions): Collector {
   async function scan(): Promise<void> {
     lastScan = Date.now();
     scanRequested = false;
+    scanForced = false;
     const present = new Set<string>();
     const listed = new Set<string>();
     for (const d of dirs) if (await scanDir(d, present)) listed.add(d);
@@ -527,7 +532,9 @@ export function createCollector(opts: CollectorOptions): Collector {
         applyVerdict(r, fromSaved(saved), bootId, false);
         continue;
       }
-      const v = await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache });
+      // The cheap check once per ring; after that only full scans answer.
+      const v = r.triedCheap ? undefined : await verifyRing(claimsOf(r), { ownPidNs: myPidNs, bootId, cache });
+      r.triedCheap = true;
       if (v) applyVerdict(r, v, bootId);
       else left++;
     }
@@ -769,7 +776,9 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   async function pollOnce(everyRing = false): Promise<number> {
     const now = Date.now();
-    if (scanRequested || now - lastScan >= rescanMs) await scan();
+    // A watch event asks for a listing, at most every MIN_RESCAN_MS: a
+    // neighbour creating files in a loop cannot keep the collector listing.
+    if (scanForced || (scanRequested && now - lastScan >= MIN_RESCAN_MS) || now - lastScan >= rescanMs) await scan();
     await verifyPending(now);
     let n = 0;
     // Fair turns: each pass starts one ring further, so no ring is always
@@ -872,7 +881,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     },
     async drain({ timeoutMs = tornMs + 5000 } = {}) {
       const deadline = Date.now() + timeoutMs;
-      scanRequested = true;
+      scanForced = true; // what is there now, even if the last listing was a moment ago
       for (;;) {
         const n = await poll(true);
         const waiting = [...rings.values()].some((r) => !r.verdict || r.lag > 0 || r.pendingTicket >= 0 || Date.now() < r.retryAt);
