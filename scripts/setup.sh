@@ -23,6 +23,8 @@ command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
 command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# useradd/userdel: test/spool-security.test.ts plays an unprivileged neighbour with a real account.
+command -v useradd >/dev/null 2>&1 || need_pkgs+=(passwd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"

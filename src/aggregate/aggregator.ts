@@ -13,6 +13,8 @@ import { createDeduper, type DeduperOptions } from './dedupe.js';
 
 export interface SummaryRow {
   workload: string;
+  /** The collector's identity verdict for the rings these events came from. */
+  identity: string;
   syscall: string;
   action: string;
   outcome: string;
@@ -99,6 +101,22 @@ interface Fold {
   undecodable: number;
 }
 
+/**
+ * The workload an event is counted under.  Events the collector did not
+ * verify never count under a name they claim: a collector of this version
+ * already names them "<identity>:uid-<uid>"; this holds for any other too.
+ */
+export function workloadOf(e: ViolationEvent): string {
+  const w = e.workload || e.exe || 'unknown';
+  if (e.identity === 'unverified' || e.identity === 'forged') {
+    return w.startsWith(`${e.identity}:`) ? w : `${e.identity}:uid-${e.writerUid ?? 0}`;
+  }
+  return w;
+}
+
+/** Suggestions come only from verified events (and from collectors that predate identity). */
+const suggestible = (identity: string) => identity === 'verified' || identity === 'unknown';
+
 function timeOf(e: ViolationEvent): bigint {
   try {
     return BigInt(e.timeNs);
@@ -144,18 +162,19 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
   const agg: Aggregator = {
     add(e, partition = 0) {
       const f = fold(partition);
-      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs, seq: e.seq })) {
+      const identity = e.identity ?? 'unknown';
+      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs, seq: e.seq, identity })) {
         f.duplicates++;
         return false;
       }
       f.events++;
-      const workload = e.workload || e.exe || 'unknown';
-      const key = `${workload}\u0000${e.syscall}\u0000${e.action}\u0000${e.outcome}`;
+      const workload = workloadOf(e);
+      const key = `${workload}\u0000${e.syscall}\u0000${e.action}\u0000${e.outcome}\u0000${identity}`;
       const t = timeOf(e);
       let c = f.cells.get(key);
       if (!c) {
         c = {
-          row: { workload, syscall: e.syscall, action: e.action, outcome: e.outcome, count: 0 },
+          row: { workload, identity, syscall: e.syscall, action: e.action, outcome: e.outcome, count: 0 },
           hosts: new Set(),
           first: t,
           last: t,
@@ -205,6 +224,8 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
       const per = new Map<string, { names: Set<string>; unnamed: Set<string>; hosts: Set<string>; events: number }>();
       for (const c of merged().values()) {
         if (!DENYING.has(c.row.action)) continue;
+        // Nothing unverified or forged goes into any workload's suggested profile.
+        if (!suggestible(c.row.identity)) continue;
         let s = per.get(c.row.workload);
         if (!s) per.set(c.row.workload, (s = { names: new Set(), unnamed: new Set(), hosts: new Set(), events: 0 }));
         if (/^nr:/.test(c.row.syscall) || c.row.syscall === '') s.unnamed.add(c.row.syscall);

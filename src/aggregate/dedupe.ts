@@ -31,6 +31,12 @@ export interface DedupeKey {
   /** Creation time of the ring: an execve starts a new ring under the same pid. */
   ringStartNs: string;
   seq: number;
+  /**
+   * The collector's identity verdict: rings it did not verify live in their
+   * own key space, so events claiming a real ring's (host, boot, pid, start)
+   * cannot make the real ones look like duplicates.
+   */
+  identity?: string;
 }
 
 export interface DeduperOptions {
@@ -83,7 +89,8 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
 
   return {
     accept(k: DedupeKey): boolean {
-      const id = `${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
+      const trusted = !k.identity || k.identity === 'verified' || k.identity === 'unknown';
+      const id = `${trusted ? '' : `${k.identity}\u0000`}${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
       let s = producers.get(id);
       if (s) {
         producers.delete(id);

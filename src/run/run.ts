@@ -121,7 +121,17 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
   const policyPath = join(tmp, 'policy.bin');
   await writeFile(policyPath, o.policy, { mode: 0o600 });
 
-  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
+  // The spool is private (0700, ours): only the workload tree writes into it,
+  // so a ring whose process exited before it was looked at keeps its claimed
+  // workload (labelled identity "unverified"); forged rings are still renamed.
+  const collector = createCollector({
+    spoolDir: spool,
+    sinks: o.sinks,
+    removeFinished: false,
+    pollIntervalMs: 20,
+    logger: log,
+    identity: { unverifiedWorkload: 'claimed' },
+  });
   let exit: ExitInfo;
   let stats: CollectorStats;
   collector.start();
