@@ -21,6 +21,7 @@ import { preloadPath } from '../native/loader.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
 import { createReportSink, renderReport, type ExitInfo } from '../report/report.js';
+import { createRunHtml } from '../report/page.js';
 
 export const help = `Usage: sigsys run [options] -- CMD [ARG...]
 
@@ -35,6 +36,7 @@ Options:
                          audit: report every denied call, then let it run
   --out FILE             also write every event as NDJSON to FILE ("-" = stdout)
   --json                 print the summary as JSON on stdout instead of the table
+  --html OUT.html        also write the run's report as one HTML page (sigsys report)
   --keep-spool           keep the temp dir with the policy and spool rings
   --ring-records N       records per process ring (default 8192; a full ring
                          counts drops, shown in the verdict)
@@ -46,6 +48,7 @@ const OPTIONS = {
   mode: { type: 'string', default: 'enforce' },
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
+  html: { type: 'string' },
   'keep-spool': { type: 'boolean', default: false },
   'ring-records': { type: 'string' },
 } as const;
@@ -71,6 +74,7 @@ export interface RunOptions {
   mode: 'enforce' | 'audit';
   out?: string;
   json: boolean;
+  html?: string;
   keepSpool: boolean;
   ringRecords?: number;
   cmd: string[];
@@ -88,7 +92,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       throw new UsageError(`run: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
     }
   }
-  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], ringRecords, cmd };
+  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, html: values.html, keepSpool: values['keep-spool'], ringRecords, cmd };
 }
 
 interface CompiledProfile {
@@ -204,7 +208,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     sinks.push(createNdjsonSink({ path: o.out }));
   }
-  const { exit } = await runUnderPreload({
+  const html = o.html ? await createRunHtml(o.html) : undefined;
+  if (html) sinks.push(html.sink);
+  const { exit, stats } = await runUnderPreload({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
@@ -225,5 +231,6 @@ export async function run(argv: string[]): Promise<number> {
       else process.stderr.write(renderReport(summary));
     },
   });
+  await html?.finish({ command: o.cmd, profile: o.profile ?? basename(profileFile), mode: o.mode, exit, dropped: stats.dropped, corrupt: stats.corrupt, torn: stats.torn }, profileFile);
   return exit.status;
 }
