@@ -15,6 +15,10 @@ command -v prometheus >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+# The HTML report's browser test (playwright-core drives Debian's chromium)
+# and the Alertmanager example's check (amtool).
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v amtool >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"
@@ -28,6 +32,9 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules ] || { [ -f package-
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >/dev/null; else npm install --no-audit --no-fund >/dev/null; fi
   touch node_modules
 fi
+
+log "deploy check tools (kustomize, kubernetes-validate, hadolint, yamllint)"
+bash scripts/deploy-tools.sh
 
 log "building native code (cmake-js)"
 mkdir -p build; npx --no-install cmake-js build --directory native --out build/native --log-level error >build/native-build.log 2>&1 || {
