@@ -179,6 +179,28 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
   let minMs = Infinity;
   let maxMs = -Infinity;
   let resolutionMs = 1;
+  // Per-event timeline points wait in two typed arrays (time, syscall) and
+  // are folded into the per-ms maps only when the arrays are full: an array
+  // store per event instead of two map updates, memory still bounded.
+  const PENDING = 1 << 20;
+  let pendingMs = new Float64Array(0);
+  let pendingSys = new Int32Array(0);
+  let pending = 0;
+  const syscallIds = new Map<string, number>();
+  const syscallNames: string[] = [];
+  // One "fine" cell per (workload, syscall, action, errno, outcome, call
+  // site, exe): the row and the call site it counts into.  A run of events
+  // from one ring usually repeats the previous event's fields, so the last
+  // one is kept and compared field by field before any key is built.
+  interface Fine {
+    cell: Cell;
+    site: Site;
+    sys: number;
+    lastPid: number;
+    lastHost: string;
+  }
+  const fines = new Map<string, Fine>();
+  let prev: { e: ReportEvent; f: Fine } | undefined;
 
   function cell(workload: string, syscall: string, action: string, errno: number, outcome: string): Cell {
     const key = `${workload}\0${syscall}\0${action}\0${errno}\0${outcome}`;
@@ -195,12 +217,44 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     if (ms > maxMs) maxMs = ms;
   }
 
-  function site(callSite: string, syscall: string, exe: string, workload: string, n: number): void {
+  function site(callSite: string, syscall: string, exe: string, workload: string, n: number): Site {
     const key = `${callSite}\0${syscall}\0${exe}`;
     let s = sites.get(key);
     if (!s) sites.set(key, (s = { callSite, syscall, exe, workloads: new Set(), count: 0 }));
     s.workloads.add(workload);
     s.count += n;
+    return s;
+  }
+
+  function syscallId(name: string): number {
+    let id = syscallIds.get(name);
+    if (id === undefined) {
+      id = syscallNames.length;
+      syscallIds.set(name, id);
+      syscallNames.push(name);
+    }
+    return id;
+  }
+
+  function flushPending(): void {
+    for (let i = 0; i < pending; i++) tick(syscallNames[pendingSys[i]!]!, pendingMs[i]!, 1);
+    pending = 0;
+  }
+
+  function fine(e: ReportEvent, workload: string): Fine {
+    const key = `${workload}\0${e.syscall}\0${e.action}\0${e.errno}\0${e.outcome}\0${e.callSite}\0${e.exe}`;
+    let f = fines.get(key);
+    if (!f) {
+      f = {
+        cell: cell(workload, e.syscall, e.action, e.errno, e.outcome),
+        site: site(e.callSite || '(unknown)', e.syscall, e.exe, workload, 0),
+        sys: syscallId(e.syscall),
+        lastPid: -1,
+        lastHost: '',
+      };
+      fines.set(key, f);
+    }
+    return f;
   }
 
   function buildTimeline(): Timeline {
@@ -210,15 +264,26 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     const startMs = Math.floor(minMs / bucketMs) * bucketMs;
     // At least 12 buckets drawn, so one burst is a bar, not the whole chart.
     const buckets = Math.max(12, Math.floor((maxMs - startMs) / bucketMs) + 1);
-    const all = [...timeline.entries()].map(([syscall, m]) => {
-      const counts = new Array<number>(buckets).fill(0);
-      let total = 0;
+    const bySys = new Map<string, { syscall: string; total: number; counts: number[] }>();
+    const series = (syscall: string) => {
+      let x = bySys.get(syscall);
+      if (!x) bySys.set(syscall, (x = { syscall, total: 0, counts: new Array<number>(buckets).fill(0) }));
+      return x;
+    };
+    for (const [syscall, m] of timeline) {
+      const x = series(syscall);
       for (const [ms, n] of m) {
-        counts[Math.floor((ms - startMs) / bucketMs)]! += n;
-        total += n;
+        x.counts[Math.floor((ms - startMs) / bucketMs)]! += n;
+        x.total += n;
       }
-      return { syscall, total, counts };
-    });
+    }
+    const direct = syscallNames.map((name) => series(name));
+    for (let i = 0; i < pending; i++) {
+      const x = direct[pendingSys[i]!]!;
+      x.counts[Math.floor((pendingMs[i]! - startMs) / bucketMs)]!++;
+      x.total++;
+    }
+    const all = [...bySys.values()].filter((x) => x.total > 0);
     all.sort((a, b) => b.total - a.total || a.syscall.localeCompare(b.syscall));
     // "other" only when it stands for two or more syscalls; one would just be named.
     if (all.length <= topSyscalls + 1) return { bucketMs, startMs, buckets, series: all };
@@ -238,16 +303,51 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       }
       events++;
       const ms = nsToMs(e.timeNs, e.time);
-      const workload = e.workload || e.exe || 'unknown';
-      const c = cell(workload, e.syscall, e.action, e.errno, e.outcome);
+      const p = prev;
+      let f: Fine;
+      if (
+        p &&
+        p.e.syscall === e.syscall &&
+        p.e.workload === e.workload &&
+        p.e.exe === e.exe &&
+        p.e.callSite === e.callSite &&
+        p.e.action === e.action &&
+        p.e.outcome === e.outcome &&
+        p.e.errno === e.errno
+      ) {
+        f = p.f;
+      } else {
+        f = fine(e, e.workload || e.exe || 'unknown');
+        prev = { e, f };
+      }
+      const c = f.cell;
       c.count++;
-      c.pids.add(`${e.host}\0${e.pid}`);
-      c.hosts.add(e.host);
+      f.site.count++;
+      if (e.pid !== f.lastPid || e.host !== f.lastHost) {
+        c.pids.add(`${e.host}\0${e.pid}`);
+        c.hosts.add(e.host);
+        f.lastPid = e.pid;
+        f.lastHost = e.host;
+      }
       if (ms < c.first) c.first = ms;
       if (ms > c.last) c.last = ms;
-      tick(e.syscall, ms, 1);
-      site(e.callSite || '(unknown)', e.syscall, e.exe, workload, 1);
-      if (e.mode) modes.add(e.mode);
+      if (ms < minMs) minMs = ms;
+      if (ms > maxMs) maxMs = ms;
+      if (pending === pendingMs.length) {
+        if (pending === PENDING) flushPending();
+        else {
+          const n = Math.min(PENDING, Math.max(1024, pending * 2));
+          const a = new Float64Array(n);
+          a.set(pendingMs);
+          pendingMs = a;
+          const b = new Int32Array(n);
+          b.set(pendingSys);
+          pendingSys = b;
+        }
+      }
+      pendingMs[pending] = ms;
+      pendingSys[pending++] = f.sys;
+      if (e.mode && !modes.has(e.mode)) modes.add(e.mode);
       return true;
     },
     addRow(r) {
