@@ -2,9 +2,12 @@
 /**
  * gen-events.mjs - write N synthetic violation events as NDJSON, in the exact
  * shape the collector's NDJSON sink writes (src/events/types.ts): 24
- * workloads on 6 hosts, 40 syscalls with a skewed (Zipf-like) mix, 300 call
- * sites, spread over one hour, each ring's seqs in order.  Deterministic
- * (fixed-seed PRNG), so every bench run reads the same bytes.
+ * workloads on 6 hosts, 40 syscalls with a skewed mix, call sites per
+ * executable, spread over one hour, each ring's seqs in order.  Events come
+ * in bursts of 1-64 from one workload (the collector writes a ring's events
+ * as one batch; a workload hitting a denied call tends to hit it in a
+ * loop), each burst over one or two syscalls.  Deterministic (fixed-seed
+ * PRNG), so every bench run reads the same bytes.
  *
  *   node bench/report/gen-events.mjs N OUT.ndjson
  */
@@ -22,16 +25,22 @@ const pick = (k) => Math.min(k - 1, Math.floor(k * rnd() ** 3)); // skewed towar
 const hosts = Array.from({ length: 6 }, (_, i) => `node-${i}`);
 const workloads = Array.from({ length: 24 }, (_, i) => ({
   host: hosts[i % 6], pod: `shop-${['api', 'web', 'worker', 'cron'][i % 4]}-${(i * 7919).toString(36)}`, namespace: ['shop', 'payments', 'batch'][i % 3],
-  containerId: (i * 0x9e3779b9 >>> 0).toString(16).padStart(8, '0').repeat(8), pid: 1000 + i * 37, exe: ['/usr/bin/python3.11', '/app/server', '/usr/bin/node', '/bin/busybox'][i % 4],
+  containerId: (((i + 1) * 0x9e3779b9) >>> 0).toString(16).padStart(8, '0').repeat(8), pid: 1000 + i * 37, exe: ['/usr/bin/python3.11', '/app/server', '/usr/bin/node', '/bin/busybox'][i % 4],
 }));
 const start = 1796200000000000000n;
 const span = 3600n * 1_000_000_000n;
 const seqs = new Map();
 const ws = createWriteStream(out, { highWaterMark: 1 << 20 });
 let buf = '';
+let w, burst = 0, s1 = 0, s2 = 0;
 for (let i = 0; i < n; i++) {
-  const w = workloads[pick(workloads.length)];
-  const s = pick(SYSCALLS.length);
+  if (burst-- <= 0) {
+    w = workloads[pick(workloads.length)];
+    burst = 1 + Math.floor(rnd() * 64);
+    s1 = pick(SYSCALLS.length);
+    s2 = rnd() < 0.5 ? s1 : pick(SYSCALLS.length);
+  }
+  const s = rnd() < 0.7 ? s1 : s2;
   const syscall = SYSCALLS[s];
   const seq = seqs.get(w) ?? 0;
   seqs.set(w, seq + 1);
