@@ -43,6 +43,8 @@ export interface DeduperOptions {
 export interface Deduper {
   /** true if the event is new (and remembers it), false for a duplicate. */
   accept(k: DedupeKey): boolean;
+  /** The same with the ring's identity already made a string (producerId(k)). */
+  acceptId(id: string, seq: number): boolean;
   readonly producers: number;
   readonly evicted: number;
 }
@@ -53,6 +55,11 @@ interface ProducerState {
   // (hw - window, hw] was seen.  Advancing hw by n clears n bits (the seqs
   // that left the window), so an in-order event costs O(1), not O(window).
   bits: Uint32Array;
+}
+
+/** The identity of the ring an event came from, as the deduper keys it. */
+export function producerId(k: Omit<DedupeKey, 'seq'>): string {
+  return `${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
 }
 
 export function createDeduper(opts: DeduperOptions = {}): Deduper {
@@ -81,9 +88,11 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
     s.bits[p >>> 5]! &= ~(1 << (p & 31));
   }
 
-  return {
+  const d: Deduper = {
     accept(k: DedupeKey): boolean {
-      const id = `${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
+      return d.acceptId(producerId(k), k.seq);
+    },
+    acceptId(id: string, seq: number): boolean {
       let s: ProducerState | undefined;
       if (id === lastId && last) s = last;
       else {
@@ -103,7 +112,6 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
         lastId = id;
         last = s;
       }
-      const seq = k.seq;
       if (seq > s.hw) {
         if (s.hw < 0 || seq - s.hw >= window) s.bits.fill(0);
         else for (let q = s.hw + 1; q < seq; q++) clearBit(s, q);
@@ -124,4 +132,5 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
       return evicted;
     },
   };
+  return d;
 }

@@ -21,19 +21,26 @@ function badLine(file: string, line: number, cause: string): SigsysError {
   return new SigsysError(`${file}:${line}: ${cause}`, { exitCode: 2 });
 }
 
-/** One NDJSON line to an event, or a precise error. */
-function parseLine(text: string, file: string, line: number): ReportEvent {
+/** One NDJSON line to an event, or the cause why it is not one. */
+export function parseEventLine(text: string): ReportEvent | string {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw badLine(file, line, `not JSON (${describeError(err)})`);
+    return `not JSON (${describeError(err)})`;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badLine(file, line, 'not a JSON object (expected one sigsys event per line)');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object (expected one sigsys event per line)';
   const e = v as Record<string, unknown>;
-  for (const k of REQUIRED) if (typeof e[k] !== 'string') throw badLine(file, line, `field "${k}" missing or not a string (is this a sigsys events file?)`);
-  if (typeof e.timeNs !== 'string' && typeof e.time !== 'string') throw badLine(file, line, 'neither "timeNs" nor "time" present');
+  for (const k of REQUIRED) if (typeof e[k] !== 'string') return `field "${k}" missing or not a string (is this a sigsys events file?)`;
+  if (typeof e.timeNs !== 'string' && typeof e.time !== 'string') return 'neither "timeNs" nor "time" present';
   return e as unknown as ReportEvent;
+}
+
+/** One NDJSON line to an event, or a precise error. */
+function parseLine(text: string, file: string, line: number): ReportEvent {
+  const r = parseEventLine(text);
+  if (typeof r === 'string') throw badLine(file, line, r);
+  return r;
 }
 
 /**

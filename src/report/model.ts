@@ -11,7 +11,7 @@
  * the report is built, once the time range is known.
  */
 import type { ViolationEvent } from '../events/types.js';
-import { createDeduper, type Deduper } from '../aggregate/dedupe.js';
+import { createDeduper, producerId, type Deduper } from '../aggregate/dedupe.js';
 import { describeAction, describeExit, type ExitInfo } from './report.js';
 
 /** The fields of a ViolationEvent the report reads. */
@@ -102,9 +102,34 @@ export interface ReportFoldOptions {
   targetBuckets?: number;
 }
 
+/** What one event counts into (see ReportFold.resolve). */
+export interface FineKey {
+  workload: string;
+  syscall: string;
+  action: string;
+  errno: number;
+  outcome: string;
+  callSite: string;
+  exe: string;
+}
+
+/** An opaque handle for a FineKey, from ReportFold.resolve. */
+export interface FineHandle {
+  readonly __fine: true;
+}
+
 export interface ReportFold {
   /** Fold one event; false when it was a duplicate. */
   add(e: ReportEvent): boolean;
+  /**
+   * The two halves of add() for input that is already split into columns
+   * (the parallel NDJSON reader): resolve a key once, then fold events by
+   * handle.  `producer` is producerId() of the event's ring.
+   */
+  resolve(k: FineKey): FineHandle;
+  addResolved(h: FineHandle, producer: string, seq: number, host: string, pid: number, ms: number): boolean;
+  /** Modes and policy hashes seen (add() records them from the event). */
+  noteMode(mode: string): void;
   /**
    * Fold a pre-aggregated row (the aggregator's /report): `count` events of
    * one (workload, syscall, action, outcome) seen between first and last.
@@ -241,7 +266,8 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     pending = 0;
   }
 
-  function fine(e: ReportEvent, workload: string): Fine {
+  function fine(e: FineKey): Fine {
+    const workload = e.workload;
     const key = `${workload}\0${e.syscall}\0${e.action}\0${e.errno}\0${e.outcome}\0${e.callSite}\0${e.exe}`;
     let f = fines.get(key);
     if (!f) {
@@ -255,6 +281,42 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       fines.set(key, f);
     }
     return f;
+  }
+
+  function addFine(f: Fine, producer: string, seq: number, host: string, pid: number, ms: number): boolean {
+    if (!dedupe.acceptId(producer, seq)) {
+      duplicates++;
+      return false;
+    }
+    events++;
+    const c = f.cell;
+    c.count++;
+    f.site.count++;
+    if (pid !== f.lastPid || host !== f.lastHost) {
+      c.pids.add(`${host}\0${pid}`);
+      c.hosts.add(host);
+      f.lastPid = pid;
+      f.lastHost = host;
+    }
+    if (ms < c.first) c.first = ms;
+    if (ms > c.last) c.last = ms;
+    if (ms < minMs) minMs = ms;
+    if (ms > maxMs) maxMs = ms;
+    if (pending === pendingMs.length) {
+      if (pending === PENDING) flushPending();
+      else {
+        const n = Math.min(PENDING, Math.max(1024, pending * 2));
+        const a = new Float64Array(n);
+        a.set(pendingMs);
+        pendingMs = a;
+        const b = new Int32Array(n);
+        b.set(pendingSys);
+        pendingSys = b;
+      }
+    }
+    pendingMs[pending] = ms;
+    pendingSys[pending++] = f.sys;
+    return true;
   }
 
   function buildTimeline(): Timeline {
@@ -297,12 +359,6 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
 
   return {
     add(e) {
-      if (!dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs, seq: e.seq })) {
-        duplicates++;
-        return false;
-      }
-      events++;
-      const ms = nsToMs(e.timeNs, e.time);
       const p = prev;
       let f: Fine;
       if (
@@ -317,38 +373,20 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       ) {
         f = p.f;
       } else {
-        f = fine(e, e.workload || e.exe || 'unknown');
+        f = fine({ ...e, workload: e.workload || e.exe || 'unknown' });
         prev = { e, f };
       }
-      const c = f.cell;
-      c.count++;
-      f.site.count++;
-      if (e.pid !== f.lastPid || e.host !== f.lastHost) {
-        c.pids.add(`${e.host}\0${e.pid}`);
-        c.hosts.add(e.host);
-        f.lastPid = e.pid;
-        f.lastHost = e.host;
-      }
-      if (ms < c.first) c.first = ms;
-      if (ms > c.last) c.last = ms;
-      if (ms < minMs) minMs = ms;
-      if (ms > maxMs) maxMs = ms;
-      if (pending === pendingMs.length) {
-        if (pending === PENDING) flushPending();
-        else {
-          const n = Math.min(PENDING, Math.max(1024, pending * 2));
-          const a = new Float64Array(n);
-          a.set(pendingMs);
-          pendingMs = a;
-          const b = new Int32Array(n);
-          b.set(pendingSys);
-          pendingSys = b;
-        }
-      }
-      pendingMs[pending] = ms;
-      pendingSys[pending++] = f.sys;
       if (e.mode && !modes.has(e.mode)) modes.add(e.mode);
-      return true;
+      return addFine(f, producerId(e), e.seq, e.host, e.pid, nsToMs(e.timeNs, e.time));
+    },
+    resolve(k) {
+      return fine(k) as unknown as FineHandle;
+    },
+    addResolved(h, producer, seq, host, pid, ms) {
+      return addFine(h as unknown as Fine, producer, seq, host, pid, ms);
+    },
+    noteMode(mode) {
+      if (mode) modes.add(mode);
     },
     addRow(r) {
       const c = cell(r.workload, r.syscall, r.action, -1, r.outcome);

@@ -5,13 +5,14 @@
  * never sees half a page).
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SigsysError, describeError } from '../errors.js';
 import { defaultProfilePath } from '../profile/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { renderHtml } from './html.js';
 import { readAggregate, readEventsFile } from './input.js';
+import { defaultWorkers, readEventsFileParallel } from './parallel.js';
 import { createReportFold, type ReportEvent, type ReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
 import { suggestProfileChange, type SuggestedChange } from './suggest.js';
 
@@ -23,7 +24,14 @@ export interface ReportPageOptions extends ReportFoldOptions {
   /** Profile the suggested change is a diff against. */
   profile?: string;
   title?: string;
+  /**
+   * Parser threads for an events file: 1 reads on this thread; default:
+   * this thread below 32 MiB, else one per CPU (at most 4).
+   */
+  workers?: number;
 }
+
+const PARALLEL_FROM = 32 << 20;
 
 export interface ReportPage {
   model: ReportModel;
@@ -69,7 +77,9 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
   let source: string;
   if (o.events !== undefined) {
     source = o.events;
-    const r = await readEventsFile(o.events, fold);
+    const size = await stat(o.events).then((st) => st.size, () => 0);
+    const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
+    const r = workers > 1 ? await readEventsFileParallel(o.events, fold, hashes, { workers }) : await readEventsFile(o.events, fold);
     if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
   } else if (o.aggregate !== undefined) {
     source = o.aggregate;
