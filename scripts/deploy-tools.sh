@@ -25,7 +25,7 @@ if [ ! -x build/tools/kustomize ]; then
   go=$(command -v go || echo /usr/local/go/bin/go)
   if [ -x "$go" ]; then
     mkdir -p build/tools
-    GOBIN="$PWD/build/tools" GOFLAGS=-mod=mod "$go" install "$KUSTOMIZE" >&2
+    GOBIN="$PWD/build/tools" "$go" install "$KUSTOMIZE" >&2
   elif ! command -v kustomize >/dev/null 2>&1 && ! command -v kubectl >/dev/null 2>&1; then
     echo "deploy-tools: no Go toolchain to build kustomize, and no kustomize or kubectl on PATH" >&2
     exit 1
