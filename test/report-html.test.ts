@@ -40,7 +40,8 @@ afterAll(async () => {
 });
 
 async function cli(args: string[]) {
-  const p = spawnCli(main, args, { env: { SIGSYS_LOG_LEVEL: 'warn' } });
+  // From the repository root, so the page names the fixture as a reader would type it.
+  const p = spawnCli(main, args, { env: { SIGSYS_LOG_LEVEL: 'warn' }, cwd: root });
   const exit = await p.exit;
   return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
 }
@@ -95,7 +96,7 @@ describe('sigsys report --html (known event set, in chromium)', () => {
   let loaded: Loaded;
   beforeAll(async () => {
     const out = join(dir, 'fixture.html');
-    const r = await cli(['report', fixture, '--profile', fixtureProfile, '--html', out]);
+    const r = await cli(['report', 'test/fixtures/report/events.ndjson', '--profile', 'test/fixtures/report/profile.json', '--html', out]);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`wrote ${out} (15 events, 5 rows)`);
@@ -168,7 +169,8 @@ describe('sigsys report --html (known event set, in chromium)', () => {
 describe('sigsys run --html (real workload under the preload)', () => {
   it('the page of one run: verdict, the denied calls in chart and table, the exit status', async () => {
     const out = join(dir, 'run.html');
-    const p = spawnCli(main, ['run', '--html', out, '--', tool('sigsys-wl-calls'), 'acct=3', 'keyctl=2', 'getpid=1', 'exit=3'], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
+    const events = join(dir, 'run.ndjson');
+    const p = spawnCli(main, ['run', '--html', out, '--out', events, '--', tool('sigsys-wl-calls'), 'acct=3', 'keyctl=2', 'getpid=1', 'exit=3'], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
     const exit = await p.exit;
     expect(exit.code).toBe(3);
     const { page, errors } = await load(out, 'report-run.png');
@@ -181,6 +183,18 @@ describe('sigsys run --html (real workload under the preload)', () => {
     expect(await page.textContent('#verdict h2')).toMatch(/^FAIL: 5 calls denied/);
     expect(await page.textContent('#run-info')).toContain('code 3 (status 3)');
     expect(await page.$$eval('#profile-diff .add', (s) => s.map((x) => x.textContent))).toContain('+      "names": ["acct", "keyctl"],');
+
+    // The run's events as NDJSON, reported later without --profile: their
+    // policyHash is the default profile's, so the diff is against it.
+    const later = join(dir, 'later.html');
+    const r = await cli(['report', events, '--html', later]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/);
+    const l = await load(later);
+    expect(l.errors).toEqual([]);
+    expect(await chartTotals(l.page)).toEqual({ acct: 3, keyctl: 2 });
+    expect(await l.page.textContent('#profile-diff .hdr')).toBe('--- a/default.json');
+    expect(await l.page.$$eval('#profile-diff .add', (s) => s.map((x) => x.textContent))).toContain('+      "names": ["acct", "keyctl"],');
   });
 });
 

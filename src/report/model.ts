@@ -130,6 +130,9 @@ export interface ReportFold {
   addResolved(h: FineHandle, producer: string, seq: number, host: string, pid: number, ms: number): boolean;
   /** Modes and policy hashes seen (add() records them from the event). */
   noteMode(mode: string): void;
+  notePolicyHash(hash: string): void;
+  /** The policyHash values of the events folded (which profile produced them). */
+  policyHashes(): string[];
   /**
    * Fold a pre-aggregated row (the aggregator's /report): `count` events of
    * one (workload, syscall, action, outcome) seen between first and last.
@@ -199,6 +202,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
   const sites = new Map<string, Site>();
   const timeline = new Map<string, Map<number, number>>();
   const modes = new Set<string>();
+  const policyHashes = new Set<string>();
   let events = 0;
   let duplicates = 0;
   let minMs = Infinity;
@@ -377,6 +381,8 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
         prev = { e, f };
       }
       if (e.mode && !modes.has(e.mode)) modes.add(e.mode);
+      const hash = (e as { policyHash?: string }).policyHash;
+      if (hash && !policyHashes.has(hash)) policyHashes.add(hash);
       return addFine(f, producerId(e), e.seq, e.host, e.pid, nsToMs(e.timeNs, e.time));
     },
     resolve(k) {
@@ -387,6 +393,12 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     },
     noteMode(mode) {
       if (mode) modes.add(mode);
+    },
+    notePolicyHash(hash) {
+      if (hash) policyHashes.add(hash);
+    },
+    policyHashes() {
+      return [...policyHashes].sort();
     },
     addRow(r) {
       const c = cell(r.workload, r.syscall, r.action, -1, r.outcome);

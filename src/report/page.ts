@@ -13,7 +13,7 @@ import type { Sink } from '../sinks/sink.js';
 import { renderHtml } from './html.js';
 import { readAggregate, readEventsFile } from './input.js';
 import { defaultWorkers, readEventsFileParallel } from './parallel.js';
-import { createReportFold, type ReportEvent, type ReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
+import { createReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
 import { suggestProfileChange, type SuggestedChange } from './suggest.js';
 
 export interface ReportPageOptions extends ReportFoldOptions {
@@ -40,18 +40,6 @@ export interface ReportPage {
   warnings: string[];
 }
 
-/** A fold that also remembers which policies produced the events (to pick the profile of the diff). */
-function foldWithHashes(opts: ReportFoldOptions): { fold: ReportFold; hashes: Set<string> } {
-  const inner = createReportFold(opts);
-  const hashes = new Set<string>();
-  const fold: ReportFold = Object.create(inner) as ReportFold;
-  fold.add = (e: ReportEvent & { policyHash?: string }) => {
-    if (e.policyHash) hashes.add(e.policyHash);
-    return inner.add(e);
-  };
-  return { fold, hashes };
-}
-
 async function sha256File(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
 }
@@ -61,17 +49,17 @@ async function sha256File(file: string): Promise<string> {
  * default profile when the events say they were produced by it (their
  * policyHash is its SHA-256), else a sentence saying what to pass.
  */
-async function suggestion(model: ReportModel, profile: string | undefined, hashes: Set<string>, warnings: string[]): Promise<SuggestedChange | string> {
+async function suggestion(model: ReportModel, profile: string | undefined, hashes: string[], warnings: string[]): Promise<SuggestedChange | string> {
   if (profile) return suggestProfileChange(profile, model.denied);
   const def = defaultProfilePath();
-  if (hashes.size === 1 && hashes.has(await sha256File(def).catch(() => ''))) return suggestProfileChange(def, model.denied, 'default.json');
+  if (hashes.length === 1 && hashes[0] === (await sha256File(def).catch(() => ''))) return suggestProfileChange(def, model.denied, 'default.json');
   if (model.denied.length === 0) return 'Nothing was denied: no profile change needed.';
   warnings.push('no --profile given and the events do not name the default profile: the page shows no profile diff');
   return `Pass --profile P.json (the profile these workloads ran under) to see the change that allows ${model.denied.join(', ')} as a diff.`;
 }
 
 export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage> {
-  const { fold, hashes } = foldWithHashes(o);
+  const fold = createReportFold(o);
   const warnings: string[] = [];
   let duplicates: number | undefined;
   let source: string;
@@ -79,7 +67,7 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     source = o.events;
     const size = await stat(o.events).then((st) => st.size, () => 0);
     const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
-    const r = workers > 1 ? await readEventsFileParallel(o.events, fold, hashes, { workers }) : await readEventsFile(o.events, fold);
+    const r = workers > 1 ? await readEventsFileParallel(o.events, fold, { workers }) : await readEventsFile(o.events, fold);
     if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
   } else if (o.aggregate !== undefined) {
     source = o.aggregate;
@@ -88,7 +76,7 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     throw new SigsysError('report: give an events file or --aggregate URL', { exitCode: 2 });
   }
   const model = fold.build({ title: o.title ?? `sigsys report: ${basename(source)}`, source, duplicates });
-  const html = renderHtml(model, await suggestion(model, o.profile, hashes, warnings));
+  const html = renderHtml(model, await suggestion(model, o.profile, fold.policyHashes(), warnings));
   return { model, html, warnings };
 }
 

@@ -58,11 +58,11 @@ function createPool(size: number): Pool {
 }
 
 /** Fold one chunk's columns, in order. */
-function apply(fold: ReportFold, r: ChunkResult, hashes: Set<string>): void {
+function apply(fold: ReportFold, r: ChunkResult): void {
   const handles = r.fines.map((k) => fold.resolve(k));
   const producers = r.producers.map((p) => ({ id: producerId(p), host: p.host }));
   for (const m of r.modes) fold.noteMode(m);
-  for (const h of r.hashes) hashes.add(h);
+  for (const h of r.hashes) fold.notePolicyHash(h);
   const { fine, producer, seq, pid, ms } = r;
   for (let i = 0; i < r.events; i++) {
     const p = producers[producer[i]!]!;
@@ -72,9 +72,9 @@ function apply(fold: ReportFold, r: ChunkResult, hashes: Set<string>): void {
 
 /**
  * Stream `file` into `fold` with `workers` parser threads; the same result
- * and errors as readEventsFile.  `hashes` collects the events' policyHash.
+ * and errors as readEventsFile.
  */
-export async function readEventsFileParallel(file: string, fold: ReportFold, hashes: Set<string>, opts: ParallelReadOptions = {}): Promise<ReadResult> {
+export async function readEventsFileParallel(file: string, fold: ReportFold, opts: ParallelReadOptions = {}): Promise<ReadResult> {
   let fh;
   try {
     fh = await open(file, 'r');
@@ -89,7 +89,7 @@ export async function readEventsFileParallel(file: string, fold: ReportFold, has
     const r = await inflight.shift()!;
     if (r.error) throw new SigsysError(`${file}:${lines + r.error.line}: ${r.error.cause}`, { exitCode: 2 });
     lines += r.lines;
-    apply(fold, r, hashes);
+    apply(fold, r);
   };
   let carry = new Uint8Array(0);
   let index = 0;
@@ -131,11 +131,7 @@ export async function readEventsFileParallel(file: string, fold: ReportFold, has
     lines++;
     const e = parseEventLine(rest);
     if (typeof e === 'string') partialLastLine = true;
-    else {
-      const h = (e as { policyHash?: string }).policyHash;
-      if (h) hashes.add(h);
-      fold.add(e);
-    }
+    else fold.add(e);
   }
   return { lines, partialLastLine };
 }

@@ -33,6 +33,8 @@ export function suggestProfileChange(profileFile: string, denied: readonly strin
   };
   const after = formatProfile(allowIn(base.seccomp, allow, [rule])) + '\n';
   const diff = createTwoFilesPatch(`a/${label}`, `b/${label}`, before, after, '', '', { context: 3 });
-  // Drop the "Index:"/"====" preamble: the ---/+++ header says the same.
-  return { profile: label, allow, unnamed, diff: diff.replace(/^(Index:.*\n)?=+\n/, '') };
+  // Drop the "Index:"/"====" preamble (the ---/+++ header says the same) and
+  // the tab jsdiff puts after a file name for an empty header.
+  const clean = diff.replace(/^(Index:.*\n)?=+\n/, '').replace(/^((?:---|\+\+\+) .*)\t$/gm, '$1');
+  return { profile: label, allow, unnamed, diff: clean };
 }
