@@ -232,6 +232,8 @@ describe('sigsys report --aggregate (the aggregator\'s /report over HTTP)', () =
     ]);
     expect(await page.$$eval('#callsite-table tbody tr', (t) => t.length)).toBe(5);
     expect(await page.getAttribute('#verdict', 'data-level')).toBe('fail');
+    // The aggregate has no pids: the page says "unknown", not 0.
+    expect(await page.textContent('#totals li[data-key="processes"] .v')).toBe('–');
   });
 });
 

@@ -270,7 +270,7 @@ ${run}
 ${m.verdict.details.map((d) => `<p>${esc(d)}</p>`).join('\n')}
 </section>
 <ul class="tiles" id="totals">
-${tiles.map(([k, v, id]) => `<li data-key="${id}" data-value="${v}"><span class="v">${num(v)}</span><span class="k">${esc(k)}</span></li>`).join('\n')}
+${tiles.map(([k, v, id]) => `<li data-key="${id}" data-value="${v}"><span class="v">${id === 'processes' && v === 0 && m.events > 0 ? '–' : num(v)}</span><span class="k">${esc(k)}</span></li>`).join('\n')}
 </ul>
 <section id="timeline">
 <h2>Violations over time, per syscall</h2>
