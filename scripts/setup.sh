@@ -15,6 +15,9 @@ command -v prometheus >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+# musl-tools: musl-gcc and the musl loader, for the tests that run musl programs
+# under the preload (preload-musl-*, test/run-musl.test.ts).
+command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
 # The HTML report's browser test (playwright-core drives Debian's chromium)
 # and the Alertmanager example's check (amtool).
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)

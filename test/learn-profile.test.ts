@@ -64,7 +64,7 @@ describe('learned profiles', () => {
     expect(json.syscalls[0]).toEqual({
       names: ['getdents64', 'openat', 'write'],
       action: 'SCMP_ACT_ALLOW',
-      comment: 'learned by sigsys from `ls /` on 2026-11-23T12:00:00Z - only as complete as these runs: calls they did not make get the default action',
+      comment: 'learned by sigsys [files and I/O] from `ls /` on 2026-11-23T12:00:00Z - only as complete as these runs: calls they did not make get the default action',
     });
     expect(json.syscalls[1].names).not.toContain('openat'); // learned already
     expect(json.syscalls[1].names).toContain('rt_sigreturn');
@@ -82,11 +82,25 @@ describe('learned profiles', () => {
   });
 
   it.each([
-    ['one learned rule', [{ names: ['a', 'b'], comment: 'learned by sigsys from `x` on D - only as complete as these runs: calls they did not make get the default action' }], ['a', 'b'], ['`x` on D']],
-    ['a run that learned nothing (only the bootstrap rule)', [{ names: ['mmap'], comment: 'allowed by sigsys learn without being observed: ...' }], [], []],
-  ])('readPrevious: %s', (_n, rules, names, sources) => {
-    const text = JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: rules.map((r) => ({ ...r, action: 'SCMP_ACT_ALLOW' })) });
-    expect(readPrevious('p.json', text)).toEqual({ names, sources });
+    ['one learned rule (written before groups)', [{ names: ['a', 'b'], comment: 'learned by sigsys from `x` on D - only as complete as these runs: calls they did not make get the default action' }], ['a', 'b'], ['`x` on D'], {}],
+    [
+      'grouped rules and an argument rule, two runs',
+      [
+        { names: ['read'], comment: 'learned by sigsys [files and I/O] from `x, y` on D1, `z` on D2 - only as complete as these runs: calls they did not make get the default action' },
+        { names: ['clone'], args: [{ index: 0, value: 2114060288, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }], comment: 'learned by sigsys [clone with namespace flags no namespace flags] from `x, y` on D1, `z` on D2 - only as complete as these runs' },
+        { names: ['clone'], args: [{ index: 0, value: 2114060288, valueTwo: 67108864, op: 'SCMP_CMP_MASKED_EQ' }], comment: 'learned by sigsys [clone with namespace flags CLONE_NEWUTS] from `x, y` on D1, `z` on D2 - only as complete as these runs' },
+      ],
+      ['read'],
+      ['`x, y` on D1', '`z` on D2'],
+      { clone: [0n, 0x4000000n] },
+    ],
+    ['a run that learned nothing (only the bootstrap rule)', [{ names: ['mmap'], comment: 'allowed by sigsys learn without being observed: ...' }], [], [], {}],
+  ])('readPrevious: %s', (_n, rules, names, sources, args) => {
+    const text = formatProfile(parseJson(JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: rules.map((r) => ({ ...r, action: 'SCMP_ACT_ALLOW' })) }), 'p.json'));
+    const prev = readPrevious('p.json', text);
+    expect(prev.names).toEqual(names);
+    expect(prev.sources).toEqual(sources);
+    expect(Object.fromEntries([...prev.argValues].map(([k, v]) => [k, [...v]]))).toEqual(args);
   });
 
   it('readPrevious: a profile sigsys learn did not write is refused with its file and JSON path', () => {

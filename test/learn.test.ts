@@ -60,8 +60,9 @@ interface Profile {
   syscalls: Entry[];
 }
 const readProfile = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as Profile;
-const learnedRule = (p: Profile) => p.syscalls.filter((e) => e.comment?.startsWith('learned by sigsys from '));
-const learnedNames = (p: Profile) => learnedRule(p).flatMap((e) => e.names ?? []);
+const learnedRule = (p: Profile) => p.syscalls.filter((e) => e.comment?.startsWith('learned by sigsys ['));
+/** Every learned name, sorted (a name learned with argument rules appears once). */
+const learnedNames = (p: Profile) => [...new Set(learnedRule(p).flatMap((e) => e.names ?? []))].sort();
 const allowed = (p: Profile) => new Set(p.syscalls.filter((e) => e.action === 'SCMP_ACT_ALLOW').flatMap((e) => e.names ?? (e.name ? [e.name] : [])));
 
 const shCmd = ['sh', '-c', 'ls / >/dev/null; cat /etc/hostname'];
@@ -77,9 +78,16 @@ describe('sigsys learn', () => {
     expect(p.defaultErrnoRet).toBe(1);
     expect(p.architectures).toEqual(['SCMP_ARCH_X86_64']);
     const names = learnedNames(p);
-    expect(names).toEqual([...names].sort());
-    expect(learnedRule(p)).toHaveLength(1);
-    expect(learnedRule(p)[0]!.action).toBe('SCMP_ACT_ALLOW');
+    // One ALLOW entry per kind of call, names sorted within, each name once.
+    const groups = learnedRule(p).map((e) => /^learned by sigsys \[([^\]]+)\]/.exec(e.comment!)![1]);
+    expect(groups).toEqual(expect.arrayContaining(['files and I/O', 'processes and threads', 'signals']));
+    expect(new Set(groups).size).toBe(groups.length);
+    for (const e of learnedRule(p)) {
+      expect(e.action).toBe('SCMP_ACT_ALLOW');
+      expect(e.names).toEqual([...e.names!].sort());
+    }
+    expect(learnedRule(p).flatMap((e) => e.names ?? [])).toHaveLength(names.length);
+    expect(learnedRule(p).find((e) => e.names!.includes('getdents64'))!.comment).toMatch(/^learned by sigsys \[files and I\/O\] from /);
     // made by sh (vfork, wait4), ls (getdents64, ioctl), cat (write), all (exit_group)
     for (const n of ['vfork', 'wait4', 'getdents64', 'write', 'exit_group', 'rt_sigprocmask']) expect(names).toContain(n);
     // what the dynamic loader of the exec'd ls and cat needs, and rt_sigreturn
@@ -87,7 +95,7 @@ describe('sigsys learn', () => {
     for (const n of ['openat', 'read', 'execve', 'mmap', 'mprotect', 'close', 'brk', 'rt_sigreturn']) expect(ok).toContain(n);
     // never made by these programs
     for (const n of ['acct', 'socket', 'connect', 'ptrace', 'mount', 'keyctl', 'bpf', 'unshare', 'kill']) expect(ok).not.toContain(n);
-    expect(learnedRule(p)[0]!.comment).toMatch(/^learned by sigsys from `sh -c 'ls \/ >\/dev\/null; cat \/etc\/hostname'` on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - only as complete as these runs/);
+    expect(learnedRule(p)[0]!.comment).toMatch(/^learned by sigsys \[[^\]]+\] from `sh -c 'ls \/ >\/dev\/null; cat \/etc\/hostname'` on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - only as complete as these runs/);
     expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(
       new RegExp(`^sigsys: learned ${names.length} syscalls from \\d+ events in 3 processes -> ${out} \\(audit, base \\(deny everything\\)\\); exit status 0$`),
     );
@@ -148,6 +156,36 @@ describe('sigsys learn', () => {
     expect(run.code).toBe(5);
   });
 
+  it('arguments where the risk is: unshare -u is learned as CLONE_NEWUTS only; under the learned profile unshare -u runs and unshare -n is denied; --merge adds -n', async () => {
+    const out = join(dir, 'unshare.json');
+    const l = await learn(['-o', out], ['unshare', '-u', 'true']);
+    expect(l.code).toBe(0);
+    const p = await readProfile(out);
+    const rules = learnedRule(p).filter((e) => e.names?.includes('unshare'));
+    expect(rules).toEqual([
+      {
+        names: ['unshare'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [{ index: 0, value: 0x7e020000, valueTwo: 0x04000000, op: 'SCMP_CMP_MASKED_EQ' }],
+        comment: expect.stringMatching(/^learned by sigsys \[unshare with namespace flags CLONE_NEWUTS\] from `unshare -u true` on /),
+      },
+    ]);
+    expect((await enforce(out, ['unshare', '-u', 'true'])).code).toBe(0);
+    const denied = await enforce(out, ['unshare', '-n', 'true']);
+    expect(denied.code).toBe(1);
+    // (its error message is denied too: the successful run never wrote)
+    expect(denied.stderr).toMatch(/^unshare\s+1\s+errno\(EPERM\)\s+denied/m);
+
+    const merged = await learn(['-o', out, '--merge'], ['unshare', '-n', 'true']);
+    expect(merged.code).toBe(0);
+    const values = learnedRule(await readProfile(out))
+      .filter((e) => e.names?.includes('unshare'))
+      .map((e) => (e.args![0] as { valueTwo: number }).valueTwo);
+    expect(values).toEqual([0x04000000, 0x40000000]);
+    expect((await enforce(out, ['unshare', '-n', 'true'])).code).toBe(0);
+    expect((await enforce(out, ['unshare', '-un', 'true'])).code).toBe(1); // both at once was never seen
+  });
+
   it('--merge adds the names of a new run to the learned rule; without it the file is replaced', async () => {
     const out = join(dir, 'merge.json');
     const base = fixture('base-deny-acct.json');
@@ -179,7 +217,7 @@ describe('sigsys learn', () => {
     expect(gen2).toEqual([...new Set([...gen1, 'keyctl'])].sort());
     expect(r.stderr).toMatch(/, 1 new, \d+ in total ->/);
     const comments = p.syscalls.map((e) => e.comment ?? '');
-    expect(comments.filter((c) => c.startsWith('learned by sigsys from '))).toHaveLength(1);
+    expect(comments.filter((c) => c.startsWith('learned by sigsys ['))).toHaveLength(new Set(learnedRule(p).map((e) => e.comment)).size);
     expect(comments.filter((c) => c.startsWith('allowed by sigsys learn'))).toHaveLength(1);
     expect(comments.filter((c) => c.startsWith('needed by the sigsys preload'))).toHaveLength(1);
     expect(learnedRule(p)[0]!.comment).toMatch(/ acct=1` on \S+, `\S+ acct=1 keyctl=1` on /);

@@ -51,8 +51,8 @@ enum { OUT_DENIED = 1, OUT_ALLOWED = 2, OUT_KILLED = 3 };
  * pid and tid of this thread, fetched lazily through the trusted stub.
  * initial-exec: libsigsys is always in the initial set (LD_PRELOAD), so the
  * variable lives in static TLS and reading it never calls __tls_get_addr
- * (which may allocate).  Reset in a fork child (pthread_atfork and the
- * handler's own fork path).  A thread that shares its creator's TLS (raw
+ * (which may allocate).  Reset in a fork child (the handler's own fork path,
+ * and fork_pid below).  A thread that shares its creator's TLS (raw
  * clone with CLONE_VM and no CLONE_SETTLS, posix_spawn's child before exec)
  * reports its creator's ids: documented limit.
  */
@@ -60,6 +60,23 @@ struct ids {
 	int32_t pid, tid;
 };
 static __thread struct ids tc __attribute__((tls_model("initial-exec")));
+
+/*
+ * Fork detection that needs nothing from libc (musl has no
+ * __register_atfork, and a raw fork or clone syscall runs no atfork handler
+ * anyway): the process's pid on a MADV_WIPEONFORK page, which every child
+ * with its own memory sees zeroed.  A thread whose cached pid is not that
+ * one fetches its ids again.  NULL (kernel before 4.14): always fetch them.
+ * The constructor maps the page (preload.c).
+ */
+static int32_t *fork_pid;
+
+void sigsys_handler_fork_init(int32_t *wipe_on_fork)
+{
+	if (wipe_on_fork)
+		*wipe_on_fork = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	fork_pid = wipe_on_fork;
+}
 
 void sigsys_handler_atfork_child(void)
 {
@@ -69,9 +86,13 @@ void sigsys_handler_atfork_child(void)
 
 static void get_ids(struct sigsys_violation *v)
 {
-	if (!tc.tid) {
+	int32_t pid = fork_pid ? __atomic_load_n(fork_pid, __ATOMIC_RELAXED) : 0;
+
+	if (!tc.tid || !pid || tc.pid != pid) {
 		tc.pid = (int32_t)sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 		tc.tid = (int32_t)sigsys_tsys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+		if (fork_pid)
+			__atomic_store_n(fork_pid, tc.pid, __ATOMIC_RELAXED);
 	}
 	v->pid = (uint32_t)tc.pid;
 	v->tid = (uint32_t)tc.tid;

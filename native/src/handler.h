@@ -44,6 +44,8 @@ extern struct sigsys_state sigsys_g;
 void sigsys_handler(int sig, siginfo_t *info, void *ctx);
 /* Reset the per-thread pid/tid cache (fork child). */
 void sigsys_handler_atfork_child(void);
+/* Fork detection for that cache: a MADV_WIPEONFORK page or NULL. */
+void sigsys_handler_fork_init(int32_t *wipe_on_fork);
 
 /* interpose.c: the application's view of SIGSYS, and libc's real functions. */
 int sigsys_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);

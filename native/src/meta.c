@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "encode.h"
+#include "libc_neutral.h"
 #include "meta.h"
 
 #define MAX_MAPS 64
@@ -74,7 +75,7 @@ static void parse_maps(char *text, struct maps *m)
 		char perms[8];
 		int pos = 0;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s%n", &s, &e, perms, &off, &pos) < 4)
+		if (sigsys_sscanf(line, "%llx-%llx %7s %llx %*s %*s%n", &s, &e, perms, &off, &pos) < 4)
 			continue;
 		if (perms[2] != 'x')
 			continue;

@@ -65,6 +65,7 @@
 #include "arch/arch.h"
 #include "bpf_eval.h"
 #include "handler.h"
+#include "libc_neutral.h"
 #include "meta.h"
 #include "policy.h"
 #include "ring.h"
@@ -88,6 +89,10 @@ struct sigsys_state sigsys_g;
  * what sets `environ`: we read the environment from the constructor's envp,
  * and export SIGSYS_INSTALLED only once libc owns `environ` (in the
  * __libc_start_main wrapper below, or at once when libc is already up).
+ * musl ignores initfirst but runs preloads' constructors first anyway,
+ * after its own initialisation and without arguments: there `environ` is
+ * read and written at once (docs/preload.md, "One library for glibc and
+ * musl").
  */
 static char **init_envp;
 static char marker_pending[96];
@@ -248,10 +253,10 @@ static uint64_t marker_parse(char hash[17], uint32_t *mode)
 
 	if (!m || strlen(m) < 18 || m[16] != ':')
 		return 0;
-	page = strtoull(m + 17, &end, 16);
+	page = sigsys_strtoull(m + 17, &end, 16);
 	if (*end != ':' || !page || (page & 4095))
 		return 0;
-	md = strtoul(end + 1, &end, 10);
+	md = sigsys_strtoul(end + 1, &end, 10);
 	if (*end || (md != SIGSYS_MODE_ENFORCE && md != SIGSYS_MODE_AUDIT))
 		return 0;
 	memcpy(hash, m, 16);
@@ -329,6 +334,30 @@ static int vdso_clock_ok(void)
 		if (n > 0 && strcmp(buf, ok[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * A page every forked child sees zeroed: the handler's fork detection
+ * (handler.c fork_pid).  Not pthread_atfork: glibc's links a call to
+ * __register_atfork into the library, which musl does not have, and a raw
+ * fork syscall runs no atfork handler anyway.  NULL where the kernel lacks
+ * MADV_WIPEONFORK (before 4.14).
+ */
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+
+static int32_t *wipe_on_fork_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
+		munmap(p, 4096);
+		return NULL;
+	}
+	return p;
 }
 
 /* The kernel's struct sigaction for rt_sigaction. */
@@ -499,7 +528,7 @@ static int setup(struct err *e)
 		set_err(e, "rt_sigaction(SIGSYS)", strerror(-ret));
 		return ret;
 	}
-	pthread_atfork(NULL, NULL, sigsys_handler_atfork_child);
+	sigsys_handler_fork_init(wipe_on_fork_page());
 	sigsys_g.active = 1;
 	reinstall = sigsys_g.bootstrap && have_filter();
 
@@ -555,7 +584,7 @@ static int setup(struct err *e)
 		meta_len = 0; /* metadata is best effort; events are not */
 	if (records && *records) {
 		char *end;
-		unsigned long n = strtoul(records, &end, 10);
+		unsigned long n = sigsys_strtoul(records, &end, 10);
 
 		if (*end || n == 0 || n > SIGSYS_RING_MAX_RECORDS) {
 			set_err(e, "SIGSYS_RING_RECORDS", "not a number of records in 1..4194304");
@@ -602,7 +631,7 @@ static int setup(struct err *e)
 		abs_policy = realpath(policy_path, NULL);
 	if (spool[0] != '/')
 		abs_spool = realpath(spool, NULL);
-	export_marker(); /* now if libc is initialised (dlopen), else before main */
+	export_marker(); /* now if libc is initialised (musl, dlopen), else before main */
 out:
 	free(insns);
 	free(meta);
@@ -616,7 +645,13 @@ __attribute__((constructor)) static void sigsys_init(int argc, char **argv, char
 	int open_mode;
 	struct err e;
 
-	init_envp = envp;
+	/*
+	 * glibc passes (argc, argv, envp) to constructors and, with -z
+	 * initfirst, has not set `environ` yet.  musl passes nothing (the
+	 * registers hold garbage) but has set `environ` before any constructor
+	 * runs.  So: `environ` whenever it is set, else glibc's envp.
+	 */
+	init_envp = environ ? NULL : envp;
 	on_error = sigsys_env("SIGSYS_ON_ERROR");
 	open_mode = on_error && strcmp(on_error, "open") == 0;
 

@@ -7,6 +7,8 @@
  *
  *   live_preload            run every case
  *   live_preload NAME...    run the named cases
+ *   live_preload --musl ... the same against the musl-gcc build of the
+ *                           workload (loader /lib/ld-musl-x86_64.so.1)
  */
 #define _GNU_SOURCE
 #include <linux/audit.h>
@@ -244,15 +246,16 @@ static void t07_threads_dropped(void)
 }
 
 /* 08: a fork child keeps reporting into the same ring, with its own pid,
- * under the one inherited filter. */
-static void t08_fork(void)
+ * under the one inherited filter.  33: the same with a raw fork syscall,
+ * which runs no libc atfork handler: the pid cache must still notice. */
+static void fork_case(const char *name, const char *cmd)
 {
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
-	const char *args[] = { "fork", NR_GETPRIORITY, NULL };
+	const char *args[] = { cmd, NR_GETPRIORITY, NULL };
 	struct ctx c;
 	long long ppid, cpid;
 
-	if (setup(&c, "fork", mk) || run(&c, NULL, args))
+	if (setup(&c, name, mk) || run(&c, NULL, args))
 		{ CHECK(0, "setup"); return; }
 	ppid = live_field_after(c.run.out, "parent ", "pid");
 	cpid = live_field_after(c.run.out, "child ", "pid");
@@ -270,13 +273,23 @@ static void t08_fork(void)
 	live_rings_free(&c.rings);
 }
 
+static void t08_fork(void)
+{
+	fork_case("fork", "fork");
+}
+
+static void t33_raw_fork(void)
+{
+	fork_case("rawfork", "rawfork");
+}
+
 /* 09/10: a dynamic binary exec'd under the filter gets our handler back, a
  * new ring, and no second filter; in audit mode (execve itself trapped) the
  * re-issue after exec goes through the trusted page at the same address. */
 static void exec_case(const char *name, const char *const *mk, const char *nr, long long want,
-		      long long want_ctor_ppid, long long want_ctor_prio_errno)
+		      long long want_ctor_ppid, long long want_ctor_prio_errno, const char *target)
 {
-	const char *args[] = { "exec", nr, NULL };
+	const char *args[] = { "exec", nr, target, NULL };
 	const char *env[] = { "WL_CTOR_CALLS=1", NULL };
 	struct ctx c;
 	const char *after;
@@ -289,19 +302,26 @@ static void exec_case(const char *name, const char *const *mk, const char *nr, l
 		      live_field(after, "errno") == 4242,
 	      "%s", c.run.out);
 	/* A library constructor of the new image made trapped calls before
-	 * main: our handler (-z initfirst) was already there. */
+	 * main: our handler was already there (glibc: -z initfirst; musl runs
+	 * a preload's constructor before those of the program's libraries). */
 	CHECK(after && live_field(after, "ctor_ppid") == want_ctor_ppid &&
 		      live_field(after, "ctor_prio_errno") == want_ctor_prio_errno,
 	      "constructor calls after exec: %s", c.run.out);
 	CHECK(c.rings.n_rings == 2, "rings %d", c.rings.n_rings);
 	CHECK(c.rings.bad == 0, "bad %d", c.rings.bad);
-	/* The exec'd image's call has its own args (1..6) and its own ring. */
-	int found = 0;
-	for (size_t i = 0; i < c.rings.n; i++)
-		if (c.rings.ev[i].nr == atoi(nr) && c.rings.ev[i].args[0] == 1 &&
-		    c.rings.ev[i].args[5] == 6 && c.rings.ev[i].pid == live_field(after, "pid"))
-			found++;
+	/* The exec'd image's call has its own args (1..6) and its own ring;
+	 * the old image's (args 0) was reported before, same pid. */
+	int found = 0, before = 0;
+	for (size_t i = 0; i < c.rings.n; i++) {
+		const struct live_ev *e = &c.rings.ev[i];
+
+		if (e->nr != atoi(nr) || e->pid != live_field(after, "pid"))
+			continue;
+		found += e->args[0] == 1 && e->args[5] == 6;
+		before += e->args[0] == 0 && e->args[5] == 0;
+	}
 	CHECK(found == 1, "post-exec event found %d times (events %zu)", found, c.rings.n);
+	CHECK(before == 1, "pre-exec event found %d times (events %zu)", before, c.rings.n);
 	live_rings_free(&c.rings);
 }
 
@@ -310,7 +330,7 @@ static void t09_exec_enforce(void)
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
 
 	/* getpriority in the constructor: denied with EACCES, not killed. */
-	exec_case("exec", mk, NR_GETPRIORITY, -13, getpid(), 13);
+	exec_case("exec", mk, NR_GETPRIORITY, -13, getpid(), 13, NULL);
 }
 
 static void t10_exec_audit(void)
@@ -319,7 +339,7 @@ static void t10_exec_audit(void)
 			     "--rule", "execve:errno:1", NULL };
 
 	/* getppid in the constructor: trapped and executed. */
-	exec_case("exec-audit", mk, NR_GETPPID, getpid(), getpid(), 0);
+	exec_case("exec-audit", mk, NR_GETPPID, getpid(), getpid(), 0, NULL);
 }
 
 /* 24: after execve the constructor's own calls meet the inherited filter
@@ -331,7 +351,7 @@ static void t24_exec_audit_bootstrap(void)
 	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",
 			     "--rule", "prctl:errno:1", NULL };
 
-	exec_case("exec-boot", mk, NR_GETPPID, getpid(), getpid(), 0);
+	exec_case("exec-boot", mk, NR_GETPPID, getpid(), getpid(), 0, NULL);
 }
 
 /* 25: audit mode clone3.  Trapped whatever its arguments: the preload's
@@ -490,6 +510,75 @@ static void t30_audit_blocking_call(void)
 	CHECK(exited0(&c.run) && live_field(c.run.out, "woke") == 1 &&
 		      live_field(c.run.out, "sig") == SIGUSR1,
 	      "%#x %s", c.run.status, c.run.out);
+	live_rings_free(&c.rings);
+}
+
+/* 31: execve into a program of the other libc (glibc -> musl; with --musl,
+ * musl -> glibc), enforce and audit: the one inherited filter stays
+ * (Seccomp_filters: 1), the new image's libsigsys.so gets the handler back
+ * before its library constructors run, and both images report into their
+ * own rings (the old image's call before exec, the new one's after). */
+static void t31_exec_other_libc(void)
+{
+	static const char *const enforce[] = { "--default", "allow", "--rule",
+					       "getpriority:errno:13", NULL };
+	static const char *const audit[] = { "--mode", "audit", "--default", "allow", "--rule",
+					     "getppid:errno:1", "--rule", "execve:errno:1", NULL };
+	const char *other = strcmp(live_workload, SIGSYS_WORKLOAD) == 0 ? SIGSYS_WORKLOAD_MUSL
+									 : SIGSYS_WORKLOAD;
+
+	if (!other[0] || access(other, X_OK) != 0) {
+		CHECK(0, "no musl workload: musl-gcc missing at configure time (install "
+			 "musl-tools: bash scripts/setup.sh)");
+		return;
+	}
+	exec_case("xlibc", enforce, NR_GETPRIORITY, -13, getpid(), 13, other);
+	exec_case("xlibc-audit", audit, NR_GETPPID, getpid(), getpid(), 0, other);
+}
+
+/* 32: enforce mode with Docker's default rules for clone and clone3: clone
+ * with a namespace flag is denied (EPERM, reported), clone3 ENOSYS (the
+ * prologue).  pthread_create, whose libc blocks every signal around clone,
+ * still makes 8 threads (their clone matches no rule, so it never traps),
+ * and they report their own denied calls. */
+static void t32_enforce_docker_clone_rules(void)
+{
+	/* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
+	static const char *const ns[] = { "0x20000", "0x2000000", "0x4000000", "0x8000000",
+					  "0x10000000", "0x20000000", "0x40000000" };
+	char rules[7][64];
+	const char *mk[24] = { "--default", "allow", "--rule", "clone3:errno:38", "--rule",
+			       "getpriority:errno:13" };
+	const char *denied[] = { "raw", "56", "0x10000011", NULL }; /* NEWUSER|SIGCHLD */
+	const char *threads[] = { "loop", NR_GETPRIORITY, "100", "8", "-13", NULL };
+	struct ctx c;
+	int n = 6, nt = 0, clones = 0;
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(rules[i], sizeof(rules[i]), "clone:errno:1:arg0&%s=%s", ns[i], ns[i]);
+		mk[n++] = "--rule";
+		mk[n++] = rules[i];
+	}
+	mk[n] = NULL;
+	if (setup(&c, "docker-clone", mk) || run(&c, NULL, denied))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "ret") == -1, "%#x %s", c.run.status,
+	      c.run.out);
+	CHECK(c.rings.n == 1 && c.rings.ev[0].nr == SYS_clone &&
+		      c.rings.ev[0].args[0] == 0x10000011 && c.rings.ev[0].outcome == OUT_DENIED &&
+		      c.rings.ev[0].errno_ret == 1 &&
+		      c.rings.ev[0].pid == (uint32_t)live_field(c.run.out, "pid"),
+	      "events %zu", c.rings.n);
+	live_rings_free(&c.rings);
+	if (setup(&c, "docker-clone-threads", mk) || run(&c, NULL, threads))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "%#x %s", c.run.status, c.run.out);
+	for (const char *p = strstr(c.run.out, "tid="); p; p = strstr(p + 1, "\ntid="))
+		nt += live_field(p, "bad") == 0;
+	for (size_t i = 0; i < c.rings.n; i++)
+		clones += c.rings.ev[i].nr == SYS_clone || c.rings.ev[i].nr == 435;
+	CHECK(nt == 8 && c.rings.n == 800 && clones == 0, "threads %d events %zu clone events %d",
+	      nt, c.rings.n, clones);
 	live_rings_free(&c.rings);
 }
 
@@ -832,16 +921,30 @@ static const struct {
 	{ "28-foreign-arch", t28_foreign_arch },
 	{ "29-enforce-clone3-docker", t29_enforce_clone3_docker },
 	{ "30-audit-blocking-call", t30_audit_blocking_call },
+	{ "31-exec-other-libc", t31_exec_other_libc },
+	{ "32-enforce-docker-clone-rules", t32_enforce_docker_clone_rules },
+	{ "33-raw-fork", t33_raw_fork },
 };
 
 int main(int argc, char **argv)
 {
-	int ran = 0;
+	int ran = 0, first = 1;
 
+	/* --musl: the same cases against the musl-gcc build of the workload. */
+	if (argc > 1 && strcmp(argv[1], "--musl") == 0) {
+		first = 2;
+		live_workload = SIGSYS_WORKLOAD_MUSL;
+		if (!live_workload[0] || access(live_workload, X_OK) != 0) {
+			printf("FAIL no musl workload (%s): musl-gcc was not found when the tests "
+			       "were configured; install musl-tools (bash scripts/setup.sh)\n",
+			       live_workload[0] ? live_workload : "not built");
+			return 1;
+		}
+	}
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int want = argc < 2, before = live_failures;
+		int want = argc <= first, before = live_failures;
 
-		for (int k = 1; k < argc; k++)
+		for (int k = first; k < argc; k++)
 			want |= strstr(tests[i].name, argv[k]) != NULL;
 		if (!want)
 			continue;

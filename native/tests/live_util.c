@@ -21,6 +21,7 @@
 
 int live_failures;
 const char *live_run_cwd;
+const char *live_workload = SIGSYS_WORKLOAD;
 
 static char *made[64];
 static int n_made;
@@ -115,7 +116,7 @@ int live_run(const char *policy, const char *spool, const char *const *env,
 		 live_run_cwd ? "/" : "", spool);
 	snprintf(errp, sizeof(errp), "%s%s%s/../wl.err", live_run_cwd ? live_run_cwd : "",
 		 live_run_cwd ? "/" : "", spool);
-	argv[n++] = SIGSYS_WORKLOAD;
+	argv[n++] = live_workload;
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

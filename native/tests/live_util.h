@@ -69,6 +69,9 @@ long long live_field_after(const char *text, const char *after, const char *key)
 extern int live_failures;
 /* Working directory for the next live_run (NULL: inherit). */
 extern const char *live_run_cwd;
+/* The workload binary live_run starts (default: the glibc build of
+ * live_wl.c; live_preload --musl switches to the musl-gcc build). */
+extern const char *live_workload;
 #define CHECK(cond, ...)                                                                      \
 	do {                                                                                   \
 		if (!(cond)) {                                                                 \

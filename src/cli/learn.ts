@@ -128,10 +128,15 @@ export async function run(argv: string[]): Promise<number> {
   const known = new Set(before.flatMap((b) => b.names));
   const names = new Set([...known, ...learned.names]);
   const added = [...learned.names].filter((n) => !known.has(n)).length;
+  const argValues = new Map<string, Set<bigint>>();
+  for (const m of [...before.map((x) => x.argValues), learned.argValues]) {
+    for (const [n, vs] of m) argValues.set(n, new Set([...(argValues.get(n) ?? []), ...vs]));
+  }
   const profile = buildLearnedProfile({
     base,
     plan,
     names,
+    argValues,
     sources: [...new Set([...before.flatMap((b) => b.sources), describeSource(o.cmd, started)])],
   });
   const text = formatProfile(profile) + '\n';

@@ -16,6 +16,7 @@ const commands: Record<string, Command> = {
   compile: { summary: 'compile a Docker/OCI seccomp profile into a sigsys policy', load: () => import('./compile.js') },
   explain: { summary: 'show which action a profile or policy gives a syscall, and why', load: () => import('./explain.js') },
   run: { summary: 'run a command under a profile and report its violations', load: () => import('./run.js') },
+  profile: { summary: 'compare two profiles (diff) or lint one (check)', load: () => import('./profile.js') },
   learn: { summary: 'learn a profile from what a command really does', load: () => import('./learn.js') },
   collect: { summary: 'collector daemon: spool rings -> NDJSON, Prometheus, Kafka', load: () => import('./collect.js') },
   aggregate: { summary: 'fleet aggregator: Kafka consumer group -> report, metrics, suggestions', load: () => import('./aggregate.js') },

@@ -31,12 +31,14 @@ import { compileProfileText, readProfile, type CompileResult } from '../profile/
 import { isObject, JsonNum, parseJson, type JsonValue } from '../profile/parse.js';
 import type { NormalisedProfile } from '../profile/types.js';
 import type { Sink } from '../sinks/sink.js';
+import { ARG_RULES, describeArgValue, groupNames } from './groups.js';
 
 type Obj = { [k: string]: JsonValue };
 
 /**
  * What a dynamically linked program needs between execve and the preload's
- * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits").
+ * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits";
+ * musl's loader adds open and fcntl).
  */
 export const LOADER_SYSCALLS: readonly string[] = [
   'access',
@@ -44,12 +46,14 @@ export const LOADER_SYSCALLS: readonly string[] = [
   'brk',
   'close',
   'execve',
+  'fcntl',
   'fstat',
   'getrandom',
   'mmap',
   'mprotect',
   'munmap',
   'newfstatat',
+  'open',
   'openat',
   'pread64',
   'prlimit64',
@@ -80,7 +84,10 @@ export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LOADER_SYSCALLS, ...UNS
  */
 export const PRELOAD_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'prctl', 'readlink', 'renameat2', 'uname'];
 
-export const LEARNED_MARK = 'learned by sigsys from ';
+/** Every entry of learned names starts its comment with this (then ` [GROUP] from SOURCES`). */
+export const LEARNED_MARK = 'learned by sigsys';
+/** `learned by sigsys [GROUP] from SOURCES - only as complete ...`: GROUP and SOURCES. */
+const LEARNED_COMMENT = /^learned by sigsys(?: \[([^\]]*)\])? from (.*?)(?: - only as complete as these runs.*)?$/s;
 const LEARNED_TAIL = ' - only as complete as these runs: calls they did not make get the default action';
 const BOOTSTRAP_MARK = 'allowed by sigsys learn without being observed';
 const PRELOAD_MARK = 'needed by the sigsys preload in exec\'d processes (sigsys run in enforce mode), not by the command';
@@ -213,6 +220,8 @@ export function planLearning(base: Base, mode: 'audit' | 'enforce' = 'audit'): L
 /** What a learning run saw. */
 export interface Learned {
   names: Set<string>;
+  /** Calls of ARG_RULES: the masked argument values seen, per syscall. */
+  argValues: Map<string, Set<bigint>>;
   /** Events whose syscall has no name (`nr:<n>`), by that label. */
   unknown: Map<string, number>;
   events: number;
@@ -220,7 +229,7 @@ export interface Learned {
 }
 
 export function emptyLearned(): Learned {
-  return { names: new Set(), unknown: new Map(), events: 0, pids: new Set() };
+  return { names: new Set(), argValues: new Map(), unknown: new Map(), events: 0, pids: new Set() };
 }
 
 /** A sink that records every syscall name the workload was trapped on. */
@@ -231,8 +240,12 @@ export function learnSink(into: Learned): Sink {
       for (const ev of events) {
         into.events++;
         into.pids.add(ev.pid);
-        if (ev.syscall && !ev.syscall.startsWith('nr:')) into.names.add(ev.syscall);
-        else {
+        if (ev.syscall && !ev.syscall.startsWith('nr:')) {
+          into.names.add(ev.syscall);
+          const rule = ARG_RULES[ev.syscall];
+          const raw = rule ? ev.args[rule.index] : undefined;
+          if (rule && raw !== undefined) addValue(into.argValues, ev.syscall, BigInt(raw) & rule.mask);
+        } else {
           const key = ev.syscall || `nr:${ev.nr}`;
           into.unknown.set(key, (into.unknown.get(key) ?? 0) + 1);
         }
@@ -240,6 +253,12 @@ export function learnSink(into: Learned): Sink {
     },
     async close() {},
   };
+}
+
+function addValue(m: Map<string, Set<bigint>>, name: string, v: bigint): void {
+  let set = m.get(name);
+  if (!set) m.set(name, (set = new Set()));
+  set.add(v);
 }
 
 /** `sh -c 'ls /'` as one shell-quoted line. */
@@ -253,7 +272,10 @@ export function describeSource(cmd: readonly string[], when: Date): string {
 }
 
 export interface PreviousLearning {
+  /** Names learned without argument conditions. */
   names: string[];
+  /** Calls learned with their argument values (ARG_RULES), per syscall. */
+  argValues: Map<string, Set<bigint>>;
   /** The earlier runs, as written in the comment. */
   sources: string[];
 }
@@ -268,7 +290,7 @@ export function readPrevious(file: string, text: string): PreviousLearning {
 /** Is this entry one `sigsys learn` wrote (learned, bootstrap or preload rule)? */
 function isOwn(e: JsonValue): boolean {
   if (!isObject(e) || e.action !== 'SCMP_ACT_ALLOW' || typeof e.comment !== 'string') return false;
-  return e.comment.startsWith(LEARNED_MARK) || e.comment.startsWith(BOOTSTRAP_MARK) || e.comment === PRELOAD_MARK;
+  return LEARNED_COMMENT.test(e.comment) || e.comment.startsWith(BOOTSTRAP_MARK) || e.comment === PRELOAD_MARK;
 }
 
 /** The profile without the entries `sigsys learn` wrote. */
@@ -279,18 +301,29 @@ export function withoutOwn(p: Obj): Obj {
 /** The learning recorded in a profile's own entries; undefined when it has none. */
 export function ownLearning(p: Obj): PreviousLearning | undefined {
   const names = new Set<string>();
+  const argValues = new Map<string, Set<bigint>>();
   const sources: string[] = [];
   let found = false;
   for (const e of entries(p)) {
     if (!isOwn(e)) continue;
     found = true; // a run that learned nothing leaves only the other rules of ours
-    const comment = e.comment as string;
-    if (!comment.startsWith(LEARNED_MARK)) continue;
-    for (const n of entryNames(e)) names.add(n);
-    const end = comment.indexOf(LEARNED_TAIL);
-    sources.push(comment.slice(LEARNED_MARK.length, end === -1 ? undefined : end));
+    const m = LEARNED_COMMENT.exec(e.comment as string);
+    if (!m) continue;
+    const args = Array.isArray(e.args) ? e.args.filter(isObject) : [];
+    const cond = args.length === 1 ? args[0]! : undefined;
+    for (const n of entryNames(e)) {
+      const rule = ARG_RULES[n];
+      if (rule && cond && cond.op === 'SCMP_CMP_MASKED_EQ' && cond.valueTwo instanceof JsonNum) addValue(argValues, n, BigInt(cond.valueTwo.raw));
+      else names.add(n);
+    }
+    for (const src of splitSources(m[2]!)) if (!sources.includes(src)) sources.push(src);
   }
-  return found ? { names: [...names].sort(), sources } : undefined;
+  return found ? { names: [...names].sort(), argValues, sources } : undefined;
+}
+
+/** "`a b` on D1, `c` on D2" -> ["`a b` on D1", "`c` on D2"] (commas inside backquotes kept). */
+function splitSources(text: string): string[] {
+  return text.match(/`(?:[^`\\]|\\.)*` on \S+?(?=, `|$)/g) ?? (text ? [text] : []);
 }
 
 /** The previous learning in `file`, or undefined when the file does not exist. */
@@ -313,6 +346,8 @@ export interface BuildInput {
   names: Iterable<string>;
   /** The runs, `describeSource` strings, oldest first. */
   sources: readonly string[];
+  /** Argument values seen for ARG_RULES calls (this run and merged ones). */
+  argValues?: ReadonlyMap<string, Iterable<bigint>>;
 }
 
 /**
@@ -341,13 +376,21 @@ function needsClone3Fallback(base: Obj, taken: ReadonlySet<string>): boolean {
 
 /**
  * The learned profile: the base's top-level fields and entries, the learned
- * names taken out of its denying entries, one ALLOW entry with the learned
- * names (sorted), one with the bootstrap calls and one with the preload's
- * calls that were not learned anyway.
+ * names taken out of its denying entries, one ALLOW entry per group of learned
+ * names (groups.ts; sorted within), one per argument value seen for the calls
+ * whose risk is in their arguments (clone/unshare namespace flags,
+ * personality, socket family), one with the bootstrap calls and one with the
+ * preload's calls that were not learned anyway.
  */
 export function buildLearnedProfile(input: BuildInput): Obj {
   const names = [...new Set(input.names)].sort();
   const taken = new Set(names);
+  // Argument rules only narrow something when what they do not allow is
+  // denied: under a default that allows, a learned name stays a plain name.
+  const narrowing = !['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'].includes(String(input.base.seccomp.defaultAction));
+  const valuesOf = (n: string) => [...new Set(input.argValues?.get(n) ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const withArgs = narrowing ? names.filter((n) => ARG_RULES[n] && valuesOf(n).length > 0) : [];
+  const plain = names.filter((n) => !withArgs.includes(n));
   const rest = (list: readonly string[]) => {
     const out = list.filter((n) => !taken.has(n)).sort();
     for (const n of out) taken.add(n);
@@ -356,8 +399,18 @@ export function buildLearnedProfile(input: BuildInput): Obj {
   const boot = rest(input.plan.bootstrap);
   const preload = rest(input.plan.preload);
   const extra: Obj[] = [];
-  if (names.length) {
-    extra.push({ names, action: 'SCMP_ACT_ALLOW', comment: `${LEARNED_MARK}${input.sources.join(', ')}${LEARNED_TAIL}` });
+  const from = (label: string) => `${LEARNED_MARK} [${label}] from ${input.sources.join(', ')}${LEARNED_TAIL}`;
+  for (const g of groupNames(plain)) extra.push({ names: g.names, action: 'SCMP_ACT_ALLOW', comment: from(g.group) });
+  for (const n of withArgs) {
+    const rule = ARG_RULES[n]!;
+    for (const v of valuesOf(n)) {
+      extra.push({
+        names: [n],
+        action: 'SCMP_ACT_ALLOW',
+        args: [{ index: new JsonNum(String(rule.index)), value: new JsonNum(rule.mask.toString()), valueTwo: new JsonNum(v.toString()), op: 'SCMP_CMP_MASKED_EQ' }],
+        comment: from(`${n} with ${rule.what} ${describeArgValue(n, v)}`),
+      });
+    }
   }
   if (boot.length) {
     extra.push({

@@ -12,6 +12,7 @@ import { ProfileError, UsageError } from '../errors.js';
 import { loadNative } from '../native/loader.js';
 import type { NativeExplainResult, NativePolicyInfo } from '../native/native.js';
 import { compileProfileText, readProfile, resolveArch, type CompileOptions } from './compile.js';
+import { describeConds } from './rules.js';
 import { actionToString, sameAction, type Action, type ArgCond, type NormalisedProfile, type Rule } from './types.js';
 
 export interface ExplainRequest extends Omit<CompileOptions, 'arch'> {
@@ -70,10 +71,8 @@ export function argMatches(c: ArgCond, v: bigint): boolean {
 }
 
 export function describeRule(r: Rule): string {
-  const conds = r.args.map((a) =>
-    a.op === 'MASKED_EQ' ? `(arg${a.index} & 0x${a.value.toString(16)}) == 0x${a.valueTwo.toString(16)}` : `arg${a.index} ${a.op} ${a.value}`,
-  );
-  return `${actionToString(r.action)}${conds.length ? ` if ${conds.join(' && ')}` : ''}${r.comment ? ` (${r.comment})` : ''}`;
+  const conds = describeConds(r.args);
+  return `${actionToString(r.action)}${conds ? ` if ${conds}` : ''}${r.comment ? ` (${r.comment})` : ''}`;
 }
 
 /** Parse `--arg i=v` values: decimal, 0x hex, or negative (two's complement). */

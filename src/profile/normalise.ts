@@ -22,6 +22,7 @@ import { release } from 'node:os';
 import { ProfileError } from '../errors.js';
 import { archEndian, archToken, canRunOn, nativeArch } from './arches.js';
 import { DOCKER_DEFAULT_CAPS, normaliseCap } from './caps.js';
+import { argKeyOf } from './rules.js';
 import { isObject, JsonNum, typeName, type JsonValue } from './parse.js';
 import {
   actionToString,
@@ -210,13 +211,6 @@ function parseArg(c: Ctx, v: JsonValue, path: string): ArgCond {
   return { index: Number(index), value, valueTwo, op };
 }
 
-function argKey(args: ArgCond[]): string {
-  return args
-    .map((a) => `${a.index}:${a.op}:${a.value}:${a.valueTwo}`)
-    .sort()
-    .join('&');
-}
-
 function describeArgs(args: ArgCond[]): string {
   if (args.length === 0) return 'without argument conditions';
   return `with ${args.map((a) => (a.op === 'MASKED_EQ' ? `(arg${a.index} & ${a.value}) == ${a.valueTwo}` : `arg${a.index} ${a.op} ${a.value}`)).join(' && ')}`;
@@ -353,7 +347,7 @@ export function normaliseProfile(root: JsonValue, file: string, opts: NormaliseO
     const sets = counts.some((n) => n > 1) ? args.map((a) => [a]) : [args];
 
     for (const set of sets) {
-      const key = argKey(set);
+      const key = argKeyOf(set);
       for (const n of names) {
         const k = `${n}|${key}`;
         const prev = seen.get(k);

@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +20,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Built with musl-gcc too, whose include path has no kernel headers. */
+#define WL_FUTEX_WAIT 0 /* FUTEX_WAIT, linux/futex.h */
 
 extern char **environ;
 extern const char wl_after_syscall[];
@@ -259,13 +261,34 @@ static int cmd_fork(char **v)
 	return 0;
 }
 
+/* fork by a raw syscall: no libc atfork handler runs in the child. */
+static int cmd_rawfork(char **v)
+{
+	long a[6] = { 0 };
+	long nr = num(v[0]), pid;
+	int st;
+
+	print_raw("parent ", nr, a);
+	fflush(stdout);
+	pid = raw6(SYS_fork, 0, 0, 0, 0, 0, 0);
+	if (pid == 0) {
+		print_raw("child ", nr, a);
+		_exit(0);
+	}
+	waitpid((pid_t)pid, &st, 0);
+	print_raw("parent2 ", nr, a);
+	printf("child_status=%d\n", st);
+	return 0;
+}
+
+/* exec NR [PATH]: PATH (default: this binary) makes the call NR(1..6). */
 static int cmd_exec(char **v)
 {
 	char *args[] = { "live_wl", "raw", v[0], "1", "2", "3", "4", "5", "6", NULL };
 	long a[6] = { 0 };
 
 	print_raw("before_exec ", num(v[0]), a);
-	execve("/proc/self/exe", args, environ);
+	execve(v[1] ? v[1] : "/proc/self/exe", args, environ);
 	perror("execve");
 	return 2;
 }
@@ -439,7 +462,7 @@ static int cmd_rawclone(char **v)
 	}
 	/* CLONE_CHILD_CLEARTID: the kernel zeroes ctid and wakes us at exit. */
 	while (__atomic_load_n(&ctid, __ATOMIC_ACQUIRE) != 0)
-		syscall(SYS_futex, &ctid, FUTEX_WAIT, ctid, NULL, NULL, 0);
+		syscall(SYS_futex, &ctid, WL_FUTEX_WAIT, ctid, NULL, NULL, 0);
 	printf("clone_tid=%d ptid=%d flag=%d sp_in_stack=%d\n", tid, ptid, clone_flag,
 	       clone_sp > (uintptr_t)clone_stack && clone_sp < (uintptr_t)clone_stack + sz);
 	return 0;
@@ -449,7 +472,11 @@ static int cmd_rawclone(char **v)
 static int cmd_altstack(char **v)
 {
 	long a[6] = { 0 };
+#ifdef _SC_MINSIGSTKSZ
 	long min = sysconf(_SC_MINSIGSTKSZ);
+#else
+	long min = MINSIGSTKSZ; /* musl: a constant */
+#endif
 	size_t sz = (size_t)(min > 0 ? min : MINSIGSTKSZ) + 2048;
 	stack_t ss = { .ss_sp = malloc(sz), .ss_size = sz, .ss_flags = 0 };
 
@@ -489,6 +516,8 @@ int main(int argc, char **argv)
 		return cmd_apptrap(argv + 2);
 	if (!strcmp(argv[1], "fork") && argc >= 3)
 		return cmd_fork(argv + 2);
+	if (!strcmp(argv[1], "rawfork") && argc >= 3)
+		return cmd_rawfork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
 		return cmd_exec(argv + 2);
 	if (!strcmp(argv[1], "selfpipe"))

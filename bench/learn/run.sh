@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# bench/learn/run.sh - what learning costs on a syscall-heavy program: wall
+# time of `sigsys learn` against the same program unconfined and under
+# `strace -f -o /dev/null`, measured in one run (rounds alternate, fastest
+# of each kept).  Targets (issue "learn for real programs"): learn <= 2x
+# unconfined, and >= 5x faster than strace.
+# Needs the build (bash scripts/setup.sh) and strace.
+# Results: bench/results/learn-<date>.json and .md.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+command -v strace >/dev/null || { echo "bench learn: strace is not installed (apt-get install strace)" >&2; exit 2; }
+exec node "$root/bench/learn/learn-bench.mjs" "$@"
