@@ -70,7 +70,8 @@ function chart(t: Timeline): string {
     .order(stackOrderNone)
     .offset(stackOffsetNone)(rows);
   const max = Math.max(1, ...rows.map((r) => r.reduce((a, b) => a + b, 0)));
-  const y = scaleLinear().domain([0, max]).nice().range([ih, 0]);
+  // nice(5): the top of the axis is a labelled tick, so no bar rises above the last label.
+  const y = scaleLinear().domain([0, max]).nice(5).range([ih, 0]);
   const x = scaleUtc()
     .domain([new Date(t.startMs), new Date(t.startMs + t.buckets * t.bucketMs)])
     .range([0, iw]);
@@ -131,6 +132,11 @@ function chart(t: Timeline): string {
   return out.join('\n');
 }
 
+/** A time to the second; the exact ISO time in the tooltip. */
+function timeCell(isoTime: string): string {
+  return `<td class="time" title="${esc(isoTime)}">${esc(isoTime.replace('T', ' ').slice(0, 19))}</td>`;
+}
+
 function outcomeCell(r: ModelRow): string {
   return `<span class="pill ${esc(r.outcome)}">${esc(r.outcome)}</span>`;
 }
@@ -155,7 +161,7 @@ function workloadTable(rows: ModelRow[], max: number): string {
           (k === i ? `<th scope="rowgroup" rowspan="${j - i}" class="workload">${esc(w)}</th>` : '') +
           `<td class="syscall">${esc(r.syscall)}</td><td class="num count">${num(r.count)}</td><td class="action">${esc(r.actionText)}</td>` +
           `<td class="outcome">${outcomeCell(r)}</td><td class="num">${r.processes ? num(r.processes) : '–'}</td><td class="num">${num(r.hosts)}</td>` +
-          `<td class="time">${esc(r.firstSeen.replace('T', ' ').replace('Z', ''))}</td><td class="time">${esc(r.lastSeen.replace('T', ' ').replace('Z', ''))}</td></tr>`,
+          `${timeCell(r.firstSeen)}${timeCell(r.lastSeen)}</tr>`,
       );
     }
     i = j;
@@ -220,7 +226,7 @@ svg .grid{stroke:#eaeef2}svg .axis{stroke:#8c959f}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;list-style:none;padding:0;margin:6px 0 8px 56px}
 .legend .swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;vertical-align:-1px}.legend .n{color:var(--muted)}
 table{border-collapse:collapse;width:100%;margin:4px 0}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-thead th{background:var(--soft);font-weight:600;font-size:12.5px;white-space:nowrap}th.workload{font-weight:600;word-break:break-all;background:#fbfcfd}
+thead th{background:var(--soft);font-weight:600;font-size:12.5px;white-space:nowrap}th.workload{font-weight:600;min-width:11em;max-width:22em;overflow-wrap:anywhere;background:#fbfcfd}
 .num{text-align:right;font-variant-numeric:tabular-nums}td.time{white-space:nowrap;color:var(--muted);font-size:12.5px}
 .pill{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;background:var(--soft);border:1px solid var(--line)}
 .pill.denied{background:#ffebe9;border-color:#ffcecb;color:#a40e26}.pill.killed{background:#cf222e;border-color:#cf222e;color:#fff}
