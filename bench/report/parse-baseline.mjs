@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * parse-baseline.mjs FILE - the floor of reading sigsys NDJSON in Node: the
- * same 4 MiB chunked read and UTF-8 decode as src/report/input.ts, and
- * JSON.parse of every line, nothing else.  Prints {lines, wallMs, cpuMs}.
+ * same 4 MiB chunked read and decode as src/report/input.ts (latin1 for an
+ * all-ASCII chunk, else UTF-8), and JSON.parse of every line, nothing else.
+ * Prints {lines, wallMs, cpuMs}.
  */
+import { isAscii } from 'node:buffer';
 import { open } from 'node:fs/promises';
 
 const file = process.argv[2];
@@ -20,7 +22,7 @@ for (;;) {
   if (bytesRead === 0) break;
   const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
   const nl = chunk.lastIndexOf(10);
-  const text = chunk.toString('utf8', 0, nl + 1);
+  const text = chunk.toString(isAscii(chunk.subarray(0, nl + 1)) ? 'latin1' : 'utf8', 0, nl + 1);
   carry = Buffer.from(chunk.subarray(nl + 1));
   let i = 0;
   let j;

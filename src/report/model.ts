@@ -222,13 +222,16 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
   // from one ring usually repeats the previous event's fields, so the last
   // one is kept and compared field by field before any key is built.
   interface Fine {
+    key: FineKey;
     cell: Cell;
     site: Site;
     sys: number;
     lastPid: number;
     lastHost: string;
   }
-  const fines = new Map<string, Fine>();
+  // workload -> syscall -> call site -> the few fines that differ in action,
+  // errno, outcome or exe: lookups by the event's own strings, no key built.
+  const fines = new Map<string, Map<string, Map<string, Fine[]>>>();
   let prev: { e: ReportEvent; f: Fine } | undefined;
 
   function cell(workload: string, syscall: string, action: string, errno: number, outcome: string): Cell {
@@ -271,19 +274,25 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
   }
 
   function fine(e: FineKey): Fine {
-    const workload = e.workload;
-    const key = `${workload}\0${e.syscall}\0${e.action}\0${e.errno}\0${e.outcome}\0${e.callSite}\0${e.exe}`;
-    let f = fines.get(key);
-    if (!f) {
-      f = {
-        cell: cell(workload, e.syscall, e.action, e.errno, e.outcome),
-        site: site(e.callSite || '(unknown)', e.syscall, e.exe, workload, 0),
-        sys: syscallId(e.syscall),
-        lastPid: -1,
-        lastHost: '',
-      };
-      fines.set(key, f);
+    let bySyscall = fines.get(e.workload);
+    if (!bySyscall) fines.set(e.workload, (bySyscall = new Map()));
+    let bySite = bySyscall.get(e.syscall);
+    if (!bySite) bySyscall.set(e.syscall, (bySite = new Map()));
+    let list = bySite.get(e.callSite);
+    if (!list) bySite.set(e.callSite, (list = []));
+    for (const f of list) {
+      const k = f.key;
+      if (k.action === e.action && k.errno === e.errno && k.outcome === e.outcome && k.exe === e.exe) return f;
     }
+    const f: Fine = {
+      key: { ...e },
+      cell: cell(e.workload, e.syscall, e.action, e.errno, e.outcome),
+      site: site(e.callSite || '(unknown)', e.syscall, e.exe, e.workload, 0),
+      sys: syscallId(e.syscall),
+      lastPid: -1,
+      lastHost: '',
+    };
+    list.push(f);
     return f;
   }
 
@@ -377,7 +386,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       ) {
         f = p.f;
       } else {
-        f = fine({ ...e, workload: e.workload || e.exe || 'unknown' });
+        f = fine({ workload: e.workload || e.exe || 'unknown', syscall: e.syscall, action: e.action, errno: e.errno, outcome: e.outcome, callSite: e.callSite, exe: e.exe });
         prev = { e, f };
       }
       if (e.mode && !modes.has(e.mode)) modes.add(e.mode);

@@ -6,6 +6,7 @@
  * site, exe) and of its ring in two small tables, plus seq, pid and time.
  * Parsing is most of a report's cost; columns are cheap to send and to fold.
  */
+import { isAscii } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { parseEventLine } from './input.js';
 import { nsToMs, type FineKey } from './model.js';
@@ -41,7 +42,9 @@ export interface ChunkResult {
 }
 
 export function parseChunk(task: ChunkTask): ChunkResult {
-  const text = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength).toString('utf8');
+  const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
+  // An all-ASCII chunk (the usual case) decodes faster as latin1, to the same string.
+  const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   let cap = 1024;
   let fine = new Int32Array(cap);
   let producer = new Int32Array(cap);
@@ -49,7 +52,8 @@ export function parseChunk(task: ChunkTask): ChunkResult {
   let pid = new Float64Array(cap);
   let ms = new Float64Array(cap);
   const fines: FineKey[] = [];
-  const fineIds = new Map<string, number>();
+  // workload -> syscall -> call site -> ids of the fines under it (no key string built per event).
+  const fineIds = new Map<string, Map<string, Map<string, number[]>>>();
   const producers: ChunkProducer[] = [];
   const producerIds = new Map<string, number>();
   const modes = new Set<string>();
@@ -96,11 +100,23 @@ export function parseChunk(task: ChunkTask): ChunkResult {
     const p = prev as typeof e | undefined;
     if (!(p && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) {
       const workload = e.workload || e.exe || 'unknown';
-      const key = `${workload}\0${e.syscall}\0${e.action}\0${e.errno}\0${e.outcome}\0${e.callSite}\0${e.exe}`;
-      let id = fineIds.get(key);
-      if (id === undefined) {
+      let bySyscall = fineIds.get(workload);
+      if (!bySyscall) fineIds.set(workload, (bySyscall = new Map()));
+      let bySite = bySyscall.get(e.syscall);
+      if (!bySite) bySyscall.set(e.syscall, (bySite = new Map()));
+      let ids = bySite.get(e.callSite);
+      if (!ids) bySite.set(e.callSite, (ids = []));
+      let id = -1;
+      for (const x of ids) {
+        const k = fines[x]!;
+        if (k.action === e.action && k.errno === e.errno && k.outcome === e.outcome && k.exe === e.exe) {
+          id = x;
+          break;
+        }
+      }
+      if (id < 0) {
         id = fines.length;
-        fineIds.set(key, id);
+        ids.push(id);
         fines.push({ workload, syscall: e.syscall, action: e.action, errno: e.errno, outcome: e.outcome, callSite: e.callSite, exe: e.exe });
       }
       pf = id;
