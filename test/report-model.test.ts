@@ -114,6 +114,23 @@ describe('parallel NDJSON reader', () => {
     expect(m.timeline.series.reduce((n, s) => n + s.total, 0)).toBe(30000);
   });
 
+  it.each([1, 2])('non-ASCII names (UTF-8 across chunk boundaries) come out exactly (%i workers)', async (workers) => {
+    const utf8 = join(dir, `utf8-${workers}.ndjson`);
+    const lines = (await readFile(big, 'utf8')).trimEnd().split('\n');
+    let n = 0;
+    const out = lines.map((l, i) => {
+      if (i % 97 !== 0 || i >= 30000) return l; // not the re-delivered tail (dropped as duplicates)
+      n++;
+      const e = JSON.parse(l) as ViolationEvent;
+      return JSON.stringify({ ...e, workload: 'café/ünïcødé-🚀', syscall: 'openat', action: 'errno', outcome: 'denied', errno: 1 });
+    });
+    await writeFile(utf8, out.join('\n') + '\n');
+    const { model: m } = await buildReportPage({ events: utf8, workers });
+    const rows = m.rows.filter((r) => r.workload === 'café/ünïcødé-🚀');
+    expect(rows.map((r) => [r.syscall, r.count])).toEqual([['openat', n]]);
+    expect(m.rows.some((r) => /Ã|�/.test(r.workload))).toBe(false);
+  });
+
   it.each([1, 2])('a bad line deep in a large file is named with its line number (%i workers)', async (workers) => {
     const bad = join(dir, `bad-${workers}.ndjson`);
     const lines = (await readFile(big, 'utf8')).trimEnd().split('\n');
