@@ -114,7 +114,7 @@ describe('parallel NDJSON reader', () => {
     expect(m.timeline.series.reduce((n, s) => n + s.total, 0)).toBe(30000);
   });
 
-  it.each([1, 2])('non-ASCII names (UTF-8 across chunk boundaries) come out exactly (%i workers)', async (workers) => {
+  it.each([1, 2])('non-ASCII (UTF-8) names in a multi-chunk file come out exactly (%i workers)', async (workers) => {
     const utf8 = join(dir, `utf8-${workers}.ndjson`);
     const lines = (await readFile(big, 'utf8')).trimEnd().split('\n');
     let n = 0;
