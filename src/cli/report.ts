@@ -21,6 +21,8 @@ Options:
                          a diff against it (default: the project's default
                          profile when the events say they ran under it)
   --title TEXT           page title
+  --jobs N               threads parsing an events file (default: one per CPU,
+                         at most 4, for files of 32 MiB and more; 1 otherwise)
   -h, --help             this text
 `;
 
@@ -32,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
       aggregate: { type: 'string' },
       profile: { type: 'string' },
       title: { type: 'string' },
+      jobs: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -39,8 +42,13 @@ export async function run(argv: string[]): Promise<number> {
   const events = positionals[0];
   if (events !== undefined && values.aggregate !== undefined) throw new UsageError('report: give an events file or --aggregate URL, not both');
   if (events === undefined && values.aggregate === undefined) throw new UsageError("report: no input: give EVENTS.ndjson or --aggregate URL; see 'sigsys report --help'");
+  let workers: number | undefined;
+  if (values.jobs !== undefined) {
+    workers = Number(values.jobs);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`report: --jobs must be an integer in [1, 64], not "${values.jobs}"`);
+  }
   if (values.html) await checkWritable(values.html, 'report: --html');
-  const page = await buildReportPage({ events, aggregate: values.aggregate, profile: values.profile, title: values.title });
+  const page = await buildReportPage({ events, aggregate: values.aggregate, profile: values.profile, title: values.title, workers });
   for (const w of page.warnings) process.stderr.write(`sigsys: warning: ${w}\n`);
   const m = page.model;
   if (values.html) {
