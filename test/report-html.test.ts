@@ -251,6 +251,7 @@ describe('sigsys report: bad input is one line naming the place, exit 2', () => 
     { name: 'a JSON line that is not an event', content: '{"hello":1}\n', args: (f) => ['report', f], code: 2, err: /bad\.ndjson:1: field "syscall" missing or not a string/ },
     { name: 'a missing file', args: () => ['report', '/nonexistent/events.ndjson'], code: 2, err: /\/nonexistent\/events\.ndjson: .*no such file/i },
     { name: 'both inputs', args: (f) => ['report', f, '--aggregate', 'http://127.0.0.1:1'], code: 2, err: /not both/ },
+    { name: 'a --profile that is not there', args: (f) => ['report', f, '--profile', '/nonexistent/p.json'], code: 2, err: /^sigsys: \/nonexistent\/p\.json: .*(no such file|ENOENT)/i },
     { name: 'a bad --jobs', args: (f) => ['report', f, '--jobs', 'many'], code: 2, err: /report: --jobs must be an integer in \[1, 64\], not "many"/ },
     { name: 'no input', args: () => ['report', '--html', '/tmp/x.html'], code: 2, err: /no input/ },
     { name: 'an aggregator that is not there', args: () => ['report', '--aggregate', `http://127.0.0.1:${closedPort}/`], code: 1, err: /--aggregate http:\/\/127\.0\.0\.1:\d+\/report: .*ECONNREFUSED/ },

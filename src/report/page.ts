@@ -59,6 +59,8 @@ async function suggestion(model: ReportModel, profile: string | undefined, hashe
 }
 
 export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage> {
+  // A bad --profile is reported before a large input is read, not after.
+  if (o.profile) suggestProfileChange(o.profile, []);
   const fold = createReportFold(o);
   const warnings: string[] = [];
   let duplicates: number | undefined;
