@@ -5,6 +5,8 @@
  *    the floor of any NDJSON reader in Node, measured in the same run;
  *  - the real CLI, `sigsys report EVENTS --html OUT`, end to end (process
  *    start to page written), wall and CPU time;
+ *  - the same events already in memory (render-bench.mjs: what `sigsys run
+ *    --html` does with the collector's events): fold + model + diff + page;
  *  - the page in Debian's chromium (playwright-core): load event and first
  *    contentful paint of the page written for those events.
  * Median of RUNS runs each.  Target: the 1M-event page in under 2 s.
@@ -50,6 +52,13 @@ for (let i = 0; i < runs; i++) {
   report1.push(timed(process.execPath, [join(root, 'dist/cli/main.js'), 'report', events, '--jobs', '1', '--html', out]));
 }
 
+const render = [];
+for (let i = 0; i < runs; i++) {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'render-bench.mjs'), String(n)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`render-bench failed: ${r.stderr}`);
+  render.push(JSON.parse(r.stdout));
+}
+
 const browser = await chromium.launch({ executablePath: process.env.SIGSYS_CHROMIUM ?? '/usr/bin/chromium' });
 const page = [];
 for (let i = 0; i < runs; i++) {
@@ -78,6 +87,7 @@ const r = {
   baseline: { wallMs: median(baseline.map((x) => x.wallMs)), cpuMs: median(baseline.map((x) => x.cpuMs)) },
   report: { wallMs: median(report.map((x) => x.wallMs)), cpuMs: median(report.map((x) => x.cpuMs)) },
   report1: { wallMs: median(report1.map((x) => x.wallMs)), cpuMs: median(report1.map((x) => x.cpuMs)) },
+  render: { wallMs: median(render.map((x) => x.wallMs)), cpuMs: median(render.map((x) => x.cpuMs)) },
   page: { bytes: statSync(out).size, loadMs: median(page.map((x) => x.loadMs)), fcpMs: median(page.map((x) => x.fcpMs)) },
 };
 r.ratio = { wall: r.report.wallMs / r.baseline.wallMs, cpu: r.report.cpuMs / r.baseline.cpuMs };
@@ -94,11 +104,13 @@ Target: the page of 1M events in under 2 s.
 | baseline: read + JSON.parse every line (parse-baseline.mjs) | ${s(r.baseline.wallMs)} | ${s(r.baseline.cpuMs)} | 1 |
 | \`sigsys report EVENTS --html OUT\` (parser threads: one per CPU), process start to page written | ${s(r.report.wallMs)} | ${s(r.report.cpuMs)} | ${r.ratio.wall.toFixed(2)} / ${r.ratio.cpu.toFixed(2)} |
 | the same with \`--jobs 1\` (parsing on the main thread) | ${s(r.report1.wallMs)} | ${s(r.report1.cpuMs)} | ${r.ratio1.wall.toFixed(2)} / ${r.ratio1.cpu.toFixed(2)} |
+| the same events in memory (\`sigsys run --html\`'s path): fold + model + diff + page | ${s(r.render.wallMs)} | ${s(r.render.cpuMs)} | |
 | the page (${(r.page.bytes / 1024).toFixed(0)} KiB) in chromium: load event | ${s(r.page.loadMs)} | | |
 | the page in chromium: first contentful paint | ${s(r.page.fcpMs)} | | |
 
 - The page itself renders in ${s(r.page.loadMs)}: it holds the summary (rows, buckets, call sites), not the events.
-- Events to page on screen: ${s(total)} wall — target 2 s **${total <= 2000 ? 'met' : 'NOT met'}**.
+- From NDJSON, events to page on screen: ${s(total)} wall — target 2 s **${total <= 2000 ? 'met' : 'NOT met'}**.
+- From events in memory (\`sigsys run --html\`), events to page on screen: ${s(r.render.wallMs + r.page.loadMs)} wall, ${s(r.render.cpuMs)} CPU — target 2 s **${r.render.wallMs + r.page.loadMs <= 2000 ? 'met' : 'NOT met'}**.
 - Reading the NDJSON is the floor: JSON.parse of ${n.toLocaleString('en-US')} lines alone takes ${s(r.baseline.cpuMs)} of CPU here; on a loaded machine (see the load average) wall time is CPU time divided by the share of a core the process gets.
 
 Reproduce: \`bash bench/run.sh report\` (\`node bench/report/report-bench.mjs [EVENTS] [RUNS]\`).
