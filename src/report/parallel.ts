@@ -40,6 +40,10 @@ function createPool(size: number): Pool {
     w.on('error', (err) => {
       for (const x of waiting.splice(0)) x.reject(err);
     });
+    // A worker that ends with tasks outstanding (killed, out of memory) must not leave them waiting forever.
+    w.on('exit', (code) => {
+      for (const x of waiting.splice(0)) x.reject(new Error(`parser thread exited (code ${code})`));
+    });
     return { w, waiting };
   });
   let next = 0;
