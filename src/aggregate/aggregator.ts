@@ -37,6 +37,10 @@ export interface Report {
   /** Kafka partitions whose events this report covers. */
   partitions: number[];
   rows: SummaryRow[];
+  /** Violations per syscall per minute (for `sigsys report --aggregate`'s chart). */
+  timeline: { bucketMs: number; points: { syscall: string; startNs: string; count: number }[] };
+  /** The busiest call sites (at most 32 per row are tracked; the top 50 are listed). */
+  callSites: { workload: string; syscall: string; callSite: string; exe: string; count: number }[];
 }
 
 export interface Suggestion {
@@ -80,7 +84,12 @@ interface Cell {
   hosts: Set<string>;
   first: bigint;
   last: bigint;
+  /** call site + exe -> count, at most SITES_PER_CELL (a workload's call sites are few; a hostile one could invent many). */
+  sites: Map<string, { callSite: string; exe: string; count: number }>;
 }
+
+const SITES_PER_CELL = 32;
+const TIMELINE_BUCKET_MS = 60_000;
 
 /** Actions under which the call did not (or, in audit mode, would not) run. */
 const DENYING = new Set(['errno', 'kill_process', 'kill_thread', 'trap', 'trace', 'user_notif']);
@@ -96,6 +105,8 @@ export function suggestionFileName(workload: string): string {
 interface Fold {
   dedupe: ReturnType<typeof createDeduper>;
   cells: Map<string, Cell>;
+  /** syscall -> minute (ms since the epoch) -> count. */
+  timeline: Map<string, Map<number, number>>;
   events: number;
   duplicates: number;
   undecodable: number;
@@ -125,12 +136,30 @@ function timeOf(e: ViolationEvent): bigint {
   }
 }
 
+function timelineOf(folds: Iterable<Fold>): Report['timeline'] {
+  const sum = new Map<string, number>();
+  for (const f of folds) {
+    for (const [syscall, m] of f.timeline) {
+      for (const [minute, n] of m) {
+        const k = `${syscall}\u0000${minute}`;
+        sum.set(k, (sum.get(k) ?? 0) + n);
+      }
+    }
+  }
+  const points = [...sum].map(([k, count]) => {
+    const [syscall, minute] = k.split('\u0000') as [string, string];
+    return { syscall, startNs: `${minute}000000`, count };
+  });
+  points.sort((a, b) => a.startNs.localeCompare(b.startNs) || a.syscall.localeCompare(b.syscall));
+  return { bucketMs: TIMELINE_BUCKET_MS, points };
+}
+
 export function createAggregator(opts: DeduperOptions = {}): Aggregator {
   const folds = new Map<number, Fold>();
 
   function fold(partition: number): Fold {
     let f = folds.get(partition);
-    if (!f) folds.set(partition, (f = { dedupe: createDeduper(opts), cells: new Map(), events: 0, duplicates: 0, undecodable: 0 }));
+    if (!f) folds.set(partition, (f = { dedupe: createDeduper(opts), cells: new Map(), timeline: new Map(), events: 0, duplicates: 0, undecodable: 0 }));
     return f;
   }
 
@@ -141,9 +170,14 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
     for (const f of folds.values()) {
       for (const [key, c] of f.cells) {
         const m = out.get(key);
-        if (!m) out.set(key, { row: { ...c.row }, hosts: new Set(c.hosts), first: c.first, last: c.last });
+        if (!m) out.set(key, { row: { ...c.row }, hosts: new Set(c.hosts), first: c.first, last: c.last, sites: new Map([...c.sites].map(([k, v]) => [k, { ...v }])) });
         else {
           m.row.count += c.row.count;
+          for (const [k, v] of c.sites) {
+            const ms = m.sites.get(k);
+            if (ms) ms.count += v.count;
+            else m.sites.set(k, { ...v });
+          }
           for (const h of c.hosts) m.hosts.add(h);
           if (c.first < m.first) m.first = c.first;
           if (c.last > m.last) m.last = c.last;
@@ -178,10 +212,19 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
           hosts: new Set(),
           first: t,
           last: t,
+          sites: new Map(),
         };
         f.cells.set(key, c);
       }
       c.row.count++;
+      const siteKey = `${e.callSite}\u0000${e.exe}`;
+      const site = c.sites.get(siteKey);
+      if (site) site.count++;
+      else if (c.sites.size < SITES_PER_CELL) c.sites.set(siteKey, { callSite: e.callSite, exe: e.exe, count: 1 });
+      const minute = Math.floor(Number(t / 1_000_000n) / TIMELINE_BUCKET_MS) * TIMELINE_BUCKET_MS;
+      let tl = f.timeline.get(e.syscall);
+      if (!tl) f.timeline.set(e.syscall, (tl = new Map()));
+      tl.set(minute, (tl.get(minute) ?? 0) + 1);
       c.hosts.add(e.host);
       if (t < c.first) c.first = t;
       if (t > c.last) c.last = t;
@@ -198,7 +241,8 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
       return [...folds.keys()].sort((a, b) => a - b);
     },
     report() {
-      const rows = [...merged().values()]
+      const cells = merged();
+      const rows = [...cells.values()]
         .map((c) => ({
           ...c.row,
           hosts: [...c.hosts].sort(),
@@ -218,6 +262,11 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
         producers,
         partitions: agg.partitions(),
         rows,
+        timeline: timelineOf(folds.values()),
+        callSites: [...cells.values()]
+          .flatMap((c) => [...c.sites.values()].map((s) => ({ workload: c.row.workload, syscall: c.row.syscall, callSite: s.callSite, exe: s.exe, count: s.count })))
+          .sort((a, b) => b.count - a.count || a.callSite.localeCompare(b.callSite))
+          .slice(0, 50),
       };
     },
     suggestions() {

@@ -20,6 +20,7 @@ const commands: Record<string, Command> = {
   learn: { summary: 'learn a profile from what a command really does', load: () => import('./learn.js') },
   collect: { summary: 'collector daemon: spool rings -> NDJSON, Prometheus, Kafka', load: () => import('./collect.js') },
   aggregate: { summary: 'fleet aggregator: Kafka consumer group -> report, metrics, suggestions', load: () => import('./aggregate.js') },
+  report: { summary: 'violation report of an events file or a fleet, as one HTML page', load: () => import('./report.js') },
 };
 
 export const usage = `Usage: sigsys <command> [options]
