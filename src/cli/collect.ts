@@ -173,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
   const sinks: Sink[] = [];
   if (values.out) sinks.push(createNdjsonSink({ path: values.out }));
   if (values.kafka) {
-    // H6's Kafka sink; counters are ours so one registry serves /metrics.
+    // The Kafka sink's counters go to our registry, so one /metrics serves all.
     const { createKafkaSink } = await import('../sinks/kafka.js');
     const kafka = createKafkaSink({
       brokers: values.kafka.split(','),

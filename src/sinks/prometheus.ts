@@ -2,7 +2,8 @@
  * prometheus.ts - the metrics of sigsys (prom-client), the sink that counts
  * violations, and the small HTTP server that serves /metrics and /healthz.
  *
- * Metric names are the contract of DESIGN.md "Metrics":
+ * Metric names are a contract with dashboards and alerts (deploy/grafana,
+ * deploy/prometheus; docs/collector.md "Metrics"):
  *   sigsys_violations_total{syscall,action,outcome,workload}
  *   sigsys_events_dropped_total        (producers' ring-full drops)
  *   sigsys_spool_lag_events            (head - cursor, summed over rings)
