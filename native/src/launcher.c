@@ -380,6 +380,31 @@ static int exit_status(int status, int seccomp_killed)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Every signal whose default action would end the supervisor, beyond the
+ * forwarded ones, stays blocked (pending, never delivered): a workload of
+ * the same uid could otherwise kill its supervisor with kill(ppid, SIGPWR)
+ * (or SIGIO, SIGPIPE, a real-time signal, ...) and leave its other
+ * processes unanswered and unreported (launcher-11).  Not SIGKILL and
+ * SIGSTOP (impossible: docs/security.md says what that leaves), not the
+ * terminal stop signals (Ctrl-Z must still stop sigsys-exec with its
+ * command).  SIGBUS too, until the supervisor's ring guard handles it
+ * (sigsys_supervise unblocks it then).  Raw
+ * rt_sigprocmask: libc's refuses its internal real-time signals, whose
+ * default action is to terminate too.  The child restores the caller's
+ * mask before execve.
+ */
+static void block_fatal_signals(void)
+{
+	static const int keep[] = { SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU };
+	uint64_t m = ~0ull;
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		m &= ~(1ull << (keep[i] - 1));
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &m, NULL, sizeof(m)) < 0)
+		die(EXIT_CONFINE, "rt_sigprocmask: %s", strerror(errno));
+}
+
 static int run_native(const struct opts *o, const struct sock_filter *prog, uint32_t n,
 		      char *path, char **env)
 {
@@ -487,6 +512,20 @@ int main(int argc, char **argv)
 			snprintf(num, sizeof(num), "%d", filters_now() + 1);
 			env = env_with(env, "SIGSYS_BASE_FILTERS", num, NULL);
 		}
+		{
+			/* A fresh seed per run moves the preload's trusted page
+			 * (a `syscall; ret` gadget) away from the address the
+			 * two paths alone would give every deployment that uses
+			 * them (docs/security.md, "The trusted page"). */
+			uint8_t rnd[8];
+			char seed[17];
+
+			if (syscall(SYS_getrandom, rnd, sizeof(rnd), 0) != (long)sizeof(rnd))
+				die(EXIT_CONFINE, "getrandom: %s", strerror(errno));
+			for (int i = 0; i < 8; i++)
+				snprintf(seed + 2 * i, 3, "%02x", rnd[i]);
+			env = env_with(env, "SIGSYS_PAGE_SEED", seed, NULL);
+		}
 		if (o.ring_records) {
 			char num[16];
 
@@ -503,6 +542,17 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &block, &old) < 0)
 		die(EXIT_CONFINE, "sigprocmask: %s", strerror(errno));
+	block_fatal_signals();
+	/*
+	 * Not dumpable from before the fork: a workload of the same uid cannot
+	 * ptrace the supervisor, or take its listener with pidfd_getfd, and
+	 * answer its own notifications.  Set after the exec (as before), the
+	 * workload's first instructions raced the supervisor for it, and a
+	 * ptrace attach made in that window outlives the flag.  The child's
+	 * execve makes the command dumpable again as usual.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(EXIT_CONFINE, "PR_SET_DUMPABLE: %s", strerror(errno));
 	sigfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0)
 		die(EXIT_CONFINE, "signalfd: %s", strerror(errno));
@@ -515,7 +565,8 @@ int main(int argc, char **argv)
 	if (child < 0)
 		die(EXIT_CONFINE, "clone: %s", strerror(errno));
 	if (child == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* The caller's mask exactly (raw: see block_fatal_signals). */
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, (size_t)8);
 		/* The supervisor gone, denied calls would only get ENOSYS. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		/*
@@ -541,10 +592,7 @@ int main(int argc, char **argv)
 		_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 	}
 
-	/* The child has exec'd or exited (CLONE_VFORK).  Not dumpable: a
-	 * workload of the same uid cannot ptrace the supervisor (and from
-	 * there answer its own notifications). */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The child has exec'd or exited (CLONE_VFORK). */
 	if (h->stage) {
 		waitpid(child, NULL, __WALL);
 		if (h->stage == 1)

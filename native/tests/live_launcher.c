@@ -577,6 +577,132 @@ static void t09_no_workload_listener(void)
 	CHECK(strstr(r.err, "seccomp ret=3 errno=0") != NULL, "native: %s", r.err);
 }
 
+/*
+ * A workload of the supervisor's uid sends it a signal whose default action
+ * would end it (the command's parent is the supervisor).  Before, it died:
+ * the command got PDEATHSIG and the rest of the tree ran unanswered.  Now
+ * every such signal stays blocked; the tree is answered and reported.
+ */
+static void t11_supervisor_survives_signals(void)
+{
+	static const int sigs[] = { SIGPWR, SIGIO, SIGPIPE, SIGXCPU, SIGPROF, SIGSYS,
+				    SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, 32, 33, 40, 64 };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		const char *d = live_tmpdir("launcher-11"), *pol = policy(d, "p", DEFAULT_LIKE);
+		char spool[600], step[32];
+		struct xrun r;
+		struct line l[8];
+		struct live_rings rr;
+		int nl;
+
+		snprintf(spool, sizeof(spool), "%s/spool", d);
+		snprintf(step, sizeof(step), "sigparent=%d", sigs[i]);
+		xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, step,
+					       "acct", "child", "exit=3", NULL },
+		     0, &r);
+		CHECK(exit_code(r.status) == 3, "signal %d: status %d, stderr %s", sigs[i],
+		      exit_code(r.status), r.err);
+		CHECK(strstr(r.out, "sigparent ret=0\n") && strstr(r.out, "child exit=0\n"),
+		      "signal %d: stdout %s", sigs[i], r.out);
+		nl = lines(r.err, l, 8);
+		CHECK(nl == 2, "signal %d: %d calls: %s", sigs[i], nl, r.err);
+		for (int k = 0; k < nl; k++)
+			CHECK(l[k].ret == -1 && l[k].err == 1, "signal %d: %s ret %ld errno %ld",
+			      sigs[i], l[k].name, l[k].ret, l[k].err);
+		CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+		match_events(l, nl, &rr, 1, 1);
+		live_rings_free(&rr);
+	}
+}
+
+/* Empty files (rings the workload truncated) cannot be mapped: removed. */
+static void remove_empty(const char *spool)
+{
+	DIR *dir = opendir(spool);
+	struct dirent *e;
+
+	while (dir && (e = readdir(dir))) {
+		char path[1024];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", spool, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+			unlink(path);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/*
+ * The workload truncates the ring the supervisor maps for it (same uid, a
+ * shared spool): the supervisor's next store into it faulted (SIGBUS) and
+ * killed it.  Now the fault is caught, the ring replaced by a new one, and
+ * the next events of that process and of its child are recorded.
+ */
+static void t12_truncated_ring(void)
+{
+	const char *d = live_tmpdir("launcher-12"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600], step[700];
+	struct xrun r;
+	struct line l[8];
+	struct live_rings rr;
+	int nl;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	snprintf(step, sizeof(step), "truncring=%s", spool);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "acct", step,
+				       "acct", "child", "exit=5", NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 5, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "truncated 1\n") && strstr(r.out, "child exit=0\n"), "stdout %s",
+	      r.out);
+	nl = lines(r.err, l, 8);
+	CHECK(nl == 3, "%d calls: %s", nl, r.err);
+	for (int k = 0; k < nl; k++)
+		CHECK(l[k].ret == -1 && l[k].err == 1, "%s ret %ld errno %ld", l[k].name, l[k].ret,
+		      l[k].err);
+	remove_empty(spool);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	/* The first event went with the truncated file; the other two are
+	 * in the replacement ring and the child's. */
+	if (nl == 3)
+		match_events(l + 1, 2, &rr, 1, 1);
+	CHECK(rr.n_rings == 2, "%d rings", rr.n_rings);
+	live_rings_free(&rr);
+}
+
+/*
+ * The preload's trusted page under sigsys-exec --preload: derived from the
+ * policy and spool paths, and a SIGSYS_PAGE_SEED sigsys-exec draws per run.
+ * With the same paths, two runs put the page (a `syscall; ret` at a known
+ * offset) at different addresses; before the seed they were equal in every
+ * run of a deployment with fixed paths.
+ */
+static void t13_page_seed_per_run(void)
+{
+	const char *d = live_tmpdir("launcher-13"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600], page[2][64];
+	struct xrun r;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	for (int i = 0; i < 2; i++) {
+		const char *m;
+
+		xrun(d, (const char *const[]){ "--spool", spool, "--preload", SIGSYS_LIB, pol, "--",
+					       DENIED_GLIBC, "marker", "acct", NULL },
+		     0, &r);
+		CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+		m = strstr(r.out, "marker=");
+		/* <hash16>:<page hex>:<mode> */
+		CHECK(m && strlen(m) > 24 && m[23] == ':', "stdout %s", r.out);
+		snprintf(page[i], sizeof(page[i]), "%.*s", m ? (int)strcspn(m + 24, ":\n") : 0,
+			 m ? m + 24 : "");
+	}
+	CHECK(page[0][0] && strcmp(page[0], page[1]) != 0, "same trusted page in two runs: %s %s",
+	      page[0], page[1]);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -591,6 +717,9 @@ static const struct {
 	{ "08-fail-closed", t08_fail_closed },
 	{ "09-no-workload-listener", t09_no_workload_listener },
 	{ "10-loader-calls-reported", t10_loader_calls_reported },
+	{ "11-supervisor-survives-signals", t11_supervisor_survives_signals },
+	{ "12-truncated-ring", t12_truncated_ring },
+	{ "13-page-seed-per-run", t13_page_seed_per_run },
 };
 
 int main(int argc, char **argv)
