@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -427,6 +428,7 @@ int main(int argc, char **argv)
 	struct sock_filter *prog;
 	struct handoff *h;
 	sigset_t block, old;
+	struct rlimit nofile = { RLIM_INFINITY, RLIM_INFINITY };
 	uint32_t n_prog = 0, want_mode, action = SECCOMP_RET_USER_NOTIF;
 	char why[256], spool_abs[PATH_MAX], policy_abs[PATH_MAX], pre_abs[PATH_MAX];
 	char **env = environ, *path;
@@ -556,6 +558,18 @@ int main(int argc, char **argv)
 	sigfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0)
 		die(EXIT_CONFINE, "signalfd: %s", strerror(errno));
+	/*
+	 * The supervisor holds a pidfd per process with a ring: with the usual
+	 * soft limit of 1024 fds, a workload that keeps ~1000 processes alive
+	 * after one denied call each made every later ring fail (EMFILE), and
+	 * its later denied calls went unreported (launcher-14).  Soft up to
+	 * hard here; the child restores the caller's limit before execve.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		struct rlimit up = { nofile.rlim_max, nofile.rlim_max };
+
+		setrlimit(RLIMIT_NOFILE, &up);
+	}
 	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (h == MAP_FAILED)
 		die(EXIT_CONFINE, "mmap: %s", strerror(errno));
@@ -565,6 +579,7 @@ int main(int argc, char **argv)
 	if (child < 0)
 		die(EXIT_CONFINE, "clone: %s", strerror(errno));
 	if (child == 0) {
+		setrlimit(RLIMIT_NOFILE, &nofile);
 		/* The caller's mask exactly (raw: see block_fatal_signals). */
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, (size_t)8);
 		/* The supervisor gone, denied calls would only get ENOSYS. */

@@ -369,6 +369,10 @@ static void record(struct sup *s, const struct seccomp_notif *req, struct sigsys
 		r = ring_for(s, tgid, req->id);
 		if (!r)
 			return;
+		/* tid -> tgid came from /proc (or a cache confirmed there): it
+		 * named the caller only if the caller is still parked now. */
+		if (!id_valid(s, req->id))
+			return;
 		ret = ring_write(&r->ring, v);
 		if (ret > 0)
 			s->res->events++;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -52,6 +53,9 @@ static void slurp(const char *path, char *buf, size_t cap)
  * until the workload printed "ready" on stdout, then send `sig` to the
  * launcher.  The loop bounds a hang; it is not synchronisation.
  */
+/* RLIMIT_NOFILE soft limit for the next xrun's sigsys-exec (0: inherit). */
+static rlim_t xrun_nofile;
+
 static void xrun(const char *dir, const char *const *args, int sig, struct xrun *r)
 {
 	char outp[600], errp[600];
@@ -73,6 +77,13 @@ static void xrun(const char *dir, const char *const *args, int sig, struct xrun 
 		dup2(o, 1);
 		dup2(e, 2);
 		unsetenv("SIGSYS_SPOOL");
+		if (xrun_nofile) {
+			struct rlimit rl;
+
+			getrlimit(RLIMIT_NOFILE, &rl);
+			rl.rlim_cur = xrun_nofile;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(120);
 	}
@@ -703,6 +714,47 @@ static void t13_page_seed_per_run(void)
 	      page[0], page[1]);
 }
 
+/*
+ * Many live processes with a ring each, under a low soft RLIMIT_NOFILE
+ * (the supervisor holds a pidfd per ring).  Before, rings past the limit
+ * failed with EMFILE and those processes' denied calls went unreported
+ * (a workload could do that on purpose); now sigsys-exec raises its soft
+ * limit to the hard one and the command still gets the caller's.
+ */
+static void t14_many_processes(void)
+{
+	const char *d = live_tmpdir("launcher-14"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600];
+	struct xrun r;
+	static struct line l[128];
+	struct live_rings rr;
+	struct rlimit rl;
+	int nl;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_max < 256) {
+		CHECK(0, "hard RLIMIT_NOFILE %llu: the case needs 256", (unsigned long long)rl.rlim_max);
+		return;
+	}
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	xrun_nofile = 32;
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "procs=60", NULL },
+	     0, &r);
+	xrun_nofile = 0;
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %.400s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "procs=60 ok=60\n") != NULL, "stdout %s", r.out);
+	CHECK(strstr(r.err, "could not be recorded") == NULL, "stderr %.600s", r.err);
+	nl = lines(r.err, l, 128);
+	CHECK(nl == 60, "%d calls", nl);
+	for (int k = 0; k < nl; k++)
+		CHECK(l[k].ret == -1 && l[k].err == 1, "%s ret %ld errno %ld", l[k].name, l[k].ret,
+		      l[k].err);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	match_events(l, nl, &rr, 1, 1);
+	CHECK(rr.n_rings == 60, "%d rings", rr.n_rings);
+	live_rings_free(&rr);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -720,6 +772,7 @@ static const struct {
 	{ "11-supervisor-survives-signals", t11_supervisor_survives_signals },
 	{ "12-truncated-ring", t12_truncated_ring },
 	{ "13-page-seed-per-run", t13_page_seed_per_run },
+	{ "14-many-processes", t14_many_processes },
 };
 
 int main(int argc, char **argv)
