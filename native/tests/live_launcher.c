@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <grp.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,6 +56,8 @@ static void slurp(const char *path, char *buf, size_t cap)
  */
 /* RLIMIT_NOFILE soft limit for the next xrun's sigsys-exec (0: inherit). */
 static rlim_t xrun_nofile;
+/* uid/gid the next xrun's sigsys-exec runs as (0: ours). */
+static uid_t xrun_uid;
 
 static void xrun(const char *dir, const char *const *args, int sig, struct xrun *r)
 {
@@ -77,6 +80,9 @@ static void xrun(const char *dir, const char *const *args, int sig, struct xrun 
 		dup2(o, 1);
 		dup2(e, 2);
 		unsetenv("SIGSYS_SPOOL");
+		if (xrun_uid && (setgroups(0, NULL) < 0 || setgid(xrun_uid) < 0 ||
+				 setuid(xrun_uid) < 0))
+			_exit(121);
 		if (xrun_nofile) {
 			struct rlimit rl;
 
@@ -755,6 +761,39 @@ static void t14_many_processes(void)
 	live_rings_free(&rr);
 }
 
+/*
+ * A workload of the supervisor's uid (not root: root could ptrace anyway)
+ * goes for the supervisor from its first instructions: pidfd_getfd of its
+ * listener, then answer its own notifications; or PTRACE_SEIZE.  The
+ * supervisor used to become non-dumpable only after the command's exec, and
+ * the workload won that race in about half the runs (listener taken, attach
+ * made).  Now it is non-dumpable before the fork: every run gets EPERM.
+ * Several runs, because before the fix a single one could lose the race.
+ */
+static void t15_no_ptrace_window(void)
+{
+	for (int i = 0; i < 12; i++) {
+		const char *d = live_tmpdir("launcher-15"), *pol = policy(d, "p", DEFAULT_LIKE);
+		char spool[600];
+		struct xrun r;
+
+		snprintf(spool, sizeof(spool), "%s/spool", d);
+		mkdir(spool, 0777);
+		chmod(d, 0755);
+		chmod(spool, 0777);
+		chmod(pol, 0644);
+		xrun_uid = 65534;
+		xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "steal",
+					       "acct", NULL },
+		     0, &r);
+		xrun_uid = 0;
+		CHECK(exit_code(r.status) == 0, "run %d: status %d, stderr %s", i,
+		      exit_code(r.status), r.err);
+		CHECK(strstr(r.out, "steal listeners=0 seize=-1\n") != NULL, "run %d: stdout %s", i,
+		      r.out);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -773,6 +812,7 @@ static const struct {
 	{ "12-truncated-ring", t12_truncated_ring },
 	{ "13-page-seed-per-run", t13_page_seed_per_run },
 	{ "14-many-processes", t14_many_processes },
+	{ "15-no-ptrace-window", t15_no_ptrace_window },
 };
 
 int main(int argc, char **argv)
