@@ -99,6 +99,17 @@ describe('sigsys run through the launcher', () => {
     expect(last).toMatch(tail);
   });
 
+  it('a workload that SIGKILLs its supervisor: later denied calls still fail (ENOSYS: the kernel answers so when no listener is left) and sigsys says the supervisor was killed rather than passing its signal off as the command\'s', async () => {
+    const r = await run([], [fx.deniedStatic, 'acct', 'sigparent=9', 'acct']);
+    expect(r.status).toBe(128 + 9);
+    const seen = deniedLines(r.stderr);
+    expect(seen[0]).toMatchObject({ name: 'acct', ret: -1, errno: 1 });
+    // The command may be gone (PDEATHSIG) before its second call; if it
+    // made it, the call was denied all the same.
+    for (const l of seen.slice(1)) expect([l.name, l.ret, l.errno]).toEqual(['acct', -1, 38]);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^sigsys: warning: the supervisor \(sigsys-exec\) was killed by SIGKILL before the command ended/);
+  });
+
   it.each([
     ['a profile that denies execve', ['--profile', join(root, 'test/fixtures/run-profiles/deny-execve.json')], /^sigsys: run: .*denies execve, which sigsys-exec must make to start the command$/, 125],
     ['a command that does not exist', [], /^sigsys: run: cannot start \/nonexistent\/cmd: No such file or directory$/, 127],

@@ -143,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`sigsys: ran under the profile's own filter (--native): denied calls were answered by the kernel, not reported; ${describeExit(exit)}\n`);
     return exit.status;
   }
-  const { exit } = await runConfined({
+  const { exit, supervisorKilled } = await runConfined({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
@@ -164,5 +164,8 @@ export async function run(argv: string[]): Promise<number> {
       else process.stderr.write(renderReport(summary));
     },
   });
+  if (supervisorKilled) {
+    process.stderr.write(`sigsys: warning: the supervisor (sigsys-exec) was killed by ${supervisorKilled} before the command ended: the status above is the supervisor's, and processes the command left behind get ENOSYS for denied calls, unreported (docs/security.md)\n`);
+  }
   return exit.status;
 }

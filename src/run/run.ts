@@ -112,7 +112,7 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
  * Run `cmd` confined by `policy`: temp dir with the policy and a spool,
  * collector in-process until the rings are drained, signals forwarded.
  */
-export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
+export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats; supervisorKilled: NodeJS.Signals | null }> {
   const log = o.logger ?? createLogger('run');
 
   const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
@@ -124,6 +124,9 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
   const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
   let exit: ExitInfo;
   let stats: CollectorStats;
+  // sigsys-exec killed before it wrote the command's end (a workload of its
+  // uid can SIGKILL it): its signal is not the command's.
+  let supervisorKilled: NodeJS.Signals | null = null;
   collector.start();
   try {
     const { child, status } = startCommand(o, policyPath, spool);
@@ -145,7 +148,9 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
       });
       // The command's own end when sigsys-exec reported it; otherwise
       // sigsys-exec's (it could not start or confine the command and said why).
-      exit = parseStatusLine(await status) ?? raw;
+      const line = await status;
+      exit = parseStatusLine(line) ?? raw;
+      if (o.launcher !== false && !o.native && line === '' && raw.signal) supervisorKilled = raw.signal;
     } finally {
       for (const s of FORWARDED) process.off(s, forward);
     }
@@ -161,5 +166,5 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
     else await rm(tmp, { recursive: true, force: true });
   }
-  return { exit, stats };
+  return { exit, stats, supervisorKilled };
 }
