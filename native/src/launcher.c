@@ -431,6 +431,7 @@ int main(int argc, char **argv)
 	struct rlimit nofile = { RLIM_INFINITY, RLIM_INFINITY };
 	uint32_t n_prog = 0, want_mode, action = SECCOMP_RET_USER_NOTIF;
 	char why[256], spool_abs[PATH_MAX], policy_abs[PATH_MAX], pre_abs[PATH_MAX];
+	char spool_dir[64];
 	char **env = environ, *path;
 	const char *spool, *pwhy = NULL;
 	size_t len;
@@ -487,6 +488,21 @@ int main(int argc, char **argv)
 			die(EXIT_CONFINE, "%s: not a directory", spool);
 		if (access(spool_abs, W_OK | X_OK) < 0)
 			die(EXIT_CONFINE, "%s: %s", spool, strerror(errno));
+	}
+	{
+		/*
+		 * The supervisor creates its rings through this descriptor of
+		 * the directory checked above, not through its path: a
+		 * workload that can write the spool's parent could otherwise
+		 * rename the spool away and put a symlink in its place, and
+		 * the supervisor (perhaps root) would create its files in any
+		 * directory the workload names (launcher-16).
+		 */
+		int dfd = open(spool_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0)
+			die(EXIT_CONFINE, "%s: %s", spool, strerror(errno));
+		snprintf(spool_dir, sizeof(spool_dir), "/proc/self/fd/%d", dfd);
 	}
 	if (o.preload) {
 		const char *prev;
@@ -620,7 +636,7 @@ int main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	so.policy = &pol;
 	so.mode = pol.hdr->mode;
-	so.spool = spool_abs;
+	so.spool = spool_dir;
 	so.ring_records = o.ring_records;
 	so.listener = h->listener;
 	so.sigfd = sigfd;

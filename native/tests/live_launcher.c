@@ -794,6 +794,41 @@ static void t15_no_ptrace_window(void)
 	}
 }
 
+/*
+ * The workload can write the spool's parent: before its first denied call
+ * it renames the spool away and puts a symlink to another directory in its
+ * place.  The supervisor (root here) used to follow the path and create its
+ * ring there; now it creates rings through the directory it checked at
+ * start, which the workload cannot swap.
+ */
+static void t16_spool_swapped(void)
+{
+	const char *d = live_tmpdir("launcher-16"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600], old[600], other[600], step[700];
+	struct xrun r;
+	struct live_rings rr, ro;
+	struct line l[4];
+	int nl;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	snprintf(old, sizeof(old), "%s/spool.old", d);
+	snprintf(other, sizeof(other), "%s/elsewhere", d);
+	snprintf(step, sizeof(step), "swapspool=%s", d);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, step, "acct",
+				       NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "swapspool ret=0\n") != NULL, "stdout %s", r.out);
+	nl = lines(r.err, l, 4);
+	CHECK(nl == 1, "%d calls: %s", nl, r.err);
+	CHECK(live_read_rings(other, &ro) == 0 && ro.n_rings == 0,
+	      "%d rings in the directory the workload named", ro.n_rings);
+	CHECK(live_read_rings(old, &rr) == 0, "read rings");
+	match_events(l, nl, &rr, 1, 1);
+	live_rings_free(&rr);
+	live_rings_free(&ro);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -813,6 +848,7 @@ static const struct {
 	{ "13-page-seed-per-run", t13_page_seed_per_run },
 	{ "14-many-processes", t14_many_processes },
 	{ "15-no-ptrace-window", t15_no_ptrace_window },
+	{ "16-spool-swapped", t16_spool_swapped },
 };
 
 int main(int argc, char **argv)
