@@ -829,6 +829,49 @@ static void t16_spool_swapped(void)
 	live_rings_free(&ro);
 }
 
+/*
+ * One process floods the supervisor from 32 threads, each calling a denied
+ * call in a loop; meanwhile another process (the command) and a child it
+ * starts make one denied call each.  The kernel queues notifications in
+ * order and a parked thread has one at a time, so theirs are answered and
+ * reported after at most one answer per flooding thread: the run ends (the
+ * harness's timeout would catch a starved call) with both events recorded.
+ */
+static void t17_flood_does_not_starve(void)
+{
+	const char *d = live_tmpdir("launcher-17"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600];
+	struct xrun r;
+	struct line l[4];
+	struct live_rings rr;
+	int nl, flood_events = 0;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "flood=32", "acct",
+				       "child", "unflood", NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "flooding threads=32\n") && strstr(r.out, "child exit=0\n") &&
+		      strstr(r.out, "unflood sig=9\n"),
+	      "stdout %s", r.out);
+	nl = lines(r.err, l, 4);
+	CHECK(nl == 2, "%d calls: %s", nl, r.err);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	for (int i = 0; i < nl; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < rr.n; k++)
+			found += rr.ev[k].pid == (uint32_t)l[i].pid && rr.ev[k].nr == NR_ACCT &&
+				 rr.ev[k].outcome == 1 && rr.ev[k].errno_ret == 1;
+		CHECK(found == 1, "acct by %ld: %d events", l[i].pid, found);
+	}
+	for (size_t k = 0; k < rr.n; k++)
+		flood_events += rr.ev[k].pid != (uint32_t)l[0].pid &&
+				(nl < 2 || rr.ev[k].pid != (uint32_t)l[1].pid);
+	CHECK(flood_events >= 32, "%d events from the flooding process", flood_events);
+	live_rings_free(&rr);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -849,6 +892,7 @@ static const struct {
 	{ "14-many-processes", t14_many_processes },
 	{ "15-no-ptrace-window", t15_no_ptrace_window },
 	{ "16-spool-swapped", t16_spool_swapped },
+	{ "17-flood-does-not-starve", t17_flood_does_not_starve },
 };
 
 int main(int argc, char **argv)
