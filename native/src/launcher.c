@@ -648,9 +648,15 @@ int main(int argc, char **argv)
 		kill(child, SIGKILL);
 		die(EXIT_CONFINE, "supervisor: %s", strerror(-ret));
 	}
-	if (res.lost)
-		dprintf(2, "sigsys-exec: %llu events could not be recorded (first: %s)\n",
-			(unsigned long long)res.lost, res.lost_why);
+	if (res.lost) {
+		/* The supervisor names the spool by its descriptor: say its path. */
+		size_t dl = strlen(spool_dir);
+		int by_fd = strncmp(res.lost_why, spool_dir, dl) == 0;
+
+		dprintf(2, "sigsys-exec: %llu events could not be recorded (first: %s%s)\n",
+			(unsigned long long)res.lost, by_fd ? spool_abs : "",
+			res.lost_why + (by_fd ? dl : 0));
+	}
 	report_end(o.status_fd, res.status, res.seccomp_killed);
 	return exit_status(res.status, res.seccomp_killed);
 }
