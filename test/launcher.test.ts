@@ -110,6 +110,13 @@ describe('sigsys run through the launcher', () => {
     expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^sigsys: warning: the supervisor \(sigsys-exec\) was killed by SIGKILL before the command ended/);
   });
 
+  it('a workload that sends SIGUSR1 to sigsys run\'s own Node process gets it forwarded back; the inspector (which would run its code outside the confinement) never opens', async () => {
+    const r = await run([], [process.execPath, join(root, 'test/fixtures/confine/inspector.cjs')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('forwarded=true');
+    expect(r.stderr).not.toMatch(/Debugger listening/);
+  });
+
   it.each([
     ['a profile that denies execve', ['--profile', join(root, 'test/fixtures/run-profiles/deny-execve.json')], /^sigsys: run: .*denies execve, which sigsys-exec must make to start the command$/, 125],
     ['a command that does not exist', [], /^sigsys: run: cannot start \/nonexistent\/cmd: No such file or directory$/, 127],

@@ -49,7 +49,9 @@ export interface ConfinedRunOptions {
   onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+// Forwarded to the workload as sigsys-exec forwards them (SIGUSR1 must never
+// reach Node's default: it opens the inspector, see cli/main.ts).
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 const signalName = (n: number): NodeJS.Signals | null =>
   (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
