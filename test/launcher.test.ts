@@ -117,6 +117,17 @@ describe('sigsys run through the launcher', () => {
     expect(r.stderr).not.toMatch(/Debugger listening/);
   });
 
+  it.each([['SIGPWR'], ['SIGIO'], ['SIGXCPU'], ['SIGPROF'], ['SIGSYS'], ['SIGTRAP'], ['SIGVTALRM']])('a workload that sends %s to sigsys run\'s own process does not end the run: its later denied call is reported and the report printed', async (sig) => {
+    const out = join(dir, `shield-${sig}.ndjson`);
+    const num = (await import('node:os')).constants.signals[sig as NodeJS.Signals];
+    const r = await run(['--out', out], [fx.deniedStatic, `siggrandparent=${num}`, 'acct', 'exit=6']);
+    expect(r.stdout).toContain('siggrandparent ret=0');
+    expect(r.status).toBe(6);
+    expect(deniedLines(r.stderr).map((l) => [l.name, l.ret, l.errno])).toEqual([['acct', -1, 1]]);
+    expect((await readNdjson(out)).map((e) => e.syscall)).toEqual(['acct']);
+    expect(r.stderr).toMatch(/sigsys: 1 violation/);
+  });
+
   it.each([
     ['a profile that denies execve', ['--profile', join(root, 'test/fixtures/run-profiles/deny-execve.json')], /^sigsys: run: .*denies execve, which sigsys-exec must make to start the command$/, 125],
     ['a command that does not exist', [], /^sigsys: run: cannot start \/nonexistent\/cmd: No such file or directory$/, 127],

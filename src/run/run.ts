@@ -51,7 +51,13 @@ export interface ConfinedRunOptions {
 
 // Forwarded to the workload as sigsys-exec forwards them (SIGUSR1 must never
 // reach Node's default: it opens the inspector, see cli/main.ts).
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+// Signals whose default action would end this process, which collects and
+// reports the run: while the workload runs, a process of our uid sending one
+// (kill(grandparent, SIGPWR)) would stop the reporting and leave the rest of
+// the run uncollected.  Ignored for the run (SIGKILL and SIGSTOP cannot be).
+const SHIELDED: NodeJS.Signals[] = ['SIGPWR', 'SIGIO', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGSYS', 'SIGTRAP', 'SIGSTKFLT'];
+const shield = (): void => undefined;
 
 const signalName = (n: number): NodeJS.Signals | null =>
   (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
@@ -130,16 +136,20 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
   // uid can SIGKILL it): its signal is not the command's.
   let supervisorKilled: NodeJS.Signals | null = null;
   collector.start();
+  let started: ChildProcess | undefined;
+  const forward = (sig: NodeJS.Signals) => {
+    // Ctrl-C on a terminal already reached the workload (same foreground
+    // process group); a second SIGINT would look like a double Ctrl-C.
+    if (sig === 'SIGINT' && process.stdin.isTTY) return;
+    log.debug({ signal: sig }, 'forwarding signal to the workload');
+    started?.kill(sig);
+  };
+  // Before the command starts: it may signal us at once.
+  for (const s of SHIELDED) process.on(s, shield);
+  for (const s of FORWARDED) process.on(s, forward);
   try {
     const { child, status } = startCommand(o, policyPath, spool);
-    const forward = (sig: NodeJS.Signals) => {
-      // Ctrl-C on a terminal already reached the workload (same foreground
-      // process group); a second SIGINT would look like a double Ctrl-C.
-      if (sig === 'SIGINT' && process.stdin.isTTY) return;
-      log.debug({ signal: sig }, 'forwarding signal to the workload');
-      child.kill(sig);
-    };
-    for (const s of FORWARDED) process.on(s, forward);
+    started = child;
     try {
       const raw = await new Promise<ExitInfo>((resolve, reject) => {
         child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.launcher === false ? o.cmd[0] : 'sigsys-exec'}: ${describeError(err)}`, { exitCode: 127, cause: err })));
@@ -165,6 +175,8 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     await collector.stop().catch(() => undefined);
     throw err;
   } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    for (const s of SHIELDED) process.off(s, shield);
     if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
     else await rm(tmp, { recursive: true, force: true });
   }
