@@ -149,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const html = o.html ? await createRunHtml(o.html) : undefined;
   if (html) sinks.push(html.sink);
-  const { exit, stats } = await runConfined({
+  const { exit, stats, supervisorKilled } = await runConfined({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
@@ -170,6 +170,9 @@ export async function run(argv: string[]): Promise<number> {
       else process.stderr.write(renderReport(summary));
     },
   });
+  if (supervisorKilled) {
+    process.stderr.write(`sigsys: warning: the supervisor (sigsys-exec) was killed by ${supervisorKilled} before the command ended: the status above is the supervisor's, and processes the command left behind get ENOSYS for denied calls, unreported (docs/security.md)\n`);
+  }
   await html?.finish({ command: o.cmd, profile: o.profile ?? basename(profileFile), mode: o.mode, exit, dropped: stats.dropped, corrupt: stats.corrupt, torn: stats.torn }, profileFile);
   return exit.status;
 }
