@@ -23,6 +23,9 @@ command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
 command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# strace: test/learn-programs.test.ts checks a learned profile against `strace -f -c`
+# of the same run, and bench/learn compares learning with strace -f.
+command -v strace >/dev/null 2>&1 || need_pkgs+=(strace)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"
