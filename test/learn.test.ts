@@ -187,6 +187,22 @@ describe('sigsys learn', () => {
     expect((await enforce(out, ['unshare', '-un', 'true'])).code).toBe(1); // both at once was never seen
   });
 
+  it('one run, each kind of call recorded once, yet every argument value of an argument rule learned: unshare -u then -n in one run gives both rules', async () => {
+    const out = join(dir, 'unshare-once.json');
+    const events = join(dir, 'unshare-once.ndjson');
+    const l = await learn(['-o', out, '--out', events], ['sh', '-c', 'unshare -u true; unshare -n true; unshare -u true']);
+    expect(l.code).toBe(0);
+    const values = learnedRule(await readProfile(out))
+      .filter((e) => e.names?.includes('unshare'))
+      .map((e) => (e.args![0] as { valueTwo: number }).valueTwo);
+    expect(values).toEqual([0x04000000, 0x40000000]);
+    // three unshare calls, two kinds: two events; any other call once per name
+    const evs = (await readFile(events, 'utf8')).trimEnd().split('\n').map((x) => JSON.parse(x) as { syscall: string; args: string[] });
+    expect(evs.filter((e) => e.syscall === 'unshare')).toHaveLength(2);
+    const names = evs.filter((e) => e.syscall !== 'unshare' && !['clone', 'socket', 'personality'].includes(e.syscall)).map((e) => e.syscall);
+    expect(names).toHaveLength(new Set(names).size);
+  });
+
   it('--merge adds the names of a new run to the learned rule; without it the file is replaced', async () => {
     const out = join(dir, 'merge.json');
     const base = fixture('base-deny-acct.json');
