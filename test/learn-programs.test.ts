@@ -105,7 +105,7 @@ const programs: { name: string; cmd: () => string[]; needed: string[] }[] = [
   { name: 'mvn -v', cmd: () => ['mvn', '-v', '-o'], needed: ['clone', 'wait4', 'write'] },
   { name: 'a cgo Go program with goroutines and os/exec', cmd: () => [bin.go], needed: ['clone', 'pipe2', 'write'] },
   { name: 'a static musl program with threads, fork and exec', cmd: () => [bin.static], needed: ['clone', 'wait4', 'write'] },
-  { name: 'a shell pipeline of coreutils', cmd: () => ['sh', '-c', 'seq 1 2000 | sort -rn | head -3 | tr 0-9 a-j'], needed: ['pipe2', 'wait4', 'write'] },
+  { name: 'a shell pipeline of coreutils', cmd: () => ['sh', '-c', 'seq 1 2000 | sort -rn | tail -3 | tr 0-9 a-j'], needed: ['pipe2', 'wait4', 'write'] },
 ];
 
 describe.each(programs)('sigsys learn: $name', ({ name, cmd, needed }) => {
