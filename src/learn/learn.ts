@@ -74,7 +74,25 @@ export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LAUNCHER_SYSCALLS, ...U
  * action, so a profile that denies them makes exec'd children exit 126 under
  * `sigsys run`.  Not needed when the profile is used without sigsys.
  */
-export const PRELOAD_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'getrandom', 'madvise', 'prctl', 'readlink', 'renameat2', 'uname'];
+export const PRELOAD_CONSTRUCTOR_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'getrandom', 'madvise', 'prctl', 'readlink', 'renameat2', 'uname'];
+
+/**
+ * What a dynamic loader calls to load libsigsys.so itself into an image
+ * (LD_PRELOAD, under `sigsys run`): glibc's ld.so and musl's loader (open,
+ * fcntl), observed under the preload before the supervisor existed.  A
+ * program learned without the preload made these only for its own
+ * libraries: a musl program linked against libc alone opens no file, so
+ * under `sigsys run` the loading of the preload would be the first open,
+ * made under the inherited trap filter before any handler exists, and
+ * kill it (test/run-musl.test.ts).
+ */
+export const PRELOAD_LOADING_SYSCALLS: readonly string[] = [
+  'access', 'arch_prctl', 'brk', 'close', 'fcntl', 'fstat', 'getrandom', 'mmap', 'mprotect', 'munmap', 'newfstatat',
+  'open', 'openat', 'pread64', 'prlimit64', 'read', 'rseq', 'set_robust_list', 'set_tid_address',
+];
+
+/** Everything the preload needs under `sigsys run` that the command may not have made. */
+export const PRELOAD_SYSCALLS: readonly string[] = [...new Set([...PRELOAD_CONSTRUCTOR_SYSCALLS, ...PRELOAD_LOADING_SYSCALLS])].sort();
 
 /** Every entry of learned names starts its comment with this (then ` [GROUP] from SOURCES`). */
 export const LEARNED_MARK = 'learned by sigsys';
