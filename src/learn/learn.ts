@@ -55,10 +55,12 @@ export const LAUNCHER_SYSCALLS: readonly string[] = ['execve', 'exit_group'];
  * allows it, so it never traps), restart_syscall (issued only when a signal
  * interrupts a sleep: timing), sched_yield (spin-then-yield locks call it
  * only when contended: timing; node's worker threads show it in one run of
- * three), and the vDSO's calls (syscalls only on hosts whose clocksource the
- * vDSO cannot read).
+ * three), tgkill (Go's runtime preempts a goroutine that ran 10 ms with a
+ * signal to its thread: timing; a denied preemption is ignored by Go but is
+ * a denied call all the same), and the vDSO's calls (syscalls only on hosts
+ * whose clocksource the vDSO cannot read).
  */
-export const UNSEEN_SYSCALLS: readonly string[] = ['clock_gettime', 'getcpu', 'gettimeofday', 'restart_syscall', 'rt_sigreturn', 'sched_yield', 'time'];
+export const UNSEEN_SYSCALLS: readonly string[] = ['clock_gettime', 'getcpu', 'gettimeofday', 'restart_syscall', 'rt_sigreturn', 'sched_yield', 'tgkill', 'time'];
 
 /** Allowed while learning and, where the base denies them, in the result without being observed. */
 export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LAUNCHER_SYSCALLS, ...UNSEEN_SYSCALLS];
@@ -443,7 +445,7 @@ export function buildLearnedProfile(input: BuildInput): Obj {
       action: 'SCMP_ACT_ALLOW',
       comment:
         `${BOOTSTRAP_MARK}: execve and exit_group (the launcher needs them allowed, as runc needs execve), ` +
-        'rt_sigreturn (never trapped), restart_syscall and sched_yield (timing: a signal interrupting a sleep, a contended lock) and the vDSO calls (syscalls on some hosts)',
+        'rt_sigreturn (never trapped), restart_syscall, sched_yield and tgkill (timing: a signal interrupting a sleep, a contended lock, Go preempting a goroutine) and the vDSO calls (syscalls on some hosts)',
     });
   }
   if (preload.length) extra.push({ names: preload, action: 'SCMP_ACT_ALLOW', comment: PRELOAD_MARK });
