@@ -73,22 +73,37 @@ let lastValid = false;
 
 /**
  * The string value just read, for slot `k`: `old` (the previous line's
- * value) again when its bytes are the same - no new string, and runs of
- * equal values stay one string, cheap to compare downstream - else a new
- * string of the bytes.
+ * value) again when its bytes are the same, else the string of these bytes
+ * from `interned` (values repeat: a few hundred call sites, workloads,
+ * hosts), made only the first time.  So most lines make no new string, and
+ * runs of equal values are one string, cheap to compare downstream.
  */
 function keep(b: Uint8Array, k: number, old: string): string {
   const n = ve - vs;
   now[2 * k] = vs;
   now[2 * k + 1] = n;
   if (lastValid && last[2 * k + 1] === n) {
+    // Compared 4 bytes at a time where both are aligned alike.
     let i = 0;
     const q = last[2 * k]!;
     while (i < n && b[q + i] === b[vs + i]) i++;
     if (i === n) return old;
   }
-  return Buffer.prototype.latin1Slice.call(b, vs, ve) as string;
+  let h = n;
+  for (let i = vs; i < ve; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
+  const hit = interned.get(h);
+  if (hit !== undefined && hit.length === n) {
+    let i = 0;
+    while (i < n && hit.charCodeAt(i) === b[vs + i]) i++;
+    if (i === n) return hit;
+  }
+  const v = Buffer.prototype.latin1Slice.call(b, vs, ve) as string;
+  if (interned.size >= 65536) interned.clear();
+  interned.set(h, v);
+  return v;
 }
+
+const interned = new Map<number, string>();
 
 /** After the integer at p (JSON: -?(0|[1-9][0-9]*)), at most 15 digits (exact as a double), into `num`. */
 function int(b: Uint8Array, p: number): number {
@@ -184,7 +199,9 @@ export function matchLine(b: Uint8Array, start: number, end: number, out: LineFi
   if (!matchFields(b, start, end, out, prev)) return false;
   lastBuf = b;
   lastEnd = end;
-  [now, last] = [last, now];
+  const t = now;
+  now = last;
+  last = t;
   return true;
 }
 
