@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { SigsysError, describeError } from '../errors.js';
 import { parseEventLine, type ReadResult } from './input.js';
 import type { ReportFold } from './model.js';
-import { parseChunk, type ChunkResult, type ChunkTask } from './parse-worker.js';
+import { PARSER_THREAD, parseChunk, type ChunkResult, type ChunkTask } from './parse-worker.js';
 
 const CHUNK = 8 << 20;
 
@@ -35,7 +35,7 @@ interface Pool {
 function createPool(size: number): Pool {
   const url = new URL('./parse-worker.js', import.meta.url);
   const workers = Array.from({ length: size }, () => {
-    const w = new Worker(url);
+    const w = new Worker(url, { workerData: PARSER_THREAD });
     // Each worker answers its tasks in order: a FIFO of callbacks.
     const waiting: { resolve: (r: ChunkResult) => void; reject: (e: unknown) => void }[] = [];
     w.on('message', (r: ChunkResult) => waiting.shift()?.resolve(r));

@@ -12,7 +12,7 @@
  * checks of parseEventLine (input.ts).
  */
 import { isAscii } from 'node:buffer';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { producerId } from '../aggregate/dedupe.js';
 import { matchLine } from './fast-line.js';
 import { parseEventLine } from './input.js';
@@ -218,7 +218,13 @@ export function parseChunk(task: ChunkTask): ChunkResult {
   return res();
 }
 
-parentPort?.on('message', (task: ChunkTask) => {
-  const r = parseChunk(task);
-  parentPort!.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.bytes.buffer] as ArrayBuffer[]);
-});
+/** The workerData of a parser thread (parallel.ts): only then does this module answer messages. */
+export const PARSER_THREAD = 'sigsys-report-parser';
+
+if (parentPort && workerData === PARSER_THREAD) {
+  const port = parentPort;
+  port.on('message', (task: ChunkTask) => {
+    const r = parseChunk(task);
+    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.bytes.buffer] as ArrayBuffer[]);
+  });
+}
