@@ -31,7 +31,6 @@
  */
 import type { LineFields } from './parse-worker.js';
 
-
 // What the last value read left behind.
 let vs = 0; // a string value's contents are b[vs, ve)
 let ve = 0;
@@ -46,7 +45,7 @@ function key(b: Uint8Array, p: number, k: Uint8Array): number {
   return p + k.length;
 }
 
-/** After the string at p: printable ASCII but '\\' up to its closing quote. */
+/** After the string at p: bytes 0x20-0x7f but '\\' up to its closing quote (else not matched). */
 function str(b: Uint8Array, p: number): number {
   if (p < 0 || b[p] !== 34) return -1;
   vs = ++p;
@@ -83,7 +82,6 @@ function keep(b: Uint8Array, k: number, old: string): string {
   now[2 * k] = vs;
   now[2 * k + 1] = n;
   if (lastValid && last[2 * k + 1] === n) {
-    // Compared 4 bytes at a time where both are aligned alike.
     let i = 0;
     const q = last[2 * k]!;
     while (i < n && b[q + i] === b[vs + i]) i++;
