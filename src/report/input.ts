@@ -1,8 +1,9 @@
 /**
- * input.ts - the two sources of `sigsys report`: an NDJSON file of events
- * (what `sigsys collect --out` and `sigsys run --out` write) and the
- * aggregator's GET /report.  Both feed a ReportFold; bad input is one
- * SigsysError naming the place (file:line, or the URL) and the cause, exit 2.
+ * input.ts - what `sigsys report` reads besides the chunks of an events
+ * file (parallel.ts): one NDJSON line checked to be an event (the JSON.parse
+ * path of the file reader, and the reference for fast-line.ts), and the
+ * aggregator's GET /report.  Bad input is one SigsysError naming the place
+ * (file:line, or the URL) and the cause, exit 2.
  */
 import { SigsysError, describeError } from '../errors.js';
 import type { ReportEvent, ReportFold } from './model.js';
