@@ -125,6 +125,7 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
         carry = buf.subarray(0, end); // a line longer than a chunk so far
         continue;
       }
+      // A copy (Buffer's own slice() would be a view): buf moves to the worker.
       carry = Uint8Array.prototype.slice.call(buf, nl + 1, end);
       inflight.push(pool.run({ index: index++, bytes: new Uint8Array(buf.buffer, buf.byteOffset, nl + 1), fast: opts.fast }));
       if (inflight.length >= 2 * size) await settle();
