@@ -42,7 +42,8 @@ export function* violationEvents(n) {
       syscall, nr: 100 + s, arch: 'x86_64', args: ['0x0', '0x7ffcaed9ed40', '0x0', '0x8', '0x7ffcaed9ef40', '0x0'], ip: '0x7fe1f07890f7', callSite: site,
       action: s === 7 ? 'kill_process' : 'errno', outcome: audit ? 'allowed' : s === 7 ? 'killed' : 'denied', errno: audit ? 0 : 1,
       mode: audit ? 'audit' : 'enforce', containerId: w.containerId, pod: w.pod, namespace: w.namespace, workload: `${w.namespace}/${w.pod}`,
-      policyHash: '8b881e6f14cdb1cd9ff49a5d8424ad910e631cfcd3c5b654552eba39a9ca5f03', ...(audit ? { ret: '0' } : {}),
+      policyHash: '8b881e6f14cdb1cd9ff49a5d8424ad910e631cfcd3c5b654552eba39a9ca5f03', identity: 'verified', writerUid: 0, source: 'handler',
+      ...(audit ? { ret: '0' } : {}),
     };
     yield ev;
   }

@@ -11,8 +11,8 @@ import { SigsysError, describeError } from '../errors.js';
 import { defaultProfilePath } from '../profile/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { renderHtml } from './html.js';
-import { readAggregate, readEventsFile } from './input.js';
-import { defaultWorkers, readEventsFileParallel } from './parallel.js';
+import { readAggregate } from './input.js';
+import { defaultWorkers, readEventsFile } from './parallel.js';
 import { createReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
 import { suggestProfileChange, type SuggestedChange } from './suggest.js';
 
@@ -29,6 +29,8 @@ export interface ReportPageOptions extends ReportFoldOptions {
    * this thread below 32 MiB, else one per CPU (at most 4).
    */
   workers?: number;
+  /** false: JSON.parse every line instead of the fast line reader (fast-line.ts); for tests. */
+  fast?: boolean;
 }
 
 const PARALLEL_FROM = 32 << 20;
@@ -69,7 +71,7 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     source = o.events;
     const size = await stat(o.events).then((st) => st.size, () => 0);
     const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
-    const r = workers > 1 ? await readEventsFileParallel(o.events, fold, { workers }) : await readEventsFile(o.events, fold);
+    const r = await readEventsFile(o.events, fold, { workers, fast: o.fast });
     if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
   } else if (o.aggregate !== undefined) {
     source = o.aggregate;

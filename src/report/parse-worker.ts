@@ -1,26 +1,34 @@
 /**
- * parse-worker.ts - a worker thread of the parallel NDJSON reader
- * (parallel.ts): parses the lines of one chunk (JSON.parse, the same checks
- * as the sequential reader) and sends back columns instead of objects: per
- * event the index of its (workload, syscall, action, errno, outcome, call
- * site, exe) and of its ring in two small tables, plus seq, pid and time.
- * Parsing is most of a report's cost; columns are cheap to send and to fold.
+ * parse-worker.ts - one chunk of whole NDJSON lines to columns: per event
+ * the index of its (workload, syscall, action, errno, outcome, call site,
+ * exe) and of its ring in two small tables, plus seq, pid and time.  No
+ * object per event: columns are cheap to send from a worker thread and to
+ * fold (parallel.ts); the same function parses chunks on the main thread
+ * for small files and `--jobs 1`.
+ *
+ * Lines in sigsys's own writer's shape are read by fast-line.ts without
+ * JSON.parse; any other line (and every line with `fast: false`, the
+ * reference the tests compare against) goes through JSON.parse and the
+ * checks of parseEventLine (input.ts).
  */
 import { isAscii } from 'node:buffer';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { producerId } from '../aggregate/dedupe.js';
+import { matchLine } from './fast-line.js';
 import { parseEventLine } from './input.js';
-import { nsToMs, type FineKey } from './model.js';
+import { nsToMs, type FineKey, type ReportEvent } from './model.js';
 
 export interface ChunkTask {
   index: number;
   bytes: Uint8Array;
+  /** false: JSON.parse every line (default true: the fast line reader where it applies). */
+  fast?: boolean;
 }
 
 export interface ChunkProducer {
+  /** producerId() of the ring: what the deduper keys by. */
+  id: string;
   host: string;
-  bootId: string;
-  ringPid: number;
-  ringStartNs: string;
 }
 
 export interface ChunkResult {
@@ -30,6 +38,8 @@ export interface ChunkResult {
   /** First bad line, 1-based within the chunk, and why. */
   error?: { line: number; cause: string };
   events: number;
+  /** Lines read without JSON.parse. */
+  fastLines: number;
   fines: FineKey[];
   producers: ChunkProducer[];
   modes: string[];
@@ -39,13 +49,62 @@ export interface ChunkResult {
   seq: Float64Array;
   pid: Float64Array;
   ms: Float64Array;
+  /** The task's bytes, back for the next chunk to be read into. */
+  bytes: Uint8Array;
+}
+
+/** The fields of one event the fold reads (from fast-line.ts or from a parsed object). */
+export interface LineFields {
+  workload: string;
+  exe: string;
+  syscall: string;
+  callSite: string;
+  action: string;
+  outcome: string;
+  errno: number;
+  host: string;
+  bootId: string;
+  ringPid: number;
+  ringStartNs: string;
+  identity: string | undefined;
+  mode: string;
+  policyHash: string | undefined;
+  seq: number;
+  pid: number;
+  ms: number;
+}
+
+const emptyFields = (): LineFields => ({
+  workload: '', exe: '', syscall: '', callSite: '', action: '', outcome: '', errno: 0, host: '', bootId: '', ringPid: 0,
+  ringStartNs: '', identity: undefined, mode: '', policyHash: undefined, seq: 0, pid: 0, ms: 0,
+});
+
+function fromEvent(e: ReportEvent, out: LineFields): void {
+  const x = e as ReportEvent & { identity?: string; policyHash?: string };
+  out.workload = x.workload;
+  out.exe = x.exe;
+  out.syscall = x.syscall;
+  out.callSite = x.callSite;
+  out.action = x.action;
+  out.outcome = x.outcome;
+  out.errno = x.errno;
+  out.host = x.host;
+  out.bootId = x.bootId;
+  out.ringPid = x.ringPid;
+  out.ringStartNs = x.ringStartNs;
+  out.identity = x.identity;
+  out.mode = x.mode;
+  out.policyHash = x.policyHash;
+  out.seq = x.seq;
+  out.pid = x.pid;
+  out.ms = nsToMs(x.timeNs, x.time);
 }
 
 export function parseChunk(task: ChunkTask): ChunkResult {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
-  // An all-ASCII chunk (the usual case) decodes faster as latin1, to the same string.
-  const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  let cap = 1024;
+  const fast = task.fast !== false;
+  // Sized for sigsys's ~700-byte lines: grown (copied) only for shorter ones.
+  let cap = Math.max(1024, Math.ceil(bytes.length / 512));
   let fine = new Int32Array(cap);
   let producer = new Int32Array(cap);
   let seq = new Float64Array(cap);
@@ -60,16 +119,21 @@ export function parseChunk(task: ChunkTask): ChunkResult {
   const hashes = new Set<string>();
   let n = 0;
   let lines = 0;
+  let fastLines = 0;
   let i = 0;
   let j: number;
   let pf = -1;
   let pp = -1;
-  let prev: Record<string, unknown> | undefined;
+  // Two records, swapped per event: this line's fields and the previous line's.
+  let cur = emptyFields();
+  let prev = emptyFields();
+  let havePrev = false;
   const res = (error?: ChunkResult['error']): ChunkResult => ({
     index: task.index,
     lines,
     ...(error ? { error } : {}),
     events: n,
+    fastLines,
     fines,
     producers,
     modes: [...modes],
@@ -79,14 +143,21 @@ export function parseChunk(task: ChunkTask): ChunkResult {
     seq: seq.subarray(0, n),
     pid: pid.subarray(0, n),
     ms: ms.subarray(0, n),
+    bytes: task.bytes,
   });
-  while ((j = text.indexOf('\n', i)) !== -1) {
+  while ((j = bytes.indexOf(10, i)) !== -1) {
     lines++;
-    const line = text.slice(i, j);
+    const start = i;
     i = j + 1;
-    if (!line.trim()) continue;
-    const e = parseEventLine(line);
-    if (typeof e === 'string') return res({ line: lines, cause: e });
+    if (fast && matchLine(bytes, start, j, cur, prev)) fastLines++;
+    else {
+      // An all-ASCII line (the usual case) decodes faster as latin1, to the same string.
+      const line = bytes.toString(isAscii(bytes.subarray(start, j)) ? 'latin1' : 'utf8', start, j);
+      if (!line.trim()) continue;
+      const e = parseEventLine(line);
+      if (typeof e === 'string') return res({ line: lines, cause: e });
+      fromEvent(e, cur);
+    }
     if (n === cap) {
       cap *= 2;
       const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
@@ -96,9 +167,10 @@ export function parseChunk(task: ChunkTask): ChunkResult {
       pid = grow(pid, new Float64Array(cap));
       ms = grow(ms, new Float64Array(cap));
     }
-    // Runs of alike events (one ring's batch) skip the key building.
-    const p = prev as typeof e | undefined;
-    if (!(p && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) {
+    const e = cur;
+    const p = prev;
+    // Runs of alike events (one ring's batch) skip the lookups.
+    if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) {
       const workload = e.workload || e.exe || 'unknown';
       let bySyscall = fineIds.get(workload);
       if (!bySyscall) fineIds.set(workload, (bySyscall = new Map()));
@@ -121,31 +193,38 @@ export function parseChunk(task: ChunkTask): ChunkResult {
       }
       pf = id;
     }
-    if (!(p && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs)) {
-      const key = `${e.host}\0${e.bootId}\0${e.ringPid}\0${e.ringStartNs}`;
+    if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) {
+      const key = producerId(e);
       let id = producerIds.get(key);
       if (id === undefined) {
         id = producers.length;
         producerIds.set(key, id);
-        producers.push({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs });
+        producers.push({ id: key, host: e.host });
       }
       pp = id;
     }
-    if (!(p && p.mode === e.mode)) modes.add(e.mode);
-    const hash = (e as { policyHash?: string }).policyHash;
-    if (hash && !(p && (p as { policyHash?: string }).policyHash === hash)) hashes.add(hash);
-    prev = e as unknown as Record<string, unknown>;
+    if (!(havePrev && p.mode === e.mode)) modes.add(e.mode);
+    if (e.policyHash && !(havePrev && p.policyHash === e.policyHash)) hashes.add(e.policyHash);
     fine[n] = pf;
     producer[n] = pp;
     seq[n] = e.seq;
     pid[n] = e.pid;
-    ms[n] = nsToMs(e.timeNs, e.time);
+    ms[n] = e.ms;
     n++;
+    prev = e;
+    cur = p;
+    havePrev = true;
   }
   return res();
 }
 
-parentPort?.on('message', (task: ChunkTask) => {
-  const r = parseChunk(task);
-  parentPort!.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer] as ArrayBuffer[]);
-});
+/** The workerData of a parser thread (parallel.ts): only then does this module answer messages. */
+export const PARSER_THREAD = 'sigsys-report-parser';
+
+if (parentPort && workerData === PARSER_THREAD) {
+  const port = parentPort;
+  port.on('message', (task: ChunkTask) => {
+    const r = parseChunk(task);
+    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.bytes.buffer] as ArrayBuffer[]);
+  });
+}
