@@ -144,6 +144,31 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * A repeat of a call already reported (same pid, syscall, call site,
+ * action, outcome, errno) past its first few full events: one fetch-add in
+ * the ring's hot-loop table instead of an event (ring.h).  Kills are never
+ * counted (nothing comes after them) and neither are ALLOW entries.
+ */
+static int counted(const struct sigsys_violation *v)
+{
+	struct sigsys_hot_key k;
+
+	if (v->outcome == OUT_KILLED || sigsys_g.hot_off)
+		return 0;
+	k.ip = v->ip;
+	k.nr = v->nr;
+	k.arch = v->arch;
+	k.pid = v->pid;
+	k.tid = v->tid;
+	k.errno_ret = v->errno_ret;
+	k.action = (uint8_t)v->action;
+	k.outcome = (uint8_t)v->outcome;
+	k.mode = (uint8_t)v->mode;
+	k.args = v->args;
+	return sigsys_ring_hot_count(&sigsys_g.ring, sigsys_hot_hash(&k), &k);
+}
+
 static void record(struct sigsys_violation *v)
 {
 	uint8_t buf[SIGSYS_VIOLATION_MAX];
@@ -155,6 +180,8 @@ static void record(struct sigsys_violation *v)
 	 * to keep SIGSYS deliverable around clone).  Never reported. */
 	if (v->action == SIGSYS_ACT_ALLOW)
 		return;
+	if (counted(v))
+		return;
 	ticket = sigsys_ring_reserve(&sigsys_g.ring);
 
 	/* No ring yet (constructor after execve) or full: the ring counted the
@@ -162,6 +189,9 @@ static void record(struct sigsys_violation *v)
 	if (ticket < 0)
 		return;
 	v->seq = (uint64_t)ticket;
+	/* Read the clock only for a full event: a counted call needs no time. */
+	if (!v->time_ns)
+		v->time_ns = now_ns();
 	n = sigsys_encode_violation(v, buf, sizeof(buf));
 	/* A reserved ticket must be committed, even if empty. */
 	sigsys_ring_commit(&sigsys_g.ring, (uint64_t)ticket, buf, n > 0 ? (uint32_t)n : 0);
@@ -563,7 +593,6 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	v.action = act->kind;
 	v.mode = sigsys_g.mode;
 	get_ids(&v);
-	v.time_ns = now_ns();
 	/* A foreign-arch call (int 0x80) cannot be re-issued from a 64-bit
 	 * syscall instruction: it gets the profile's action in both modes. */
 	foreign = v.arch != sigsys_g.arch || ((uint32_t)v.nr & SIGSYS_NR_FOREIGN_BIT);

@@ -30,6 +30,7 @@ struct sigsys_state {
 	uint32_t n_actions;
 	int active;         /* handler installed, ring mapped: interpose SIGSYS */
 	int vdso_time;      /* clock_gettime is served by the vDSO: no syscall */
+	int hot_off;        /* SIGSYS_HOT=0: every call a full event, no counting */
 	int bootstrap;      /* after execve, before the policy is read again */
 	sigsys_trusted_fn trusted; /* the trusted stub the filter knows */
 	uint64_t trusted_ip;

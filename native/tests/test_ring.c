@@ -500,7 +500,7 @@ static void m_trunc_zero(uint8_t *img, size_t *len) { (void)img; *len = 0; }
 static void m_trunc_records(uint8_t *img, size_t *len) { (void)img; *len -= 1; }
 static void m_magic(uint8_t *img, size_t *len) { (void)len; HDR(img)->magic ^= 1; }
 static void m_magic0(uint8_t *img, size_t *len) { (void)len; HDR(img)->magic = 0; }
-static void m_version(uint8_t *img, size_t *len) { (void)len; HDR(img)->version = 2; }
+static void m_version(uint8_t *img, size_t *len) { (void)len; HDR(img)->version = SIGSYS_RING_VERSION + 1; }
 static void m_hsize(uint8_t *img, size_t *len) { (void)len; HDR(img)->header_size = 4096; }
 static void m_rsize(uint8_t *img, size_t *len) { (void)len; HDR(img)->record_size = 128; }
 static void m_count3(uint8_t *img, size_t *len) { (void)len; HDR(img)->record_count = 3; }
@@ -531,7 +531,7 @@ static void t_hostile_header(void)
 		{ "truncated records", m_trunc_records, -EINVAL, "truncated" },
 		{ "bad magic", m_magic, -EINVAL, "magic" },
 		{ "zero magic", m_magic0, -EINVAL, "not initialised" },
-		{ "version 2", m_version, -EINVAL, "version" },
+		{ "next version", m_version, -EINVAL, "version" },
 		{ "header size", m_hsize, -EINVAL, "header size" },
 		{ "record size", m_rsize, -EINVAL, "record size" },
 		{ "count 3", m_count3, -EINVAL, "power of two" },

@@ -8,7 +8,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ViolationEvent } from '../events/types.js';
+import { eventCalls, type ViolationEvent } from '../events/types.js';
 import { createDeduper, type DeduperOptions } from './dedupe.js';
 
 export interface SummaryRow {
@@ -162,7 +162,7 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
         };
         f.cells.set(key, c);
       }
-      c.row.count++;
+      c.row.count += eventCalls(e);
       c.hosts.add(e.host);
       if (t < c.first) c.first = t;
       if (t > c.last) c.last = t;

@@ -74,6 +74,8 @@ export interface Violation {
   ringStartNs: bigint;
   /** sigsys.v1.Source (field 35). */
   source: number;
+  /** Field 36: calls a count record stands for (0 = one event). */
+  repeat: bigint;
 }
 
 export interface Mapping {
@@ -111,10 +113,11 @@ export type Int64Input = bigint | number | string;
 
 /** Input of encodeViolation: any subset of the fields; missing = default. */
 export type ViolationInput = Partial<
-  Omit<Violation, 'timeNs' | 'seq' | 'args' | 'ip' | 'ret' | 'policyHash' | 'ringStartNs'>
+  Omit<Violation, 'timeNs' | 'seq' | 'args' | 'ip' | 'ret' | 'policyHash' | 'ringStartNs' | 'repeat'>
 > & {
   timeNs?: Int64Input;
   ringStartNs?: Int64Input;
+  repeat?: Int64Input;
   seq?: Int64Input;
   args?: Int64Input[];
   ip?: Int64Input;
@@ -269,6 +272,7 @@ export function decodeViolation(data: Uint8Array): Violation {
     comm: str(m.comm),
     ringStartNs: toBigint(m.ringStartNs, true),
     source: num(m.source),
+    repeat: toBigint(m.repeat, true),
   };
 }
 
@@ -325,6 +329,7 @@ export function encodeViolation(v: ViolationInput): Uint8Array {
     ip: int64String(v.ip, 'ip', true),
     ret: int64String(v.ret, 'ret', false),
     ringStartNs: int64String(v.ringStartNs, 'ringStartNs', true),
+    repeat: int64String(v.repeat, 'repeat', true),
     policyHash: hash,
   };
   return t.encode(t.fromObject(compact(obj))).finish();

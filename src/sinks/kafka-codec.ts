@@ -254,6 +254,7 @@ function writeViolation(e: ViolationEvent): void {
   ensure(16);
   if (e.ringStartNs && e.ringStartNs !== '0') (tag(0x100), varintDec(e.ringStartNs));
   if (e.source === 'supervisor') (tag(0x118), varint32(2)); // field 35, SOURCE_SUPERVISOR
+  if (e.repeat && e.repeat > 0) (tag(0x120), varintDec(String(e.repeat))); // field 36
 }
 
 function cachedHex(t: number, hex: string): void {
@@ -381,5 +382,6 @@ export function decodeViolation(bytes: Uint8Array): ViolationEvent {
     source: sourceName(v.source),
   };
   if (mode === 'audit') ev.ret = v.ret.toString();
+  if (v.repeat > 0n) ev.repeat = v.repeat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.repeat) : Number.MAX_SAFE_INTEGER;
   return ev;
 }
