@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "live_util.h"
+#include "ring.h"
 #include "policy.h"
 
 #define NR_GETPPID "110"
@@ -921,6 +922,116 @@ static void t34_audit_spawn_exec_trapped(void)
 	live_rings_free(&c.rings);
 }
 
+/* Calls of nr per pid over every ring (count records included), and the
+ * number of full events among them. */
+static uint64_t calls_of(const struct live_rings *r, int32_t nr, uint32_t pid, size_t *full)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct live_ev *e = &r->ev[i];
+
+		if (e->nr != nr || (pid && e->pid != pid))
+			continue;
+		n += e->repeat ? e->repeat : 1;
+		if (full)
+			*full += !e->repeat;
+	}
+	return n;
+}
+
+/* 35: 8 threads x 10000 denied calls from one call site into a ring of
+ * 8192 records: the first few are full events, the rest are counted in the
+ * ring's hot-loop table; count records bring the total to exactly 80000,
+ * nothing dropped, and each count record carries the template's fields. */
+static void t35_threads_counted(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "loop", NR_GETPRIORITY, "10000", "8", "-13", NULL };
+	struct ctx c;
+	size_t full = 0, bad_counts = 0;
+	int nt = 0;
+
+	if (setup(&c, "threads-counted", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "status %#x %s", c.run.status, c.run.err);
+	for (const char *p = strstr(c.run.out, "tid="); p; p = strstr(p + 1, "\ntid="))
+		nt += live_field(p, "bad") == 0;
+	CHECK(nt == 8, "threads without wrong returns: %d", nt);
+	CHECK(c.rings.bad == 0 && c.rings.dropped == 0, "bad %d dropped %llu", c.rings.bad,
+	      (unsigned long long)c.rings.dropped);
+	CHECK(calls_of(&c.rings, 140, 0, &full) == 80000, "calls %llu",
+	      (unsigned long long)calls_of(&c.rings, 140, 0, NULL));
+	CHECK(c.rings.calls == 80000, "all calls %llu", (unsigned long long)c.rings.calls);
+	/* At least the first SIGSYS_RING_HOT_FULL are full events (a thread
+	 * that finds the template unpublished writes one more). */
+	CHECK(full >= SIGSYS_RING_HOT_FULL && full < 100, "full events %zu", full);
+	CHECK(c.rings.n_counts >= 1, "count records %zu", c.rings.n_counts);
+	for (size_t i = 0; i < c.rings.n; i++) {
+		const struct live_ev *e = &c.rings.ev[i];
+
+		if (e->repeat)
+			bad_counts += !(e->nr == 140 && e->outcome == OUT_DENIED && e->errno_ret == 13 &&
+					e->ip == c.rings.ev[0].ip && e->pid == c.rings.ev[0].pid &&
+					e->action == SIGSYS_ACT_ERRNO && e->seq == i);
+	}
+	CHECK(bad_counts == 0, "%zu count records with wrong fields", bad_counts);
+	live_rings_free(&c.rings);
+}
+
+/* 36: fork: 3 children inherit the mapped ring and its counters; each of
+ * the 4 processes makes 2 x 5000 denied calls from the same site.  Counts
+ * are kept per pid: exactly 10000 per process, 40000 in all, no drops. */
+static void t36_fork_counted(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "hotfork", NR_GETPRIORITY, "5000", "2", "3", "-13", NULL };
+	struct ctx c;
+	int np = 0;
+
+	if (setup(&c, "fork-counted", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "hotfork_bad") == 0, "status %#x %s",
+	      c.run.status, c.run.out);
+	CHECK(c.rings.n_rings == 1 && c.rings.dropped == 0, "rings %d dropped %llu",
+	      c.rings.n_rings, (unsigned long long)c.rings.dropped);
+	for (const char *p = strstr(c.run.out, "proc pid="); p; p = strstr(p + 1, "proc pid=")) {
+		uint32_t pid = (uint32_t)live_field(p, "pid");
+
+		CHECK(calls_of(&c.rings, 140, pid, NULL) == 10000, "pid %u: %llu calls", pid,
+		      (unsigned long long)calls_of(&c.rings, 140, pid, NULL));
+		np++;
+	}
+	CHECK(np == 4, "processes %d", np);
+	CHECK(calls_of(&c.rings, 140, 0, NULL) == 40000, "calls %llu",
+	      (unsigned long long)calls_of(&c.rings, 140, 0, NULL));
+	live_rings_free(&c.rings);
+}
+
+/* 37: exec: the counters of the first image stay in its ring; the new image
+ * starts a new ring with its own.  5000 + 5000 calls, exact in each. */
+static void t37_exec_counted(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "hotexec", NR_GETPRIORITY, "5000", "-13", NULL };
+	struct ctx c;
+	uint64_t first = 0;
+	size_t i;
+
+	if (setup(&c, "exec-counted", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "status %#x %s %s", c.run.status, c.run.out, c.run.err);
+	CHECK(c.rings.n_rings == 2 && c.rings.dropped == 0, "rings %d dropped %llu",
+	      c.rings.n_rings, (unsigned long long)c.rings.dropped);
+	/* Events are listed ring by ring; each ring's seqs start at 0. */
+	for (i = 0; i < c.rings.n && (i == 0 || c.rings.ev[i].seq != 0); i++)
+		if (c.rings.ev[i].nr == 140)
+			first += c.rings.ev[i].repeat ? c.rings.ev[i].repeat : 1;
+	CHECK(first == 5000 && calls_of(&c.rings, 140, 0, NULL) == 10000, "first ring %llu, all %llu",
+	      (unsigned long long)first, (unsigned long long)calls_of(&c.rings, 140, 0, NULL));
+	live_rings_free(&c.rings);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -959,6 +1070,9 @@ static const struct {
 	{ "32-enforce-docker-clone-rules", t32_enforce_docker_clone_rules },
 	{ "33-raw-fork", t33_raw_fork },
 	{ "34-audit-spawn-exec-trapped", t34_audit_spawn_exec_trapped },
+	{ "35-threads-counted", t35_threads_counted },
+	{ "36-fork-counted", t36_fork_counted },
+	{ "37-exec-counted", t37_exec_counted },
 };
 
 int main(int argc, char **argv)

@@ -116,6 +116,55 @@ static int cmd_loop(char **v)
 	return 0;
 }
 
+/*
+ * hotfork NR N THREADS FORKS EXPECT: FORKS children, then every process
+ * (parent included) runs `loop` with THREADS threads of N calls each.  All
+ * share the parent's ring (MAP_SHARED, inherited): hot-loop counts per pid.
+ */
+static int cmd_hotfork(char **v)
+{
+	long forks = num(v[3]);
+	char *lv[] = { v[0], v[1], v[2], v[4], NULL };
+	pid_t kids[64];
+	int st, bad = 0;
+
+	if (forks > 64)
+		return 2;
+	fflush(stdout);
+	for (long k = 0; k < forks; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			int r;
+
+			printf("proc pid=%d\n", getpid());
+			r = cmd_loop(lv);
+			fflush(stdout); /* _exit flushes nothing */
+			_exit(r);
+		}
+	}
+	printf("proc pid=%d\n", getpid());
+	bad |= cmd_loop(lv);
+	for (long k = 0; k < forks; k++)
+		bad |= waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st);
+	printf("hotfork_bad=%d\n", bad);
+	return bad;
+}
+
+/* hotexec NR N EXPECT: N calls, then exec this binary for N more (`loop`,
+ * one thread): the new image writes a new ring with its own counters. */
+static int cmd_hotexec(char **v)
+{
+	char *args[] = { "/proc/self/exe", "loop", v[0], v[1], "1", v[2], NULL };
+	char *lv[] = { v[0], v[1], "1", v[2], NULL };
+
+	if (cmd_loop(lv))
+		return 1;
+	fflush(stdout);
+	execve("/proc/self/exe", args, environ);
+	perror("execve");
+	return 1;
+}
+
 /* ---- the application's own SIGSYS handler ---- */
 static volatile sig_atomic_t app_hits, app_code, app_errno, app_syscall;
 static volatile long app_nr, app_inner_ret;
@@ -508,6 +557,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "loop") && argc >= 6)
 		return cmd_loop(argv + 2);
+	if (!strcmp(argv[1], "hotfork") && argc >= 7)
+		return cmd_hotfork(argv + 2);
+	if (!strcmp(argv[1], "hotexec") && argc >= 5)
+		return cmd_hotexec(argv + 2);
 	if (!strcmp(argv[1], "apphandler") && argc >= 3)
 		return cmd_apphandler(argv + 2);
 	if (!strcmp(argv[1], "rawsigaction") && argc >= 3)
