@@ -169,19 +169,13 @@ static int counted(const struct sigsys_violation *v)
 	return sigsys_ring_hot_count(&sigsys_g.ring, sigsys_hot_hash(&k), &k);
 }
 
-static void record(struct sigsys_violation *v)
+/* A full event in the ring (no hot-loop counting). */
+static void record_full(struct sigsys_violation *v)
 {
 	uint8_t buf[SIGSYS_VIOLATION_MAX];
 	int64_t ticket;
 	int n;
 
-	/* An ALLOW entry in the table is not a violation: the filter traps
-	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
-	 * to keep SIGSYS deliverable around clone).  Never reported. */
-	if (v->action == SIGSYS_ACT_ALLOW)
-		return;
-	if (counted(v))
-		return;
 	ticket = sigsys_ring_reserve(&sigsys_g.ring);
 
 	/* No ring yet (constructor after execve) or full: the ring counted the
@@ -195,6 +189,18 @@ static void record(struct sigsys_violation *v)
 	n = sigsys_encode_violation(v, buf, sizeof(buf));
 	/* A reserved ticket must be committed, even if empty. */
 	sigsys_ring_commit(&sigsys_g.ring, (uint64_t)ticket, buf, n > 0 ? (uint32_t)n : 0);
+}
+
+static void record(struct sigsys_violation *v)
+{
+	/* An ALLOW entry in the table is not a violation: the filter traps
+	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
+	 * to keep SIGSYS deliverable around clone).  Never reported. */
+	if (v->action == SIGSYS_ACT_ALLOW)
+		return;
+	if (counted(v))
+		return;
+	record_full(v);
 }
 
 static uint64_t uc_mask(const ucontext_t *uc)
@@ -488,6 +494,24 @@ static long reissue(const ucontext_t *uc, long nr, const uint64_t *a)
 	return ret;
 }
 
+/*
+ * A counted audited call (no event to fill, so no result to wait for): run
+ * it after the handler returns instead of from here.  The saved context
+ * goes to the trusted `syscall` with the application's registers
+ * (sigsys_uc_handoff), rt_sigreturn restores the application's mask, the
+ * call runs there and returns through sigsys_audit_resume.  No mask switch,
+ * no extra syscall; signals, SA_RESTART (the kernel rewinds to the trusted
+ * instruction) and blocking behave as for the application's own call.
+ */
+static void handoff(ucontext_t *uc)
+{
+	/* A blocked SIGSYS while the call runs would make a trap in an
+	 * application handler fatal (as in reissue()). */
+	uc_set_mask(uc, uc_mask(uc) & ~SIGSYS_BIT);
+	sigsys_uc_handoff(uc, sigsys_g.trusted_ip - SIGSYS_SYSCALL_INSN_LEN,
+			  (uint64_t)(uintptr_t)sigsys_audit_resume);
+}
+
 /* Re-issue the trapped call from the trusted instruction (audit, LOG). */
 static void execute(struct sigsys_violation *v, ucontext_t *uc)
 {
@@ -548,8 +572,18 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		sigsys_tsys(v->nr, a[0], 0, 0, 0, 0, 0);
 		return;
 	default:
+		/* A repeat past the first few full events: counted, and run
+		 * after sigreturn.  The first ones keep their result (ret). */
+		if (v->action != SIGSYS_ACT_ALLOW && counted(v)) {
+			handoff(uc);
+			return;
+		}
 		ret = reissue(uc, v->nr, a);
-		break;
+		v->ret = ret;
+		sigsys_uc_set_ret(uc, ret);
+		if (v->action != SIGSYS_ACT_ALLOW)
+			record_full(v);
+		return;
 	}
 	v->ret = ret;
 	sigsys_uc_set_ret(uc, ret);

@@ -74,6 +74,7 @@ long sigsys_trusted_syscall(long nr, long a0, long a1, long a2, long a3, long a4
 extern const char sigsys_trusted_ip[];
 extern const char sigsys_trusted_end[];
 extern const char sigsys_clone_child[];
+extern const char sigsys_audit_resume[];
 void sigsys_restore_rt(void);
 
 #endif
