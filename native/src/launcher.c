@@ -54,6 +54,7 @@
 #include "arch/arch.h"
 #include "bpf_eval.h"
 #include "policy.h"
+#include "prologue.h"
 #include "ring.h"
 #include "supervisor.h"
 #include "variant.h"
@@ -493,6 +494,17 @@ int main(int argc, char **argv)
 			snprintf(num, sizeof(num), "%u", o.ring_records);
 			env = env_with(env, "SIGSYS_RING_RECORDS", num, NULL);
 		}
+		/* Audit: the preload runs every trapped call from its trusted
+		 * instruction, on the page derived from exactly these two
+		 * values; let the filter allow those instead of notifying us
+		 * for each (variant.h). */
+		if (pol.hdr->mode == SIGSYS_MODE_AUDIT &&
+		    sigsys_variant_trust_ip(prog, &n_prog, pol.hdr->arch,
+					    sigsys_trusted_page_derive(policy_abs, spool_abs) +
+						    (uint64_t)(sigsys_trusted_ip -
+							       (const char *)sigsys_trusted_syscall),
+					    why, sizeof(why)) < 0)
+			die(EXIT_CONFINE, "%s: %s", o.policy, why);
 	}
 
 	/* Orphans of the workload become our children: we reap them and
