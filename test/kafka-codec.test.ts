@@ -20,6 +20,8 @@ const cases: [string, Partial<ViolationEvent>][] = [
     ['a negative syscall number and errno, non-ASCII names', { nr: -1, errno: -5, syscall: 'nr:-1', comm: 'wörker', exe: '/opt/ünï/bin' }],
     ['a supervisor event (sigsys-exec: source 35)', { source: 'supervisor' }],
     ['empty strings and zero fields', { containerId: '', pod: '', callSite: '', policyHash: '', errno: 0, seq: 0 }],
+    ['a hot-loop count record standing for 9999999 calls (repeat, field 36)', { repeat: 9_999_999 }],
+    ['a count record with a repeat beyond 2^32', { repeat: 2 ** 40 + 1 }],
 ];
 
 describe('kafka value codec', () => {
@@ -38,7 +40,7 @@ describe('kafka value codec', () => {
       errnoRet: e.errno, ret: e.ret ?? 0, mode: Mode[e.mode.toUpperCase() as keyof typeof Mode] ?? 0,
       syscall: e.syscall, host: e.host, bootId: e.bootId, exe: e.exe, containerId: e.containerId, workload: e.workload,
       pod: e.pod, namespace: e.namespace, policyHash: e.policyHash, ringPid: e.ringPid, callSite: e.callSite, comm: e.comm,
-      ringStartNs: e.ringStartNs, source: e.source === 'supervisor' ? 2 : 0,
+      ringStartNs: e.ringStartNs, source: e.source === 'supervisor' ? 2 : 0, repeat: e.repeat ?? 0,
     });
     expect(Buffer.from(encodeViolation(e)).toString('hex')).toBe(Buffer.from(ref).toString('hex'));
   });
