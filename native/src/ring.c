@@ -219,7 +219,8 @@ void sigsys_ring_unmap(struct sigsys_ring *ring)
  * points, so each one is a leaf that calls nothing (what the signal-safety
  * check asserts of the objects).
  */
-static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring *ring)
+static inline __attribute__((always_inline)) int64_t reserve_ticket(struct sigsys_ring *ring,
+								 int count_drops)
 {
 	struct sigsys_ring_header *h = ring->hdr;
 	uint64_t count = (uint64_t)ring->mask + 1;
@@ -242,7 +243,8 @@ static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring 
 			continue;
 		}
 		if (head - cursor >= count) {
-			__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+			if (count_drops)
+				__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
 			return -ENOSPC;
 		}
 		if (__atomic_compare_exchange_n(&h->head, &head, head + 1, 0, __ATOMIC_ACQUIRE,
@@ -259,8 +261,15 @@ static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring 
 		}
 		/* head now holds the value that beat us; retry from there. */
 	}
-	__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+	if (count_drops)
+		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
 	return -EAGAIN;
+}
+
+/* A producer's reserve: a full ring or lost contention is a counted drop. */
+static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring *ring)
+{
+	return reserve_ticket(ring, 1);
 }
 
 static inline __attribute__((always_inline)) int commit(struct sigsys_ring *ring,
@@ -644,16 +653,11 @@ static void reader_ring(const struct sigsys_ring_reader *r, struct sigsys_ring *
 int64_t sigsys_ring_reader_reserve(const struct sigsys_ring_reader *r)
 {
 	struct sigsys_ring ring;
-	uint64_t head, cursor;
 
 	reader_ring(r, &ring);
 	/* Unlike a trapped thread, the consumer can wait: a full ring is not a
-	 * drop here, so check before reserve() would count one. */
-	head = __atomic_load_n(&ring.hdr->head, __ATOMIC_ACQUIRE);
-	cursor = __atomic_load_n(&ring.hdr->cursor, __ATOMIC_ACQUIRE);
-	if (head - cursor >= (uint64_t)r->record_count)
-		return -ENOSPC;
-	return reserve(&ring);
+	 * lost event here, so nothing is counted in `dropped`. */
+	return reserve_ticket(&ring, 0);
 }
 
 int sigsys_ring_reader_commit_at(const struct sigsys_ring_reader *r, uint64_t ticket,
