@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/native/loop.sh - a program stuck in a denied-call loop (10 million
+# bench/loop/run.sh - a program stuck in a denied-call loop (10 million
 # getpriority calls answered EACCES, one call site), as under `sigsys run`
 # (sigsys-exec + the preload) with a live `sigsys collect` writing NDJSON and
 # serving Prometheus, against the same loop under a bare SECCOMP_RET_TRAP
