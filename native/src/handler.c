@@ -578,6 +578,9 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 			handoff(uc);
 			return;
 		}
+		/* The event's time is the trap's, not the end of a call
+		 * that may block. */
+		v->time_ns = now_ns();
 		ret = reissue(uc, v->nr, a);
 		v->ret = ret;
 		sigsys_uc_set_ret(uc, ret);
