@@ -673,6 +673,7 @@ static void t13_bad_policy(void)
 		{ "truncated", -4, 0, "truncated" },
 		{ "checksum", 200, 0xdeadbeef, "checksum" },
 		{ "records", -5, 0, "SIGSYS_RING_RECORDS" },
+		{ "hot", -6, 0, "SIGSYS_HOT: not 0" },
 	};
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
 	const char *args[] = { "status", NULL };
@@ -694,9 +695,11 @@ static void t13_bad_policy(void)
 			truncate(c.policy, 100);
 		}
 		const char *bad_records[] = { "SIGSYS_RING_RECORDS=lots", NULL };
+		const char *bad_hot[] = { "SIGSYS_HOT=yes", NULL };
 
 		if (live_run(cases[i].corrupt == -3 ? NULL : c.policy, c.spool,
-			     cases[i].corrupt == -5 ? bad_records : NULL, args, &c.run) != 0)
+			     cases[i].corrupt == -5 ? bad_records
+			     : cases[i].corrupt == -6 ? bad_hot : NULL, args, &c.run) != 0)
 			{ CHECK(0, "run"); return; }
 		char *nl = strchr(c.run.err, '\n');
 		CHECK(WIFEXITED(c.run.status) && WEXITSTATUS(c.run.status) == 126, "%s: status %#x",
