@@ -23,6 +23,12 @@ command -v musl-gcc >/dev/null 2>&1 || need_pkgs+=(musl-tools)
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_pkgs+=(golang-go)
 command -v javac >/dev/null 2>&1 || need_pkgs+=(default-jdk-headless)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# useradd/userdel: test/spool-security.test.ts plays an unprivileged neighbour with a real account.
+command -v useradd >/dev/null 2>&1 || need_pkgs+=(passwd)
+# The HTML report's browser test (playwright-core drives Debian's chromium)
+# and the Alertmanager example's check (amtool).
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v amtool >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"
@@ -36,6 +42,9 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules ] || { [ -f package-
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >/dev/null; else npm install --no-audit --no-fund >/dev/null; fi
   touch node_modules
 fi
+
+log "deploy check tools (kustomize, kubernetes-validate, hadolint, yamllint)"
+bash scripts/deploy-tools.sh
 
 log "building native code (cmake-js)"
 mkdir -p build; npx --no-install cmake-js build --directory native --out build/native --log-level error >build/native-build.log 2>&1 || {

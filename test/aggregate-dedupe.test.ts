@@ -150,3 +150,21 @@ describe('aggregator', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('events the collector did not verify', () => {
+  it.each([
+    ['unverified', 'unverified:uid-1001'],
+    ['forged', 'forged:uid-1001'],
+  ] as const)('%s events naming a real workload are counted as %s, make no suggestion, and cannot shadow its dedup key', (identity, counted) => {
+    const agg = createAggregator();
+    // A message that names the real workload "api" and reuses the key of its ring (a hostile or old collector).
+    for (let seq = 0; seq < 3; seq++) expect(agg.add(makeEvent({ seq, workload: 'api', syscall: 'mount', identity, writerUid: 1001 }))).toBe(true);
+    // The real ring's events, same (host, boot, pid, start, seq): not duplicates.
+    for (let seq = 0; seq < 3; seq++) expect(agg.add(makeEvent({ seq, workload: 'api', syscall: 'ptrace', nr: 101 }))).toBe(true);
+    expect(agg.report().rows.map((r) => [r.workload, r.identity, r.syscall, r.count])).toEqual([
+      ['api', 'verified', 'ptrace', 3],
+      [counted, identity, 'mount', 3],
+    ]);
+    expect(agg.suggestions().map((s) => [s.workload, s.syscalls[0]!.names])).toEqual([['api', ['ptrace']]]);
+  });
+});

@@ -113,7 +113,7 @@ describe('sigsys aggregate (real broker, CLI child processes)', () => {
     const health = await getJson<{ status: string }>(`${agg.url}/healthz`);
     expect(health).toEqual({ status: 200, body: { status: 'ok' } });
     const metrics = await (await fetch(`${agg.url}/metrics`)).text();
-    expect(metrics).toMatch(/sigsys_fleet_violations\{workload="app-0",syscall="mount",action="errno",outcome="denied"\} 30/);
+    expect(metrics).toMatch(/sigsys_fleet_violations\{workload="app-0",syscall="mount",action="errno",outcome="denied",identity="verified"\} 30/);
     expect(metrics).toMatch(/sigsys_aggregate_events_total\{result="duplicate"\} 120/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
 

@@ -12,7 +12,7 @@ const CLI = process.env.SIGSYS_TEST_CLI ?? join(ROOT, 'dist', 'cli', 'main.js');
 const cli = (...argv: string[]) => spawnSync(process.execPath, [CLI, ...argv], { encoding: 'utf8' });
 
 describe('sigsys command line', () => {
-  it.each(['compile', 'explain', 'run', 'learn', 'collect', 'aggregate'])('%s --frob: one usage line, exit 2', (cmd) => {
+  it.each(['compile', 'explain', 'run', 'learn', 'collect', 'aggregate', 'report'])('%s --frob: one usage line, exit 2', (cmd) => {
     const r = cli(cmd, '--frob');
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`sigsys: ${cmd}: Unknown option '--frob'; see 'sigsys ${cmd} --help'`]);
@@ -27,7 +27,7 @@ describe('sigsys command line', () => {
     expect(r.stderr.trim()).toBe(`sigsys: ${cmd}: ${fact}; see 'sigsys ${cmd} --help'`);
   });
 
-  it.each(['compile', 'explain', 'run', 'learn', 'collect', 'aggregate'])('%s --help: usage on stdout, exit 0', (cmd) => {
+  it.each(['compile', 'explain', 'run', 'learn', 'collect', 'aggregate', 'report'])('%s --help: usage on stdout, exit 0', (cmd) => {
     const r = cli(cmd, '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: sigsys ${cmd} `));

@@ -5,7 +5,7 @@
  * NDJSON seq numbers show every event, duplicates only for one
  * unacknowledged batch).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +56,10 @@ describe('sigsys collect', () => {
     const prom = await startPrometheus({ targets: [`127.0.0.1:${port}`] });
     try {
       const read = await prom.waitFor('sigsys_violations_total{syscall="read"}', (r) => r[0]?.value === 3);
+      // sigsys-ringfill exited before the collector started: never seen
+      // alive, so its claimed container is not a label; its writer's uid is.
       expect(read[0]!.metric).toMatchObject({
-        syscall: 'read', action: 'errno', outcome: 'denied',
-        workload: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+        syscall: 'read', action: 'errno', outcome: 'denied', identity: 'unverified', workload: `unverified:uid-${process.getuid!()}`,
       });
       await prom.waitFor('sum(sigsys_violations_total)', (r) => r[0]?.value === 1000);
       await prom.waitFor('sigsys_spool_lag_events', (r) => r[0]?.value === 0);
@@ -85,16 +86,22 @@ describe('sigsys collect', () => {
     const prom = await startPrometheus({ targets: [`127.0.0.1:${port}`] });
     try {
       const env = { ...process.env, LD_PRELOAD: preloadPath(), SIGSYS_POLICY: policy, SIGSYS_SPOOL: spool };
+      // The workloads wait (ring mapped) until the collector has checked them
+      // against /proc: verified, their exe is their workload.
+      const go = join(dir, 'go');
       const runs = [['acct=3', 'keyctl=2'], ['acct=1', 'fork', 'setns=1']].map(
         (args) =>
           new Promise<number | null>((resolve) => {
-            const w = spawn(tool('sigsys-wl-calls'), args, { env, stdio: 'ignore' });
+            const w = spawn(tool('sigsys-wl-calls'), [`wait=${go}`, ...args], { env, stdio: 'ignore' });
             w.once('exit', (code) => resolve(code));
           }),
       );
+      const metricsText = () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      await until('both rings verified', async () => /sigsys_rings_identity\{identity="verified"\} 2\b/.test(await metricsText()) || undefined);
+      await writeFile(go, '');
       expect(await Promise.all(runs)).toEqual([0, 0]);
       const acct = await prom.waitFor('sigsys_violations_total{syscall="acct"}', (r) => r[0]?.value === 4);
-      expect(acct[0]!.metric).toMatchObject({ action: 'errno', outcome: 'denied', workload: tool('sigsys-wl-calls') });
+      expect(acct[0]!.metric).toMatchObject({ action: 'errno', outcome: 'denied', identity: 'verified', workload: tool('sigsys-wl-calls') });
       await prom.waitFor('sigsys_violations_total{syscall="keyctl"}', (r) => r[0]?.value === 2);
       await prom.waitFor('sigsys_violations_total{syscall="setns"}', (r) => r[0]?.value === 2); // parent and forked child
       await prom.waitFor('sigsys_rings_removed_total', (r) => r[0]?.value === 2);

@@ -64,7 +64,8 @@ describe('enrich', () => {
       time: new Date(Number(ns / 1_000_000n)).toISOString(), timeNs: ns.toString(), host: 'node1', bootId: 'boot', ringPid: 42, ringStartNs: expect.any(String), seq: 7,
       pid: 43, tid: 44, comm: 'app', exe: '/usr/bin/app', syscall: 'acct', nr: 163, arch: 'x86_64',
       args: ['0x0', '0xffffffffffffffff', '0x2', '0xffffffff', '0x0', '0x0'], ip: '0x1010', callSite: 'app+0x10',
-      action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: ID, pod: '', namespace: '', workload: ID, policyHash: 'dead', source: 'handler',
+      action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: ID, pod: '', namespace: '', workload: ID, policyHash: 'dead',
+      identity: 'unknown', writerUid: 0, source: 'handler',
     });
     enricher.enrich({ nr: 163, arch: 0xc000003e }, ctx);
     expect(calls).toEqual(['x86_64:163']); // cached

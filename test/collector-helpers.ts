@@ -1,7 +1,7 @@
 /**
  * collector-helpers.ts - shared by test/collector*.test.ts and
- * test/run*.test.ts: where the native build is, sigsys-ringfill (H2's ring
- * producer tool), raw ring surgery for hostile-ring cases, the CLI as a real
+ * test/run*.test.ts: where the native build is, sigsys-ringfill (the ring
+ * producer tool, native/tools/ringfill.c), raw ring surgery for hostile-ring cases, the CLI as a real
  * process, and bounded polling.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

@@ -16,7 +16,7 @@ function event(over: Partial<ViolationEvent>): ViolationEvent {
     time: '2026-01-01T00:00:00.000Z', timeNs: '1767225600000000000', host: 'h', bootId: 'b', ringPid: 1, ringStartNs: '1', seq: 0, pid: 10, tid: 10,
     comm: 'c', exe: '/bin/c', syscall: 'acct', nr: 163, arch: 'x86_64', args: ['0x0', '0x0', '0x0', '0x0', '0x0', '0x0'], ip: '0x1',
     callSite: 'c+0x10', action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: '', pod: '', namespace: '',
-    workload: '/bin/c', policyHash: 'ab',
+    workload: '/bin/c', policyHash: 'ab', identity: 'verified', writerUid: 0, source: 'handler',
     ...over,
   };
 }

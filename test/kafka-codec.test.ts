@@ -3,7 +3,7 @@
  * ViolationEvent, for the shapes the collector's enricher produces.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeViolation as decodeProto, encodeViolation as encodeProto, Action, Outcome, Mode } from '../src/events/proto.js';
+import { decodeViolation as decodeProto, encodeViolation as encodeProto, Action, Outcome, Mode, Identity } from '../src/events/proto.js';
 import { decodeViolation, encodeBatch, encodeViolation, splitBatch } from '../src/sinks/kafka-codec.js';
 import type { ViolationEvent } from '../src/events/types.js';
 import { makeEvent } from './services/kafka/harness.js';
@@ -20,6 +20,10 @@ const cases: [string, Partial<ViolationEvent>][] = [
     ['a negative syscall number and errno, non-ASCII names', { nr: -1, errno: -5, syscall: 'nr:-1', comm: 'wörker', exe: '/opt/ünï/bin' }],
     ['a supervisor event (sigsys-exec: source 35)', { source: 'supervisor' }],
     ['empty strings and zero fields', { containerId: '', pod: '', callSite: '', policyHash: '', errno: 0, seq: 0 }],
+    ['an unverified ring of uid 1001', { identity: 'unverified', writerUid: 1001, workload: 'unverified:uid-1001' }],
+    ['a forged ring of uid 65534', { identity: 'forged', writerUid: 65534, workload: 'forged:uid-65534', pod: '', namespace: '' }],
+    ['a supervisor ring of uid 0', { source: 'supervisor', writerUid: 0 }],
+    ['an event from a collector that predates identity', { identity: 'unknown' }],
     ['a hot-loop count record standing for 9999999 calls (repeat, field 36)', { repeat: 9_999_999 }],
     ['a count record with a repeat beyond 2^32', { repeat: 2 ** 40 + 1 }],
 ];
@@ -40,7 +44,9 @@ describe('kafka value codec', () => {
       errnoRet: e.errno, ret: e.ret ?? 0, mode: Mode[e.mode.toUpperCase() as keyof typeof Mode] ?? 0,
       syscall: e.syscall, host: e.host, bootId: e.bootId, exe: e.exe, containerId: e.containerId, workload: e.workload,
       pod: e.pod, namespace: e.namespace, policyHash: e.policyHash, ringPid: e.ringPid, callSite: e.callSite, comm: e.comm,
-      ringStartNs: e.ringStartNs, source: e.source === 'supervisor' ? 2 : 0, repeat: e.repeat ?? 0,
+      ringStartNs: e.ringStartNs, writerUid: e.writerUid,
+      identity: Identity[e.identity.toUpperCase() as keyof typeof Identity] ?? 0,
+      source: e.source === 'supervisor' ? 2 : 0, repeat: e.repeat ?? 0,
     });
     expect(Buffer.from(encodeViolation(e)).toString('hex')).toBe(Buffer.from(ref).toString('hex'));
   });

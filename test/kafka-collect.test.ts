@@ -8,7 +8,7 @@
  * The native tools are built by scripts/setup.sh (the README's test command):
  * a missing one fails these tests, it never skips them.
  */
-import { existsSync, mkdtempSync as mkdtempRaw, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync as mkdtempRaw, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { execFile } from 'node:child_process';
@@ -196,7 +196,8 @@ describe('sigsys collect -> Kafka -> sigsys aggregate (real processes)', () => {
     await c2.exited;
     const tKill2 = Date.now();
     await patch(res.path, RING.off.cursor, u64(TOTAL - REWIND));
-    await collect(['--spool', spool, '--kafka', broker, '--topic', topic]);
+    const port = await freePort();
+    await collect(['--spool', spool, '--kafka', broker, '--topic', topic, '--metrics-port', String(port), '--metrics-host', '127.0.0.1']);
     await waitFor(async () => (await readU64(res.path, RING.off.cursor)) === BigInt(TOTAL), { timeoutMs: 60_000, what: 'ring cursor at the end again' });
 
     // Everything on the topic now (the ring is committed, so every event was acknowledged).
@@ -248,7 +249,8 @@ describe('real processes under the preload -> sigsys collect -> Kafka -> sigsys 
     const comp = await spawnCli(['compile', join(root, 'deploy/profiles/default.json'), '-o', policy]);
     expect(await comp.exited).toBe(0);
     const topic = uniqueTopic('real');
-    await collect(['--spool', spool, '--kafka', broker, '--topic', topic]);
+    const port = await freePort();
+    await collect(['--spool', spool, '--kafka', broker, '--topic', topic, '--metrics-port', String(port), '--metrics-host', '127.0.0.1']);
     const agg = await startAggregator(['--kafka', broker, '--topic', topic, '--group', `g-${topic}`, '--suggest', suggest]);
     children.push(agg);
 
@@ -260,8 +262,18 @@ describe('real processes under the preload -> sigsys collect -> Kafka -> sigsys 
       ['keyctl=4', 'fork', 'acct=2'], // keyctl 4, acct 2 in the parent + 2 in the child
       ['acct=1', 'getpid=5'], // acct 1
     ];
-    for (const args of runs) {
-      const { stdout } = await pexec(wl, args, { env });
+    // Each workload waits (its ring mapped) until the collector verified it
+    // against /proc, so its events carry its real identity.
+    const verified = async () => {
+      const m = /^sigsys_rings_identity\{identity="verified"\} (\d+)$/m.exec(await metrics(port).catch(() => ''));
+      return m ? Number(m[1]) : 0;
+    };
+    for (const [i, args] of runs.entries()) {
+      const go = join(dir, `go-${i}`);
+      const run = pexec(wl, [`wait=${go}`, ...args], { env });
+      await waitFor(async () => ((await verified()) === i + 1 ? true : undefined), { timeoutMs: 30_000, what: `workload ${i} verified` });
+      writeFileSync(go, '');
+      const { stdout } = await run;
       expect(stdout).toMatch(/^acct ret=-1 errno=1 /m);
     }
     const r = await waitFor(async () => {

@@ -99,6 +99,35 @@ describe('sigsys run through the launcher', () => {
     expect(last).toMatch(tail);
   });
 
+  it('a workload that SIGKILLs its supervisor: later denied calls still fail (ENOSYS: the kernel answers so when no listener is left) and sigsys says the supervisor was killed rather than passing its signal off as the command\'s', async () => {
+    const r = await run([], [fx.deniedStatic, 'acct', 'sigparent=9', 'acct']);
+    expect(r.status).toBe(128 + 9);
+    const seen = deniedLines(r.stderr);
+    expect(seen[0]).toMatchObject({ name: 'acct', ret: -1, errno: 1 });
+    // The command may be gone (PDEATHSIG) before its second call; if it
+    // made it, the call was denied all the same.
+    for (const l of seen.slice(1)) expect([l.name, l.ret, l.errno]).toEqual(['acct', -1, 38]);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^sigsys: warning: the supervisor \(sigsys-exec\) was killed by SIGKILL before the command ended/);
+  });
+
+  it('a workload that sends SIGUSR1 to sigsys run\'s own Node process gets it forwarded back; the inspector (which would run its code outside the confinement) never opens', async () => {
+    const r = await run([], [process.execPath, join(root, 'test/fixtures/confine/inspector.cjs')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('forwarded=true');
+    expect(r.stderr).not.toMatch(/Debugger listening/);
+  });
+
+  it.each([['SIGPWR'], ['SIGIO'], ['SIGXCPU'], ['SIGPROF'], ['SIGSYS'], ['SIGTRAP'], ['SIGVTALRM']])('a workload that sends %s to sigsys run\'s own process does not end the run: its later denied call is reported and the report printed', async (sig) => {
+    const out = join(dir, `shield-${sig}.ndjson`);
+    const num = (await import('node:os')).constants.signals[sig as NodeJS.Signals];
+    const r = await run(['--out', out], [fx.deniedStatic, `siggrandparent=${num}`, 'acct', 'exit=6']);
+    expect(r.stdout).toContain('siggrandparent ret=0');
+    expect(r.status).toBe(6);
+    expect(deniedLines(r.stderr).map((l) => [l.name, l.ret, l.errno])).toEqual([['acct', -1, 1]]);
+    expect((await readNdjson(out)).map((e) => e.syscall)).toEqual(['acct']);
+    expect(r.stderr).toMatch(/sigsys: 1 violation/);
+  });
+
   it.each([
     ['a profile that denies execve', ['--profile', join(root, 'test/fixtures/run-profiles/deny-execve.json')], /^sigsys: run: .*denies execve, which sigsys-exec must make to start the command$/, 125],
     ['a command that does not exist', [], /^sigsys: run: cannot start \/nonexistent\/cmd: No such file or directory$/, 127],

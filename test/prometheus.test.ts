@@ -80,7 +80,7 @@ describe('label cardinality', () => {
   });
 });
 
-describe('the metrics of DESIGN.md', () => {
+describe('the metrics dashboards and alerts rely on', () => {
   it.each([
     ['sigsys_violations_total', 'counter'],
     ['sigsys_events_dropped_total', 'counter'],

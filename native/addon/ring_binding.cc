@@ -7,6 +7,8 @@
 //   .read(from, max)           copies of committed records, ticket order
 //   .commit(cursor)            store the cursor (release), freeing slots
 //   .flushHot(nowNs)           turn hot-loop counts into count records (below)
+//   .skipPending(from, upto)   step over tickets that are still pending (torn)
+//   .file()                    owner uid, inode, device of the mapped file
 //   .close()
 //
 // Hostile rings.  The workload owns its ring file and may write anything into
@@ -17,14 +19,18 @@
 //   * Size.  Touching a page of a MAP_SHARED mapping beyond the end of the
 //     file raises SIGBUS, which would kill the collector.  MAP_PRIVATE would
 //     not help (the pages are still backed by the file until written) and
-//     the cursor must be shared anyway.  So every call fstat()s the file and
-//     refuses a ring whose size is no longer what it was at open (a real
-//     ring never changes size).  That leaves a window between fstat and the
-//     access, so the accesses also run under a SIGBUS guard: a handler that
-//     siglongjmp()s out when the faulting address is inside the mapping we
-//     are reading on this thread, and otherwise behaves as if it were not
-//     there (chains to the previous handler or restores the default and lets
-//     the fault repeat).  A guarded fault becomes an ERING error.
+//     the cursor must be shared anyway.  So every access runs under a SIGBUS
+//     guard: a handler that siglongjmp()s out when the faulting address is
+//     inside the mapping we are reading on this thread, and otherwise
+//     behaves as if it were not there (chains to the previous handler or
+//     restores the default and lets the fault repeat).  A guarded fault
+//     becomes an ERING error.
+//   * File descriptors.  The file is closed as soon as it is mapped (the
+//     mapping keeps the inode): a spool with thousands of rings costs no
+//     descriptors, so a neighbour's junk files cannot make the collector run
+//     out of them (EMFILE).  What the collector needs to know about the file
+//     (owner uid, inode) is taken from the fstat() of the descriptor it
+//     mapped, not from the path, which a neighbour may swap.
 //   * Counters.  head and cursor are re-read on every call; a head behind the
 //     cursor or more than record_count ahead of it cannot come from a real
 //     producer, so read() throws ERING instead of trusting it, and no call
@@ -36,6 +42,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -149,6 +156,8 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
                            InstanceMethod<&RingReader::Read>("read"),
                            InstanceMethod<&RingReader::Commit>("commit"),
                            InstanceMethod<&RingReader::FlushHot>("flushHot"),
+                           InstanceMethod<&RingReader::SkipPending>("skipPending"),
+                           InstanceMethod<&RingReader::File>("file"),
                            InstanceMethod<&RingReader::Close>("close"),
                        });
   }
@@ -173,7 +182,7 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
       Release();
       Throw(env, path_ + ": not a regular file", "ERING");
     }
-    size_ = st.st_size;
+    st_ = st;
     if (st.st_size < static_cast<off_t>(SIGSYS_RING_HEADER_SIZE)) {
       Release();
       Throw(env, path_ + ": truncated: shorter than the ring header (" +
@@ -204,6 +213,9 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
       Release();
       Throw(env, path_ + ": " + cause, "ERING");
     }
+    // Map and close: the mapping alone keeps the file.
+    close(fd_);
+    fd_ = -1;
   }
 
   ~RingReader() override { Release(); }
@@ -213,7 +225,7 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
   int fd_ = -1;
   uint8_t *map_ = nullptr;
   size_t map_len_ = 0;
-  off_t size_ = 0;
+  struct stat st_{};
   sigsys_ring_reader r_{};
 
   void Release() {
@@ -223,17 +235,10 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
     fd_ = -1;
   }
 
-  // Every access starts here: the reader is open and the file has the size
-  // it had at open (see the comment at the top about SIGBUS).
+  // Every access starts here.  A file shrunk under us is caught by the SIGBUS
+  // guard around each access (see the comment at the top).
   void Check(Napi::Env env) {
     if (!map_) Throw(env, path_ + ": ring reader is closed", "ERING");
-    struct stat st;
-    if (fstat(fd_, &st)) ThrowErrno(env, path_, errno);
-    if (st.st_size != size_)
-      Throw(env,
-            path_ + ": file size changed from " + std::to_string(size_) + " to " +
-                std::to_string(st.st_size) + " bytes; refusing the ring",
-            "ERING");
   }
 
   [[noreturn]] void Faulted(Napi::Env env) {
@@ -376,6 +381,52 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
     bool ok = Guarded(map_, map_len_, [&] { written = sigsys_ring_hot_flush(&r_, now_ns); });
     if (!ok) Faulted(env);
     return Napi::Number::New(env, written);
+  }
+
+  // Step over tickets in [max(from, cursor), upto) that are still PENDING
+  // (reserved, never committed): the caller decided they are torn.  Stops at
+  // the first ticket that is committed, corrupt or not yet reserved.  Bounded
+  // by record_count iterations; returns the ticket reached and how many were
+  // skipped.
+  Napi::Value SkipPending(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    uint64_t from = TicketArg(env, info[0], "skipPending(from, upto): from");
+    uint64_t upto = TicketArg(env, info[1], "skipPending(from, upto): upto");
+    Check(env);
+    uint64_t head, cursor;
+    Counters(env, &head, &cursor);
+    uint64_t t = std::max(from, cursor);
+    const uint64_t end = std::min({upto, head, cursor + r_.record_count});
+    uint64_t skipped = 0;
+    uint8_t buf[SIGSYS_RING_RECORD_SIZE];
+    uint32_t len = 0;
+    if (!Guarded(map_, map_len_, [&] {
+          while (t < end && sigsys_ring_read(&r_, t, buf, &len) == SIGSYS_RING_PENDING) {
+            t++;
+            skipped++;
+          }
+        }))
+      Faulted(env);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("next", Napi::Number::New(env, static_cast<double>(t)));
+    o.Set("skipped", Napi::Number::New(env, static_cast<double>(skipped)));
+    return o;
+  }
+
+  // What fstat() said of the descriptor that was mapped (the kernel's view,
+  // not the path's, which may have been swapped since).
+  Napi::Value File(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Check(env);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("uid", Napi::Number::New(env, st_.st_uid));
+    o.Set("gid", Napi::Number::New(env, st_.st_gid));
+    o.Set("ino", Napi::Number::New(env, static_cast<double>(st_.st_ino)));
+    o.Set("devMajor", Napi::Number::New(env, major(st_.st_dev)));
+    o.Set("devMinor", Napi::Number::New(env, minor(st_.st_dev)));
+    o.Set("size", Napi::Number::New(env, static_cast<double>(st_.st_size)));
+    o.Set("mode", Napi::Number::New(env, st_.st_mode));
+    return o;
   }
 
   Napi::Value Close(const Napi::CallbackInfo &info) {

@@ -236,7 +236,10 @@ static void die_by_sigsys(void)
 	/* Prefer the seccomp kill: exactly what the kernel does for a trap with
 	 * no handler (SIGSYS, core dump). */
 	sigsys_tsys(SIGSYS_NR_KILL_PROCESS, 0, 0, 0, 0, 0, 0);
-	/* Not ours to kill with (filter gone?): default action by hand. */
+	/* Not ours to kill with (filter gone?): default action by hand.  The
+	 * tgkill is not among the filter's harmless calls: if the profile
+	 * denies it, it traps here with SIGSYS blocked, and the kernel kills
+	 * by SIGSYS, which is the point. */
 	sigsys_tsys(SYS_rt_sigaction, SIGSYS, &dfl, NULL, KSIGSET_SIZE, 0, 0);
 	sigsys_tsys(SYS_tgkill, sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0),
 		    sigsys_tsys(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);

@@ -13,8 +13,8 @@
  *
  * Only calls through the dynamic symbols are seen; libc-internal masks (e.g.
  * glibc blocking every signal around clone in pthread_create/posix_spawn)
- * are not, which is why the compiler must not trap clone/clone3 there (see
- * the README's limits).  Until the constructor has run (sigsys_g.active ==
+ * are not: the filter's prologue (prologue.c) traps the raw rt_sigprocmask
+ * and rt_sigaction calls that could block or replace SIGSYS instead.  Until the constructor has run (sigsys_g.active ==
  * 0) everything goes straight to libc.
  */
 #define _GNU_SOURCE

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -381,6 +382,31 @@ static int exit_status(int status, int seccomp_killed)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Every signal whose default action would end the supervisor, beyond the
+ * forwarded ones, stays blocked (pending, never delivered): a workload of
+ * the same uid could otherwise kill its supervisor with kill(ppid, SIGPWR)
+ * (or SIGIO, SIGPIPE, a real-time signal, ...) and leave its other
+ * processes unanswered and unreported (launcher-11).  Not SIGKILL and
+ * SIGSTOP (impossible: docs/security.md says what that leaves), not the
+ * terminal stop signals (Ctrl-Z must still stop sigsys-exec with its
+ * command).  SIGBUS too, until the supervisor's ring guard handles it
+ * (sigsys_supervise unblocks it then).  Raw
+ * rt_sigprocmask: libc's refuses its internal real-time signals, whose
+ * default action is to terminate too.  The child restores the caller's
+ * mask before execve.
+ */
+static void block_fatal_signals(void)
+{
+	static const int keep[] = { SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU };
+	uint64_t m = ~0ull;
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		m &= ~(1ull << (keep[i] - 1));
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &m, NULL, sizeof(m)) < 0)
+		die(EXIT_CONFINE, "rt_sigprocmask: %s", strerror(errno));
+}
+
 static int run_native(const struct opts *o, const struct sock_filter *prog, uint32_t n,
 		      char *path, char **env)
 {
@@ -403,8 +429,10 @@ int main(int argc, char **argv)
 	struct sock_filter *prog;
 	struct handoff *h;
 	sigset_t block, old;
+	struct rlimit nofile = { RLIM_INFINITY, RLIM_INFINITY };
 	uint32_t n_prog = 0, want_mode, action = SECCOMP_RET_USER_NOTIF;
 	char why[256], spool_abs[PATH_MAX], policy_abs[PATH_MAX], pre_abs[PATH_MAX];
+	char spool_dir[64];
 	char **env = environ, *path;
 	const char *spool, *pwhy = NULL;
 	size_t len;
@@ -462,6 +490,21 @@ int main(int argc, char **argv)
 		if (access(spool_abs, W_OK | X_OK) < 0)
 			die(EXIT_CONFINE, "%s: %s", spool, strerror(errno));
 	}
+	{
+		/*
+		 * The supervisor creates its rings through this descriptor of
+		 * the directory checked above, not through its path: a
+		 * workload that can write the spool's parent could otherwise
+		 * rename the spool away and put a symlink in its place, and
+		 * the supervisor (perhaps root) would create its files in any
+		 * directory the workload names (launcher-16).
+		 */
+		int dfd = open(spool_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0)
+			die(EXIT_CONFINE, "%s: %s", spool, strerror(errno));
+		snprintf(spool_dir, sizeof(spool_dir), "/proc/self/fd/%d", dfd);
+	}
 	if (o.preload) {
 		const char *prev;
 		char *lp = NULL;
@@ -488,23 +531,38 @@ int main(int argc, char **argv)
 			snprintf(num, sizeof(num), "%d", filters_now() + 1);
 			env = env_with(env, "SIGSYS_BASE_FILTERS", num, NULL);
 		}
+		{
+			/* A fresh seed per run moves the preload's trusted page
+			 * (a `syscall; ret` gadget) away from the address the
+			 * two paths alone would give every deployment that uses
+			 * them (docs/security.md, "The trusted page"). */
+			uint8_t rnd[8];
+			char seed[17];
+
+			if (syscall(SYS_getrandom, rnd, sizeof(rnd), 0) != (long)sizeof(rnd))
+				die(EXIT_CONFINE, "getrandom: %s", strerror(errno));
+			for (int i = 0; i < 8; i++)
+				snprintf(seed + 2 * i, 3, "%02x", rnd[i]);
+			env = env_with(env, "SIGSYS_PAGE_SEED", seed, NULL);
+			/* Audit: the preload runs every trapped call from its
+			 * trusted instruction, on the page derived from exactly
+			 * these values; let the filter allow those instead of
+			 * notifying us for each (variant.h). */
+			if (pol.hdr->mode == SIGSYS_MODE_AUDIT &&
+			    sigsys_variant_trust_ip(
+				    prog, &n_prog, pol.hdr->arch,
+				    sigsys_trusted_page_derive(policy_abs, spool_abs, seed) +
+					    (uint64_t)(sigsys_trusted_ip -
+						       (const char *)sigsys_trusted_syscall),
+				    why, sizeof(why)) < 0)
+				die(EXIT_CONFINE, "%s: %s", o.policy, why);
+		}
 		if (o.ring_records) {
 			char num[16];
 
 			snprintf(num, sizeof(num), "%u", o.ring_records);
 			env = env_with(env, "SIGSYS_RING_RECORDS", num, NULL);
 		}
-		/* Audit: the preload runs every trapped call from its trusted
-		 * instruction, on the page derived from exactly these two
-		 * values; let the filter allow those instead of notifying us
-		 * for each (variant.h). */
-		if (pol.hdr->mode == SIGSYS_MODE_AUDIT &&
-		    sigsys_variant_trust_ip(prog, &n_prog, pol.hdr->arch,
-					    sigsys_trusted_page_derive(policy_abs, spool_abs) +
-						    (uint64_t)(sigsys_trusted_ip -
-							       (const char *)sigsys_trusted_syscall),
-					    why, sizeof(why)) < 0)
-			die(EXIT_CONFINE, "%s: %s", o.policy, why);
 	}
 
 	/* Orphans of the workload become our children: we reap them and
@@ -515,9 +573,32 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &block, &old) < 0)
 		die(EXIT_CONFINE, "sigprocmask: %s", strerror(errno));
+	block_fatal_signals();
+	/*
+	 * Not dumpable from before the fork: a workload of the same uid cannot
+	 * ptrace the supervisor, or take its listener with pidfd_getfd, and
+	 * answer its own notifications.  Set after the exec (as before), the
+	 * workload's first instructions raced the supervisor for it, and a
+	 * ptrace attach made in that window outlives the flag.  The child's
+	 * execve makes the command dumpable again as usual.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(EXIT_CONFINE, "PR_SET_DUMPABLE: %s", strerror(errno));
 	sigfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0)
 		die(EXIT_CONFINE, "signalfd: %s", strerror(errno));
+	/*
+	 * The supervisor holds a pidfd per process with a ring: with the usual
+	 * soft limit of 1024 fds, a workload that keeps ~1000 processes alive
+	 * after one denied call each made every later ring fail (EMFILE), and
+	 * its later denied calls went unreported (launcher-14).  Soft up to
+	 * hard here; the child restores the caller's limit before execve.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		struct rlimit up = { nofile.rlim_max, nofile.rlim_max };
+
+		setrlimit(RLIMIT_NOFILE, &up);
+	}
 	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (h == MAP_FAILED)
 		die(EXIT_CONFINE, "mmap: %s", strerror(errno));
@@ -527,7 +608,9 @@ int main(int argc, char **argv)
 	if (child < 0)
 		die(EXIT_CONFINE, "clone: %s", strerror(errno));
 	if (child == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		setrlimit(RLIMIT_NOFILE, &nofile);
+		/* The caller's mask exactly (raw: see block_fatal_signals). */
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, (size_t)8);
 		/* The supervisor gone, denied calls would only get ENOSYS. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		/*
@@ -553,10 +636,7 @@ int main(int argc, char **argv)
 		_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 	}
 
-	/* The child has exec'd or exited (CLONE_VFORK).  Not dumpable: a
-	 * workload of the same uid cannot ptrace the supervisor (and from
-	 * there answer its own notifications). */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The child has exec'd or exited (CLONE_VFORK). */
 	if (h->stage) {
 		waitpid(child, NULL, __WALL);
 		if (h->stage == 1)
@@ -569,7 +649,7 @@ int main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	so.policy = &pol;
 	so.mode = pol.hdr->mode;
-	so.spool = spool_abs;
+	so.spool = spool_dir;
 	so.ring_records = o.ring_records;
 	so.listener = h->listener;
 	so.sigfd = sigfd;
@@ -581,9 +661,15 @@ int main(int argc, char **argv)
 		kill(child, SIGKILL);
 		die(EXIT_CONFINE, "supervisor: %s", strerror(-ret));
 	}
-	if (res.lost)
-		dprintf(2, "sigsys-exec: %llu events could not be recorded (first: %s)\n",
-			(unsigned long long)res.lost, res.lost_why);
+	if (res.lost) {
+		/* The supervisor names the spool by its descriptor: say its path. */
+		size_t dl = strlen(spool_dir);
+		int by_fd = strncmp(res.lost_why, spool_dir, dl) == 0;
+
+		dprintf(2, "sigsys-exec: %llu events could not be recorded (first: %s%s)\n",
+			(unsigned long long)res.lost, by_fd ? spool_abs : "",
+			res.lost_why + (by_fd ? dl : 0));
+	}
 	report_end(o.status_fd, res.status, res.seccomp_killed);
 	return exit_status(res.status, res.seccomp_killed);
 }

@@ -318,15 +318,16 @@ static int map_stub_at(uint64_t addr)
 /*
  * Where the trusted page goes when no SIGSYS_INSTALLED marker says so:
  * derived from SIGSYS_POLICY and SIGSYS_SPOOL of the initial environment
- * (sigsys_trusted_page_derive, prologue.h), the same in every process that
- * inherits them.  Runtimes that start without glibc's __libc_start_main (Go
+ * and SIGSYS_PAGE_SEED when set (sigsys_trusted_page_derive, prologue.h),
+ * the same in every process that inherits them.  Runtimes that start without glibc's __libc_start_main (Go
  * with cgo) never see the marker we export and pass their own initial
  * environment to their children: those children still find the page the
  * inherited filter trusts.  Not a secret (docs/security.md).
  */
 static uint64_t derived_page(void)
 {
-	return sigsys_trusted_page_derive(sigsys_env("SIGSYS_POLICY"), sigsys_env("SIGSYS_SPOOL"));
+	return sigsys_trusted_page_derive(sigsys_env("SIGSYS_POLICY"), sigsys_env("SIGSYS_SPOOL"),
+					  sigsys_env("SIGSYS_PAGE_SEED"));
 }
 
 static int map_stub_random(uint64_t *addr)

@@ -162,12 +162,14 @@ uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t tip, struct s
 }
 
 
-uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool)
+uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool, const char *seed)
 {
-	const char *v[2] = { policy, spool };
+	const char *v[3] = { policy, spool, seed };
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
+		if (i == 2 && (!seed || !*seed))
+			break; /* no seed: the address of the two paths alone */
 		if (!v[i] || !*v[i])
 			return 0;
 		for (const char *c = v[i]; *c; c++)

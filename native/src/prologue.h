@@ -46,12 +46,13 @@ uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t trusted_ip,
 
 /*
  * The trusted page's address for a process tree whose environment has
- * SIGSYS_POLICY=policy and SIGSYS_SPOOL=spool (FNV-1a of both values), so
- * that every process inheriting them, marker or not, maps the page the
- * filter trusts; anything that installs a sigsys filter for the preload
- * before exec must trust this page (+ the stub's offset).  0 if either is
- * NULL or empty.  No syscalls, no allocation.
+ * SIGSYS_POLICY=policy, SIGSYS_SPOOL=spool and optionally
+ * SIGSYS_PAGE_SEED=seed (FNV-1a of the values), so that every process
+ * inheriting them, marker or not, maps the page the filter trusts.  The
+ * seed (sigsys-exec sets a random one per run) keeps the address from being
+ * the same in every deployment with the same paths; NULL or "" leaves it
+ * out.  0 if policy or spool is NULL or empty.  No syscalls, no allocation.
  */
-uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool);
+uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool, const char *seed);
 
 #endif

@@ -43,7 +43,6 @@ static const uint32_t handler_syscalls_x86_64[] = {
 	96,  /* gettimeofday */
 	14,  /* rt_sigprocmask */
 	13,  /* rt_sigaction */
-	234, /* tgkill */
 	131, /* sigaltstack */
 	231, /* exit_group */
 	60,  /* exit */
@@ -57,7 +56,6 @@ static const uint32_t handler_syscalls_aarch64[] = {
 	169, /* gettimeofday */
 	135, /* rt_sigprocmask */
 	134, /* rt_sigaction */
-	131, /* tgkill */
 	132, /* sigaltstack */
 	94,  /* exit_group */
 	93,  /* exit */

@@ -57,9 +57,13 @@
  * enforce mode, even when the profile denies them (learn mode denies nearly
  * everything).  One table per arch, in rewrite.c (sigsys_handler_syscalls):
  *   getpid, gettid, clock_gettime, gettimeofday, rt_sigprocmask,
- *   rt_sigaction, tgkill, sigaltstack, exit_group, exit, mseal
- * (mseal only takes rights away from the caller: the constructor seals the
- * trusted page with it after execve, under the inherited filter.)
+ *   rt_sigaction, sigaltstack, exit_group, exit, mseal
+ * Each affects the caller only, whatever its arguments.  (mseal only takes
+ * rights away from the caller: the constructor seals the trusted page with
+ * it after execve, under the inherited filter.)  Not tgkill: its target is
+ * an argument, and a workload jumping to the trusted instruction could
+ * signal any process of its uid although the profile denies it
+ * (adversarial-25).
  * Ask the filter owner before adding to it: every entry is a call a
  * compromised process could make through the trusted instruction.
  */

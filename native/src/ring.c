@@ -26,7 +26,7 @@
  * objects for undefined symbols so a future compiler cannot sneak one in.
  *
  * Only sigsys_ring_create and sigsys_ring_unmap make syscalls; they run in
- * the preload's constructor/destructor, never in the handler.
+ * the preload's constructor (or the supervisor), never in the handler.
  */
 #define _GNU_SOURCE
 #include <errno.h>

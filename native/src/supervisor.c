@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,13 +103,127 @@ static void lost(struct sup *s, const char *what, int err)
 			 strerror(err));
 }
 
+/*
+ * Ring files are shared with the workload's uid: a workload can truncate
+ * the ring the supervisor maps for it (or fill the spool's filesystem under
+ * a sparse ring), and the supervisor's next store into it raises SIGBUS,
+ * which would end the supervisor and leave the rest of the tree unanswered
+ * (launcher-12).  So every store into a ring runs under a guard: a SIGBUS
+ * inside the guarded mapping jumps back and the ring is dropped (the next
+ * event of that process gets a new one).  Single-threaded: plain statics.
+ */
+static sigjmp_buf *bus_jmp;
+static uintptr_t bus_lo, bus_hi;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	(void)uc;
+	if (si->si_code <= 0)
+		return; /* sent by a process (kill, sigqueue): ignored */
+	if (bus_jmp && a >= bus_lo && a < bus_hi)
+		siglongjmp(*bus_jmp, 1);
+	/* A fault anywhere else: the default action, when the access repeats. */
+	signal(sig, SIG_DFL);
+}
+
+/* The launcher keeps SIGBUS blocked until here (a kill from the workload
+ * could come before the handler exists). */
+static int install_bus_guard(void)
+{
+	struct sigaction sa;
+	sigset_t bus;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) < 0)
+		return -errno;
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	return sigprocmask(SIG_UNBLOCK, &bus, NULL) < 0 ? -errno : 0;
+}
+
+/* Mark `r` closed (the collector may finish it); 0, or -EFAULT when its
+ * file no longer backs the mapping. */
+static int ring_close_flag(struct sigsys_ring *r)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 1)) {
+		bus_jmp = NULL;
+		return -EFAULT;
+	}
+	bus_lo = (uintptr_t)r->hdr;
+	bus_hi = bus_lo + r->map_len;
+	bus_jmp = &jb;
+	__atomic_store_n(&r->hdr->closed, 1u, __ATOMIC_RELEASE);
+	bus_jmp = NULL;
+	return 0;
+}
+
+/*
+ * sigsys_ring_create_for under the guard: the new file can be truncated
+ * between its ftruncate and the header stores (it has a predictable dot
+ * name for that moment).  A fault there abandons the half-made ring; its
+ * fd and mapping are leaked, one per such race won by the workload.
+ */
+static int ring_create_guarded(struct sup *s, struct sigsys_ring *ring, uint32_t tgid,
+			       size_t meta_len)
+{
+	sigjmp_buf jb;
+	int ret;
+
+	if (sigsetjmp(jb, 1)) {
+		bus_jmp = NULL;
+		return -EFAULT;
+	}
+	bus_lo = 0;
+	bus_hi = UINTPTR_MAX;
+	bus_jmp = &jb;
+	ret = sigsys_ring_create_for(ring, s->o->spool, tgid, s->o->ring_records, s->meta,
+				     meta_len, NULL, 0);
+	bus_jmp = NULL;
+	return ret;
+}
+
+/* Write one encoded event into `r`: 1 written, 0 ring full (counted in
+ * the ring's dropped counter), -EFAULT when its file was truncated. */
+static int ring_write(struct sigsys_ring *r, struct sigsys_violation *v)
+{
+	uint8_t buf[SIGSYS_VIOLATION_MAX];
+	sigjmp_buf jb;
+	int64_t ticket;
+	int len;
+
+	if (sigsetjmp(jb, 1)) {
+		bus_jmp = NULL;
+		return -EFAULT;
+	}
+	bus_lo = (uintptr_t)r->hdr;
+	bus_hi = bus_lo + r->map_len;
+	bus_jmp = &jb;
+	ticket = sigsys_ring_reserve(r);
+	if (ticket >= 0) {
+		v->seq = (uint64_t)ticket;
+		len = sigsys_encode_violation(v, buf, sizeof(buf));
+		if (len < 0)
+			len = 0;
+		sigsys_ring_commit(r, (uint64_t)ticket, buf, (uint32_t)len);
+	}
+	bus_jmp = NULL;
+	return ticket >= 0;
+}
+
 static void retire(struct sup *s, size_t i)
 {
 	struct sup_ring *r = &s->rings[i];
 
 	if (r->ring.hdr) {
 		/* Nobody writes this ring again: the collector may finish it. */
-		__atomic_store_n(&r->ring.hdr->closed, 1u, __ATOMIC_RELEASE);
+		ring_close_flag(&r->ring);
 		sigsys_ring_unmap(&r->ring);
 	}
 	if (r->pidfd >= 0)
@@ -193,8 +308,7 @@ static struct sup_ring *ring_for(struct sup *s, uint32_t tgid, uint64_t id)
 		close(r->pidfd);
 		return NULL;
 	}
-	ret = sigsys_ring_create_for(&r->ring, s->o->spool, tgid, s->o->ring_records, s->meta,
-				     (size_t)meta_len, NULL, 0);
+	ret = ring_create_guarded(s, &r->ring, tgid, (size_t)meta_len);
 	if (ret < 0) {
 		close(r->pidfd);
 		lost(s, s->o->spool, -ret);
@@ -235,11 +349,9 @@ static int tgid_of(struct sup *s, uint32_t tid, uint32_t *tgid)
 
 static void record(struct sup *s, const struct seccomp_notif *req, struct sigsys_violation *v)
 {
-	uint8_t buf[SIGSYS_VIOLATION_MAX];
 	struct sup_ring *r;
 	uint32_t tgid = 0;
-	int64_t ticket;
-	int len, ret;
+	int ret;
 
 	ret = tgid_of(s, req->pid, &tgid);
 	if (ret < 0) {
@@ -249,20 +361,28 @@ static void record(struct sup *s, const struct seccomp_notif *req, struct sigsys
 		lost(s, "/proc/<pid>/status", -ret);
 		return;
 	}
-	r = ring_for(s, tgid, req->id);
-	if (!r)
-		return;
 	v->pid = tgid;
 	v->tid = req->pid;
-	ticket = sigsys_ring_reserve(&r->ring);
-	if (ticket < 0)
-		return; /* full: counted in the ring's dropped counter */
-	v->seq = (uint64_t)ticket;
-	len = sigsys_encode_violation(v, buf, sizeof(buf));
-	if (len < 0)
-		len = 0;
-	sigsys_ring_commit(&r->ring, (uint64_t)ticket, buf, (uint32_t)len);
-	s->res->events++;
+	/* A second try only after the first ring was truncated under us: the
+	 * dropped ring is replaced by a new one. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		r = ring_for(s, tgid, req->id);
+		if (!r)
+			return;
+		/* tid -> tgid came from /proc (or a cache confirmed there): it
+		 * named the caller only if the caller is still parked now. */
+		if (!id_valid(s, req->id))
+			return;
+		ret = ring_write(&r->ring, v);
+		if (ret > 0)
+			s->res->events++;
+		if (ret >= 0)
+			return; /* written, or full (the ring's dropped counter) */
+		/* Its file no longer backs the mapping: drop it unflagged. */
+		sigsys_ring_unmap(&r->ring);
+		retire(s, (size_t)(r - s->rings));
+	}
+	lost(s, "ring file truncated while mapped", EFAULT);
 }
 
 /*
@@ -455,6 +575,11 @@ int sigsys_supervise(const struct sigsys_sup_opts *o, struct sigsys_sup_result *
 	s.meta = malloc(SIGSYS_RING_META_MAX);
 	if (!s.meta)
 		return -ENOMEM;
+	ret = install_bus_guard();
+	if (ret < 0) {
+		free(s.meta);
+		return ret;
+	}
 
 	while (!(child_done && none_left)) {
 		size_t n = 0, need = 2 + s.n_rings;

@@ -47,7 +47,7 @@ int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
 /*
  * Audit mode with the preload: the preload's handler runs every trapped call
  * from its trusted instruction at `ip` (the page derived from SIGSYS_POLICY
- * and SIGSYS_SPOOL, prologue.h), and the supervisor would only CONTINUE it
+ * SIGSYS_SPOOL and SIGSYS_PAGE_SEED, prologue.h), and the supervisor would only CONTINUE it
  * unreported (supervisor.c, from_preload_stub) - a notification round trip
  * per audited call.  Answer that in the filter instead: every RET
  * USER_NOTIF of the NOTIFY variant `f` (n insns) becomes a jump to a tail

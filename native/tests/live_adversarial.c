@@ -50,6 +50,13 @@ struct adv_case {
 	int ev_from_page;      /* the event's ip is the trusted instruction */
 };
 
+/* Cases whose profile has one more rule than the common one. */
+static const struct {
+	const char *name, *rule;
+} extra_rules[] = {
+	{ "25-tgkill-other-process-from-trusted-ip", "tgkill:errno:1" },
+};
+
 static const struct adv_case cases[] = {
 	/* The trusted `syscall` rewritten through /proc/self/mem (mseal does
 	 * not stop FOLL_FORCE writes) into `int $0x80`: the filter checks the
@@ -122,6 +129,11 @@ static const struct adv_case cases[] = {
 	/* 15 with rt_tgsigqueueinfo to the calling thread (case 24). */
 	{ "24-forged-sigsys-rt_tgsigqueueinfo", { "forge_self", "thread", "@LOG", "@D" }, 0,
 	  { "queue_ret=0 hits=1 code=1" }, -1, 0, 0, 0, 0 },
+	/* tgkill was a "harmless" call of the trusted instruction, but its
+	 * target is an argument: with a profile that denies it, a jump there
+	 * signalled another process.  Now it traps and is denied there too. */
+	{ "25-tgkill-other-process-from-trusted-ip", { "tgkill_other", "@D" }, 0,
+	  { "tgkill_ret=-1", "victim_sig=15" }, 234, AUDIT_ARCH_X86_64, OUT_DENIED, EPERM, 1 },
 	/* Taking SIGSYS away with raw calls: ours stays, reporting goes on. */
 	{ "19-raw-rt_sigaction-own-handler", { "raw", "sigaction", "@D" }, 0,
 	  { "set_ret=0 query_is_set=1", "mkdir=-1 errno=1 hits=0", "hits_after_raise=1" },
@@ -199,7 +211,7 @@ static void run_case(const struct adv_case *k)
 	const char *mk[] = { "--default", "allow", "--rule", "mkdir:errno:1", "--rule",
 			     "mkdirat:errno:1", "--rule", "mknod:errno:1", "--rule",
 			     "mknodat:errno:1", "--rule", "umask:errno:1", "--rule", "getppid:log",
-			     NULL };
+			     NULL, NULL, NULL };
 	const char *args[8] = { NULL };
 	char dir[512], spool[600], policy[600], target[700];
 	struct live_run *r = calloc(1, sizeof(*r));
@@ -213,6 +225,11 @@ static void run_case(const struct adv_case *k)
 		free(r);
 		return;
 	}
+	for (size_t i = 0; i < sizeof(extra_rules) / sizeof(extra_rules[0]); i++)
+		if (!strcmp(extra_rules[i].name, k->name)) {
+			mk[14] = "--rule";
+			mk[15] = extra_rules[i].rule;
+		}
 	snprintf(dir, sizeof(dir), "%s", d);
 	snprintf(spool, sizeof(spool), "%s/spool", dir);
 	snprintf(policy, sizeof(policy), "%s/p.pol", dir);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -52,6 +54,11 @@ static void slurp(const char *path, char *buf, size_t cap)
  * until the workload printed "ready" on stdout, then send `sig` to the
  * launcher.  The loop bounds a hang; it is not synchronisation.
  */
+/* RLIMIT_NOFILE soft limit for the next xrun's sigsys-exec (0: inherit). */
+static rlim_t xrun_nofile;
+/* uid/gid the next xrun's sigsys-exec runs as (0: ours). */
+static uid_t xrun_uid;
+
 static void xrun(const char *dir, const char *const *args, int sig, struct xrun *r)
 {
 	char outp[600], errp[600];
@@ -73,6 +80,16 @@ static void xrun(const char *dir, const char *const *args, int sig, struct xrun 
 		dup2(o, 1);
 		dup2(e, 2);
 		unsetenv("SIGSYS_SPOOL");
+		if (xrun_uid && (setgroups(0, NULL) < 0 || setgid(xrun_uid) < 0 ||
+				 setuid(xrun_uid) < 0))
+			_exit(121);
+		if (xrun_nofile) {
+			struct rlimit rl;
+
+			getrlimit(RLIMIT_NOFILE, &rl);
+			rl.rlim_cur = xrun_nofile;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		execv(argv[0], (char *const *)argv);
 		_exit(120);
 	}
@@ -577,6 +594,284 @@ static void t09_no_workload_listener(void)
 	CHECK(strstr(r.err, "seccomp ret=3 errno=0") != NULL, "native: %s", r.err);
 }
 
+/*
+ * A workload of the supervisor's uid sends it a signal whose default action
+ * would end it (the command's parent is the supervisor).  Before, it died:
+ * the command got PDEATHSIG and the rest of the tree ran unanswered.  Now
+ * every such signal stays blocked; the tree is answered and reported.
+ */
+static void t11_supervisor_survives_signals(void)
+{
+	static const int sigs[] = { SIGPWR, SIGIO, SIGPIPE, SIGXCPU, SIGPROF, SIGSYS,
+				    SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, 32, 33, 40, 64 };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		const char *d = live_tmpdir("launcher-11"), *pol = policy(d, "p", DEFAULT_LIKE);
+		char spool[600], step[32];
+		struct xrun r;
+		struct line l[8];
+		struct live_rings rr;
+		int nl;
+
+		snprintf(spool, sizeof(spool), "%s/spool", d);
+		snprintf(step, sizeof(step), "sigparent=%d", sigs[i]);
+		xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, step,
+					       "acct", "child", "exit=3", NULL },
+		     0, &r);
+		CHECK(exit_code(r.status) == 3, "signal %d: status %d, stderr %s", sigs[i],
+		      exit_code(r.status), r.err);
+		CHECK(strstr(r.out, "sigparent ret=0\n") && strstr(r.out, "child exit=0\n"),
+		      "signal %d: stdout %s", sigs[i], r.out);
+		nl = lines(r.err, l, 8);
+		CHECK(nl == 2, "signal %d: %d calls: %s", sigs[i], nl, r.err);
+		for (int k = 0; k < nl; k++)
+			CHECK(l[k].ret == -1 && l[k].err == 1, "signal %d: %s ret %ld errno %ld",
+			      sigs[i], l[k].name, l[k].ret, l[k].err);
+		CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+		match_events(l, nl, &rr, 1, 1);
+		live_rings_free(&rr);
+	}
+}
+
+/* Empty files (rings the workload truncated) cannot be mapped: removed. */
+static void remove_empty(const char *spool)
+{
+	DIR *dir = opendir(spool);
+	struct dirent *e;
+
+	while (dir && (e = readdir(dir))) {
+		char path[1024];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", spool, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+			unlink(path);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/*
+ * The workload truncates the ring the supervisor maps for it (same uid, a
+ * shared spool): the supervisor's next store into it faulted (SIGBUS) and
+ * killed it.  Now the fault is caught, the ring replaced by a new one, and
+ * the next events of that process and of its child are recorded.
+ */
+static void t12_truncated_ring(void)
+{
+	const char *d = live_tmpdir("launcher-12"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600], step[700];
+	struct xrun r;
+	struct line l[8];
+	struct live_rings rr;
+	int nl;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	snprintf(step, sizeof(step), "truncring=%s", spool);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "acct", step,
+				       "acct", "child", "exit=5", NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 5, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "truncated 1\n") && strstr(r.out, "child exit=0\n"), "stdout %s",
+	      r.out);
+	nl = lines(r.err, l, 8);
+	CHECK(nl == 3, "%d calls: %s", nl, r.err);
+	for (int k = 0; k < nl; k++)
+		CHECK(l[k].ret == -1 && l[k].err == 1, "%s ret %ld errno %ld", l[k].name, l[k].ret,
+		      l[k].err);
+	remove_empty(spool);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	/* The first event went with the truncated file; the other two are
+	 * in the replacement ring and the child's. */
+	if (nl == 3)
+		match_events(l + 1, 2, &rr, 1, 1);
+	CHECK(rr.n_rings == 2, "%d rings", rr.n_rings);
+	live_rings_free(&rr);
+}
+
+/*
+ * The preload's trusted page under sigsys-exec --preload: derived from the
+ * policy and spool paths, and a SIGSYS_PAGE_SEED sigsys-exec draws per run.
+ * With the same paths, two runs put the page (a `syscall; ret` at a known
+ * offset) at different addresses; before the seed they were equal in every
+ * run of a deployment with fixed paths.
+ */
+static void t13_page_seed_per_run(void)
+{
+	const char *d = live_tmpdir("launcher-13"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600], page[2][64];
+	struct xrun r;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	for (int i = 0; i < 2; i++) {
+		const char *m;
+
+		xrun(d, (const char *const[]){ "--spool", spool, "--preload", SIGSYS_LIB, pol, "--",
+					       DENIED_GLIBC, "marker", "acct", NULL },
+		     0, &r);
+		CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+		m = strstr(r.out, "marker=");
+		/* <hash16>:<page hex>:<mode> */
+		CHECK(m && strlen(m) > 24 && m[23] == ':', "stdout %s", r.out);
+		snprintf(page[i], sizeof(page[i]), "%.*s", m ? (int)strcspn(m + 24, ":\n") : 0,
+			 m ? m + 24 : "");
+	}
+	CHECK(page[0][0] && strcmp(page[0], page[1]) != 0, "same trusted page in two runs: %s %s",
+	      page[0], page[1]);
+}
+
+/*
+ * Many live processes with a ring each, under a low soft RLIMIT_NOFILE
+ * (the supervisor holds a pidfd per ring).  Before, rings past the limit
+ * failed with EMFILE and those processes' denied calls went unreported
+ * (a workload could do that on purpose); now sigsys-exec raises its soft
+ * limit to the hard one and the command still gets the caller's.
+ */
+static void t14_many_processes(void)
+{
+	const char *d = live_tmpdir("launcher-14"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600];
+	struct xrun r;
+	static struct line l[128];
+	struct live_rings rr;
+	struct rlimit rl;
+	int nl;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_max < 256) {
+		CHECK(0, "hard RLIMIT_NOFILE %llu: the case needs 256", (unsigned long long)rl.rlim_max);
+		return;
+	}
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	xrun_nofile = 32;
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "procs=60", NULL },
+	     0, &r);
+	xrun_nofile = 0;
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %.400s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "procs=60 ok=60\n") != NULL, "stdout %s", r.out);
+	CHECK(strstr(r.err, "could not be recorded") == NULL, "stderr %.600s", r.err);
+	nl = lines(r.err, l, 128);
+	CHECK(nl == 60, "%d calls", nl);
+	for (int k = 0; k < nl; k++)
+		CHECK(l[k].ret == -1 && l[k].err == 1, "%s ret %ld errno %ld", l[k].name, l[k].ret,
+		      l[k].err);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	match_events(l, nl, &rr, 1, 1);
+	CHECK(rr.n_rings == 60, "%d rings", rr.n_rings);
+	live_rings_free(&rr);
+}
+
+/*
+ * A workload of the supervisor's uid (not root: root could ptrace anyway)
+ * goes for the supervisor from its first instructions: pidfd_getfd of its
+ * listener, then answer its own notifications; or PTRACE_SEIZE.  The
+ * supervisor used to become non-dumpable only after the command's exec, and
+ * the workload won that race in about half the runs (listener taken, attach
+ * made).  Now it is non-dumpable before the fork: every run gets EPERM.
+ * Several runs, because before the fix a single one could lose the race.
+ */
+static void t15_no_ptrace_window(void)
+{
+	for (int i = 0; i < 12; i++) {
+		const char *d = live_tmpdir("launcher-15"), *pol = policy(d, "p", DEFAULT_LIKE);
+		char spool[600];
+		struct xrun r;
+
+		snprintf(spool, sizeof(spool), "%s/spool", d);
+		mkdir(spool, 0777);
+		chmod(d, 0755);
+		chmod(spool, 0777);
+		chmod(pol, 0644);
+		xrun_uid = 65534;
+		xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "steal",
+					       "acct", NULL },
+		     0, &r);
+		xrun_uid = 0;
+		CHECK(exit_code(r.status) == 0, "run %d: status %d, stderr %s", i,
+		      exit_code(r.status), r.err);
+		CHECK(strstr(r.out, "steal listeners=0 seize=-1\n") != NULL, "run %d: stdout %s", i,
+		      r.out);
+	}
+}
+
+/*
+ * The workload can write the spool's parent: before its first denied call
+ * it renames the spool away and puts a symlink to another directory in its
+ * place.  The supervisor (root here) used to follow the path and create its
+ * ring there; now it creates rings through the directory it checked at
+ * start, which the workload cannot swap.
+ */
+static void t16_spool_swapped(void)
+{
+	const char *d = live_tmpdir("launcher-16"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600], old[600], other[600], step[700];
+	struct xrun r;
+	struct live_rings rr, ro;
+	struct line l[4];
+	int nl;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	snprintf(old, sizeof(old), "%s/spool.old", d);
+	snprintf(other, sizeof(other), "%s/elsewhere", d);
+	snprintf(step, sizeof(step), "swapspool=%s", d);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, step, "acct",
+				       NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "swapspool ret=0\n") != NULL, "stdout %s", r.out);
+	nl = lines(r.err, l, 4);
+	CHECK(nl == 1, "%d calls: %s", nl, r.err);
+	CHECK(live_read_rings(other, &ro) == 0 && ro.n_rings == 0,
+	      "%d rings in the directory the workload named", ro.n_rings);
+	CHECK(live_read_rings(old, &rr) == 0, "read rings");
+	match_events(l, nl, &rr, 1, 1);
+	live_rings_free(&rr);
+	live_rings_free(&ro);
+}
+
+/*
+ * One process floods the supervisor from 32 threads, each calling a denied
+ * call in a loop; meanwhile another process (the command) and a child it
+ * starts make one denied call each.  The kernel queues notifications in
+ * order and a parked thread has one at a time, so theirs are answered and
+ * reported after at most one answer per flooding thread: the run ends (the
+ * harness's timeout would catch a starved call) with both events recorded.
+ */
+static void t17_flood_does_not_starve(void)
+{
+	const char *d = live_tmpdir("launcher-17"), *pol = policy(d, "p", DEFAULT_LIKE);
+	char spool[600];
+	struct xrun r;
+	struct line l[4];
+	struct live_rings rr;
+	int nl, flood_events = 0;
+
+	snprintf(spool, sizeof(spool), "%s/spool", d);
+	xrun(d, (const char *const[]){ "--spool", spool, pol, "--", DENIED_STATIC, "flood=32", "acct",
+				       "child", "unflood", NULL },
+	     0, &r);
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "flooding threads=32\n") && strstr(r.out, "child exit=0\n") &&
+		      strstr(r.out, "unflood sig=9\n"),
+	      "stdout %s", r.out);
+	nl = lines(r.err, l, 4);
+	CHECK(nl == 2, "%d calls: %s", nl, r.err);
+	CHECK(live_read_rings(spool, &rr) == 0, "read rings");
+	for (int i = 0; i < nl; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < rr.n; k++)
+			found += rr.ev[k].pid == (uint32_t)l[i].pid && rr.ev[k].nr == NR_ACCT &&
+				 rr.ev[k].outcome == 1 && rr.ev[k].errno_ret == 1;
+		CHECK(found == 1, "acct by %ld: %d events", l[i].pid, found);
+	}
+	for (size_t k = 0; k < rr.n; k++)
+		flood_events += rr.ev[k].pid != (uint32_t)l[0].pid &&
+				(nl < 2 || rr.ev[k].pid != (uint32_t)l[1].pid);
+	CHECK(flood_events >= 32, "%d events from the flooding process", flood_events);
+	live_rings_free(&rr);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -591,6 +886,13 @@ static const struct {
 	{ "08-fail-closed", t08_fail_closed },
 	{ "09-no-workload-listener", t09_no_workload_listener },
 	{ "10-loader-calls-reported", t10_loader_calls_reported },
+	{ "11-supervisor-survives-signals", t11_supervisor_survives_signals },
+	{ "12-truncated-ring", t12_truncated_ring },
+	{ "13-page-seed-per-run", t13_page_seed_per_run },
+	{ "14-many-processes", t14_many_processes },
+	{ "15-no-ptrace-window", t15_no_ptrace_window },
+	{ "16-spool-swapped", t16_spool_swapped },
+	{ "17-flood-does-not-starve", t17_flood_does_not_starve },
 };
 
 int main(int argc, char **argv)

@@ -193,19 +193,26 @@ static void test_program(size_t i)
  * strings only. */
 static void test_derive(void)
 {
-	uint64_t a = sigsys_trusted_page_derive("/p.pol", "/spool");
-	uint64_t b = sigsys_trusted_page_derive("/p.pol", "/spool");
-	uint64_t c = sigsys_trusted_page_derive("/p.pol", "/spool2");
-	uint64_t d = sigsys_trusted_page_derive("/p.po", "l/spool"); /* same bytes, other split */
+	uint64_t a = sigsys_trusted_page_derive("/p.pol", "/spool", NULL);
+	uint64_t b = sigsys_trusted_page_derive("/p.pol", "/spool", "");
+	uint64_t c = sigsys_trusted_page_derive("/p.pol", "/spool2", NULL);
+	uint64_t d = sigsys_trusted_page_derive("/p.po", "l/spool", NULL); /* other split */
+	uint64_t s1 = sigsys_trusted_page_derive("/p.pol", "/spool", "0123456789abcdef");
+	uint64_t s2 = sigsys_trusted_page_derive("/p.pol", "/spool", "0123456789abcdee");
 
 	T_CHECK(a == b && a != c && a != d, "derive %#llx %#llx %#llx %#llx",
 		(unsigned long long)a, (unsigned long long)b, (unsigned long long)c,
 		(unsigned long long)d);
+	/* A seed moves the page: fixed paths alone do not fix the address. */
+	T_CHECK(s1 != a && s2 != a && s1 != s2 &&
+			s1 == sigsys_trusted_page_derive("/p.pol", "/spool", "0123456789abcdef"),
+		"seeded derive %#llx %#llx (unseeded %#llx)", (unsigned long long)s1,
+		(unsigned long long)s2, (unsigned long long)a);
 	T_CHECK(!(a & 4095) && a >= SIGSYS_TRUSTED_BASE &&
 			a < SIGSYS_TRUSTED_BASE + (uint64_t)SIGSYS_TRUSTED_SPAN_PAGES * 4096u,
 		"derive out of range: %#llx", (unsigned long long)a);
-	T_CHECK(sigsys_trusted_page_derive(NULL, "/s") == 0 &&
-			sigsys_trusted_page_derive("/p", "") == 0,
+	T_CHECK(sigsys_trusted_page_derive(NULL, "/s", "x") == 0 &&
+			sigsys_trusted_page_derive("/p", "", "x") == 0,
 		"derive without both strings");
 }
 

@@ -4,6 +4,7 @@
  * A test tool: the collector's tests read what this writes through the addon.
  *
  *   sigsys-ringfill DIR COUNT [--records N] [--threads T] [--wait-go] [--block]
+ *                   [--claim KEY=VALUE]...
  *
  * Prints the ring's path on the first line of stdout (flushed), then, with
  * --wait-go, waits for a line on stdin before producing, so a reader can be
@@ -14,6 +15,10 @@
  * Full ring: drop (counted in the header, like the preload), or with
  * --block wait for the consumer (polling, 60 s limit).  Last line:
  * {"path":..., "pushed":N, "dropped":N}.
+ *
+ * --claim overrides what the RingMeta claims about the writer (pid, exe,
+ * comm, cgroup, pod, namespace, boot, host): the spool-security tests play
+ * a neighbour that writes a ring in someone else's name.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -113,12 +118,12 @@ int main(int argc, char **argv)
 	uint8_t meta_buf[SIGSYS_RING_META_MAX];
 	struct worker *workers;
 	unsigned long threads = 1, records = 1024, pushed = 0, dropped = 0;
-	char path[4096], line[64];
+	char path[4096], line[64], boot[64] = "";
 	int wait_go = 0, failed = 0, meta_len, ret, i;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s DIR COUNT [--records N] [--threads T] [--wait-go] "
-				"[--block]\n", argv[0]);
+				"[--block] [--claim KEY=VALUE]...\n", argv[0]);
 		return 2;
 	}
 	count = strtoul(argv[2], NULL, 0);
@@ -131,9 +136,49 @@ int main(int argc, char **argv)
 			wait_go = 1;
 		else if (!strcmp(argv[i], "--block"))
 			block = 1;
-		else {
+		else if (!strcmp(argv[i], "--claim") && i + 1 < argc) {
+			char *kv = argv[++i], *v = strchr(kv, '=');
+
+			if (!v) {
+				fprintf(stderr, "%s: --claim wants KEY=VALUE, not %s\n", argv[0], kv);
+				return 2;
+			}
+			*v++ = 0;
+			if (!strcmp(kv, "pid"))
+				meta.pid = (uint32_t)strtoul(v, NULL, 0);
+			else if (!strcmp(kv, "exe"))
+				meta.exe = v;
+			else if (!strcmp(kv, "comm"))
+				meta.comm = v;
+			else if (!strcmp(kv, "cgroup"))
+				meta.cgroup = v;
+			else if (!strcmp(kv, "pod"))
+				meta.pod = v;
+			else if (!strcmp(kv, "namespace"))
+				meta.namespace_ = v;
+			else if (!strcmp(kv, "boot"))
+				meta.boot_id = v;
+			else if (!strcmp(kv, "host"))
+				meta.host = v;
+			else {
+				fprintf(stderr, "%s: unknown claim %s\n", argv[0], kv);
+				return 2;
+			}
+		} else {
 			fprintf(stderr, "%s: unknown option %s\n", argv[0], argv[i]);
 			return 2;
+		}
+	}
+	/* The real boot id unless claimed otherwise: the collector checks it. */
+	if (!strcmp(meta.boot_id, "boot-ringfill")) {
+		FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+		if (f) {
+			if (fgets(boot, sizeof(boot), f))
+				boot[strcspn(boot, "\n")] = 0;
+			fclose(f);
+			if (boot[0])
+				meta.boot_id = boot;
 		}
 	}
 	if (threads < 1 || threads > 64) {

@@ -13,6 +13,8 @@ import { createDeduper, type DeduperOptions } from './dedupe.js';
 
 export interface SummaryRow {
   workload: string;
+  /** The collector's identity verdict for the rings these events came from. */
+  identity: string;
   syscall: string;
   action: string;
   outcome: string;
@@ -35,6 +37,10 @@ export interface Report {
   /** Kafka partitions whose events this report covers. */
   partitions: number[];
   rows: SummaryRow[];
+  /** Violations per syscall per minute (for `sigsys report --aggregate`'s chart). */
+  timeline: { bucketMs: number; points: { syscall: string; startNs: string; count: number }[] };
+  /** The busiest call sites (at most 32 per row are tracked; the top 50 are listed). */
+  callSites: { workload: string; syscall: string; callSite: string; exe: string; count: number }[];
 }
 
 export interface Suggestion {
@@ -78,7 +84,12 @@ interface Cell {
   hosts: Set<string>;
   first: bigint;
   last: bigint;
+  /** call site + exe -> count, at most SITES_PER_CELL (a workload's call sites are few; a hostile one could invent many). */
+  sites: Map<string, { callSite: string; exe: string; count: number }>;
 }
+
+const SITES_PER_CELL = 32;
+const TIMELINE_BUCKET_MS = 60_000;
 
 /** Actions under which the call did not (or, in audit mode, would not) run. */
 const DENYING = new Set(['errno', 'kill_process', 'kill_thread', 'trap', 'trace', 'user_notif']);
@@ -94,10 +105,28 @@ export function suggestionFileName(workload: string): string {
 interface Fold {
   dedupe: ReturnType<typeof createDeduper>;
   cells: Map<string, Cell>;
+  /** syscall -> minute (ms since the epoch) -> count. */
+  timeline: Map<string, Map<number, number>>;
   events: number;
   duplicates: number;
   undecodable: number;
 }
+
+/**
+ * The workload an event is counted under.  Events the collector did not
+ * verify never count under a name they claim: a collector of this version
+ * already names them "<identity>:uid-<uid>"; this holds for any other too.
+ */
+export function workloadOf(e: ViolationEvent): string {
+  const w = e.workload || e.exe || 'unknown';
+  if (e.identity === 'unverified' || e.identity === 'forged') {
+    return w.startsWith(`${e.identity}:`) ? w : `${e.identity}:uid-${e.writerUid ?? 0}`;
+  }
+  return w;
+}
+
+/** Suggestions come only from verified events (and from collectors that predate identity). */
+const suggestible = (identity: string) => identity === 'verified' || identity === 'unknown';
 
 function timeOf(e: ViolationEvent): bigint {
   try {
@@ -107,12 +136,30 @@ function timeOf(e: ViolationEvent): bigint {
   }
 }
 
+function timelineOf(folds: Iterable<Fold>): Report['timeline'] {
+  const sum = new Map<string, number>();
+  for (const f of folds) {
+    for (const [syscall, m] of f.timeline) {
+      for (const [minute, n] of m) {
+        const k = `${syscall}\u0000${minute}`;
+        sum.set(k, (sum.get(k) ?? 0) + n);
+      }
+    }
+  }
+  const points = [...sum].map(([k, count]) => {
+    const [syscall, minute] = k.split('\u0000') as [string, string];
+    return { syscall, startNs: `${minute}000000`, count };
+  });
+  points.sort((a, b) => a.startNs.localeCompare(b.startNs) || a.syscall.localeCompare(b.syscall));
+  return { bucketMs: TIMELINE_BUCKET_MS, points };
+}
+
 export function createAggregator(opts: DeduperOptions = {}): Aggregator {
   const folds = new Map<number, Fold>();
 
   function fold(partition: number): Fold {
     let f = folds.get(partition);
-    if (!f) folds.set(partition, (f = { dedupe: createDeduper(opts), cells: new Map(), events: 0, duplicates: 0, undecodable: 0 }));
+    if (!f) folds.set(partition, (f = { dedupe: createDeduper(opts), cells: new Map(), timeline: new Map(), events: 0, duplicates: 0, undecodable: 0 }));
     return f;
   }
 
@@ -123,9 +170,14 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
     for (const f of folds.values()) {
       for (const [key, c] of f.cells) {
         const m = out.get(key);
-        if (!m) out.set(key, { row: { ...c.row }, hosts: new Set(c.hosts), first: c.first, last: c.last });
+        if (!m) out.set(key, { row: { ...c.row }, hosts: new Set(c.hosts), first: c.first, last: c.last, sites: new Map([...c.sites].map(([k, v]) => [k, { ...v }])) });
         else {
           m.row.count += c.row.count;
+          for (const [k, v] of c.sites) {
+            const ms = m.sites.get(k);
+            if (ms) ms.count += v.count;
+            else m.sites.set(k, { ...v });
+          }
           for (const h of c.hosts) m.hosts.add(h);
           if (c.first < m.first) m.first = c.first;
           if (c.last > m.last) m.last = c.last;
@@ -144,25 +196,36 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
   const agg: Aggregator = {
     add(e, partition = 0) {
       const f = fold(partition);
-      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs, seq: e.seq })) {
+      const identity = e.identity ?? 'unknown';
+      if (!f.dedupe.accept({ host: e.host, bootId: e.bootId, ringPid: e.ringPid, ringStartNs: e.ringStartNs, seq: e.seq, identity })) {
         f.duplicates++;
         return false;
       }
       f.events++;
-      const workload = e.workload || e.exe || 'unknown';
-      const key = `${workload}\u0000${e.syscall}\u0000${e.action}\u0000${e.outcome}`;
+      const workload = workloadOf(e);
+      const key = `${workload}\u0000${e.syscall}\u0000${e.action}\u0000${e.outcome}\u0000${identity}`;
       const t = timeOf(e);
       let c = f.cells.get(key);
       if (!c) {
         c = {
-          row: { workload, syscall: e.syscall, action: e.action, outcome: e.outcome, count: 0 },
+          row: { workload, identity, syscall: e.syscall, action: e.action, outcome: e.outcome, count: 0 },
           hosts: new Set(),
           first: t,
           last: t,
+          sites: new Map(),
         };
         f.cells.set(key, c);
       }
-      c.row.count += eventCalls(e);
+      const calls = eventCalls(e); // a count record stands for `repeat` calls
+      c.row.count += calls;
+      const siteKey = `${e.callSite}\u0000${e.exe}`;
+      const site = c.sites.get(siteKey);
+      if (site) site.count += calls;
+      else if (c.sites.size < SITES_PER_CELL) c.sites.set(siteKey, { callSite: e.callSite, exe: e.exe, count: calls });
+      const minute = Math.floor(Number(t / 1_000_000n) / TIMELINE_BUCKET_MS) * TIMELINE_BUCKET_MS;
+      let tl = f.timeline.get(e.syscall);
+      if (!tl) f.timeline.set(e.syscall, (tl = new Map()));
+      tl.set(minute, (tl.get(minute) ?? 0) + calls);
       c.hosts.add(e.host);
       if (t < c.first) c.first = t;
       if (t > c.last) c.last = t;
@@ -179,7 +242,8 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
       return [...folds.keys()].sort((a, b) => a - b);
     },
     report() {
-      const rows = [...merged().values()]
+      const cells = merged();
+      const rows = [...cells.values()]
         .map((c) => ({
           ...c.row,
           hosts: [...c.hosts].sort(),
@@ -199,12 +263,19 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
         producers,
         partitions: agg.partitions(),
         rows,
+        timeline: timelineOf(folds.values()),
+        callSites: [...cells.values()]
+          .flatMap((c) => [...c.sites.values()].map((s) => ({ workload: c.row.workload, syscall: c.row.syscall, callSite: s.callSite, exe: s.exe, count: s.count })))
+          .sort((a, b) => b.count - a.count || a.callSite.localeCompare(b.callSite))
+          .slice(0, 50),
       };
     },
     suggestions() {
       const per = new Map<string, { names: Set<string>; unnamed: Set<string>; hosts: Set<string>; events: number }>();
       for (const c of merged().values()) {
         if (!DENYING.has(c.row.action)) continue;
+        // Nothing unverified or forged goes into any workload's suggested profile.
+        if (!suggestible(c.row.identity)) continue;
         let s = per.get(c.row.workload);
         if (!s) per.set(c.row.workload, (s = { names: new Set(), unnamed: new Set(), hosts: new Set(), events: 0 }));
         if (/^nr:/.test(c.row.syscall) || c.row.syscall === '') s.unnamed.add(c.row.syscall);

@@ -31,6 +31,12 @@ export interface DedupeKey {
   /** Creation time of the ring: an execve starts a new ring under the same pid. */
   ringStartNs: string;
   seq: number;
+  /**
+   * The collector's identity verdict: rings it did not verify live in their
+   * own key space, so events claiming a real ring's (host, boot, pid, start)
+   * cannot make the real ones look like duplicates.
+   */
+  identity?: string;
 }
 
 export interface DeduperOptions {
@@ -43,13 +49,24 @@ export interface DeduperOptions {
 export interface Deduper {
   /** true if the event is new (and remembers it), false for a duplicate. */
   accept(k: DedupeKey): boolean;
+  /** The same with the ring's identity already made a string (producerId(k)). */
+  acceptId(id: string, seq: number): boolean;
   readonly producers: number;
   readonly evicted: number;
 }
 
 interface ProducerState {
   hw: number; // highest seq seen; -1 before the first
-  bits: Uint32Array; // bit (hw - seq) set when seq in (hw - window, hw] was seen
+  // A ring of `window` bits: bit (seq mod window) is set when seq in
+  // (hw - window, hw] was seen.  Advancing hw by n clears n bits (the seqs
+  // that left the window), so an in-order event costs O(1), not O(window).
+  bits: Uint32Array;
+}
+
+/** The identity of the ring an event came from, as the deduper keys it. */
+export function producerId(k: Omit<DedupeKey, 'seq'>): string {
+  const trusted = !k.identity || k.identity === 'verified' || k.identity === 'unknown';
+  return `${trusted ? '' : `${k.identity}\u0000`}${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
 }
 
 export function createDeduper(opts: DeduperOptions = {}): Deduper {
@@ -59,56 +76,60 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
   // Map iteration order is insertion order: delete+set on access = LRU.
   const producers = new Map<string, ProducerState>();
   let evicted = 0;
+  // Events of one ring come in runs: the last producer is already the most
+  // recently used, so a run skips the LRU update.
+  let lastId = '';
+  let last: ProducerState | undefined;
 
-  function testBit(s: ProducerState, d: number): boolean {
-    return ((s.bits[d >>> 5]! >>> (d & 31)) & 1) === 1;
+  const pos = (seq: number) => seq % window;
+  function testBit(s: ProducerState, seq: number): boolean {
+    const p = pos(seq);
+    return ((s.bits[p >>> 5]! >>> (p & 31)) & 1) === 1;
   }
-  function setBit(s: ProducerState, d: number): void {
-    s.bits[d >>> 5]! |= 1 << (d & 31);
+  function setBit(s: ProducerState, seq: number): void {
+    const p = pos(seq);
+    s.bits[p >>> 5]! |= 1 << (p & 31);
   }
-  /** Move the window up by `n` seqs (bit d becomes bit d + n). */
-  function shift(s: ProducerState, n: number): void {
-    if (n >= window) {
-      s.bits.fill(0);
-      return;
-    }
-    const w = n >>> 5;
-    const b = n & 31;
-    for (let i = words - 1; i >= 0; i--) {
-      const lo = i - w >= 0 ? s.bits[i - w]! : 0;
-      const lower = i - w - 1 >= 0 ? s.bits[i - w - 1]! : 0;
-      s.bits[i] = b === 0 ? lo : ((lo << b) | (lower >>> (32 - b))) >>> 0;
-    }
+  function clearBit(s: ProducerState, seq: number): void {
+    const p = pos(seq);
+    s.bits[p >>> 5]! &= ~(1 << (p & 31));
   }
 
-  return {
+  const d: Deduper = {
     accept(k: DedupeKey): boolean {
-      const id = `${k.host}\u0000${k.bootId}\u0000${k.ringPid}\u0000${k.ringStartNs}`;
-      let s = producers.get(id);
-      if (s) {
-        producers.delete(id);
-        producers.set(id, s);
-      } else {
-        s = { hw: -1, bits: new Uint32Array(words) };
-        producers.set(id, s);
-        if (producers.size > maxProducers) {
-          const oldest = producers.keys().next().value as string;
-          producers.delete(oldest);
-          evicted++;
+      return d.acceptId(producerId(k), k.seq);
+    },
+    acceptId(id: string, seq: number): boolean {
+      let s: ProducerState | undefined;
+      if (id === lastId && last) s = last;
+      else {
+        s = producers.get(id);
+        if (s) {
+          producers.delete(id);
+          producers.set(id, s);
+        } else {
+          s = { hw: -1, bits: new Uint32Array(words) };
+          producers.set(id, s);
+          if (producers.size > maxProducers) {
+            const oldest = producers.keys().next().value as string;
+            producers.delete(oldest);
+            evicted++;
+          }
         }
+        lastId = id;
+        last = s;
       }
-      const seq = k.seq;
       if (seq > s.hw) {
-        if (s.hw >= 0) shift(s, seq - s.hw);
-        else s.bits.fill(0);
+        if (s.hw < 0 || seq - s.hw >= window) s.bits.fill(0);
+        else for (let q = s.hw + 1; q < seq; q++) clearBit(s, q);
         s.hw = seq;
-        setBit(s, 0);
+        clearBit(s, seq);
+        setBit(s, seq);
         return true;
       }
-      const d = s.hw - seq;
-      if (d >= window) return false;
-      if (testBit(s, d)) return false;
-      setBit(s, d);
+      if (s.hw - seq >= window || seq < 0) return false;
+      if (testBit(s, seq)) return false;
+      setBit(s, seq);
       return true;
     },
     get producers() {
@@ -118,4 +139,5 @@ export function createDeduper(opts: DeduperOptions = {}): Deduper {
       return evicted;
     },
   };
+  return d;
 }

@@ -99,17 +99,17 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
   new Gauge({
     name: 'sigsys_fleet_violations',
     help: 'Deduplicated violations seen by this aggregator per workload, syscall, action, outcome',
-    labelNames: ['workload', 'syscall', 'action', 'outcome'],
+    labelNames: ['workload', 'syscall', 'action', 'outcome', 'identity'],
     registers: [registry],
     collect() {
       this.reset();
       const rows = agg.report().rows;
       let other = 0;
       rows.forEach((r, i) => {
-        if (i < maxRows) this.set({ workload: r.workload, syscall: r.syscall, action: r.action, outcome: r.outcome }, r.count);
+        if (i < maxRows) this.set({ workload: r.workload, syscall: r.syscall, action: r.action, outcome: r.outcome, identity: r.identity }, r.count);
         else other += r.count;
       });
-      if (other > 0) this.set({ workload: 'other', syscall: 'other', action: 'other', outcome: 'other' }, other);
+      if (other > 0) this.set({ workload: 'other', syscall: 'other', action: 'other', outcome: 'other', identity: 'other' }, other);
     },
   });
 

@@ -9,19 +9,22 @@ import { dirname, resolve } from 'node:path';
 import { SigsysError, SpoolError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
-import { lockSpool } from '../collector/lock.js';
+import { lockSpool, type SpoolLock } from '../collector/lock.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import { createMetrics, createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
 import type { Sink } from '../sinks/sink.js';
 
-export const help = `Usage: sigsys collect --spool DIR [options]
+export const help = `Usage: sigsys collect --spool DIR [--spool DIR...] [options]
 
 Read every spool ring in DIR (the SIGSYS_SPOOL of the workloads) and ship
-the events.  Cursors advance only after every sink acknowledged a batch, so
+the events.  Several --spool: per-uid or per-pod sub-spools, read by one
+collector (docs/security.md).  Cursors advance only after every sink acknowledged a batch, so
 a restart resumes where the last acknowledged batch ended.
 
 Options:
-  --spool DIR            spool directory (required; created when missing)
+  --spool DIR            spool directory (required; created when missing, 1777;
+                         repeat for sub-spools, which are never created: make
+                         them yourself with their tenant as owner)
   --metrics-port N       serve /metrics and /healthz on this port (0 = any free port)
   --metrics-host H       address to bind the metrics server (default 0.0.0.0, so
                          Prometheus and kubelet probes can reach it; 127.0.0.1 for local only)
@@ -33,12 +36,16 @@ Options:
                          violation (one sigsys.v1.Violation per message); see docs/kafka.md
   --max-workloads N      cap on distinct workload label values (default 500)
   --poll-ms N            ring poll interval while idle (default 100)
+  --max-rings-per-uid N  rings (and junk files under ring names) one non-root uid may
+                         have read; the rest are skipped, counted and logged once (default 1024)
+  --max-rings-per-cgroup N
+                         verified rings one cgroup may have read (default 1024)
   --no-remove            keep rings of finished processes
   -h, --help             this text
 `;
 
 const OPTIONS = {
-  spool: { type: 'string' },
+  spool: { type: 'string', multiple: true },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string', default: '0.0.0.0' },
   out: { type: 'string' },
@@ -47,10 +54,18 @@ const OPTIONS = {
   'kafka-format': { type: 'string' },
   'max-workloads': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'max-rings-per-uid': { type: 'string' },
+  'max-rings-per-cgroup': { type: 'string' },
   'no-remove': { type: 'boolean', default: false },
 } as const;
 
-const STOP_GRACE_MS = 15_000;
+/**
+ * From the first SIGTERM/SIGINT, whatever the collector is doing (starting,
+ * waiting for a sink, reading), the process is gone within this time: a
+ * batch not acknowledged by then stays in its ring and is delivered after a
+ * restart.
+ */
+const STOP_DEADLINE_MS = 4_000;
 const STATS_INTERVAL_MS = 60_000;
 
 function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -92,10 +107,13 @@ async function ensureSpool(spool: string): Promise<void> {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('collect', { args: argv, options: OPTIONS, allowPositionals: false });
-  if (!values.spool) throw new UsageError('collect: --spool DIR is required');
+  const spools = values.spool ?? [];
+  if (spools.length === 0) throw new UsageError('collect: --spool DIR is required');
   const port = intArg('metrics-port', values['metrics-port'], 0, 65535);
   const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
   const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
+  const maxPerUid = intArg('max-rings-per-uid', values['max-rings-per-uid'], 1, 10_000_000);
+  const maxPerCgroup = intArg('max-rings-per-cgroup', values['max-rings-per-cgroup'], 1, 10_000_000);
   if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
   if (!values.out && !values.kafka && values['metrics-port'] === undefined) {
     // Without a destination every event would be read, committed and lost.
@@ -108,21 +126,54 @@ export async function run(argv: string[]): Promise<number> {
   if (values['kafka-format'] && !values.kafka) throw new UsageError('collect: --kafka-format needs --kafka HOST:PORT');
 
   const log = createLogger('collect');
-  await ensureSpool(values.spool);
 
-  // Listen for SIGTERM/SIGINT before taking the lock: a stop requested while
-  // starting up is honoured once start-up is done (cursors saved, lock
-  // released) instead of killing the process half-started.
+  // Listen for SIGTERM/SIGINT first: a stop requested while starting up is
+  // honoured once start-up is done (cursors saved, lock released) - and in
+  // any case within STOP_DEADLINE_MS, whatever start-up or a sink is stuck
+  // on.  Either way the stop is one log line.
+  let stopping: NodeJS.Signals | undefined;
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal: sig }, `stopped by a second ${sig} without waiting for the batch in flight (it stays in the spool)`);
+        process.exit(0);
+      }
+      stopping = sig;
+      setTimeout(() => {
+        log.warn({ signal: sig }, `stopped: ${sig} and not finished within ${STOP_DEADLINE_MS} ms; the batch in flight stays in the spool`);
+        process.exit(0);
+      }, STOP_DEADLINE_MS).unref();
+      resolve(sig);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
-  const lock = await lockSpool(values.spool);
+  // The first spool is the shared one (created 1777 when missing); further
+  // ones are sub-spools that must exist already with their tenant's owner.
+  await ensureSpool(spools[0]!);
+  for (const s of spools.slice(1)) {
+    const st = await stat(s).catch((err: unknown) => {
+      throw new SpoolError(`collect: sub-spool ${s}: ${describeError(err)}`, { cause: err });
+    });
+    if (!st.isDirectory()) throw new SpoolError(`collect: sub-spool ${s}: not a directory`);
+  }
+  const locks: SpoolLock[] = [];
+  const lock = {
+    release: async () => {
+      for (const l of locks.splice(0)) await l.release();
+    },
+  };
+  try {
+    for (const s of spools) locks.push(await lockSpool(s, { onPlanted: (line) => log.warn(line) }));
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
   const sinks: Sink[] = [];
   if (values.out) sinks.push(createNdjsonSink({ path: values.out }));
   if (values.kafka) {
-    // H6's Kafka sink; counters are ours so one registry serves /metrics.
+    // The Kafka sink's counters go to our registry, so one /metrics serves all.
     const { createKafkaSink } = await import('../sinks/kafka.js');
     const kafka = createKafkaSink({
       brokers: values.kafka.split(','),
@@ -152,38 +203,27 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const collector = createCollector({
-    spoolDir: values.spool,
+    spoolDir: spools,
     sinks,
     metrics,
     logger: createLogger('collector'),
     removeFinished: !values['no-remove'],
+    persistIdentity: true,
     ...(pollMs ? { pollIntervalMs: pollMs } : {}),
+    ...(maxPerUid ? { maxRingsPerUid: maxPerUid } : {}),
+    ...(maxPerCgroup ? { maxRingsPerCgroup: maxPerCgroup } : {}),
   });
   collector.start();
-  log.info({ spool: values.spool, sinks: sinks.map((s) => s.name) }, 'collecting');
+  log.info({ spool: spools.length === 1 ? spools[0] : spools, sinks: sinks.map((s) => s.name) }, 'collecting');
   // One line a minute with the totals, for operators reading logs rather than metrics.
   const statsTimer = setInterval(() => log.info(collector.stats(), 'stats'), STATS_INTERVAL_MS);
   statsTimer.unref();
 
   const signal = await stopRequested;
   clearInterval(statsTimer);
-  log.info({ signal }, 'stopping: finishing the batch in flight and committing cursors');
-  // A second signal, or a sink that does not answer within the grace period
-  // (e.g. Kafka down and retrying), ends the process without committing the
-  // batch in flight: it stays in its ring and is delivered after a restart.
-  const abandon = (why: string) => {
-    log.warn(`${why}: exiting without waiting for the batch in flight (it stays in the spool)`);
-    process.exit(0);
-  };
-  const again = (s: NodeJS.Signals) => abandon(`second ${s}`);
-  process.once('SIGTERM', again);
-  process.once('SIGINT', again);
-  const grace = setTimeout(() => abandon(`sinks did not finish within ${STOP_GRACE_MS} ms`), STOP_GRACE_MS);
-  grace.unref();
   await collector.stop();
   await server?.close();
-  clearTimeout(grace);
   await lock.release();
-  log.info(collector.stats(), 'stopped');
+  log.info({ signal, ...collector.stats() }, 'stopped');
   return 0;
 }

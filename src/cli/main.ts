@@ -7,6 +7,14 @@
  */
 import { describeError, SigsysError } from '../errors.js';
 
+// Node opens its inspector (a debugger on 127.0.0.1:9229 that runs any code
+// it is sent) when the process gets SIGUSR1.  Any process of our uid can
+// send that, a workload `sigsys run` or `sigsys learn` confines included,
+// and code run in this unconfined process is no longer confined: a workload
+// escaped that way (docs/security.md, "The launcher and supervisor").  A
+// listener keeps the signal from opening it, for the life of the process.
+process.on('SIGUSR1', () => undefined);
+
 interface Command {
   summary: string;
   load: () => Promise<{ help: string; run: (argv: string[]) => Promise<number> }>;
@@ -20,6 +28,7 @@ const commands: Record<string, Command> = {
   learn: { summary: 'learn a profile from what a command really does', load: () => import('./learn.js') },
   collect: { summary: 'collector daemon: spool rings -> NDJSON, Prometheus, Kafka', load: () => import('./collect.js') },
   aggregate: { summary: 'fleet aggregator: Kafka consumer group -> report, metrics, suggestions', load: () => import('./aggregate.js') },
+  report: { summary: 'violation report of an events file or a fleet, as one HTML page', load: () => import('./report.js') },
 };
 
 export const usage = `Usage: sigsys <command> [options]

@@ -16,6 +16,7 @@ import type { CollectorStats } from '../collector/collector.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
 import { createReportSink, describeExit, renderReport, type ExitInfo } from '../report/report.js';
+import { createRunHtml } from '../report/page.js';
 import { runConfined, type ConfinedRunOptions } from '../run/run.js';
 
 export const help = `Usage: sigsys run [options] -- CMD [ARG...]
@@ -36,6 +37,7 @@ Options:
                          its own filter installed before execve, no preload, no
                          supervisor; denied calls are answered by the kernel and
                          NOT reported (checks that a profile works under Docker)
+  --html OUT.html        also write the run's report as one HTML page (sigsys report)
   --keep-spool           keep the temp dir with the policy and spool rings
   --ring-records N       records per process ring (default 8192; a full ring
                          counts drops, shown in the verdict)
@@ -47,6 +49,7 @@ const OPTIONS = {
   mode: { type: 'string', default: 'enforce' },
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
+  html: { type: 'string' },
   'keep-spool': { type: 'boolean', default: false },
   native: { type: 'boolean', default: false },
   'ring-records': { type: 'string' },
@@ -73,6 +76,7 @@ export interface RunOptions {
   mode: 'enforce' | 'audit';
   out?: string;
   json: boolean;
+  html?: string;
   keepSpool: boolean;
   native: boolean;
   ringRecords?: number;
@@ -94,7 +98,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
       throw new UsageError(`run: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
     }
   }
-  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, keepSpool: values['keep-spool'], native: values.native, ringRecords, cmd };
+  return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, html: values.html, keepSpool: values['keep-spool'], native: values.native, ringRecords, cmd };
 }
 
 interface CompiledProfile {
@@ -143,7 +147,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`sigsys: ran under the profile's own filter (--native): denied calls were answered by the kernel, not reported; ${describeExit(exit)}\n`);
     return exit.status;
   }
-  const { exit } = await runConfined({
+  const html = o.html ? await createRunHtml(o.html) : undefined;
+  if (html) sinks.push(html.sink);
+  const { exit, stats, supervisorKilled } = await runConfined({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
@@ -164,5 +170,9 @@ export async function run(argv: string[]): Promise<number> {
       else process.stderr.write(renderReport(summary));
     },
   });
+  if (supervisorKilled) {
+    process.stderr.write(`sigsys: warning: the supervisor (sigsys-exec) was killed by ${supervisorKilled} before the command ended: the status above is the supervisor's, and processes the command left behind get ENOSYS for denied calls, unreported (docs/security.md)\n`);
+  }
+  await html?.finish({ command: o.cmd, profile: o.profile ?? basename(profileFile), mode: o.mode, exit, dropped: stats.dropped, corrupt: stats.corrupt, torn: stats.torn }, profileFile);
   return exit.status;
 }

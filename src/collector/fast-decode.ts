@@ -200,8 +200,8 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       ringPid: ctx.ringPid,
       ringStartNs: ctx.ringStartNs,
       seq,
-      pid,
-      tid,
+      pid: ctx.forged ? ctx.ringPid : pid,
+      tid: ctx.forged ? 0 : tid,
       comm: ctx.comm,
       exe: ctx.exe,
       syscall: names.syscallName(nr, archName),
@@ -219,6 +219,8 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       namespace: ctx.namespace,
       workload: ctx.workload,
       policyHash: ctx.policyHash,
+      identity: ctx.identity,
+      writerUid: ctx.writerUid,
       source: ctx.source,
     };
     if (ev.mode === 'audit') {

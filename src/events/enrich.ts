@@ -13,7 +13,7 @@
  * `toBig` accepts all of them.
  */
 import { basename } from 'node:path';
-import type { ActionName, OutcomeName, SourceName, ViolationEvent } from './types.js';
+import type { ActionName, IdentityName, OutcomeName, SourceName, ViolationEvent } from './types.js';
 
 /** Anything protobufjs may hand us for a 64-bit field. */
 export type Int64Like = number | string | bigint | { low: number; high: number; unsigned?: boolean } | null | undefined;
@@ -65,7 +65,9 @@ export interface DecodedRingMeta {
   startNs?: Int64Like;
   comm?: string;
   maps?: DecodedMapping[];
+  /** sigsys.v1.Source: 2 = a USER_NOTIF supervisor writes the ring. */
   source?: number | string;
+  /** Supervisor rings: the supervisor's pid (it maps and writes the ring). */
   writerPid?: number;
 }
 
@@ -228,7 +230,11 @@ export interface RingContext {
   policyHash: string;
   mode: ViolationEvent['mode'];
   maps: MapEntry[];
+  identity: IdentityName;
+  writerUid: number;
   source: SourceName;
+  /** Forged rings: every event's pid is the real writer's (ringPid), tid 0. */
+  forged?: boolean;
 }
 
 function hexBytes(b: Uint8Array | undefined): string {
@@ -259,7 +265,73 @@ export function createRingContext(meta: DecodedRingMeta | undefined, ownerPid = 
     policyHash: hexBytes(m.policyHash),
     mode: modeName(m.mode),
     maps,
+    identity: 'unknown',
+    writerUid: 0,
     source: sourceName(m.source),
+  };
+}
+
+/** What the kernel showed about a ring's writer (src/collector/identity.ts). */
+export interface KernelView {
+  identity: Exclude<IdentityName, 'unknown'>;
+  /** Owner uid of the ring file. */
+  writerUid: number;
+  /** The live process the events are about (verified) or that writes the ring (forged). */
+  pid?: number;
+  exe?: string;
+  comm?: string;
+  cgroup?: string;
+  /** This collector's host name and the kernel's boot id (forged rings). */
+  host?: string;
+  bootId?: string;
+}
+
+export interface IdentityOptions {
+  /**
+   * Workload of unverified rings: 'uid' (default) `unverified:uid-<uid>`, so
+   * nothing groups them with a real workload; 'claimed' keeps the ring's
+   * (sigsys run: a private spool only the workload tree can write).
+   */
+  unverifiedWorkload?: 'uid' | 'claimed';
+}
+
+/**
+ * The ring context with the verdict applied.  verified: the kernel's exe and
+ * container replace the (agreeing) claims.  unverified: the claims stay,
+ * labelled.  forged: nothing the ring claims about who it is survives - pid,
+ * exe, comm, container come from the live writer the kernel showed (empty
+ * when none), pod and namespace are dropped, call sites are not resolved
+ * through its claimed mappings.
+ */
+export function withIdentity(ctx: RingContext, k: KernelView, opts: IdentityOptions = {}): RingContext {
+  const out: RingContext = { ...ctx, identity: k.identity, writerUid: k.writerUid };
+  if (k.identity === 'verified') {
+    if (k.exe) out.exe = k.exe;
+    if (k.cgroup !== undefined) {
+      const cg = parseCgroup(k.cgroup);
+      if (cg.containerId) out.containerId = cg.containerId;
+      if (cg.containerId) out.workload = cg.containerId;
+    }
+    return out;
+  }
+  if (k.identity === 'unverified') {
+    if (opts.unverifiedWorkload !== 'claimed') out.workload = `unverified:uid-${k.writerUid}`;
+    return out;
+  }
+  const cg = parseCgroup(k.cgroup);
+  return {
+    ...out,
+    host: k.host ?? '',
+    bootId: k.bootId ?? '',
+    ringPid: k.pid ?? 0,
+    exe: k.exe ?? '',
+    comm: k.comm ?? '',
+    containerId: cg.containerId,
+    pod: '',
+    namespace: '',
+    workload: `forged:uid-${k.writerUid}`,
+    maps: [],
+    forged: true,
   };
 }
 
@@ -331,11 +403,13 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
       ringPid: ctx.ringPid,
       ringStartNs: ctx.ringStartNs,
       seq: Number(toBig(v.seq)),
-      pid: v.pid ?? 0,
-      tid: v.tid ?? 0,
-      comm: v.comm || ctx.comm,
+      pid: ctx.forged ? ctx.ringPid : (v.pid ?? 0),
+      tid: ctx.forged ? 0 : (v.tid ?? 0),
+      // comm and syscall are [collector] fields: a ring record that carries
+      // them is the writer's word, so they come from the context and nr.
+      comm: ctx.comm,
       exe: ctx.exe,
-      syscall: v.syscall || syscallName(nr, arch),
+      syscall: syscallName(nr, arch),
       nr,
       arch,
       args,
@@ -350,6 +424,8 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
       namespace: ctx.namespace,
       workload: ctx.workload,
       policyHash: ctx.policyHash,
+      identity: ctx.identity,
+      writerUid: ctx.writerUid,
       source: ctx.source,
     };
     if (ev.mode === 'audit' && v.ret !== undefined && v.ret !== null) ev.ret = toBig(v.ret).toString();

@@ -36,11 +36,14 @@ export const Action = {
 /** sigsys.v1.Outcome values. */
 export const Outcome = { UNSPECIFIED: 0, DENIED: 1, ALLOWED: 2, KILLED: 3 } as const;
 
-/** sigsys.v1.Source values. */
-export const Source = { UNSPECIFIED: 0, HANDLER: 1, SUPERVISOR: 2 } as const;
-
 /** sigsys.v1.Mode values. */
 export const Mode = { UNSPECIFIED: 0, ENFORCE: 1, AUDIT: 2 } as const;
+
+/** sigsys.v1.Identity values. */
+export const Identity = { UNSPECIFIED: 0, VERIFIED: 1, UNVERIFIED: 2, FORGED: 3 } as const;
+
+/** sigsys.v1.Source values (0: rings from before the field, the handler). */
+export const Source = { UNSPECIFIED: 0, HANDLER: 1, SUPERVISOR: 2 } as const;
 
 /** A decoded sigsys.v1.Violation: every field present, defaults filled in. */
 export interface Violation {
@@ -72,6 +75,8 @@ export interface Violation {
   callSite: string;
   comm: string;
   ringStartNs: bigint;
+  writerUid: number;
+  identity: number;
   /** sigsys.v1.Source (field 35). */
   source: number;
   /** Field 36: calls a count record stands for (0 = one event). */
@@ -271,6 +276,8 @@ export function decodeViolation(data: Uint8Array): Violation {
     callSite: str(m.callSite),
     comm: str(m.comm),
     ringStartNs: toBigint(m.ringStartNs, true),
+    writerUid: num(m.writerUid),
+    identity: num(m.identity),
     source: num(m.source),
     repeat: toBigint(m.repeat, true),
   };

@@ -16,7 +16,14 @@ export type ActionName =
 
 export type OutcomeName = 'denied' | 'allowed' | 'killed' | 'unknown';
 
-/** sigsys.v1.Source; 0 (rings from before the field) is the handler. */
+/**
+ * How far the collector tied the ring's claims to the kernel's view of its
+ * writer (src/collector/identity.ts, docs/security.md).  'unknown': an event
+ * from a collector that did not say (before proto field 34).
+ */
+export type IdentityName = 'verified' | 'unverified' | 'forged' | 'unknown';
+
+/** Who wrote the ring: the in-process SIGSYS handler or a USER_NOTIF supervisor. */
 export type SourceName = 'handler' | 'supervisor';
 
 export interface ViolationEvent {
@@ -65,6 +72,17 @@ export interface ViolationEvent {
   workload: string;
   /** Hex SHA-256 of the profile the policy came from. */
   policyHash: string;
+  /**
+   * verified: the claims above were checked against the live writer.
+   * unverified: never seen alive; the claims are the ring's word, and
+   * `workload` is `unverified:uid-<writerUid>` (collect) so nothing groups
+   * them with a real workload.  forged: the claims disagreed with the
+   * kernel; identity fields hold what the kernel showed (the real writer's
+   * pid, exe, container) and `workload` is `forged:uid-<writerUid>`.
+   */
+  identity: IdentityName;
+  /** Owner uid of the ring file: the uid of the process that created it. */
+  writerUid: number;
   /**
    * Who wrote the event (sigsys.v1.Source, from RingMeta.source): the
    * in-process SIGSYS handler, or the sigsys-exec supervisor answering a

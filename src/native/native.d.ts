@@ -26,6 +26,17 @@ export interface RingStats {
   closed: boolean;
 }
 
+export interface RingFile {
+  /** Owner of the file: the uid of the process that created it (or root). */
+  uid: number;
+  gid: number;
+  ino: number;
+  devMajor: number;
+  devMinor: number;
+  size: number;
+  mode: number;
+}
+
 export interface RingRecord {
   /** The record's ticket: the per-ring sequence number (also in Violation.seq). */
   seq: number;
@@ -61,7 +72,7 @@ export interface RingReader {
    * may be reused.  At most min(max, recordCount, 16384) records per call.  Throws
    * ERING when the header's head/cursor cannot come from a real producer
    * (head behind cursor, more than recordCount ahead, beyond 2^53) or the
-   * file changed size (see "SIGBUS" in ring_binding.cc); RangeError for a
+   * file shrank under the mapping (SIGBUS caught, see ring_binding.cc); RangeError for a
    * bad argument (negative, not a safe integer, max 0).
    */
   read(from: number, max: number): RingReadResult;
@@ -79,7 +90,16 @@ export interface RingReader {
    * early when the ring is full (call again after reading).
    */
   flushHot(nowNs: bigint): number;
-  /** Unmap and close; later calls throw ERING. Idempotent. */
+  /**
+   * Step over tickets in [max(from, cursor), upto) that are still pending
+   * (reserved, never committed) - once the caller decided they are torn.
+   * Stops at the first committed, corrupt or unreserved ticket; bounded by
+   * recordCount.  The cursor is not moved (commit does that).
+   */
+  skipPending(from: number, upto: number): { next: number; skipped: number };
+  /** fstat() of the descriptor that was mapped (closed right after mapping). */
+  file(): RingFile;
+  /** Unmap; later calls throw ERING. Idempotent. */
   close(): void;
 }
 

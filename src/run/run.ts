@@ -49,7 +49,15 @@ export interface ConfinedRunOptions {
   onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+// Forwarded to the workload as sigsys-exec forwards them (SIGUSR1 must never
+// reach Node's default: it opens the inspector, see cli/main.ts).
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+// Signals whose default action would end this process, which collects and
+// reports the run: while the workload runs, a process of our uid sending one
+// (kill(grandparent, SIGPWR)) would stop the reporting and leave the rest of
+// the run uncollected.  Ignored for the run (SIGKILL and SIGSTOP cannot be).
+const SHIELDED: NodeJS.Signals[] = ['SIGPWR', 'SIGIO', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGSYS', 'SIGTRAP', 'SIGSTKFLT'];
+const shield = (): void => undefined;
 
 const signalName = (n: number): NodeJS.Signals | null =>
   (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
@@ -112,7 +120,7 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
  * Run `cmd` confined by `policy`: temp dir with the policy and a spool,
  * collector in-process until the rings are drained, signals forwarded.
  */
-export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
+export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats; supervisorKilled: NodeJS.Signals | null }> {
   const log = o.logger ?? createLogger('run');
 
   const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
@@ -121,20 +129,37 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
   const policyPath = join(tmp, 'policy.bin');
   await writeFile(policyPath, o.policy, { mode: 0o600 });
 
-  const collector = createCollector({ spoolDir: spool, sinks: o.sinks, removeFinished: false, pollIntervalMs: 20, logger: log });
+  // The spool is private (0700, ours): only the workload tree writes into it,
+  // so a ring whose process exited before it was looked at keeps its claimed
+  // workload (labelled identity "unverified"); forged rings are still renamed.
+  const collector = createCollector({
+    spoolDir: spool,
+    sinks: o.sinks,
+    removeFinished: false,
+    pollIntervalMs: 20,
+    logger: log,
+    identity: { unverifiedWorkload: 'claimed' },
+  });
   let exit: ExitInfo;
   let stats: CollectorStats;
+  // sigsys-exec killed before it wrote the command's end (a workload of its
+  // uid can SIGKILL it): its signal is not the command's.
+  let supervisorKilled: NodeJS.Signals | null = null;
   collector.start();
+  let started: ChildProcess | undefined;
+  const forward = (sig: NodeJS.Signals) => {
+    // Ctrl-C on a terminal already reached the workload (same foreground
+    // process group); a second SIGINT would look like a double Ctrl-C.
+    if (sig === 'SIGINT' && process.stdin.isTTY) return;
+    log.debug({ signal: sig }, 'forwarding signal to the workload');
+    started?.kill(sig);
+  };
+  // Before the command starts: it may signal us at once.
+  for (const s of SHIELDED) process.on(s, shield);
+  for (const s of FORWARDED) process.on(s, forward);
   try {
     const { child, status } = startCommand(o, policyPath, spool);
-    const forward = (sig: NodeJS.Signals) => {
-      // Ctrl-C on a terminal already reached the workload (same foreground
-      // process group); a second SIGINT would look like a double Ctrl-C.
-      if (sig === 'SIGINT' && process.stdin.isTTY) return;
-      log.debug({ signal: sig }, 'forwarding signal to the workload');
-      child.kill(sig);
-    };
-    for (const s of FORWARDED) process.on(s, forward);
+    started = child;
     try {
       const raw = await new Promise<ExitInfo>((resolve, reject) => {
         child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.launcher === false ? o.cmd[0] : 'sigsys-exec'}: ${describeError(err)}`, { exitCode: 127, cause: err })));
@@ -145,7 +170,9 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
       });
       // The command's own end when sigsys-exec reported it; otherwise
       // sigsys-exec's (it could not start or confine the command and said why).
-      exit = parseStatusLine(await status) ?? raw;
+      const line = await status;
+      exit = parseStatusLine(line) ?? raw;
+      if (o.launcher !== false && !o.native && line === '' && raw.signal) supervisorKilled = raw.signal;
     } finally {
       for (const s of FORWARDED) process.off(s, forward);
     }
@@ -158,8 +185,10 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     await collector.stop().catch(() => undefined);
     throw err;
   } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    for (const s of SHIELDED) process.off(s, shield);
     if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
     else await rm(tmp, { recursive: true, force: true });
   }
-  return { exit, stats };
+  return { exit, stats, supervisorKilled };
 }

@@ -18,7 +18,7 @@
  *                        kafkajs spends most of its time per record, so
  *                        packing multiplies the events/s one collector ships.
  */
-import { Action, Mode, Outcome, decodeViolation as decodeProto } from '../events/proto.js';
+import { Action, Identity, Mode, Outcome, Source, decodeViolation as decodeProto } from '../events/proto.js';
 import { actionName, archName, hex64, modeName, outcomeName, sourceName } from '../events/enrich.js';
 import type { ViolationEvent } from '../events/types.js';
 import { SigsysError } from '../errors.js';
@@ -251,11 +251,17 @@ function writeViolation(e: ViolationEvent): void {
   if (e.ringPid) (tag(0xe8), varint32(e.ringPid >>> 0));
   str(0xf2, e.callSite);
   cachedStr(0xfa, e.comm);
-  ensure(16);
+  ensure(40);
   if (e.ringStartNs && e.ringStartNs !== '0') (tag(0x100), varintDec(e.ringStartNs));
-  if (e.source === 'supervisor') (tag(0x118), varint32(2)); // field 35, SOURCE_SUPERVISOR
+  if (e.writerUid) (tag(0x108), varint32(e.writerUid >>> 0));
+  const identity = IDENTITY_VALUE.get(e.identity) ?? 0;
+  if (identity) (tag(0x110), varint32(identity));
+  if (e.source === 'supervisor') (tag(0x118), varint32(Source.SUPERVISOR));
   if (e.repeat && e.repeat > 0) (tag(0x120), varintDec(String(e.repeat))); // field 36
 }
+
+const IDENTITY_VALUE = new Map<string, number>(Object.entries(Identity).map(([k, v]) => [k.toLowerCase(), v]));
+const IDENTITY_NAME: readonly ViolationEvent['identity'][] = ['unknown', 'verified', 'unverified', 'forged'];
 
 function cachedHex(t: number, hex: string): void {
   const fieldCache = cacheFor(t);
@@ -379,6 +385,8 @@ export function decodeViolation(bytes: Uint8Array): ViolationEvent {
     namespace: v.namespace,
     workload: v.workload,
     policyHash: v.policyHash.toString('hex'),
+    identity: IDENTITY_NAME[v.identity] ?? 'unknown',
+    writerUid: v.writerUid,
     source: sourceName(v.source),
   };
   if (mode === 'audit') ev.ret = v.ret.toString();

@@ -2,7 +2,8 @@
  * prometheus.ts - the metrics of sigsys (prom-client), the sink that counts
  * violations, and the small HTTP server that serves /metrics and /healthz.
  *
- * Metric names are the contract of DESIGN.md "Metrics":
+ * Metric names are a contract with dashboards and alerts (deploy/grafana,
+ * deploy/prometheus; docs/collector.md "Metrics"):
  *   sigsys_violations_total{syscall,action,outcome,workload}
  *   sigsys_events_dropped_total        (producers' ring-full drops)
  *   sigsys_spool_lag_events            (head - cursor, summed over rings)
@@ -80,8 +81,18 @@ export interface SigsysMetrics {
   readonly ringsActive: Gauge;
   readonly eventsCollected: Counter;
   readonly labelOverflow: Counter<'label'>;
+  /** Spool files not opened because their owner uid or cgroup has too many rings. */
+  readonly ringsOverCap: Counter<'scope'>;
+  /** Entries under ring names that are not regular files, skipped without opening. */
+  readonly spoolEntriesSkipped: Counter<'kind'>;
+  /** Rings whose claims disagreed with the kernel, by owner uid of the file. */
+  readonly ringsForged: Counter<'uid'>;
+  /** Open rings by identity verdict (verified, unverified, forged, pending). */
+  readonly ringsByIdentity: Gauge<'identity'>;
+  /** A uid as a label value (at most 100 distinct, then "other"). */
+  uidLabel(uid: number): string;
   /** Count one violation, applying the label caps. */
-  countViolation(ev: Pick<ViolationEvent, 'syscall' | 'action' | 'outcome' | 'workload'>, n?: number): void;
+  countViolation(ev: Pick<ViolationEvent, 'syscall' | 'action' | 'outcome' | 'workload' | 'identity'>, n?: number): void;
 }
 
 export function createMetrics(opts: MetricsOptions = {}): SigsysMetrics {
@@ -92,8 +103,10 @@ export function createMetrics(opts: MetricsOptions = {}): SigsysMetrics {
 
   const violations = new Counter({
     name: 'sigsys_violations_total',
-    help: 'Seccomp violations reported, by syscall, profile action, outcome and workload (label values capped; overflow is "other").',
-    labelNames: ['syscall', 'action', 'outcome', 'workload'] as const,
+    help:
+      'Seccomp violations reported, by syscall, profile action, outcome, workload and identity (verified, unverified, forged: ' +
+      'whether the ring\'s writer was checked against the kernel; unverified and forged events carry workload "<identity>:uid-<uid>"). Label values capped; overflow is "other".',
+    labelNames: ['syscall', 'action', 'outcome', 'workload', 'identity'] as const,
     registers: r,
   });
   const labelOverflow = new Counter({
@@ -104,6 +117,7 @@ export function createMetrics(opts: MetricsOptions = {}): SigsysMetrics {
   });
   const capOf = (label: keyof LabelCaps) => new LabelCap(caps[label], () => labelOverflow.inc({ label }));
   const cap = { syscall: capOf('syscall'), action: capOf('action'), outcome: capOf('outcome'), workload: capOf('workload') };
+  const uidCap = new LabelCap(100, () => labelOverflow.inc({ label: 'uid' }));
 
   const m: SigsysMetrics = {
     registry,
@@ -124,13 +138,40 @@ export function createMetrics(opts: MetricsOptions = {}): SigsysMetrics {
     ringsRemoved: new Counter({ name: 'sigsys_rings_removed_total', help: 'Drained rings removed after their processes were gone.', registers: r }),
     ringsActive: new Gauge({ name: 'sigsys_rings_active', help: 'Spool rings currently being read.', registers: r }),
     eventsCollected: new Counter({ name: 'sigsys_events_collected_total', help: 'Events read from spool rings and handed to the sinks.', registers: r }),
+    ringsOverCap: new Counter({
+      name: 'sigsys_rings_over_cap_total',
+      help: 'Spool files not opened because their owner uid (scope="uid") or their writer\'s cgroup (scope="cgroup") already has the most rings allowed.',
+      labelNames: ['scope'] as const,
+      registers: r,
+    }),
+    spoolEntriesSkipped: new Counter({
+      name: 'sigsys_spool_entries_skipped_total',
+      help: 'Spool entries under ring names that are not regular files (fifo, socket, directory, symlink, device), skipped without opening them.',
+      labelNames: ['kind'] as const,
+      registers: r,
+    }),
+    ringsForged: new Counter({
+      name: 'sigsys_rings_forged_total',
+      help: 'Rings whose claims (pid, exe, container, pod, boot id) disagreed with the kernel\'s view of their writer, by owner uid of the file.',
+      labelNames: ['uid'] as const,
+      registers: r,
+    }),
+    ringsByIdentity: new Gauge({
+      name: 'sigsys_rings_identity',
+      help: 'Open spool rings by identity verdict: verified, unverified (writer never seen alive), forged, pending (not looked at yet).',
+      labelNames: ['identity'] as const,
+      registers: r,
+    }),
+    uidLabel: (uid: number) => uidCap.map(String(uid)),
     countViolation(ev, n = 1) {
       violations.inc(
         {
           syscall: cap.syscall.map(ev.syscall),
           action: cap.action.map(ev.action),
           outcome: cap.outcome.map(ev.outcome),
+          // Non-verified workloads are "<identity>:uid-<uid>" already: one series per uid, never a claimed name.
           workload: cap.workload.map(ev.workload),
+          identity: ev.identity ?? 'unknown',
         },
         n,
       );
@@ -149,7 +190,7 @@ export function createPrometheusSink(opts: { metrics: SigsysMetrics }): Sink {
       // the labels on every inc(), and a batch usually has few label sets.
       const counts = new Map<string, { ev: ViolationEvent; n: number }>();
       for (const ev of events) {
-        const key = `${ev.syscall}\0${ev.action}\0${ev.outcome}\0${ev.workload}`;
+        const key = `${ev.syscall}\0${ev.action}\0${ev.outcome}\0${ev.workload}\0${ev.identity}`;
         const c = counts.get(key);
         // A count record stands for `repeat` calls.
         const calls = eventCalls(ev);

@@ -581,6 +581,39 @@ static int cmd_raw(const char *what, const char *path)
 	return 0;
 }
 
+/*
+ * tgkill to another process from the trusted instruction, with a profile
+ * that denies tgkill: the victim (a child waiting on a pipe) must not get
+ * the SIGKILL.  Afterwards it is ended with kill(SIGTERM), so its status
+ * says which signal reached it first.  @D is created by nobody: the
+ * on-disk check holds trivially; the event and victim_sig say it all.
+ */
+static int cmd_tgkill_other(void)
+{
+	uint64_t insn = syscall_insn(trusted_page());
+	int fds[2], st = 0;
+	pid_t victim;
+	char c;
+	long r;
+
+	if (!insn || pipe(fds) < 0)
+		return 3;
+	victim = fork();
+	if (victim == 0) {
+		close(fds[1]);
+		while (read(fds[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	r = jump_syscall(insn, SYS_tgkill, victim, victim, 0, 0, SIGKILL);
+	out("tgkill_ret=%ld", r);
+	kill(victim, SIGTERM);
+	waitpid(victim, &st, 0);
+	out("victim_sig=%d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -607,5 +640,7 @@ int main(int argc, char **argv)
 		return cmd_jump_handler(argv[2], argv[3], argv[4]);
 	if (!strcmp(argv[1], "raw") && argc >= 4)
 		return cmd_raw(argv[2], argv[3]);
+	if (!strcmp(argv[1], "tgkill_other"))
+		return cmd_tgkill_other();
 	return 2;
 }

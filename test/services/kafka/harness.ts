@@ -172,6 +172,9 @@ export function makeEvent(
     action?: ActionName;
     outcome?: OutcomeName;
     timeNs?: bigint;
+    identity?: ViolationEvent['identity'];
+    writerUid?: number;
+    source?: ViolationEvent['source'];
   },
 ): ViolationEvent {
   const timeNs = p.timeNs ?? BigInt(Date.now()) * 1_000_000n;
@@ -202,7 +205,9 @@ export function makeEvent(
     namespace: '',
     workload: p.workload ?? 'worker',
     policyHash: 'ab'.repeat(32),
-    source: 'handler',
+    identity: p.identity ?? 'verified',
+    writerUid: p.writerUid ?? 0,
+    source: p.source ?? 'handler',
   };
 }
 

@@ -1,0 +1,136 @@
+/**
+ * page.ts - the HTML report end to end: input (NDJSON file, aggregator URL,
+ * or the events of one `sigsys run`) -> ReportFold -> model -> suggested
+ * profile diff -> page, written atomically (temp file + rename, so a reader
+ * never sees half a page).
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { SigsysError, describeError } from '../errors.js';
+import { defaultProfilePath } from '../profile/index.js';
+import type { Sink } from '../sinks/sink.js';
+import { renderHtml } from './html.js';
+import { readAggregate, readEventsFile } from './input.js';
+import { defaultWorkers, readEventsFileParallel } from './parallel.js';
+import { createReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
+import { suggestProfileChange, type SuggestedChange } from './suggest.js';
+
+export interface ReportPageOptions extends ReportFoldOptions {
+  /** NDJSON events file (exactly one of events / aggregate). */
+  events?: string;
+  /** Aggregator base URL or its /report. */
+  aggregate?: string;
+  /** Profile the suggested change is a diff against. */
+  profile?: string;
+  title?: string;
+  /**
+   * Parser threads for an events file: 1 reads on this thread; default:
+   * this thread below 32 MiB, else one per CPU (at most 4).
+   */
+  workers?: number;
+}
+
+const PARALLEL_FROM = 32 << 20;
+
+export interface ReportPage {
+  model: ReportModel;
+  html: string;
+  /** Warnings for stderr (partial last line, no profile for the diff...). */
+  warnings: string[];
+}
+
+async function sha256File(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+/**
+ * The suggestion against `profile`; without one, against the project's
+ * default profile when the events say they were produced by it (their
+ * policyHash is its SHA-256), else a sentence saying what to pass.
+ */
+async function suggestion(model: ReportModel, profile: string | undefined, hashes: string[], warnings: string[]): Promise<SuggestedChange | string> {
+  if (profile) return suggestProfileChange(profile, model.denied);
+  const def = defaultProfilePath();
+  if (hashes.length === 1 && hashes[0] === (await sha256File(def).catch(() => ''))) return suggestProfileChange(def, model.denied, 'default.json');
+  if (model.denied.length === 0) return 'Nothing was denied: no profile change needed.';
+  warnings.push('no --profile given and the events do not name the default profile: the page shows no profile diff');
+  return `Pass --profile P.json (the profile these workloads ran under) to see the change that allows ${model.denied.join(', ')} as a diff.`;
+}
+
+export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage> {
+  // A bad --profile is reported before a large input is read, not after.
+  if (o.profile) suggestProfileChange(o.profile, []);
+  const fold = createReportFold(o);
+  const warnings: string[] = [];
+  let duplicates: number | undefined;
+  let source: string;
+  if (o.events !== undefined) {
+    source = o.events;
+    const size = await stat(o.events).then((st) => st.size, () => 0);
+    const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
+    const r = workers > 1 ? await readEventsFileParallel(o.events, fold, { workers }) : await readEventsFile(o.events, fold);
+    if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
+  } else if (o.aggregate !== undefined) {
+    source = o.aggregate;
+    ({ duplicates } = await readAggregate(o.aggregate, fold));
+  } else {
+    throw new SigsysError('report: give an events file or --aggregate URL', { exitCode: 2 });
+  }
+  const model = fold.build({ title: o.title ?? `sigsys report: ${basename(source)}`, source, duplicates });
+  const html = renderHtml(model, await suggestion(model, o.profile, fold.policyHashes(), warnings));
+  return { model, html, warnings };
+}
+
+/** Fail early (before a workload runs) when `file` cannot be written. */
+export async function checkWritable(file: string, what: string): Promise<void> {
+  await open(file, 'a').then(
+    (fh) => fh.close(),
+    (err: unknown) => {
+      throw new SigsysError(`${what} ${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
+    },
+  );
+}
+
+export async function writePage(file: string, html: string, what = '--html'): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, html);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new SigsysError(`${what} ${file}: ${describeError(err)}`, { exitCode: 1, cause: err });
+  }
+}
+
+export interface RunHtml {
+  /** Add to the run's sinks: folds every event of the run. */
+  sink: Sink;
+  /** Write the page once the run ended. */
+  finish(run: RunInfo, profileFile: string): Promise<void>;
+}
+
+/** The page of one `sigsys run` (--html OUT.html). */
+export async function createRunHtml(out: string): Promise<RunHtml> {
+  await checkWritable(out, 'run: --html');
+  const fold = createReportFold();
+  return {
+    sink: {
+      name: 'html',
+      async write(events) {
+        for (const e of events) fold.add(e);
+      },
+      async close() {},
+    },
+    async finish(run, profileFile) {
+      const model = fold.build({ title: `sigsys run: ${run.command.join(' ')}`.slice(0, 200), source: `sigsys run (${run.profile}, ${run.mode})`, run });
+      let s: SuggestedChange | string;
+      try {
+        s = suggestProfileChange(profileFile, model.denied, run.profile);
+      } catch (err) {
+        s = `No diff: ${describeError(err)}`;
+      }
+      await writePage(out, renderHtml(model, s), 'run: --html');
+    },
+  };
+}
