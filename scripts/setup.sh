@@ -29,6 +29,9 @@ command -v useradd >/dev/null 2>&1 || need_pkgs+=(passwd)
 # and the Alertmanager example's check (amtool).
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v amtool >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
+# strace: test/learn-programs.test.ts checks a learned profile against `strace -f -c`
+# of the same run, and bench/learn compares learning with strace -f.
+command -v strace >/dev/null 2>&1 || need_pkgs+=(strace)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   log "installing Debian packages: ${need_pkgs[*]}"

@@ -5,14 +5,15 @@
  * ring) and supervisor rings (RingMeta.source = SUPERVISOR: writer_pid maps
  * it, the claimed pid is the supervisor or one of its descendants).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelBootId, mapKey, ownsFileOf, readProc, verifyRing, type RingClaims } from '../src/collector/identity.js';
 import { ownPidNs } from '../src/collector/liveness.js';
-import { ringfillLive, tool } from './collector-helpers.js';
+import { ringfillLive, tool, until } from './collector-helpers.js';
 
 let dir: string;
 let live: Awaited<ReturnType<typeof ringfillLive>>;
@@ -57,6 +58,22 @@ describe('verifyRing', () => {
   it.each(cases)('%s', async (_n, claims, identity, reason) => {
     const v = await verifyRing(claims(), { ...ctx, mappers: [W()] });
     expect(v).toMatchObject({ identity, reason: expect.stringMatching(reason) });
+  });
+
+  it('supervisor ring whose supervised process exec\'d since it was described (a fork of node that became sleep): unverified, not forged; another container still forged', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await until('the child to run sleep', () => readlinkSync(`/proc/${child.pid}/exe`).endsWith('/sleep') || undefined);
+      const me = readlinkSync('/proc/self/exe');
+      const claims = (extra: Partial<NonNullable<RingClaims['meta']>> = {}): RingClaims => ({
+        uid: 0, mapKey: key, ownerPid: child.pid!,
+        meta: { pid: child.pid!, source: 2, writerPid: process.pid, exe: me, comm: 'node', cgroup: readFileSync('/proc/self/cgroup', 'utf8'), ...extra },
+      });
+      expect(await verifyRing(claims(), { ...ctx, mappers: [process.pid] })).toMatchObject({ identity: 'unverified', reason: expect.stringMatching(/has exec'd since/) });
+      expect(await verifyRing(claims({ cgroup: `0::/docker/${'cd'.repeat(32)}` }), { ...ctx, mappers: [process.pid] })).toMatchObject({ identity: 'forged' });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('a ring nobody maps: unverified, unless it claims a live process of another uid (forged)', async () => {

@@ -102,6 +102,12 @@ static const char usage[] =
 	"  --native               install the profile's own filter as a container runtime\n"
 	"                         does (no supervisor, no preload, no events) and exec\n"
 	"  --ring-records N       records per ring (default 8192)\n"
+	"  --report-once          record each kind of denied call once for the whole\n"
+	"                         tree (sigsys learn): (arch, nr), or (arch, nr,\n"
+	"                         arg0 & MASK) for the calls --distinct-arg0 lists\n"
+	"  --distinct-arg0 NR:MASK[,NR:MASK...]\n"
+	"                         with --report-once: calls whose first argument\n"
+	"                         matters (native arch numbers, masks in hex or decimal)\n"
 	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD (not\n"
 	"                         with --native, which execs in place), or\n"
 	"                         sigsys-exec's own error as \"error STATUS MESSAGE\"\n"
@@ -114,8 +120,9 @@ static const char usage[] =
 
 struct opts {
 	const char *mode, *spool, *preload, *policy;
-	int native, status_fd;
+	int native, status_fd, report_once;
 	uint32_t ring_records;
+	struct sigsys_sup_once once;
 	char **cmd;
 };
 
@@ -158,6 +165,31 @@ static uint32_t parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t
 	return (uint32_t)v;
 }
 
+/* "NR:MASK,NR:MASK": the calls --report-once tells apart by their first argument. */
+static void parse_distinct(const char *flag, const char *val, struct sigsys_sup_once *once)
+{
+	const char *p = val;
+
+	while (*p) {
+		unsigned long long nr, mask;
+		char *end;
+
+		if (once->n == SIGSYS_SUP_ONCE_MAX)
+			die(EXIT_USAGE, "%s: more than %d entries", flag, SIGSYS_SUP_ONCE_MAX);
+		errno = 0;
+		nr = strtoull(p, &end, 0);
+		if (errno || end == p || *end != ':' || nr > UINT32_MAX)
+			die(EXIT_USAGE, "%s: \"%s\" is not NR:MASK[,NR:MASK...]", flag, val);
+		p = end + 1;
+		mask = strtoull(p, &end, 0);
+		if (errno || end == p || (*end && *end != ',') || mask > UINT32_MAX)
+			die(EXIT_USAGE, "%s: \"%s\" is not NR:MASK[,NR:MASK...]", flag, val);
+		once->nr[once->n] = (uint32_t)nr;
+		once->mask[once->n++] = (uint32_t)mask;
+		p = *end ? end + 1 : end;
+	}
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int i;
@@ -173,6 +205,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			exit(0);
 		} else if (strcmp(a, "--native") == 0) {
 			o->native = 1;
+		} else if (strcmp(a, "--report-once") == 0) {
+			o->report_once = 1;
+		} else if (strcmp(a, "--distinct-arg0") == 0) {
+			if (!val)
+				die(EXIT_USAGE, "%s needs a value (see --help)", a);
+			parse_distinct(a, val, &o->once);
+			i++;
 		} else if (strcmp(a, "--mode") == 0 || strcmp(a, "--spool") == 0 ||
 			   strcmp(a, "--preload") == 0 || strcmp(a, "--ring-records") == 0 ||
 			   strcmp(a, "--status-fd") == 0) {
@@ -209,9 +248,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (o->mode && strcmp(o->mode, "enforce") != 0 && strcmp(o->mode, "audit") != 0)
 		die(EXIT_USAGE, "--mode must be enforce or audit, not \"%s\"", o->mode);
 	status_fd = o->status_fd;
-	if (o->native && (o->preload || o->spool || o->ring_records))
-		die(EXIT_USAGE, "--native takes no --preload, --spool or --ring-records: it "
-				"reports nothing");
+	if (o->native && (o->preload || o->spool || o->ring_records || o->report_once))
+		die(EXIT_USAGE, "--native takes no --preload, --spool, --ring-records or "
+				"--report-once: it reports nothing");
+	if (o->once.n && !o->report_once)
+		die(EXIT_USAGE, "--distinct-arg0 only applies with --report-once");
 }
 
 static void *read_policy(const char *path, size_t *len)
@@ -654,6 +695,8 @@ int main(int argc, char **argv)
 	so.listener = h->listener;
 	so.sigfd = sigfd;
 	so.child = child;
+	so.report_once = o.report_once;
+	so.once = o.once;
 	so.trusted_off = (uint64_t)(sigsys_trusted_ip - (const char *)sigsys_trusted_syscall);
 	ret = sigsys_supervise(&so, &res);
 	if (ret < 0) {

@@ -30,6 +30,12 @@
 #include "supervisor.h"
 #include "trusted_page.h"
 
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 #ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
 #endif
@@ -58,8 +64,19 @@ struct tid_entry {
 	uint32_t tid, tgid;
 };
 
+/*
+ * --report-once: kinds of call already recorded, open addressing.  Full
+ * (more kinds than slots, which no real program reaches) means every
+ * further call is recorded: never a lost name.
+ */
+#define SEEN_SLOTS 8192u
+struct seen_key {
+	uint32_t arch, nr, arg, used;
+};
+
 struct sup {
 	const struct sigsys_sup_opts *o;
+	struct seen_key *seen;
 	struct tid_entry tids[TID_CACHE];
 	struct sigsys_sup_result *res;
 	struct sup_ring *rings;
@@ -420,6 +437,31 @@ static int preload_harmless(const struct sup *s, const struct seccomp_data *d)
 	return 0;
 }
 
+/* --report-once: 1 when this kind of call was recorded before; else remembers it. */
+static int seen_before(struct sup *s, const struct seccomp_data *d)
+{
+	const struct sigsys_sup_once *once = &s->o->once;
+	uint32_t arg = 0, h;
+
+	if (!s->seen)
+		return 0;
+	for (int i = 0; i < once->n; i++)
+		if (d->arch == s->o->policy->hdr->arch && (uint32_t)d->nr == once->nr[i])
+			arg = (uint32_t)d->args[0] & once->mask[i];
+	h = ((uint32_t)d->nr * 2654435761u) ^ (arg * 40503u) ^ d->arch;
+	for (uint32_t k = 0; k < SEEN_SLOTS; k++) {
+		struct seen_key *e = &s->seen[(h + k) % SEEN_SLOTS];
+
+		if (!e->used) {
+			*e = (struct seen_key){ .arch = d->arch, .nr = (uint32_t)d->nr, .arg = arg, .used = 1 };
+			return 0;
+		}
+		if (e->arch == d->arch && e->nr == (uint32_t)d->nr && e->arg == arg)
+			return 1;
+	}
+	return 0;
+}
+
 static void kill_process(struct sup *s, const struct seccomp_notif *req, uint32_t tgid)
 {
 	int pidfd = -1;
@@ -492,7 +534,7 @@ static void answer(struct sup *s)
 	} else if (s->o->mode == SIGSYS_MODE_AUDIT || kind == SIGSYS_ACT_LOG) {
 		cont = 1;
 		v.outcome = OUT_ALLOWED;
-		if (!from_preload_stub(s, v.ip))
+		if (!from_preload_stub(s, v.ip) && !seen_before(s, &req.data))
 			record(s, &req, &v);
 	} else if (kind == SIGSYS_ACT_KILL_PROCESS || kind == SIGSYS_ACT_KILL_THREAD) {
 		v.outcome = OUT_KILLED;
@@ -580,6 +622,19 @@ int sigsys_supervise(const struct sigsys_sup_opts *o, struct sigsys_sup_result *
 		free(s.meta);
 		return ret;
 	}
+	/*
+	 * The caller sleeps until we answer: a synchronous wake-up (6.6+)
+	 * lets the scheduler run us on its CPU right away, several times
+	 * cheaper per round trip.  Best effort: older kernels say EINVAL.
+	 */
+	ioctl(o->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (uint64_t)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	if (o->report_once) {
+		s.seen = calloc(SEEN_SLOTS, sizeof(*s.seen));
+		if (!s.seen) {
+			free(s.meta);
+			return -ENOMEM;
+		}
+	}
 
 	while (!(child_done && none_left)) {
 		size_t n = 0, need = 2 + s.n_rings;
@@ -622,5 +677,6 @@ int sigsys_supervise(const struct sigsys_sup_opts *o, struct sigsys_sup_result *
 	free(s.rings);
 	free(pfd);
 	free(s.meta);
+	free(s.seen);
 	return ret;
 }

@@ -37,6 +37,20 @@
 
 #include "policy.h"
 
+/*
+ * --report-once (sigsys learn): each kind of denied call is recorded once for
+ * the whole tree; a kind is (arch, nr), or (arch, nr, arg0 & mask) for the
+ * native-arch numbers listed here (calls whose risk is in their first
+ * argument: clone flags, socket family, ...).  Later calls of a kind are
+ * answered as usual, without an event: a learning run of a busy loop costs
+ * the round trip, not an event per call.
+ */
+#define SIGSYS_SUP_ONCE_MAX 16
+struct sigsys_sup_once {
+	uint32_t nr[SIGSYS_SUP_ONCE_MAX], mask[SIGSYS_SUP_ONCE_MAX];
+	int n;
+};
+
 struct sigsys_sup_opts {
 	const struct sigsys_policy *policy; /* parsed; outlives the run */
 	uint32_t mode;          /* enum sigsys_mode the answers follow */
@@ -46,6 +60,8 @@ struct sigsys_sup_opts {
 	int sigfd;              /* signalfd for SIGCHLD + forwarded signals */
 	pid_t child;            /* the command */
 	uint64_t trusted_off;   /* preload stub: offset of its trusted ip */
+	int report_once;        /* record each kind of call once (see above) */
+	struct sigsys_sup_once once;
 };
 
 struct sigsys_sup_result {

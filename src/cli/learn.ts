@@ -1,11 +1,15 @@
 /**
  * sigsys learn - write a seccomp profile from what a command really did.
  *
- * Thin CLI over src/learn/learn.ts: runs CMD under the preload (run.ts's
- * runUnderPreload) in audit mode with a base profile that denies everything
- * (or --base), collects the names of every trapped call and writes the base
- * plus one ALLOW rule with them to -o.  Exits with CMD's status unless the
- * profile could not be written.
+ * Thin CLI over src/learn/learn.ts: runs CMD through sigsys-exec (filter
+ * installed before execve, no preload: the supervisor answers and records
+ * every call the base denies, in every process, from execve on) in audit
+ * mode with a base profile that denies everything (or --base), each kind of
+ * call recorded once (--report-once), and writes the base plus the learned
+ * ALLOW rules to -o.  --verify runs CMD under the result as a container
+ * runtime applies it (sigsys-exec --native), then once more supervised in
+ * audit mode to name any call the profile denies.  Exits with CMD's status
+ * unless the profile could not be written or did not verify.
  */
 import { parseCommandArgs } from './args.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +19,7 @@ import {
   buildLearnedProfile,
   defaultBase,
   describeSource,
+  distinctArg0,
   emptyLearned,
   formatProfile,
   learnSink,
@@ -24,22 +29,25 @@ import {
   shellLine,
 } from '../learn/learn.js';
 import { compileProfileText } from '../profile/compile.js';
-import { createReportSink, describeExit, renderReport, type ExitInfo } from '../report/report.js';
+import { describeExit, type ExitInfo } from '../report/report.js';
+import { runConfined } from '../run/run.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
-import { runUnderPreload, splitCommand } from './run.js';
+import { splitCommand } from './run.js';
 
 export const help = `Usage: sigsys learn [options] -o PROFILE.json -- CMD [ARG...]
 
-Run CMD under the preload with a base profile, record every syscall the base
-denies (by default: every syscall), and write a Docker seccomp profile that
-allows them: the base, plus one SCMP_ACT_ALLOW rule with the learned names.
-A summary goes to stderr; sigsys exits with CMD's status.
+Run CMD with a base profile installed before execve (sigsys-exec), record
+every syscall the base denies (by default: every syscall) in every process
+and thread of CMD, static, Go and musl programs included, and write a Docker
+seccomp profile that allows them: the base, plus SCMP_ACT_ALLOW rules with
+the learned names, grouped by kind (clone, unshare, personality and socket
+by the argument values seen).  A summary goes to stderr; sigsys exits with
+CMD's status.
 
 The profile is only as complete as the run: calls CMD did not make this time
-get the default action.  Arguments are not learned (names only).  Learning
-runs in audit mode, which is not a security boundary: only learn from
-programs you trust.
+get the default action.  Learning runs in audit mode, which is not a
+security boundary: only learn from programs you trust.
 
 Options:
   -o, --output FILE      where to write the profile (required)
@@ -50,14 +58,16 @@ Options:
   --mode audit|enforce   audit: denied calls run as if allowed (default)
                          enforce: CMD gets the base's answers (learns up to
                          the first denial that stops it)
-  --verify               then run CMD again under the learned profile in
-                         enforce mode (as sigsys run --profile does) and fail
-                         (exit 1) unless it reports no violation and ends
-                         the same way; CMD runs twice
+  --verify               then run CMD under the learned profile as a container
+                         runtime applies it (sigsys run --native: the kernel
+                         alone, from execve), and once more supervised in
+                         audit mode to name any call the profile denies; fail
+                         (exit 1) if it ended differently or a call was
+                         denied; CMD runs three times
   --out EVENTS.ndjson    also write every event as NDJSON ("-" = stdout)
   --ring-records N       records per process ring (default 65536, or
-                         $SIGSYS_RING_RECORDS): every call traps while
-                         learning, and a name only in dropped events is lost
+                         $SIGSYS_RING_RECORDS); each kind of call is
+                         recorded once, so rings rarely fill
   -h, --help             this text
 
 More: docs/learn.md (what is added without being observed, limits).
@@ -121,7 +131,15 @@ export async function run(argv: string[]): Promise<number> {
   const sinks: Sink[] = [learnSink(learned)];
   if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
   const started = new Date();
-  const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks, logger: log, ringRecords: o.ringRecords });
+  const { exit, stats } = await runConfined({
+    policy: compiled.policy,
+    cmd: o.cmd,
+    sinks,
+    logger: log,
+    ringRecords: o.ringRecords,
+    preload: false,
+    reportOnce: distinctArg0(compiled.arch),
+  });
 
   // Earlier learning: the -o file (--merge) and a base that is itself a learned profile.
   const before = [base.learned, previous].filter((x) => x !== undefined);
@@ -156,10 +174,10 @@ export async function run(argv: string[]): Promise<number> {
   const lost = stats.dropped + stats.torn + stats.corrupt;
   if (lost) process.stderr.write(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls (learn again with a bigger --ring-records)\n`);
   if (learned.events === 0) {
-    process.stderr.write(`sigsys: warning: no call was reported: statically linked programs are not seen by the preload (nothing learned from them)\n`);
+    process.stderr.write(`sigsys: warning: no call was reported: the base allows everything ${shellLine(o.cmd)} did (nothing learned)\n`);
   }
   if (exit.signal === 'SIGSYS') {
-    process.stderr.write(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS: a process made a call the learning run could not report (a static binary, or a call with SIGSYS blocked); the profile is incomplete\n`);
+    process.stderr.write(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS (the base's SCMP_ACT_TRAP/KILL, or the program's own doing); the profile may be incomplete\n`);
   }
   const merged = before.length ? `, ${added} new, ${names.size} in total` : '';
   process.stderr.write(
@@ -170,17 +188,38 @@ export async function run(argv: string[]): Promise<number> {
   return exit.status;
 }
 
-/** Run CMD again under the learned profile, enforced; throw unless it is clean and ends the same way. */
+/**
+ * Run CMD under the learned profile as runc applies it (sigsys-exec --native:
+ * the profile's own filter from execve, the kernel's answers, no preload, no
+ * supervisor), then once more under the supervisor in audit mode with the
+ * same profile, which names every call it denies (once per kind).  Throw
+ * unless the native run ended as the learning run did and nothing was denied.
+ */
 async function verify(o: LearnOptions, text: string, learnedExit: ExitInfo): Promise<void> {
-  const compiled = compileProfileText(text, o.output, { mode: 'enforce' });
-  const report = createReportSink();
-  const { exit, stats } = await runUnderPreload({ policy: compiled.policy, cmd: o.cmd, sinks: [report], logger: createLogger('learn'), ringRecords: o.ringRecords });
-  const summary = report.summary({ mode: 'enforce', profile: o.output, exit, dropped: stats.dropped, corrupt: stats.corrupt, torn: stats.torn });
-  process.stderr.write(renderReport(summary).replace(/^sigsys: /m, 'sigsys: verify: '));
-  if (summary.violations > 0) {
-    throw new SigsysError(`learn: verify: ${plural(summary.violations, 'violation')} under the learned profile (${summary.rows.map((r) => r.syscall).join(', ')}): this run took paths the learning run did not`);
+  const enforced = compileProfileText(text, o.output, { mode: 'enforce' });
+  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logger: createLogger('learn') });
+  process.stderr.write(`sigsys: verify: under the learned profile's own filter (--native): ${describeExit(native.exit)}\n`);
+  const audited = compileProfileText(text, o.output, { mode: 'audit' });
+  const seen = emptyLearned();
+  const { exit, stats } = await runConfined({
+    policy: audited.policy,
+    cmd: o.cmd,
+    sinks: [learnSink(seen)],
+    logger: createLogger('learn'),
+    ringRecords: o.ringRecords,
+    preload: false,
+    reportOnce: distinctArg0(audited.arch),
+  });
+  const denied = [...seen.names, ...seen.unknown.keys()].sort();
+  const lost = stats.dropped + stats.torn + stats.corrupt;
+  process.stderr.write(
+    `sigsys: verify: supervised (audit) under the learned profile: ${denied.length ? `denied ${denied.join(', ')}` : 'no call denied'}` +
+      `${lost ? ` (${plural(lost, 'event')} lost)` : ''}; ${describeExit(exit)}\n`,
+  );
+  const missing = denied.length ? `; the profile denies ${denied.join(', ')} (taken by this run, not by the learning run: learn again with --merge)` : '';
+  if (native.exit.status !== learnedExit.status) {
+    throw new SigsysError(`learn: verify: ${describeExit(native.exit)} under the learned profile (--native), ${describeExit(learnedExit)} while learning${missing}`);
   }
-  if (exit.status !== learnedExit.status) {
-    throw new SigsysError(`learn: verify: ${describeExit(exit)} under the learned profile, ${describeExit(learnedExit)} while learning`);
-  }
+  if (denied.length) throw new SigsysError(`learn: verify: ${plural(denied.length, 'call')} denied under the learned profile${missing}`);
+  process.stderr.write(`sigsys: verify: ok: same end under the kernel's filter, no call denied\n`);
 }

@@ -187,6 +187,12 @@ function sameContainer(a: ProcFacts, b: ProcFacts): boolean {
   return x.containerId === y.containerId && x.podUid === y.podUid;
 }
 
+/** Does `p` contradict `meta` only in what an execve changes (exe, comm)? */
+function execSince(meta: RingClaims['meta'], p: ProcFacts): boolean {
+  if (!meta) return false;
+  return disagreement({ ...meta, exe: '', comm: '' }, p, undefined) === undefined;
+}
+
 /** First claim of `meta` that `p` contradicts, or undefined. */
 function disagreement(meta: RingClaims['meta'], p: ProcFacts, bootId: string | undefined): string | undefined {
   if (!meta) return undefined;
@@ -292,6 +298,13 @@ export async function verifyRing(ring: RingClaims, ctx: VerifyContext): Promise<
     subject = p;
   }
   const why = disagreement(meta, subject, ctx.bootId);
+  if (why && supervisor && subject !== writer && execSince(meta, subject)) {
+    // The supervisor described P when it created the ring; P has exec'd
+    // since (a fork of node that became sh): its ring for the new image
+    // comes later.  Only exe and comm differ, which an exec changes, so the
+    // claims cannot be checked any more - they are not contradicted.
+    return { identity: 'unverified', reason: `supervisor ${writer.pid} maps it; pid ${subject.pid} has exec'd since (${why})`, writer };
+  }
   if (why) return forged(why, writer);
   return { identity: 'verified', reason: `mapped by pid ${writer.pid}`, writer, subject };
 }

@@ -8,13 +8,14 @@
  *   const out = buildLearnedProfile({ base, plan, learned, sources });
  *   writeFileSync(path, formatProfile(out));
  *
- * The learning run traps everything the base denies.  Calls the preload cannot
- * see are handled apart: after execve the dynamic loader runs under the
- * inherited filter before the preload's constructor has a handler (a trapped
- * call there kills the new image), rt_sigreturn is never trapped (the
- * handler returns through it), and a few calls depend on timing or the host
- * (restart_syscall, the vDSO's fallbacks).  The learning run allows those (BOOTSTRAP) and
- * the learned profile allows the ones the base denies, in a rule of their own.
+ * The learning run (sigsys-exec in audit mode, no preload: the supervisor
+ * answers and records every call the base denies, from execve on, in every
+ * process and thread) sees everything but a few calls, handled apart:
+ * execve and exit_group (the launcher needs them allowed), rt_sigreturn
+ * (always allowed by the compiler), and calls that depend on timing or the
+ * host (restart_syscall, the vDSO's fallbacks).  The learning run allows
+ * those (BOOTSTRAP) and the learned profile allows the ones the base denies,
+ * in a rule of their own.
  *
  * Profiles are handled as parsed JSON (src/profile/parse.ts: numbers kept as
  * written, so 64-bit argument values survive) and the base's entries, fields
@@ -36,55 +37,64 @@ import { ARG_RULES, describeArgValue, groupNames } from './groups.js';
 type Obj = { [k: string]: JsonValue };
 
 /**
- * What a dynamically linked program needs between execve and the preload's
- * constructor (glibc's ld.so and libc start-up, see docs/preload.md "Limits";
- * musl's loader adds open and fcntl).
+ * What sigsys-exec itself needs the profile to allow (it refuses a profile
+ * that denies them): execve, the call that starts the command under the
+ * filter (as runc starts a container's entrypoint), and exit_group, its only
+ * other call if the exec fails.  So they are allowed while learning, never
+ * observed, and always in the result.
+ *
+ * The dynamic loader and the process start are not listed: the learning run
+ * is supervised from execve on (sigsys-exec, no preload), so the supervisor
+ * sees and records every call ld.so and libc start-up make, in every process
+ * of the tree (launcher-10-loader-calls-reported).
  */
-export const LOADER_SYSCALLS: readonly string[] = [
-  'access',
-  'arch_prctl',
-  'brk',
-  'close',
-  'execve',
-  'fcntl',
-  'fstat',
-  'getrandom',
-  'mmap',
-  'mprotect',
-  'munmap',
-  'newfstatat',
-  'open',
-  'openat',
-  'pread64',
-  'prlimit64',
-  'read',
-  'rseq',
-  'set_robust_list',
-  'set_tid_address',
-];
+export const LAUNCHER_SYSCALLS: readonly string[] = ['execve', 'exit_group'];
 
 /**
  * Calls a run cannot be trusted to show: rt_sigreturn (the compiler always
  * allows it, so it never traps), restart_syscall (issued only when a signal
- * interrupts a sleep: timing), and the vDSO's calls (syscalls only on hosts
+ * interrupts a sleep: timing), sched_yield (spin-then-yield locks call it
+ * only when contended: timing; node's worker threads show it in one run of
+ * three), tgkill (Go's runtime preempts a goroutine that ran 10 ms with a
+ * signal to its thread: timing; a denied preemption is ignored by Go but is
+ * a denied call all the same), and the vDSO's calls (syscalls only on hosts
  * whose clocksource the vDSO cannot read).
  */
-export const UNSEEN_SYSCALLS: readonly string[] = ['clock_gettime', 'getcpu', 'gettimeofday', 'restart_syscall', 'rt_sigreturn', 'time'];
+export const UNSEEN_SYSCALLS: readonly string[] = ['clock_gettime', 'getcpu', 'gettimeofday', 'restart_syscall', 'rt_sigreturn', 'sched_yield', 'tgkill', 'time'];
 
 /** Allowed while learning and, where the base denies them, in the result without being observed. */
-export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LOADER_SYSCALLS, ...UNSEEN_SYSCALLS];
+export const BOOTSTRAP_SYSCALLS: readonly string[] = [...LAUNCHER_SYSCALLS, ...UNSEEN_SYSCALLS];
 
 /**
  * What the preload's own constructor calls in an exec'd image after it has
  * re-read the policy but before its ring exists (metadata: exe, hostname,
  * pids; the ring file: ftruncate, rename; the inherited-filter check: prctl;
- * the fork-detection page: madvise).  Under `sigsys run` the first process's
+ * the fork-detection page: madvise; libc's malloc seeding itself on its
+ * first use in the constructor: getrandom).  Under `sigsys run` the first process's
  * constructor also runs under the launcher's filter, so the same list applies.
  * These traps are not recorded, and in enforce mode they get the profile's
  * action, so a profile that denies them makes exec'd children exit 126 under
  * `sigsys run`.  Not needed when the profile is used without sigsys.
  */
-export const PRELOAD_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'madvise', 'prctl', 'readlink', 'renameat2', 'uname'];
+export const PRELOAD_CONSTRUCTOR_SYSCALLS: readonly string[] = ['ftruncate', 'getpid', 'getppid', 'getrandom', 'madvise', 'prctl', 'readlink', 'renameat2', 'uname'];
+
+/**
+ * What a dynamic loader calls to load libsigsys.so itself into an image
+ * (LD_PRELOAD, under `sigsys run`): glibc's ld.so and musl's loader (open,
+ * fcntl), observed under the preload before the supervisor existed.  A
+ * program learned without the preload made these only for its own
+ * libraries: a musl program linked against libc alone opens no file, so
+ * under `sigsys run` the loading of the preload would be the first open,
+ * made under the inherited trap filter before any handler exists, and
+ * kill it (test/run-musl.test.ts).
+ */
+export const PRELOAD_LOADING_SYSCALLS: readonly string[] = [
+  'access', 'arch_prctl', 'brk', 'close', 'fcntl', 'fstat', 'getrandom', 'mmap', 'mprotect', 'munmap', 'newfstatat',
+  'open', 'openat', 'pread64', 'prlimit64', 'read', 'rseq', 'set_robust_list', 'set_tid_address',
+];
+
+/** Everything the preload needs under `sigsys run` that the command may not have made. */
+export const PRELOAD_SYSCALLS: readonly string[] = [...new Set([...PRELOAD_CONSTRUCTOR_SYSCALLS, ...PRELOAD_LOADING_SYSCALLS])].sort();
 
 /** Every entry of learned names starts its comment with this (then ` [GROUP] from SOURCES`). */
 export const LEARNED_MARK = 'learned by sigsys';
@@ -263,6 +273,21 @@ function addValue(m: Map<string, Set<bigint>>, name: string, v: bigint): void {
   set.add(v);
 }
 
+/**
+ * The calls the supervisor must tell apart by their first argument when it
+ * records each kind of call once (sigsys-exec --report-once --distinct-arg0):
+ * ARG_RULES on argument 0, as native-arch numbers.
+ */
+export function distinctArg0(arch = nativeArch()): { nr: number; mask: bigint }[] {
+  const native = loadNative();
+  const out: { nr: number; mask: bigint }[] = [];
+  for (const [name, rule] of Object.entries(ARG_RULES)) {
+    const nr = native.syscallNumber(name, arch);
+    if (rule.index === 0 && nr !== null && nr >= 0) out.push({ nr, mask: rule.mask });
+  }
+  return out;
+}
+
 /** `sh -c 'ls /'` as one shell-quoted line. */
 export function shellLine(cmd: readonly string[]): string {
   return cmd.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -419,8 +444,8 @@ export function buildLearnedProfile(input: BuildInput): Obj {
       names: boot,
       action: 'SCMP_ACT_ALLOW',
       comment:
-        `${BOOTSTRAP_MARK}: the dynamic loader's calls after execve (made before the preload's handler exists), ` +
-        'rt_sigreturn (never trapped), restart_syscall (after a signal interrupts a sleep) and the vDSO calls (syscalls on some hosts)',
+        `${BOOTSTRAP_MARK}: execve and exit_group (the launcher needs them allowed, as runc needs execve), ` +
+        'rt_sigreturn (never trapped), restart_syscall, sched_yield and tgkill (timing: a signal interrupting a sleep, a contended lock, Go preempting a goroutine) and the vDSO calls (syscalls on some hosts)',
     });
   }
   if (preload.length) extra.push({ names: preload, action: 'SCMP_ACT_ALLOW', comment: PRELOAD_MARK });

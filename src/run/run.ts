@@ -41,6 +41,14 @@ export interface ConfinedRunOptions {
   launcher?: boolean;
   /** sigsys-exec --native: the profile's own filter, no preload, no supervisor, no events. */
   native?: boolean;
+  /** With the launcher: also load libsigsys.so into the command (default true); false: the supervisor answers every denied call. */
+  preload?: boolean;
+  /**
+   * With the launcher: record each kind of denied call once for the whole
+   * tree (sigsys-exec --report-once), told apart by the masked first
+   * argument for the native-arch numbers listed (sigsys learn).
+   */
+  reportOnce?: { nr: number; mask: bigint }[];
   keepSpool?: boolean;
   /** Records per process ring; default: the producers' (8192). */
   ringRecords?: number;
@@ -109,8 +117,13 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
     const child = spawn(execPath(), ['--native', '--status-fd', '3', policyPath, '--', ...o.cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
     return { child, status: readAll(child.stdio[3] as Readable | null) };
   }
-  const args = ['--spool', spool, '--preload', preload, '--status-fd', '3'];
+  const args = ['--spool', spool, '--status-fd', '3'];
+  if (o.preload !== false) args.push('--preload', preload);
   if (o.ringRecords) args.push('--ring-records', String(o.ringRecords));
+  if (o.reportOnce) {
+    args.push('--report-once');
+    if (o.reportOnce.length) args.push('--distinct-arg0', o.reportOnce.map((k) => `${k.nr}:0x${k.mask.toString(16)}`).join(','));
+  }
   args.push(policyPath, '--', ...o.cmd);
   const child = spawn(execPath(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
   return { child, status: readAll(child.stdio[3] as Readable | null) };
