@@ -129,6 +129,28 @@ describe('sigsys aggregate (real broker, CLI child processes)', () => {
     rmSync(suggest, { recursive: true, force: true });
   });
 
+  it('hot-loop count records: each row sums `repeat`, a redelivered count record is counted once', async () => {
+    const topic = uniqueTopic('agg-repeat');
+    const at = (seq: number, repeat?: number): ViolationEvent => ({
+      ...makeEvent({ seq, host: 'node-0', ringPid: 4242, workload: 'retry-loop', syscall: 'unshare', nr: 272, action: 'errno', outcome: 'denied' }),
+      ...(repeat ? { repeat } : {}),
+    });
+    // 4 full events, then two count records: 10 million calls in all.
+    const events = [at(0), at(1), at(2), at(3), at(4, 6_000_000), at(5, 3_999_996)];
+    await produce(broker, topic, [...events, events[4]!]); // at-least-once: one count record twice
+    const agg = await startAggregator(['--kafka', broker, '--topic', topic, '--group', `g-${topic}`]);
+    children.push(agg);
+    const r = await waitFor(async () => {
+      const rep = await report(agg.url);
+      return rep.events + rep.duplicates >= 7 ? rep : undefined;
+    }, { timeoutMs: 60_000, what: 'aggregate to read 7 messages' });
+    expect(r.duplicates).toBe(1);
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0]).toMatchObject({ workload: 'retry-loop', syscall: 'unshare', action: 'errno', outcome: 'denied', count: 10_000_000 });
+    agg.child.kill('SIGTERM');
+    expect(await agg.exited).toBe(0);
+  });
+
   it('two aggregators in one group split the partitions; one is SIGKILLed and the survivor takes over with the right totals', async () => {
     const topic = uniqueTopic('agg-group');
     const group = `g-${topic}`;

@@ -76,7 +76,7 @@ export async function ringfillLive(dir: string, count: number, opts: { records?:
 export const RING = {
   headerSize: 8192,
   recordSize: 256,
-  off: { magic: 0, version: 8, headerSize: 12, recordSize: 16, recordCount: 20, head: 24, cursor: 32, dropped: 40, ownerPid: 56, metaLen: 60 },
+  off: { magic: 0, version: 8, headerSize: 12, recordSize: 16, recordCount: 20, head: 24, cursor: 32, dropped: 40, ownerPid: 56, metaLen: 60, hotFull: 68, hot: 72, meta: 3912 },
   WRITING_BIT: 0x80000000,
 };
 

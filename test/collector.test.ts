@@ -162,7 +162,7 @@ describe('hostile rings', () => {
       const p = join(dir, 'sigsys-9-9.ring');
       await copyFile(good, p);
       await patch(p, RING.off.metaLen, u32(64));
-      await patch(p, 1096, Buffer.alloc(64, 0xff));
+      await patch(p, RING.off.meta, Buffer.alloc(64, 0xff));
     }, { corrupt: { meta: 1 }, delivered: 20 }],
     ['a cursor scribbled past head', async (good) => {
       const p = join(dir, 'sigsys-10-10.ring');

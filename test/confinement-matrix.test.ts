@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import type { ViolationEvent } from '../src/events/types.js';
+import { eventCalls, type ViolationEvent } from '../src/events/types.js';
 import { ensureDist } from './collector-helpers.js';
 import {
   buildFixtures,
@@ -109,8 +109,19 @@ describe.each(programs)('$name', ({ name, cmd }) => {
       // enforce: EPERM as Docker answers; audit: the call ran, as unconfined
       expect([l.name, l.ret, l.errno]).toEqual(way.mode === 'enforce' ? [l.name, -1, 1] : [l.name, 0, 0]);
     }
-    const got = events.map((e) => [e.syscall, e.pid, e.tid, e.errno, e.outcome, e.mode].join(' ')).sort();
-    const want = seen.map((l) => [l.name, l.pid, l.tid, way.mode === 'enforce' ? 1 : 0, way.mode === 'enforce' ? 'denied' : 'allowed', way.mode].join(' ')).sort();
+    // Calls per (syscall, pid, errno, outcome, mode): past its first few
+    // events a repeat of one call site is counted in the ring and arrives as
+    // a count record (`repeat`, the tid of the site's first call), so the
+    // per-call identity is the pid; every event's tid is one that made it.
+    const tally = (rows: [string, number][]) => {
+      const m = new Map<string, number>();
+      for (const [k, n] of rows) m.set(k, (m.get(k) ?? 0) + n);
+      return Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
+    };
+    const got = tally(events.map((e) => [[e.syscall, e.pid, e.errno, e.outcome, e.mode].join(' '), eventCalls(e)]));
+    const want = tally(seen.map((l) => [[l.name, l.pid, way.mode === 'enforce' ? 1 : 0, way.mode === 'enforce' ? 'denied' : 'allowed', way.mode].join(' '), 1]));
     expect(got).toEqual(want);
+    const tids = new Set(seen.map((l) => `${l.name} ${l.pid} ${l.tid}`));
+    for (const e of events) expect(tids.has(`${e.syscall} ${e.pid} ${e.tid}`), `${e.syscall} ${e.pid} ${e.tid}`).toBe(true);
   });
 });

@@ -24,6 +24,8 @@ const cases: [string, Partial<ViolationEvent>][] = [
     ['a forged ring of uid 65534', { identity: 'forged', writerUid: 65534, workload: 'forged:uid-65534', pod: '', namespace: '' }],
     ['a supervisor ring of uid 0', { source: 'supervisor', writerUid: 0 }],
     ['an event from a collector that predates identity', { identity: 'unknown' }],
+    ['a hot-loop count record standing for 9999999 calls (repeat, field 36)', { repeat: 9_999_999 }],
+    ['a count record with a repeat beyond 2^32', { repeat: 2 ** 40 + 1 }],
 ];
 
 describe('kafka value codec', () => {
@@ -44,7 +46,7 @@ describe('kafka value codec', () => {
       pod: e.pod, namespace: e.namespace, policyHash: e.policyHash, ringPid: e.ringPid, callSite: e.callSite, comm: e.comm,
       ringStartNs: e.ringStartNs, writerUid: e.writerUid,
       identity: Identity[e.identity.toUpperCase() as keyof typeof Identity] ?? 0,
-      source: e.source === 'supervisor' ? 2 : 0,
+      source: e.source === 'supervisor' ? 2 : 0, repeat: e.repeat ?? 0,
     });
     expect(Buffer.from(encodeViolation(e)).toString('hex')).toBe(Buffer.from(ref).toString('hex'));
   });

@@ -164,7 +164,8 @@ describe('sigsys run', () => {
   it('a burst larger than the ring: every call is either an event or counted as dropped, none silently lost', async () => {
     const out = join(dir, 'burst.ndjson');
     const N = 30_000; // the default ring holds 8192 records
-    const r = await sigsysRun(['--out', out, '--json'], [workload(), `keyctl=${N}`]);
+    // SIGSYS_HOT=0: every call a full event (no hot-loop counting), so the ring overflows.
+    const r = await sigsysRun(['--out', out, '--json'], [workload(), `keyctl=${N}`], { SIGSYS_HOT: '0' });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout.trimEnd().split('\n').pop()!);
     const events = await readEvents(out);
@@ -177,7 +178,7 @@ describe('sigsys run', () => {
 
   it('--ring-records sizes the ring: a burst that fits loses nothing', async () => {
     const out = join(dir, 'big-ring.ndjson');
-    const r = await sigsysRun(['--out', out, '--json', '--ring-records', '65536'], [workload(), 'keyctl=30000']);
+    const r = await sigsysRun(['--out', out, '--json', '--ring-records', '65536'], [workload(), 'keyctl=30000'], { SIGSYS_HOT: '0' });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout.trimEnd().split('\n').pop()!)).toMatchObject({ violations: 30_000, dropped: 0 });
     expect((await readEvents(out)).length).toBe(30_000);

@@ -262,7 +262,8 @@ describe('a neighbour cannot blind the collector', () => {
     const port = await freePort();
     const c = collect(['--metrics-port', String(port), '--metrics-host', '127.0.0.1']); // default cap: 1024 per uid
     await started(c);
-    const env = { ...process.env, LD_PRELOAD: preloadPath(), SIGSYS_POLICY: policy, SIGSYS_SPOOL: spool };
+    // SIGSYS_HOT=0: every call a full event (no hot-loop counting), so each ticket is one call.
+    const env = { ...process.env, LD_PRELOAD: preloadPath(), SIGSYS_POLICY: policy, SIGSYS_SPOOL: spool, SIGSYS_HOT: '0' };
     const go = join(dir, 'go');
     const wl = spawn(tool('sigsys-wl-calls'), [`wait=${go}`, 'acct=400', 'fork', 'keyctl=100'], { env, stdio: 'ignore' });
     const wlExit = new Promise((r) => wl.once('exit', r));

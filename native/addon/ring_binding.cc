@@ -6,6 +6,7 @@
 //   .stats()                   head, cursor, dropped, ...
 //   .read(from, max)           copies of committed records, ticket order
 //   .commit(cursor)            store the cursor (release), freeing slots
+//   .flushHot(nowNs)           turn hot-loop counts into count records (below)
 //   .skipPending(from, upto)   step over tickets that are still pending (torn)
 //   .file()                    owner uid, inode, device of the mapped file
 //   .close()
@@ -154,6 +155,7 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
                            InstanceMethod<&RingReader::Stats>("stats"),
                            InstanceMethod<&RingReader::Read>("read"),
                            InstanceMethod<&RingReader::Commit>("commit"),
+                           InstanceMethod<&RingReader::FlushHot>("flushHot"),
                            InstanceMethod<&RingReader::SkipPending>("skipPending"),
                            InstanceMethod<&RingReader::File>("file"),
                            InstanceMethod<&RingReader::Close>("close"),
@@ -362,6 +364,23 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
     if (c <= cur) return env.Undefined();
     if (!Guarded(map_, map_len_, [&] { sigsys_ring_set_cursor(&r_, c); })) Faulted(env);
     return env.Undefined();
+  }
+
+  // flushHot(nowNs): sigsys_ring_hot_flush (ring.h): the ring's hot-loop
+  // counts become count records, read by the next read().
+  Napi::Value FlushHot(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBigInt())
+      throw Napi::TypeError::New(env, "flushHot(nowNs): nowNs must be a bigint");
+    bool lossless = false;
+    uint64_t now_ns = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+    Check(env);
+    uint64_t head, cursor;
+    Counters(env, &head, &cursor);
+    int written = 0;
+    bool ok = Guarded(map_, map_len_, [&] { written = sigsys_ring_hot_flush(&r_, now_ns); });
+    if (!ok) Faulted(env);
+    return Napi::Number::New(env, written);
   }
 
   // Step over tickets in [max(from, cursor), upto) that are still PENDING

@@ -151,6 +151,8 @@ int sigsys_encode_violation(const struct sigsys_violation *v, uint8_t *buf, size
 	put_i32(&w, 11, v->errno_ret);
 	put_s64(&w, 12, v->ret);
 	put_i32(&w, 13, (int32_t)v->mode);
+	/* Count records only (the collector's, from hot-loop counters). */
+	put_u64(&w, 36, v->repeat);
 
 	if (w.overflow)
 		return -ENOSPC;

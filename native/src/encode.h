@@ -26,10 +26,11 @@ struct sigsys_violation {
 	int32_t errno_ret;
 	int64_t ret;
 	uint32_t mode;
+	uint64_t repeat; /* field 36: calls a count record stands for; 0 = one event */
 };
 
 /* Worst case bytes of an encoded violation. */
-#define SIGSYS_VIOLATION_MAX 192u
+#define SIGSYS_VIOLATION_MAX 208u /* 179 + field 36 (12) */
 
 /* Returns bytes written, or -ENOSPC if cap is too small. Signal-safe. */
 int sigsys_encode_violation(const struct sigsys_violation *v, uint8_t *buf, size_t cap);

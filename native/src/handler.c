@@ -144,17 +144,38 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void record(struct sigsys_violation *v)
+/*
+ * A repeat of a call already reported (same pid, syscall, call site,
+ * action, outcome, errno) past its first few full events: one fetch-add in
+ * the ring's hot-loop table instead of an event (ring.h).  Kills are never
+ * counted (nothing comes after them) and neither are ALLOW entries.
+ */
+static int counted(const struct sigsys_violation *v)
+{
+	struct sigsys_hot_key k;
+
+	if (v->outcome == OUT_KILLED || sigsys_g.hot_off)
+		return 0;
+	k.ip = v->ip;
+	k.nr = v->nr;
+	k.arch = v->arch;
+	k.pid = v->pid;
+	k.tid = v->tid;
+	k.errno_ret = v->errno_ret;
+	k.action = (uint8_t)v->action;
+	k.outcome = (uint8_t)v->outcome;
+	k.mode = (uint8_t)v->mode;
+	k.args = v->args;
+	return sigsys_ring_hot_count(&sigsys_g.ring, sigsys_hot_hash(&k), &k);
+}
+
+/* A full event in the ring (no hot-loop counting). */
+static void record_full(struct sigsys_violation *v)
 {
 	uint8_t buf[SIGSYS_VIOLATION_MAX];
 	int64_t ticket;
 	int n;
 
-	/* An ALLOW entry in the table is not a violation: the filter traps
-	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
-	 * to keep SIGSYS deliverable around clone).  Never reported. */
-	if (v->action == SIGSYS_ACT_ALLOW)
-		return;
 	ticket = sigsys_ring_reserve(&sigsys_g.ring);
 
 	/* No ring yet (constructor after execve) or full: the ring counted the
@@ -162,9 +183,24 @@ static void record(struct sigsys_violation *v)
 	if (ticket < 0)
 		return;
 	v->seq = (uint64_t)ticket;
+	/* Read the clock only for a full event: a counted call needs no time. */
+	if (!v->time_ns)
+		v->time_ns = now_ns();
 	n = sigsys_encode_violation(v, buf, sizeof(buf));
 	/* A reserved ticket must be committed, even if empty. */
 	sigsys_ring_commit(&sigsys_g.ring, (uint64_t)ticket, buf, n > 0 ? (uint32_t)n : 0);
+}
+
+static void record(struct sigsys_violation *v)
+{
+	/* An ALLOW entry in the table is not a violation: the filter traps
+	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
+	 * to keep SIGSYS deliverable around clone).  Never reported. */
+	if (v->action == SIGSYS_ACT_ALLOW)
+		return;
+	if (counted(v))
+		return;
+	record_full(v);
 }
 
 static uint64_t uc_mask(const ucontext_t *uc)
@@ -461,6 +497,24 @@ static long reissue(const ucontext_t *uc, long nr, const uint64_t *a)
 	return ret;
 }
 
+/*
+ * A counted audited call (no event to fill, so no result to wait for): run
+ * it after the handler returns instead of from here.  The saved context
+ * goes to the trusted `syscall` with the application's registers
+ * (sigsys_uc_handoff), rt_sigreturn restores the application's mask, the
+ * call runs there and returns through sigsys_audit_resume.  No mask switch,
+ * no extra syscall; signals, SA_RESTART (the kernel rewinds to the trusted
+ * instruction) and blocking behave as for the application's own call.
+ */
+static void handoff(ucontext_t *uc)
+{
+	/* A blocked SIGSYS while the call runs would make a trap in an
+	 * application handler fatal (as in reissue()). */
+	uc_set_mask(uc, uc_mask(uc) & ~SIGSYS_BIT);
+	sigsys_uc_handoff(uc, sigsys_g.trusted_ip - SIGSYS_SYSCALL_INSN_LEN,
+			  (uint64_t)(uintptr_t)sigsys_audit_resume);
+}
+
 /* Re-issue the trapped call from the trusted instruction (audit, LOG). */
 static void execute(struct sigsys_violation *v, ucontext_t *uc)
 {
@@ -521,8 +575,21 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		sigsys_tsys(v->nr, a[0], 0, 0, 0, 0, 0);
 		return;
 	default:
+		/* A repeat past the first few full events: counted, and run
+		 * after sigreturn.  The first ones keep their result (ret). */
+		if (v->action != SIGSYS_ACT_ALLOW && counted(v)) {
+			handoff(uc);
+			return;
+		}
+		/* The event's time is the trap's, not the end of a call
+		 * that may block. */
+		v->time_ns = now_ns();
 		ret = reissue(uc, v->nr, a);
-		break;
+		v->ret = ret;
+		sigsys_uc_set_ret(uc, ret);
+		if (v->action != SIGSYS_ACT_ALLOW)
+			record_full(v);
+		return;
 	}
 	v->ret = ret;
 	sigsys_uc_set_ret(uc, ret);
@@ -566,7 +633,6 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	v.action = act->kind;
 	v.mode = sigsys_g.mode;
 	get_ids(&v);
-	v.time_ns = now_ns();
 	/* A foreign-arch call (int 0x80) cannot be re-issued from a 64-bit
 	 * syscall instruction: it gets the profile's action in both modes. */
 	foreign = v.arch != sigsys_g.arch || ((uint32_t)v.nr & SIGSYS_NR_FOREIGN_BIT);

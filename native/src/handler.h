@@ -30,6 +30,7 @@ struct sigsys_state {
 	uint32_t n_actions;
 	int active;         /* handler installed, ring mapped: interpose SIGSYS */
 	int vdso_time;      /* clock_gettime is served by the vDSO: no syscall */
+	int hot_off;        /* SIGSYS_HOT=0: every call a full event, no counting */
 	int bootstrap;      /* after execve, before the policy is read again */
 	sigsys_trusted_fn trusted; /* the trusted stub the filter knows */
 	uint64_t trusted_ip;
@@ -73,6 +74,7 @@ long sigsys_trusted_syscall(long nr, long a0, long a1, long a2, long a3, long a4
 extern const char sigsys_trusted_ip[];
 extern const char sigsys_trusted_end[];
 extern const char sigsys_clone_child[];
+extern const char sigsys_audit_resume[];
 void sigsys_restore_rt(void);
 
 #endif

@@ -55,6 +55,7 @@
 #include "arch/arch.h"
 #include "bpf_eval.h"
 #include "policy.h"
+#include "prologue.h"
 #include "ring.h"
 #include "supervisor.h"
 #include "variant.h"
@@ -584,6 +585,18 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 8; i++)
 				snprintf(seed + 2 * i, 3, "%02x", rnd[i]);
 			env = env_with(env, "SIGSYS_PAGE_SEED", seed, NULL);
+			/* Audit: the preload runs every trapped call from its
+			 * trusted instruction, on the page derived from exactly
+			 * these values; let the filter allow those instead of
+			 * notifying us for each (variant.h). */
+			if (pol.hdr->mode == SIGSYS_MODE_AUDIT &&
+			    sigsys_variant_trust_ip(
+				    prog, &n_prog, pol.hdr->arch,
+				    sigsys_trusted_page_derive(policy_abs, spool_abs, seed) +
+					    (uint64_t)(sigsys_trusted_ip -
+						       (const char *)sigsys_trusted_syscall),
+				    why, sizeof(why)) < 0)
+				die(EXIT_CONFINE, "%s: %s", o.policy, why);
 		}
 		if (o.ring_records) {
 			char num[16];

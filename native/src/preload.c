@@ -540,6 +540,7 @@ static int setup(struct err *e)
 	const char *policy_path = sigsys_env("SIGSYS_POLICY");
 	const char *spool = sigsys_env("SIGSYS_SPOOL");
 	const char *records = sigsys_env("SIGSYS_RING_RECORDS");
+	const char *hot = sigsys_env("SIGSYS_HOT");
 	struct sigsys_policy pol;
 	struct sock_filter *insns = NULL;
 	uint8_t *meta = NULL;
@@ -675,6 +676,16 @@ static int setup(struct err *e)
 			goto out;
 		}
 		n_records = (uint32_t)n;
+	}
+	/* Hot-loop counting (ring.h) is on unless SIGSYS_HOT=0: then every
+	 * call is a full event (ring stress tests, per-thread accounting). */
+	if (hot && *hot) {
+		if (strcmp(hot, "0") != 0 && strcmp(hot, "1") != 0) {
+			set_err(e, "SIGSYS_HOT", "not 0 (every call a full event) or 1 (count repeats)");
+			ret = -EINVAL;
+			goto out;
+		}
+		sigsys_g.hot_off = hot[0] == '0';
 	}
 	ret = sigsys_ring_create(&sigsys_g.ring, spool, n_records, meta, (size_t)meta_len, NULL,
 				 0);

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "ring.h"
 
 #define DATA_MAX (SIGSYS_RING_RECORD_SIZE - 8u)
@@ -180,6 +181,7 @@ int sigsys_ring_create_for(struct sigsys_ring *ring, const char *dir, uint32_t p
 	h->created_ns = ns;
 	h->owner_pid = (uint32_t)pid;
 	h->meta_len = (uint32_t)meta_len;
+	h->hot_full = SIGSYS_RING_HOT_FULL;
 	if (meta_len)
 		memcpy(h->meta, meta, meta_len);
 	/* Magic last: a reader that sees it sees a complete header. */
@@ -217,7 +219,8 @@ void sigsys_ring_unmap(struct sigsys_ring *ring)
  * points, so each one is a leaf that calls nothing (what the signal-safety
  * check asserts of the objects).
  */
-static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring *ring)
+static inline __attribute__((always_inline)) int64_t reserve_ticket(struct sigsys_ring *ring,
+								 int count_drops)
 {
 	struct sigsys_ring_header *h = ring->hdr;
 	uint64_t count = (uint64_t)ring->mask + 1;
@@ -240,7 +243,8 @@ static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring 
 			continue;
 		}
 		if (head - cursor >= count) {
-			__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+			if (count_drops)
+				__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
 			return -ENOSPC;
 		}
 		if (__atomic_compare_exchange_n(&h->head, &head, head + 1, 0, __ATOMIC_ACQUIRE,
@@ -257,8 +261,15 @@ static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring 
 		}
 		/* head now holds the value that beat us; retry from there. */
 	}
-	__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+	if (count_drops)
+		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
 	return -EAGAIN;
+}
+
+/* A producer's reserve: a full ring or lost contention is a counted drop. */
+static inline __attribute__((always_inline)) int64_t reserve(struct sigsys_ring *ring)
+{
+	return reserve_ticket(ring, 1);
 }
 
 static inline __attribute__((always_inline)) int commit(struct sigsys_ring *ring,
@@ -315,6 +326,93 @@ int sigsys_ring_commit(struct sigsys_ring *ring, uint64_t ticket, const void *pa
 		       uint32_t len)
 {
 	return commit(ring, ticket, payload, len);
+}
+
+/* ---------------- hot-loop counters (producer) ---------------- */
+
+/* splitmix64's finaliser over the key fields: cheap, and good enough that a
+ * collision (which only costs a full event) is rare. */
+static inline __attribute__((always_inline)) uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+uint64_t sigsys_hot_hash(const struct sigsys_hot_key *k)
+{
+	uint64_t h = mix(0, k->ip);
+
+	h = mix(h, ((uint64_t)(uint32_t)k->nr << 32) | k->arch);
+	h = mix(h, ((uint64_t)k->pid << 32) | (uint32_t)k->errno_ret);
+	h = mix(h, ((uint64_t)k->action << 16) | ((uint64_t)k->outcome << 8) | k->mode);
+	return h ? h : 1;
+}
+
+/* The published template says exactly this key (a hash match alone could
+ * be a collision, which would fold two call sites into one count). */
+static inline __attribute__((always_inline)) int same_key(const struct sigsys_ring_hot_slot *s,
+							   const struct sigsys_hot_key *k)
+{
+	return __atomic_load_n(&s->ip, __ATOMIC_RELAXED) == k->ip &&
+	       __atomic_load_n(&s->nr, __ATOMIC_RELAXED) == k->nr &&
+	       __atomic_load_n(&s->arch, __ATOMIC_RELAXED) == k->arch &&
+	       __atomic_load_n(&s->pid, __ATOMIC_RELAXED) == k->pid &&
+	       __atomic_load_n(&s->errno_ret, __ATOMIC_RELAXED) == k->errno_ret &&
+	       __atomic_load_n(&s->action, __ATOMIC_RELAXED) == k->action &&
+	       __atomic_load_n(&s->outcome, __ATOMIC_RELAXED) == k->outcome &&
+	       __atomic_load_n(&s->mode, __ATOMIC_RELAXED) == k->mode;
+}
+
+int sigsys_ring_hot_count(struct sigsys_ring *ring, uint64_t key, const struct sigsys_hot_key *k)
+{
+	struct sigsys_ring_header *h = ring->hdr;
+	uint32_t i, start;
+
+	if (!h || !key)
+		return 0;
+	start = (uint32_t)(key % SIGSYS_RING_HOT_SLOTS);
+	for (i = 0; i < SIGSYS_RING_HOT_PROBE; i++) {
+		struct sigsys_ring_hot_slot *s = &h->hot[(start + i) % SIGSYS_RING_HOT_SLOTS];
+		uint64_t cur = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+
+		if (cur == 0) {
+			uint64_t zero = 0;
+
+			if (!__atomic_compare_exchange_n(&s->key, &zero, key, 0, __ATOMIC_ACQUIRE,
+							 __ATOMIC_RELAXED)) {
+				cur = zero; /* claimed by someone else meanwhile */
+				goto taken;
+			}
+			/* Ours: fill the template, publish it, count this call as
+			 * the first full event. */
+			__atomic_store_n(&s->ip, k->ip, __ATOMIC_RELAXED);
+			for (unsigned a = 0; a < 6; a++)
+				__atomic_store_n(&s->args[a], k->args[a], __ATOMIC_RELAXED);
+			__atomic_store_n(&s->nr, k->nr, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->arch, k->arch, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->pid, k->pid, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->tid, k->tid, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->errno_ret, k->errno_ret, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->action, k->action, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->outcome, k->outcome, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->mode, k->mode, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&s->total, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->state, (uint8_t)SIGSYS_HOT_READY, __ATOMIC_RELEASE);
+			return 0;
+		}
+taken:
+		if (cur != key)
+			continue;
+		/* Template not published yet, or a collision: a full event. */
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SIGSYS_HOT_READY || !same_key(s, k))
+			return 0;
+		return __atomic_fetch_add(&s->total, 1, __ATOMIC_RELAXED) >= SIGSYS_RING_HOT_FULL;
+	}
+	return 0; /* no slot within reach: full events */
 }
 
 /* ---------------- consumer ---------------- */
@@ -488,4 +586,162 @@ uint32_t sigsys_ring_meta(const struct sigsys_ring_reader *r, uint8_t *out)
 	for (i = 0; i < len; i++)
 		out[i] = __atomic_load_n(&h->meta[i], __ATOMIC_RELAXED);
 	return len;
+}
+
+/* ---------------- hot-loop counters (consumer) ---------------- */
+
+static struct sigsys_ring_hot_slot *hot_slot(const struct sigsys_ring_reader *r, uint32_t i)
+{
+	struct sigsys_ring_header *h = (struct sigsys_ring_header *)(uintptr_t)r->base;
+
+	return &h->hot[i];
+}
+
+int sigsys_ring_hot_read(const struct sigsys_ring_reader *r, uint32_t i,
+			 struct sigsys_hot_snapshot *out)
+{
+	const struct sigsys_ring_hot_slot *s;
+
+	if (i >= SIGSYS_RING_HOT_SLOTS)
+		return 0;
+	s = hot_slot(r, i);
+	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == 0 ||
+	    __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SIGSYS_HOT_READY)
+		return 0;
+	out->total = __atomic_load_n(&s->total, __ATOMIC_ACQUIRE);
+	out->flushed = __atomic_load_n(&s->flushed, __ATOMIC_ACQUIRE);
+	out->claim = __atomic_load_n(&s->claim, __ATOMIC_ACQUIRE);
+	out->claim_ticket = __atomic_load_n(&s->claim_ticket, __ATOMIC_ACQUIRE);
+	out->ip = __atomic_load_n(&s->ip, __ATOMIC_RELAXED);
+	for (unsigned a = 0; a < 6; a++)
+		out->args[a] = __atomic_load_n(&s->args[a], __ATOMIC_RELAXED);
+	out->nr = __atomic_load_n(&s->nr, __ATOMIC_RELAXED);
+	out->errno_ret = __atomic_load_n(&s->errno_ret, __ATOMIC_RELAXED);
+	out->arch = __atomic_load_n(&s->arch, __ATOMIC_RELAXED);
+	out->pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+	out->tid = __atomic_load_n(&s->tid, __ATOMIC_RELAXED);
+	out->action = __atomic_load_n(&s->action, __ATOMIC_RELAXED);
+	out->outcome = __atomic_load_n(&s->outcome, __ATOMIC_RELAXED);
+	out->mode = __atomic_load_n(&s->mode, __ATOMIC_RELAXED);
+	return 1;
+}
+
+void sigsys_ring_hot_set_claim(const struct sigsys_ring_reader *r, uint32_t i, uint64_t ticket,
+			       uint64_t claim)
+{
+	struct sigsys_ring_hot_slot *s = hot_slot(r, i);
+
+	/* Ticket first: a claim above flushed always names its record. */
+	__atomic_store_n(&s->claim_ticket, ticket, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->claim, claim, __ATOMIC_RELEASE);
+}
+
+void sigsys_ring_hot_set_flushed(const struct sigsys_ring_reader *r, uint32_t i, uint64_t flushed)
+{
+	__atomic_store_n(&hot_slot(r, i)->flushed, flushed, __ATOMIC_RELEASE);
+}
+
+/* A producer view of the reader's mapping (validated record_count). */
+static void reader_ring(const struct sigsys_ring_reader *r, struct sigsys_ring *ring)
+{
+	ring->hdr = (struct sigsys_ring_header *)(uintptr_t)r->base;
+	ring->records = (struct sigsys_ring_record *)(uintptr_t)(r->base + SIGSYS_RING_HEADER_SIZE);
+	ring->mask = r->mask;
+	ring->map_len = r->len;
+}
+
+int64_t sigsys_ring_reader_reserve(const struct sigsys_ring_reader *r)
+{
+	struct sigsys_ring ring;
+
+	reader_ring(r, &ring);
+	/* Unlike a trapped thread, the consumer can wait: a full ring is not a
+	 * lost event here, so nothing is counted in `dropped`. */
+	return reserve_ticket(&ring, 0);
+}
+
+int sigsys_ring_reader_commit_at(const struct sigsys_ring_reader *r, uint64_t ticket,
+				 const void *payload, uint32_t len)
+{
+	struct sigsys_ring ring;
+
+	reader_ring(r, &ring);
+	return commit(&ring, ticket, payload, len);
+}
+
+/* The count record of slot snapshot `h` standing for `n` calls, at ticket t. */
+static int encode_count(const struct sigsys_hot_snapshot *h, uint64_t n, uint64_t t,
+			uint64_t now_ns, uint8_t *buf)
+{
+	struct sigsys_violation v;
+
+	memset(&v, 0, sizeof(v));
+	v.time_ns = now_ns;
+	v.seq = t;
+	v.pid = h->pid;
+	v.tid = h->tid;
+	v.nr = h->nr;
+	v.arch = h->arch;
+	memcpy(v.args, h->args, sizeof(v.args));
+	v.ip = h->ip;
+	v.action = h->action;
+	v.outcome = h->outcome;
+	v.errno_ret = h->errno_ret;
+	v.mode = h->mode;
+	v.repeat = n;
+	return sigsys_encode_violation(&v, buf, SIGSYS_VIOLATION_MAX);
+}
+
+int sigsys_ring_hot_flush(const struct sigsys_ring_reader *r, uint64_t now_ns)
+{
+	int written = 0;
+
+	for (uint32_t i = 0; i < SIGSYS_RING_HOT_SLOTS; i++) {
+		struct sigsys_hot_snapshot h;
+		uint8_t buf[SIGSYS_VIOLATION_MAX], rec[SIGSYS_RING_RECORD_SIZE];
+		uint64_t counted, n;
+		uint32_t len;
+		int64_t t;
+		int enc;
+
+		if (!sigsys_ring_hot_read(r, i, &h))
+			continue;
+		if (h.claim > h.flushed) {
+			/* A claim a killed collector left behind.  Its record
+			 * committed (or consumed already): the hand-over is done.
+			 * Reserved, not committed: commit it now, at that ticket.
+			 * Anything else cannot come from a collector (scribbled):
+			 * drop the claim; the calls stay counted in total. */
+			enum sigsys_ring_read_status st = SIGSYS_RING_EMPTY;
+
+			t = (int64_t)h.claim_ticket;
+			if (h.claim_ticket < sigsys_ring_head(r))
+				st = sigsys_ring_read(r, h.claim_ticket, rec, &len);
+			if (h.claim_ticket < sigsys_ring_cursor(r) || st == SIGSYS_RING_OK) {
+				sigsys_ring_hot_set_flushed(r, i, h.claim);
+			} else if (st == SIGSYS_RING_PENDING && h.claim - h.flushed <= h.total) {
+				enc = encode_count(&h, h.claim - h.flushed, h.claim_ticket, now_ns, buf);
+				sigsys_ring_reader_commit_at(r, h.claim_ticket, buf,
+							     enc > 0 ? (uint32_t)enc : 0);
+				sigsys_ring_hot_set_flushed(r, i, h.claim);
+				written++;
+			} else {
+				sigsys_ring_hot_set_claim(r, i, h.claim_ticket, h.flushed);
+			}
+			continue;
+		}
+		counted = h.total > SIGSYS_RING_HOT_FULL ? h.total - SIGSYS_RING_HOT_FULL : 0;
+		if (counted <= h.flushed)
+			continue;
+		n = counted - h.flushed;
+		t = sigsys_ring_reader_reserve(r);
+		if (t < 0)
+			break; /* full: the next call, after a read, goes on */
+		sigsys_ring_hot_set_claim(r, i, (uint64_t)t, h.flushed + n);
+		enc = encode_count(&h, n, (uint64_t)t, now_ns, buf);
+		sigsys_ring_reader_commit_at(r, (uint64_t)t, buf, enc > 0 ? (uint32_t)enc : 0);
+		sigsys_ring_hot_set_flushed(r, i, h.flushed + n);
+		written++;
+	}
+	return written;
 }

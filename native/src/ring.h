@@ -30,13 +30,15 @@
 #include <stdint.h>
 
 #define SIGSYS_RING_MAGIC 0x474e495253595353ull /* "SSYSRING" */
-#define SIGSYS_RING_VERSION 1u
+#define SIGSYS_RING_VERSION 2u /* 2: hot-loop counter slots */
 #define SIGSYS_RING_HEADER_SIZE 8192u
 #define SIGSYS_RING_RECORD_SIZE 256u
 #define SIGSYS_RING_DEFAULT_RECORDS 8192u /* 2 MiB of records */
 #define SIGSYS_RING_MAX_RECORDS (1u << 22)
 #define SIGSYS_RING_META_MAX 4096u        /* bytes of encoded RingMeta */
-#define SIGSYS_RING_HOT_SLOTS 64u         /* room for the planned hot-loop table */
+#define SIGSYS_RING_HOT_SLOTS 32u         /* hot-loop counters (see below) */
+#define SIGSYS_RING_HOT_FULL 4u           /* full events per hot key before counting */
+#define SIGSYS_RING_HOT_PROBE 8u          /* slots a producer looks at per trap */
 #define SIGSYS_RING_FILE_PREFIX "sigsys-"
 #define SIGSYS_RING_FILE_SUFFIX ".ring"   /* sigsys-<pid>-<start ns>.ring */
 
@@ -47,10 +49,37 @@ struct sigsys_ring_record {
 	uint8_t data[SIGSYS_RING_RECORD_SIZE - 8];
 };
 
-/* Planned hot-loop counters (DESIGN.md "Hot loops"); zero for now. */
+/*
+ * Hot-loop counters.  One slot per (pid, arch, nr, call site, action index,
+ * outcome, errno): the first SIGSYS_RING_HOT_FULL traps of a key are full
+ * events; later ones only add 1 to `total` (one lock-free fetch-add, no
+ * record).  The collector turns what is counted into ordinary records with
+ * Violation.repeat (field 36) = the number of calls they stand for, written
+ * into this same ring so they get a ticket, a seq and the dedup key of any
+ * event.  Its claim protocol (docs/ring.md) makes the hand-over exact across
+ * a collector SIGKILL: never lost, never counted twice.
+ *
+ *   producer: key (CAS 0 -> hash), then the template fields, then state =
+ *             HOT_READY (release); every matching trap: fetch-add total.
+ *   consumer: flushed = counted calls already in records; claim/claim_ticket
+ *             = the record in flight (claim > flushed) bringing it to claim.
+ */
+#define SIGSYS_HOT_READY 1u
 struct sigsys_ring_hot_slot {
-	uint64_t key;   /* hash of (nr, call site); 0 = free */
-	uint64_t count; /* exact number of traps */
+	uint64_t key;          /* hash of the key fields; 0 = free */
+	uint64_t total;        /* traps of this key, full events included */
+	uint64_t flushed;      /* consumer: counted traps already turned into records */
+	uint64_t claim;        /* consumer: flushed after the record in flight */
+	uint64_t claim_ticket; /* consumer: ticket of that record */
+	uint64_t ip;           /* template: the first call's fields */
+	uint64_t args[6];
+	int32_t nr;
+	uint32_t arch;
+	uint32_t pid;
+	uint32_t tid;
+	int32_t errno_ret;
+	uint8_t action, outcome, mode;
+	uint8_t state;         /* SIGSYS_HOT_READY once the template is complete */
 };
 
 struct sigsys_ring_header {
@@ -66,7 +95,7 @@ struct sigsys_ring_header {
 	uint32_t owner_pid;      /* pid that created the ring */
 	uint32_t meta_len;       /* bytes of encoded RingMeta at meta[] */
 	uint32_t closed;         /* set to 1 by the last exit handler (best effort) */
-	uint32_t hot_window_ns;  /* reserved for hot loops, 0 */
+	uint32_t hot_full;       /* SIGSYS_RING_HOT_FULL: full events per hot key */
 	struct sigsys_ring_hot_slot hot[SIGSYS_RING_HOT_SLOTS];
 	uint8_t meta[SIGSYS_RING_META_MAX]; /* protobuf sigsys.v1.RingMeta */
 };
@@ -81,6 +110,7 @@ SIGSYS_RING_STATIC_ASSERT(sizeof(struct sigsys_ring_header) <= SIGSYS_RING_HEADE
 			  "ring header must fit its page");
 SIGSYS_RING_STATIC_ASSERT(sizeof(struct sigsys_ring_record) == SIGSYS_RING_RECORD_SIZE,
 			  "record size");
+SIGSYS_RING_STATIC_ASSERT(sizeof(struct sigsys_ring_hot_slot) == 120, "hot slot size");
 
 /* ---- producer side (preload; async-signal-safe after sigsys_ring_create) ---- */
 
@@ -137,6 +167,28 @@ int64_t sigsys_ring_reserve(struct sigsys_ring *ring);
 int sigsys_ring_commit(struct sigsys_ring *ring, uint64_t ticket, const void *payload,
 		       uint32_t len);
 
+/*
+ * The hot-loop path of the handler: find or claim the slot of `key` (a
+ * nonzero hash of the fields in `tmpl`) and count one trap.  Returns 1 when
+ * the trap was counted (no event to write), 0 when it must be a full event
+ * (one of the first SIGSYS_RING_HOT_FULL of its key, or no slot: table full,
+ * template not yet published, or a hash collision).  `tmpl` is only read
+ * when a slot is claimed.  Async-signal-safe, lock-free, at most
+ * SIGSYS_RING_HOT_PROBE slots looked at.
+ */
+struct sigsys_hot_key {
+	uint64_t ip;
+	int32_t nr;
+	uint32_t arch;
+	uint32_t pid;
+	uint32_t tid;
+	int32_t errno_ret;
+	uint8_t action, outcome, mode;
+	const uint64_t *args; /* six */
+};
+uint64_t sigsys_hot_hash(const struct sigsys_hot_key *k);
+int sigsys_ring_hot_count(struct sigsys_ring *ring, uint64_t key, const struct sigsys_hot_key *k);
+
 /* Unmap a ring created by sigsys_ring_create (the file stays). Not signal-safe. */
 void sigsys_ring_unmap(struct sigsys_ring *ring);
 
@@ -178,6 +230,46 @@ struct sigsys_ring_stats {
 	uint32_t closed;
 };
 void sigsys_ring_stats(const struct sigsys_ring_reader *r, struct sigsys_ring_stats *st);
+
+/*
+ * Consumer side of the hot-loop counters.  A snapshot of slot i (fields
+ * loaded once; untrusted).  Returns 0 when the slot is not ready.
+ */
+struct sigsys_hot_snapshot {
+	uint64_t total, flushed, claim, claim_ticket, ip, args[6];
+	int32_t nr, errno_ret;
+	uint32_t arch, pid, tid;
+	uint8_t action, outcome, mode;
+};
+int sigsys_ring_hot_read(const struct sigsys_ring_reader *r, uint32_t i,
+			 struct sigsys_hot_snapshot *out);
+/* Store claim_ticket then claim (release) / flushed (release) of slot i. */
+void sigsys_ring_hot_set_claim(const struct sigsys_ring_reader *r, uint32_t i, uint64_t ticket,
+			       uint64_t claim);
+void sigsys_ring_hot_set_flushed(const struct sigsys_ring_reader *r, uint32_t i, uint64_t flushed);
+/*
+ * The consumer as a producer (the collector's count records): reserve a
+ * ticket in the reader's ring, then commit a payload at it exactly once -
+ * also a ticket reserved by an earlier collector that was killed before its
+ * commit.  Reserve returns the ticket or -ENOSPC when full (not counted as
+ * a drop: the consumer reads and retries) or -EAGAIN under contention.
+ */
+int64_t sigsys_ring_reader_reserve(const struct sigsys_ring_reader *r);
+int sigsys_ring_reader_commit_at(const struct sigsys_ring_reader *r, uint64_t ticket,
+				 const void *payload, uint32_t len);
+
+/*
+ * The collector's side of the hot-loop counters: for every slot, one record
+ * with Violation.repeat = the calls counted since the last flush, written
+ * into this ring (reserve, commit) and read back like any record.  Exact
+ * across a consumer killed at any point (claim protocol, docs/ring.md): the
+ * claim (ticket, target) is stored before the record is committed and
+ * `flushed` only after, so the next consumer finds a claim above flushed
+ * and either sees its record committed (done) or commits it at the reserved
+ * ticket.  Returns the records written; stops early when the ring is full.
+ * Not for the handler (one consumer at a time, like the cursor).
+ */
+int sigsys_ring_hot_flush(const struct sigsys_ring_reader *r, uint64_t now_ns);
 
 /* Copy the encoded RingMeta to out (>= SIGSYS_RING_META_MAX bytes); returns
  * its length, 0 if the header's meta_len is out of range. */

@@ -206,3 +206,33 @@ int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
 	*n_out = cut;
 	return sigsys_bpf_check(out, cut, why, whylen);
 }
+
+int sigsys_variant_trust_ip(struct sock_filter *f, uint32_t *n, uint32_t arch, uint64_t ip,
+			    char *why, size_t whylen)
+{
+	const uint32_t tail = *n, len = 10, x32 = 0x40000000u;
+	uint32_t i;
+
+	if (tail + len > SIGSYS_POLICY_MAX_INSNS)
+		return 0;
+	for (i = 0; i < tail; i++)
+		if (f[i].code == (BPF_RET | BPF_K) && f[i].k == SECCOMP_RET_USER_NOTIF)
+			f[i] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, tail - i - 1);
+#define LD(off) (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JMP(op, k, t, fl) (struct sock_filter) BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (t), (fl))
+	/* Offsets count from the next insn; tail + 9 notifies. */
+	f[tail + 0] = LD(offsetof(struct seccomp_data, instruction_pointer));
+	f[tail + 1] = JMP(BPF_JEQ, (uint32_t)ip, 0, 7);
+	f[tail + 2] = LD(offsetof(struct seccomp_data, instruction_pointer) + 4);
+	f[tail + 3] = JMP(BPF_JEQ, (uint32_t)(ip >> 32), 0, 5);
+	f[tail + 4] = LD(offsetof(struct seccomp_data, arch));
+	f[tail + 5] = JMP(BPF_JEQ, arch, 0, 3);
+	f[tail + 6] = LD(offsetof(struct seccomp_data, nr));
+	f[tail + 7] = JMP(BPF_JSET, x32, 1, 0);
+	f[tail + 8] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[tail + 9] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+#undef LD
+#undef JMP
+	*n = tail + len;
+	return sigsys_bpf_check(f, *n, why, whylen);
+}

@@ -44,6 +44,22 @@ enum sigsys_variant {
 int sigsys_variant_build(const struct sigsys_policy *p, enum sigsys_variant v,
 			 struct sock_filter *out, uint32_t *n_out, char *why, size_t whylen);
 
+/*
+ * Audit mode with the preload: the preload's handler runs every trapped call
+ * from its trusted instruction at `ip` (the page derived from SIGSYS_POLICY
+ * SIGSYS_SPOOL and SIGSYS_PAGE_SEED, prologue.h), and the supervisor would only CONTINUE it
+ * unreported (supervisor.c, from_preload_stub) - a notification round trip
+ * per audited call.  Answer that in the filter instead: every RET
+ * USER_NOTIF of the NOTIFY variant `f` (n insns) becomes a jump to a tail
+ * that allows a native-arch, non-x32 call from exactly `ip` and notifies
+ * the rest.  Only paths that notified read the ip, so the kernel's action
+ * cache of allowed calls is unchanged.  Returns 0 (also when there is no
+ * room: the supervisor path stays correct, only slower) or -EINVAL with a
+ * reason in why.
+ */
+int sigsys_variant_trust_ip(struct sock_filter *f, uint32_t *n, uint32_t arch, uint64_t ip,
+			    char *why, size_t whylen);
+
 /* The SECCOMP_RET_* value the NOTIFY variant returns for action entry `a`. */
 uint32_t sigsys_variant_notify_ret(const struct sigsys_action *a);
 

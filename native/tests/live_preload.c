@@ -11,6 +11,7 @@
  *                           workload (loader /lib/ld-musl-x86_64.so.1)
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <linux/audit.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "live_util.h"
+#include "ring.h"
 #include "policy.h"
 
 #define NR_GETPPID "110"
@@ -195,7 +197,10 @@ static void threads_case(const char *name, const char *records, int expect_all)
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
 	const char *args[] = { "loop", NR_GETPRIORITY, "10000", "8", "-13", NULL };
 	char env_rec[64];
-	const char *env[] = { env_rec, NULL };
+	/* Every call a full event: this is about the ring under 8 producers
+	 * (hot-loop counting would fold the loop into one count per key;
+	 * 35-threads-counted proves that). */
+	const char *env[] = { env_rec, "SIGSYS_HOT=0", NULL };
 	struct ctx c;
 	int tids[8], counts[8] = { 0 }, other = 0, nt = 0;
 	const char *p;
@@ -421,9 +426,15 @@ static void t26_audit_pthreads_learn(void)
 	for (size_t i = 0; i < c.rings.n; i++) {
 		struct live_ev *e = &c.rings.ev[i];
 
+		/* A count record (repeat > 0) stands for that many calls of its
+		 * first call's site; its calls' results are not in it. */
+		int calls = e->repeat ? (int)e->repeat : 1;
+
 		clone3s += e->nr == 435 && e->errno_ret == 38;
-		clones += e->nr == SYS_clone && e->ret > 0 && e->outcome == OUT_ALLOWED;
-		getppids += e->nr == SYS_getppid && e->ret == getpid() && e->tid != e->pid;
+		clones += (e->nr == SYS_clone && (e->repeat || e->ret > 0) &&
+			   e->outcome == OUT_ALLOWED) * calls;
+		getppids += (e->nr == SYS_getppid && (e->repeat || e->ret == getpid()) &&
+			     e->tid != e->pid) * calls;
 	}
 	CHECK(clone3s == 0 && clones == 8 && getppids == 8000, "clone3 %d clone %d getppid %d",
 	      clone3s, clones, getppids);
@@ -490,7 +501,8 @@ static void t29_enforce_clone3_docker(void)
 	CHECK(exited0(&c.run), "%#x %s", c.run.status, c.run.out);
 	for (const char *p = strstr(c.run.out, "tid="); p; p = strstr(p + 1, "\ntid="))
 		nt += live_field(p, "bad") == 0;
-	CHECK(nt == 8 && c.rings.n == 800, "threads %d events %zu", nt, c.rings.n);
+	CHECK(nt == 8 && c.rings.calls == 800, "threads %d calls %llu", nt,
+	      (unsigned long long)c.rings.calls);
 	live_rings_free(&c.rings);
 }
 
@@ -577,8 +589,8 @@ static void t32_enforce_docker_clone_rules(void)
 		nt += live_field(p, "bad") == 0;
 	for (size_t i = 0; i < c.rings.n; i++)
 		clones += c.rings.ev[i].nr == SYS_clone || c.rings.ev[i].nr == 435;
-	CHECK(nt == 8 && c.rings.n == 800 && clones == 0, "threads %d events %zu clone events %d",
-	      nt, c.rings.n, clones);
+	CHECK(nt == 8 && c.rings.calls == 800 && clones == 0, "threads %d calls %llu clone events %d",
+	      nt, (unsigned long long)c.rings.calls, clones);
 	live_rings_free(&c.rings);
 }
 
@@ -618,7 +630,7 @@ static void t11_app_handler(void)
 	CHECK(live_field_after(c.run.out, "denied3", "ret") == -13 &&
 		      live_field(c.run.out, "sysv_hits") == 1,
 	      "sighold/sigset: %s", c.run.out);
-	CHECK(c.rings.n == 6, "events %zu", c.rings.n);
+	CHECK(c.rings.calls == 6, "calls %llu", (unsigned long long)c.rings.calls);
 	live_rings_free(&c.rings);
 }
 
@@ -661,6 +673,7 @@ static void t13_bad_policy(void)
 		{ "truncated", -4, 0, "truncated" },
 		{ "checksum", 200, 0xdeadbeef, "checksum" },
 		{ "records", -5, 0, "SIGSYS_RING_RECORDS" },
+		{ "hot", -6, 0, "SIGSYS_HOT: not 0" },
 	};
 	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
 	const char *args[] = { "status", NULL };
@@ -682,9 +695,11 @@ static void t13_bad_policy(void)
 			truncate(c.policy, 100);
 		}
 		const char *bad_records[] = { "SIGSYS_RING_RECORDS=lots", NULL };
+		const char *bad_hot[] = { "SIGSYS_HOT=yes", NULL };
 
 		if (live_run(cases[i].corrupt == -3 ? NULL : c.policy, c.spool,
-			     cases[i].corrupt == -5 ? bad_records : NULL, args, &c.run) != 0)
+			     cases[i].corrupt == -5 ? bad_records
+			     : cases[i].corrupt == -6 ? bad_hot : NULL, args, &c.run) != 0)
 			{ CHECK(0, "run"); return; }
 		char *nl = strchr(c.run.err, '\n');
 		CHECK(WIFEXITED(c.run.status) && WEXITSTATUS(c.run.status) == 126, "%s: status %#x",
@@ -911,6 +926,173 @@ static void t34_audit_spawn_exec_trapped(void)
 	live_rings_free(&c.rings);
 }
 
+/* Calls of nr per pid over every ring (count records included), and the
+ * number of full events among them. */
+static uint64_t calls_of(const struct live_rings *r, int32_t nr, uint32_t pid, size_t *full)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct live_ev *e = &r->ev[i];
+
+		if (e->nr != nr || (pid && e->pid != pid))
+			continue;
+		n += e->repeat ? e->repeat : 1;
+		if (full)
+			*full += !e->repeat;
+	}
+	return n;
+}
+
+/* 35: 8 threads x 10000 denied calls from one call site into a ring of
+ * 8192 records: the first few are full events, the rest are counted in the
+ * ring's hot-loop table; count records bring the total to exactly 80000,
+ * nothing dropped, and each count record carries the template's fields. */
+static void t35_threads_counted(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "loop", NR_GETPRIORITY, "10000", "8", "-13", NULL };
+	struct ctx c;
+	size_t full = 0, bad_counts = 0;
+	int nt = 0;
+
+	if (setup(&c, "threads-counted", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "status %#x %s", c.run.status, c.run.err);
+	for (const char *p = strstr(c.run.out, "tid="); p; p = strstr(p + 1, "\ntid="))
+		nt += live_field(p, "bad") == 0;
+	CHECK(nt == 8, "threads without wrong returns: %d", nt);
+	CHECK(c.rings.bad == 0 && c.rings.dropped == 0, "bad %d dropped %llu", c.rings.bad,
+	      (unsigned long long)c.rings.dropped);
+	CHECK(calls_of(&c.rings, 140, 0, &full) == 80000, "calls %llu",
+	      (unsigned long long)calls_of(&c.rings, 140, 0, NULL));
+	CHECK(c.rings.calls == 80000, "all calls %llu", (unsigned long long)c.rings.calls);
+	/* At least the first SIGSYS_RING_HOT_FULL are full events (a thread
+	 * that finds the template unpublished writes one more). */
+	CHECK(full >= SIGSYS_RING_HOT_FULL && full < 100, "full events %zu", full);
+	CHECK(c.rings.n_counts >= 1, "count records %zu", c.rings.n_counts);
+	for (size_t i = 0; i < c.rings.n; i++) {
+		const struct live_ev *e = &c.rings.ev[i];
+
+		if (e->repeat)
+			bad_counts += !(e->nr == 140 && e->outcome == OUT_DENIED && e->errno_ret == 13 &&
+					e->ip == c.rings.ev[0].ip && e->pid == c.rings.ev[0].pid &&
+					e->action == SIGSYS_ACT_ERRNO && e->seq == i);
+	}
+	CHECK(bad_counts == 0, "%zu count records with wrong fields", bad_counts);
+	live_rings_free(&c.rings);
+}
+
+/* 36: fork: 3 children inherit the mapped ring and its counters; each of
+ * the 4 processes makes 2 x 5000 denied calls from the same site.  Counts
+ * are kept per pid: exactly 10000 per process, 40000 in all, no drops. */
+static void t36_fork_counted(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "hotfork", NR_GETPRIORITY, "5000", "2", "3", "-13", NULL };
+	struct ctx c;
+	int np = 0;
+
+	if (setup(&c, "fork-counted", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "hotfork_bad") == 0, "status %#x %s",
+	      c.run.status, c.run.out);
+	CHECK(c.rings.n_rings == 1 && c.rings.dropped == 0, "rings %d dropped %llu",
+	      c.rings.n_rings, (unsigned long long)c.rings.dropped);
+	for (const char *p = strstr(c.run.out, "proc pid="); p; p = strstr(p + 1, "proc pid=")) {
+		uint32_t pid = (uint32_t)live_field(p, "pid");
+
+		CHECK(calls_of(&c.rings, 140, pid, NULL) == 10000, "pid %u: %llu calls", pid,
+		      (unsigned long long)calls_of(&c.rings, 140, pid, NULL));
+		np++;
+	}
+	CHECK(np == 4, "processes %d", np);
+	CHECK(calls_of(&c.rings, 140, 0, NULL) == 40000, "calls %llu",
+	      (unsigned long long)calls_of(&c.rings, 140, 0, NULL));
+	live_rings_free(&c.rings);
+}
+
+/* 37: exec: the counters of the first image stay in its ring; the new image
+ * starts a new ring with its own.  5000 + 5000 calls, exact in each. */
+static void t37_exec_counted(void)
+{
+	const char *mk[] = { "--default", "allow", "--rule", "getpriority:errno:13", NULL };
+	const char *args[] = { "hotexec", NR_GETPRIORITY, "5000", "-13", NULL };
+	struct ctx c;
+	uint64_t first = 0;
+	size_t i;
+
+	if (setup(&c, "exec-counted", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run), "status %#x %s %s", c.run.status, c.run.out, c.run.err);
+	CHECK(c.rings.n_rings == 2 && c.rings.dropped == 0, "rings %d dropped %llu",
+	      c.rings.n_rings, (unsigned long long)c.rings.dropped);
+	/* Events are listed ring by ring; each ring's seqs start at 0. */
+	for (i = 0; i < c.rings.n && (i == 0 || c.rings.ev[i].seq != 0); i++)
+		if (c.rings.ev[i].nr == 140)
+			first += c.rings.ev[i].repeat ? c.rings.ev[i].repeat : 1;
+	CHECK(first == 5000 && calls_of(&c.rings, 140, 0, NULL) == 10000, "first ring %llu, all %llu",
+	      (unsigned long long)first, (unsigned long long)calls_of(&c.rings, 140, 0, NULL));
+	live_rings_free(&c.rings);
+}
+
+/* 38: audit mode, counted calls handed off to the trusted syscall after
+ * the handler returns: results are right, a call blocked that way sits at
+ * the trusted instruction under the application's mask (not the handler's
+ * all-blocked one), a signal interrupts it, SA_RESTART restarts it (then
+ * it returns the byte written later) and without SA_RESTART it fails with
+ * EINTR - as without sigsys.  Every call is in the ring's totals. */
+static void t38_audit_handoff_signals(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "read:errno:1",
+			     NULL };
+	static const struct {
+		const char *restart;
+		long ret;
+		int byte;
+	} cases[] = {
+		{ "1", 1, 'z' },
+		{ "0", -EINTR, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[] = { "hotblock", cases[i].restart, NULL };
+		unsigned long long blk, pc;
+		size_t full = 0, events = 0;
+		struct ctx c;
+
+		if (setup(&c, "handoff", mk) || run(&c, NULL, args))
+			{ CHECK(0, "setup"); return; }
+		blk = strtoull(strstr(c.run.out, "blk=") ? strstr(c.run.out, "blk=") + 4 : "0", NULL, 16);
+		pc = strtoull(strstr(c.run.out, "pc=") ? strstr(c.run.out, "pc=") + 3 : "0", NULL, 16);
+		CHECK(exited0(&c.run) && live_field(c.run.out, "warm_bad") == 0, "%#x %s",
+		      c.run.status, c.run.out);
+		CHECK(live_field(c.run.out, "ret") == cases[i].ret &&
+			      live_field(c.run.out, "byte") == cases[i].byte &&
+			      live_field(c.run.out, "sigs") == 1,
+		      "restart %s: %s", cases[i].restart, c.run.out);
+		CHECK(!(blk & (1ull << (SIGUSR2 - 1))) && blk != ~0ull && !(blk & (1ull << (SIGSYS - 1))),
+		      "mask while blocked: %#llx", blk);
+		/* At the trusted page (trusted_page.h range), not in libc. */
+		CHECK(pc >= 0x100000000000ull && pc < 0x100000000000ull + (1ull << 36),
+		      "pc of the blocked read %#llx", pc);
+		/* The workload's own 9 reads: 4 full events, 5 counted (plus the
+		 * helper's libc reads, from another site). */
+		for (size_t k = 0; k < c.rings.n; k++) {
+			const struct live_ev *e = &c.rings.ev[k];
+
+			if (e->nr == 0 && e->ip == c.rings.ev[0].ip) {
+				full += e->repeat ? e->repeat : 1;
+				events += !e->repeat;
+			}
+		}
+		/* 5 counted: the blocking one went through the handoff. */
+		CHECK(c.rings.ev[0].nr == 0 && full == 9 && events == SIGSYS_RING_HOT_FULL,
+		      "reads from the loop's site: %zu, full events %zu", full, events);
+		live_rings_free(&c.rings);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -949,6 +1131,10 @@ static const struct {
 	{ "32-enforce-docker-clone-rules", t32_enforce_docker_clone_rules },
 	{ "33-raw-fork", t33_raw_fork },
 	{ "34-audit-spawn-exec-trapped", t34_audit_spawn_exec_trapped },
+	{ "35-threads-counted", t35_threads_counted },
+	{ "36-fork-counted", t36_fork_counted },
+	{ "37-exec-counted", t37_exec_counted },
+	{ "38-audit-handoff-signals", t38_audit_handoff_signals },
 };
 
 int main(int argc, char **argv)

@@ -22,11 +22,14 @@ struct live_ev {
 	int32_t errno_ret;
 	int64_t ret;
 	uint32_t mode;
+	uint64_t repeat; /* count records (field 36): calls this record stands for */
 };
 
 struct live_rings {
 	struct live_ev *ev; /* all committed events of all rings, ring by ring */
 	size_t n;
+	uint64_t calls;   /* sum over ev of max(repeat, 1): every call, counted ones too */
+	size_t n_counts;  /* records of ev that are count records */
 	int n_rings;
 	uint64_t dropped;
 	uint64_t head_total;
@@ -57,7 +60,9 @@ int live_mkpolicy(const char *out, const char *const *args);
 int live_run(const char *policy, const char *spool, const char *const *env,
 	     const char *const *args, struct live_run *r);
 
-/* Read every ring in spool. 0 or -1. Free with live_rings_free. */
+/* Read every ring in spool, after turning its hot-loop counters into count
+ * records as the collector does (sigsys_ring_hot_flush).  0 or -1. Free
+ * with live_rings_free. */
 int live_read_rings(const char *spool, struct live_rings *out);
 void live_rings_free(struct live_rings *r);
 

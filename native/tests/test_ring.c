@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "ring.h"
 
 #include "check.h"
@@ -500,7 +501,7 @@ static void m_trunc_zero(uint8_t *img, size_t *len) { (void)img; *len = 0; }
 static void m_trunc_records(uint8_t *img, size_t *len) { (void)img; *len -= 1; }
 static void m_magic(uint8_t *img, size_t *len) { (void)len; HDR(img)->magic ^= 1; }
 static void m_magic0(uint8_t *img, size_t *len) { (void)len; HDR(img)->magic = 0; }
-static void m_version(uint8_t *img, size_t *len) { (void)len; HDR(img)->version = 2; }
+static void m_version(uint8_t *img, size_t *len) { (void)len; HDR(img)->version = SIGSYS_RING_VERSION + 1; }
 static void m_hsize(uint8_t *img, size_t *len) { (void)len; HDR(img)->header_size = 4096; }
 static void m_rsize(uint8_t *img, size_t *len) { (void)len; HDR(img)->record_size = 128; }
 static void m_count3(uint8_t *img, size_t *len) { (void)len; HDR(img)->record_count = 3; }
@@ -531,7 +532,7 @@ static void t_hostile_header(void)
 		{ "truncated records", m_trunc_records, -EINVAL, "truncated" },
 		{ "bad magic", m_magic, -EINVAL, "magic" },
 		{ "zero magic", m_magic0, -EINVAL, "not initialised" },
-		{ "version 2", m_version, -EINVAL, "version" },
+		{ "next version", m_version, -EINVAL, "version" },
 		{ "header size", m_hsize, -EINVAL, "header size" },
 		{ "record size", m_rsize, -EINVAL, "record size" },
 		{ "count 3", m_count3, -EINVAL, "power of two" },
@@ -818,6 +819,170 @@ static void t_random_corruption(void)
 	}
 }
 
+/* ---- 12: hot-loop counters: exact totals across a consumer killed anywhere ---- */
+
+/* Violation.repeat of an encoded record (0 when absent). */
+static uint64_t repeat_of(const uint8_t *p, uint32_t len)
+{
+	const uint8_t *end = p + len;
+	uint64_t rep = 0;
+
+	while (p < end) {
+		uint64_t key = 0, v = 0;
+		unsigned sh;
+
+		for (sh = 0; p < end; sh += 7) {
+			key |= (uint64_t)(*p & 0x7f) << sh;
+			if (!(*p++ & 0x80))
+				break;
+		}
+		for (sh = 0; p < end; sh += 7) {
+			v |= (uint64_t)(*p & 0x7f) << sh;
+			if (!(*p++ & 0x80))
+				break;
+		}
+		if ((key & 7) == 2)
+			p += v; /* packed args */
+		else if (key >> 3 == 36)
+			rep = v;
+	}
+	return rep;
+}
+
+enum crash { CRASH_NONE, CRASH_AFTER_RESERVE, CRASH_AFTER_CLAIM, CRASH_AFTER_COMMIT };
+
+/*
+ * What a collector killed at `at` leaves behind: the steps of
+ * sigsys_ring_hot_flush for slot `i` up to that point.
+ */
+static void killed_flush(const struct sigsys_ring_reader *r, uint32_t i, enum crash at)
+{
+	struct sigsys_hot_snapshot h;
+	struct sigsys_violation v;
+	uint8_t buf[SIGSYS_VIOLATION_MAX];
+	uint64_t n;
+	int64_t t;
+	int len;
+
+	if (!sigsys_ring_hot_read(r, i, &h))
+		return;
+	n = h.total - SIGSYS_RING_HOT_FULL - h.flushed;
+	t = sigsys_ring_reader_reserve(r);
+	if (t < 0 || at == CRASH_AFTER_RESERVE)
+		return;
+	sigsys_ring_hot_set_claim(r, i, (uint64_t)t, h.flushed + n);
+	if (at == CRASH_AFTER_CLAIM)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.nr = h.nr;
+	v.repeat = n;
+	len = sigsys_encode_violation(&v, buf, sizeof(buf));
+	sigsys_ring_reader_commit_at(r, (uint64_t)t, buf, (uint32_t)len);
+}
+
+static void t_hot_claims(void)
+{
+	static const struct {
+		const char *name;
+		enum crash at;
+	} cases[] = {
+		{ "no crash", CRASH_NONE },
+		{ "killed after reserve", CRASH_AFTER_RESERVE },
+		{ "killed after claim", CRASH_AFTER_CLAIM },
+		{ "killed after commit", CRASH_AFTER_COMMIT },
+	};
+	const uint64_t args[6] = { 1, 2, 3, 4, 5, 6 };
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct sigsys_ring ring;
+		struct sigsys_ring_reader r;
+		struct sigsys_hot_key k = { .ip = 0x401000, .nr = 272, .arch = 0xc000003e, .pid = 7,
+					    .tid = 7, .errno_ret = 1, .action = 4, .outcome = 1,
+					    .mode = 1, .args = args };
+		struct sigsys_hot_key other = k;
+		uint8_t out[SIGSYS_RING_RECORD_SIZE];
+		uint64_t sum = 0, full = 0, pending = 0, key;
+		uint32_t len, slot = SIGSYS_RING_HOT_SLOTS;
+		char path[512];
+		int counted = 0;
+
+		other.pid = 8; /* a forked child: its own slot */
+		CHECK(sigsys_ring_create(&ring, spool, 64, NULL, 0, path, sizeof(path)) == 0, "create");
+		CHECK(reader_of(&ring, &r) == 0, "reader");
+		key = sigsys_hot_hash(&k);
+		for (int i = 0; i < 1000; i++) {
+			int rc = sigsys_ring_hot_count(&ring, key, &k);
+
+			/* Full events go to the ring as the handler would write them. */
+			if (!rc)
+				sigsys_ring_push(&ring, "full", 4);
+			counted += rc;
+		}
+		for (int i = 0; i < 10; i++)
+			if (!sigsys_ring_hot_count(&ring, sigsys_hot_hash(&other), &other))
+				sigsys_ring_push(&ring, "full", 4);
+		CHECK(counted == 1000 - (int)SIGSYS_RING_HOT_FULL, "%s: counted %d", cases[c].name,
+		      counted);
+		for (uint32_t i = 0; i < SIGSYS_RING_HOT_SLOTS; i++) {
+			struct sigsys_hot_snapshot h;
+
+			if (sigsys_ring_hot_read(&r, i, &h) && h.pid == 7)
+				slot = i;
+		}
+		CHECK(slot < SIGSYS_RING_HOT_SLOTS, "%s: slot of pid 7", cases[c].name);
+		if (cases[c].at != CRASH_NONE)
+			killed_flush(&r, slot, cases[c].at);
+		/* The next collector; then more calls and another flush. */
+		sigsys_ring_hot_flush(&r, 1);
+		for (int i = 0; i < 500; i++)
+			CHECK(sigsys_ring_hot_count(&ring, key, &k) == 1, "counted after flush");
+		sigsys_ring_hot_flush(&r, 2);
+		sigsys_ring_hot_flush(&r, 3); /* nothing new: writes nothing */
+		for (uint64_t t = 0; t < sigsys_ring_head(&r); t++) {
+			enum sigsys_ring_read_status st = sigsys_ring_read(&r, t, out, &len);
+
+			if (st == SIGSYS_RING_PENDING) {
+				pending++; /* skipped as torn by the collector */
+				continue;
+			}
+			CHECK(st == SIGSYS_RING_OK, "%s: ticket %llu", cases[c].name,
+			      (unsigned long long)t);
+			if (len == 4)
+				full++;
+			else
+				sum += repeat_of(out, len);
+		}
+		/* pid 7: 1500 calls = 4 full + 1496 counted; pid 8: 10 = 4 + 6. */
+		CHECK(sum == 1496 + 6 && full == 2 * SIGSYS_RING_HOT_FULL, "%s: counted %llu full %llu",
+		      cases[c].name, (unsigned long long)sum, (unsigned long long)full);
+		CHECK(pending == (cases[c].at == CRASH_AFTER_RESERVE), "%s: pending %llu",
+		      cases[c].name, (unsigned long long)pending);
+		sigsys_ring_unmap(&ring);
+		unlink(path);
+	}
+}
+
+/* A hash collision never folds two keys into one count: the template is
+ * compared field by field and a mismatch writes a full event. */
+static void t_hot_collision(void)
+{
+	struct sigsys_ring ring;
+	const uint64_t args[6] = { 0 };
+	struct sigsys_hot_key a = { .ip = 1, .nr = 1, .pid = 1, .args = args };
+	struct sigsys_hot_key b = a;
+	char path[512];
+
+	b.ip = 2;
+	CHECK(sigsys_ring_create(&ring, spool, 8, NULL, 0, path, sizeof(path)) == 0, "create");
+	for (unsigned i = 0; i < SIGSYS_RING_HOT_FULL; i++)
+		CHECK(sigsys_ring_hot_count(&ring, 42, &a) == 0, "full %u", i);
+	CHECK(sigsys_ring_hot_count(&ring, 42, &a) == 1, "counted");
+	CHECK(sigsys_ring_hot_count(&ring, 42, &b) == 0, "same hash, other key: full event");
+	CHECK(ring.hdr->hot_full == SIGSYS_RING_HOT_FULL, "header hot_full");
+	sigsys_ring_unmap(&ring);
+	unlink(path);
+}
+
 static const struct check_case tests[] = {
 	{ 1, "create: name, mode, size, header, record_count rounding", t_create },
 	{ 2, "single producer: order, content, length bounds", t_single_order },
@@ -832,6 +997,10 @@ static const struct check_case tests[] = {
 	{ 10, "scribbled cursor beyond head: producers drop, bounded", t_scribbled_cursor },
 	{ 11, "seeded random corruption: no crash, no out-of-bounds, sane records",
 	  t_random_corruption },
+	{ 12, "hot-loop counts: exact totals with a consumer killed at any step, per pid",
+	  t_hot_claims },
+	{ 13, "hot-loop counts: a hash collision is a full event, never a wrong count",
+	  t_hot_collision },
 };
 
 int main(int argc, char **argv)

@@ -8,7 +8,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ViolationEvent } from '../events/types.js';
+import { eventCalls, type ViolationEvent } from '../events/types.js';
 import { createDeduper, type DeduperOptions } from './dedupe.js';
 
 export interface SummaryRow {
@@ -216,15 +216,16 @@ export function createAggregator(opts: DeduperOptions = {}): Aggregator {
         };
         f.cells.set(key, c);
       }
-      c.row.count++;
+      const calls = eventCalls(e); // a count record stands for `repeat` calls
+      c.row.count += calls;
       const siteKey = `${e.callSite}\u0000${e.exe}`;
       const site = c.sites.get(siteKey);
-      if (site) site.count++;
-      else if (c.sites.size < SITES_PER_CELL) c.sites.set(siteKey, { callSite: e.callSite, exe: e.exe, count: 1 });
+      if (site) site.count += calls;
+      else if (c.sites.size < SITES_PER_CELL) c.sites.set(siteKey, { callSite: e.callSite, exe: e.exe, count: calls });
       const minute = Math.floor(Number(t / 1_000_000n) / TIMELINE_BUCKET_MS) * TIMELINE_BUCKET_MS;
       let tl = f.timeline.get(e.syscall);
       if (!tl) f.timeline.set(e.syscall, (tl = new Map()));
-      tl.set(minute, (tl.get(minute) ?? 0) + 1);
+      tl.set(minute, (tl.get(minute) ?? 0) + calls);
       c.hosts.add(e.host);
       if (t < c.first) c.first = t;
       if (t > c.last) c.last = t;

@@ -617,6 +617,9 @@ export function createCollector(opts: CollectorOptions): Collector {
     if (now < r.retryAt) return 0;
     let delivered = 0;
     for (let b = 0; b < batchesPerTurn; b++) {
+      // Hot-loop counts become count records first, read below like any
+      // record (a full ring: the next batch, after this one is committed).
+      r.reader.flushHot(BigInt(Date.now()) * 1_000_000n);
       const res = r.reader.read(r.next, batchSize);
       const events: ViolationEvent[] = [];
       let undecodable = 0;

@@ -132,7 +132,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
 
   function enrich(b: Uint8Array, ctx: RingContext): ViolationEvent | undefined {
     let timeLo = 0, timeHi = 0, seq = 0, pid = 0, tid = 0, nr = 0, arch = 0, ipLo = 0, ipHi = 0;
-    let action = 0, outcome = 0, errno = 0, mode = 0, retLo = 0, retHi = 0, hasRet = false;
+    let action = 0, outcome = 0, errno = 0, mode = 0, retLo = 0, retHi = 0, hasRet = false, repeat = 0;
     let nargs = 0;
     args[0] = args[1] = args[2] = args[3] = args[4] = args[5] = '0x0';
     const end = b.length;
@@ -156,7 +156,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
         }
         continue;
       }
-      if (wt !== 0 || field < 1 || field > 13) return undefined;
+      if (wt !== 0 || ((field < 1 || field > 13) && field !== 36)) return undefined;
       pos = readVarint(b, pos, end);
       if (pos < 0) return undefined;
       switch (field) {
@@ -173,6 +173,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
         case 11: errno = LO | 0; break;
         case 12: retLo = LO; retHi = HI; hasRet = true; break;
         case 13: mode = LO | 0; break;
+        case 36: repeat = HI * TWO32 + LO; break;
       }
     }
     if (nargs > 6) return undefined; // the general path decides what more than six args mean
@@ -227,6 +228,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       const z = (BigInt(retHi) << 32n) | BigInt(retLo);
       ev.ret = (hasRet ? (z >> 1n) ^ -(z & 1n) : 0n).toString();
     }
+    if (repeat > 0) ev.repeat = Math.min(repeat, Number.MAX_SAFE_INTEGER);
     return ev;
   }
 

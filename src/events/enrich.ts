@@ -87,6 +87,7 @@ export interface DecodedViolation {
   mode?: number | string;
   syscall?: string;
   comm?: string;
+  repeat?: Int64Like;
 }
 
 // ---- enums ----
@@ -428,6 +429,8 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
       source: ctx.source,
     };
     if (ev.mode === 'audit' && v.ret !== undefined && v.ret !== null) ev.ret = toBig(v.ret).toString();
+    const repeat = v.repeat !== undefined && v.repeat !== null ? toBig(v.repeat) : 0n;
+    if (repeat > 0n) ev.repeat = repeat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(repeat) : Number.MAX_SAFE_INTEGER;
     return ev;
   }
 

@@ -79,6 +79,8 @@ export interface Violation {
   identity: number;
   /** sigsys.v1.Source (field 35). */
   source: number;
+  /** Field 36: calls a count record stands for (0 = one event). */
+  repeat: bigint;
 }
 
 export interface Mapping {
@@ -116,10 +118,11 @@ export type Int64Input = bigint | number | string;
 
 /** Input of encodeViolation: any subset of the fields; missing = default. */
 export type ViolationInput = Partial<
-  Omit<Violation, 'timeNs' | 'seq' | 'args' | 'ip' | 'ret' | 'policyHash' | 'ringStartNs'>
+  Omit<Violation, 'timeNs' | 'seq' | 'args' | 'ip' | 'ret' | 'policyHash' | 'ringStartNs' | 'repeat'>
 > & {
   timeNs?: Int64Input;
   ringStartNs?: Int64Input;
+  repeat?: Int64Input;
   seq?: Int64Input;
   args?: Int64Input[];
   ip?: Int64Input;
@@ -276,6 +279,7 @@ export function decodeViolation(data: Uint8Array): Violation {
     writerUid: num(m.writerUid),
     identity: num(m.identity),
     source: num(m.source),
+    repeat: toBigint(m.repeat, true),
   };
 }
 
@@ -332,6 +336,7 @@ export function encodeViolation(v: ViolationInput): Uint8Array {
     ip: int64String(v.ip, 'ip', true),
     ret: int64String(v.ret, 'ret', false),
     ringStartNs: int64String(v.ringStartNs, 'ringStartNs', true),
+    repeat: int64String(v.repeat, 'repeat', true),
     policyHash: hash,
   };
   return t.encode(t.fromObject(compact(obj))).finish();

@@ -89,4 +89,14 @@ export interface ViolationEvent {
    * seccomp user notification (static, Go, musl programs).
    */
   source: SourceName;
+  /**
+   * Count records only (sigsys.v1.Violation.repeat, field 36): this event
+   * stands for `repeat` identical calls (same pid, syscall, call site,
+   * action, outcome, errno) the handler counted instead of reporting one by
+   * one.  Absent = one call.  Totals sum `repeat ?? 1` (eventCalls()).
+   */
+  repeat?: number;
 }
+
+/** How many calls an event stands for: `repeat` of a count record, else 1. */
+export const eventCalls = (e: { repeat?: number }): number => (e.repeat && e.repeat > 0 ? e.repeat : 1);

@@ -83,6 +83,14 @@ export interface RingReader {
    */
   commit(cursor: number): void;
   /**
+   * Turn the ring's hot-loop counters into count records (Violation.repeat,
+   * field 36) written into this ring, stamped `nowNs`; read() returns them
+   * like any record.  Exact across a collector killed at any point (claim
+   * protocol, docs/ring.md "Hot loops").  Returns the records written; stops
+   * early when the ring is full (call again after reading).
+   */
+  flushHot(nowNs: bigint): number;
+  /**
    * Step over tickets in [max(from, cursor), upto) that are still pending
    * (reserved, never committed) - once the caller decided they are torn.
    * Stops at the first committed, corrupt or unreserved ticket; bounded by

@@ -4,7 +4,7 @@
  * one-line verdict, or as JSON (`--json`).
  */
 import { constants } from 'node:os';
-import type { ViolationEvent } from '../events/types.js';
+import { eventCalls, type ViolationEvent } from '../events/types.js';
 import type { Sink } from '../sinks/sink.js';
 
 export interface ReportRow {
@@ -74,7 +74,7 @@ export function createReportSink(): ReportSink {
           row.firstCallSite = ev.callSite;
           row.firstTime = ev.time;
         }
-        row.count++;
+        row.count += eventCalls(ev); // a count record stands for `repeat` calls
         row.pids.add(ev.pid);
         pids.add(ev.pid);
       }

@@ -257,6 +257,7 @@ function writeViolation(e: ViolationEvent): void {
   const identity = IDENTITY_VALUE.get(e.identity) ?? 0;
   if (identity) (tag(0x110), varint32(identity));
   if (e.source === 'supervisor') (tag(0x118), varint32(Source.SUPERVISOR));
+  if (e.repeat && e.repeat > 0) (tag(0x120), varintDec(String(e.repeat))); // field 36
 }
 
 const IDENTITY_VALUE = new Map<string, number>(Object.entries(Identity).map(([k, v]) => [k.toLowerCase(), v]));
@@ -389,5 +390,6 @@ export function decodeViolation(bytes: Uint8Array): ViolationEvent {
     source: sourceName(v.source),
   };
   if (mode === 'audit') ev.ret = v.ret.toString();
+  if (v.repeat > 0n) ev.repeat = v.repeat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.repeat) : Number.MAX_SAFE_INTEGER;
   return ev;
 }

@@ -24,7 +24,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ViolationEvent } from '../events/types.js';
+import { eventCalls, type ViolationEvent } from '../events/types.js';
 import type { Sink, SinkHealth } from './sink.js';
 
 export const OVERFLOW_LABEL = 'other';
@@ -192,8 +192,10 @@ export function createPrometheusSink(opts: { metrics: SigsysMetrics }): Sink {
       for (const ev of events) {
         const key = `${ev.syscall}\0${ev.action}\0${ev.outcome}\0${ev.workload}\0${ev.identity}`;
         const c = counts.get(key);
-        if (c) c.n++;
-        else counts.set(key, { ev, n: 1 });
+        // A count record stands for `repeat` calls.
+        const calls = eventCalls(ev);
+        if (c) c.n += calls;
+        else counts.set(key, { ev, n: calls });
       }
       for (const { ev, n } of counts.values()) metrics.countViolation(ev, n);
     },

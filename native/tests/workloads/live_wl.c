@@ -116,6 +116,55 @@ static int cmd_loop(char **v)
 	return 0;
 }
 
+/*
+ * hotfork NR N THREADS FORKS EXPECT: FORKS children, then every process
+ * (parent included) runs `loop` with THREADS threads of N calls each.  All
+ * share the parent's ring (MAP_SHARED, inherited): hot-loop counts per pid.
+ */
+static int cmd_hotfork(char **v)
+{
+	long forks = num(v[3]);
+	char *lv[] = { v[0], v[1], v[2], v[4], NULL };
+	pid_t kids[64];
+	int st, bad = 0;
+
+	if (forks > 64)
+		return 2;
+	fflush(stdout);
+	for (long k = 0; k < forks; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			int r;
+
+			printf("proc pid=%d\n", getpid());
+			r = cmd_loop(lv);
+			fflush(stdout); /* _exit flushes nothing */
+			_exit(r);
+		}
+	}
+	printf("proc pid=%d\n", getpid());
+	bad |= cmd_loop(lv);
+	for (long k = 0; k < forks; k++)
+		bad |= waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st);
+	printf("hotfork_bad=%d\n", bad);
+	return bad;
+}
+
+/* hotexec NR N EXPECT: N calls, then exec this binary for N more (`loop`,
+ * one thread): the new image writes a new ring with its own counters. */
+static int cmd_hotexec(char **v)
+{
+	char *args[] = { "/proc/self/exe", "loop", v[0], v[1], "1", v[2], NULL };
+	char *lv[] = { v[0], v[1], "1", v[2], NULL };
+
+	if (cmd_loop(lv))
+		return 1;
+	fflush(stdout);
+	execve("/proc/self/exe", args, environ);
+	perror("execve");
+	return 1;
+}
+
 /* ---- the application's own SIGSYS handler ---- */
 static volatile sig_atomic_t app_hits, app_code, app_errno, app_syscall;
 static volatile long app_nr, app_inner_ret;
@@ -330,6 +379,119 @@ static int cmd_selfpipe(char **v)
 	return 0;
 }
 
+/*
+ * hotblock RESTART: audited read() from one call site; the first ones are
+ * full events, later ones are handed off to the trusted syscall after the
+ * handler returns.  The 9th blocks on an empty pipe; a helper thread waits
+ * until the kernel shows it blocked in read, notes the blocked mask and the
+ * instruction pointer of the blocked call, sends SIGUSR2 (handler with or
+ * without SA_RESTART), then (RESTART) writes a byte.  Prints what the read
+ * returned, what the helper saw.
+ */
+static int hb_pipe[2];
+static volatile sig_atomic_t hb_sigs;
+static pid_t hb_tid;
+static char hb_blk[64], hb_pc[32];
+static int hb_restart;
+
+static void hb_handler(int sig)
+{
+	(void)sig;
+	hb_sigs++;
+}
+
+/* Field n (0-based, space-separated) of a /proc file's first line. */
+static int proc_field(const char *path, const char *key, int n, char *out, size_t len)
+{
+	char buf[1024], *p;
+	int fd = open(path, O_RDONLY), i;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = 0;
+	p = key ? strstr(buf, key) : buf;
+	if (!p)
+		return -1;
+	if (key)
+		p += strlen(key);
+	for (i = 0; i < n && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return -1;
+	while (*p == '\t' || *p == ' ')
+		p++;
+	for (i = 0; i + 1 < (int)len && p[i] && p[i] != ' ' && p[i] != '\n'; i++)
+		out[i] = p[i];
+	out[i] = 0;
+	return 0;
+}
+
+static void *hb_helper(void *arg)
+{
+	char path[128], nr[16] = "";
+	int spins;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)hb_tid);
+	/* Wait for the kernel to show the main thread blocked in read (0);
+	 * bounded, yielding: a condition, not a timed sleep. */
+	for (spins = 0; spins < 10000000; spins++) {
+		if (proc_field(path, NULL, 0, nr, sizeof(nr)) == 0 && !strcmp(nr, "0"))
+			break;
+		sched_yield();
+	}
+	/* "nr a0..a5 sp pc": the pc of the blocked call. */
+	proc_field(path, NULL, 8, hb_pc, sizeof(hb_pc));
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)hb_tid);
+	proc_field(path, "SigBlk:", 0, hb_blk, sizeof(hb_blk));
+	syscall(SYS_tgkill, getpid(), hb_tid, SIGUSR2);
+	for (spins = 0; spins < 10000000 && !hb_sigs; spins++)
+		sched_yield();
+	if (hb_restart)
+		(void)!write(hb_pipe[1], "z", 1);
+	return NULL;
+}
+
+static int cmd_hotblock(char **v)
+{
+	struct sigaction sa;
+	pthread_t th;
+	char b = 0;
+	long ret;
+	int bad = 0;
+
+	hb_restart = atoi(v[0]);
+	if (pipe(hb_pipe) != 0)
+		return 2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = hb_handler;
+	sa.sa_flags = hb_restart ? SA_RESTART : 0;
+	sigaction(SIGUSR2, &sa, NULL);
+	if (write(hb_pipe[1], "abcdefgh", 8) != 8)
+		return 2;
+	for (int i = 0; i < 8; i++) {
+		ret = raw6(SYS_read, hb_pipe[0], (long)&b, 1, 0, 0, 0);
+		bad += ret != 1 || b != "abcdefgh"[i];
+	}
+	hb_tid = gettid();
+	if (pthread_create(&th, NULL, hb_helper, NULL) != 0)
+		return 3;
+	b = 0;
+	ret = raw6(SYS_read, hb_pipe[0], (long)&b, 1, 0, 0, 0);
+	pthread_join(th, NULL);
+	printf("warm_bad=%d ret=%ld byte=%d sigs=%d blk=0x%s pc=%s\n", bad, ret, b, (int)hb_sigs,
+	       hb_blk, hb_pc);
+	return 0;
+}
+
 /* A 32-bit syscall (int $0x80) from a 64-bit process: a foreign arch. */
 static int cmd_int80(char **v)
 {
@@ -508,6 +670,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "loop") && argc >= 6)
 		return cmd_loop(argv + 2);
+	if (!strcmp(argv[1], "hotfork") && argc >= 7)
+		return cmd_hotfork(argv + 2);
+	if (!strcmp(argv[1], "hotexec") && argc >= 5)
+		return cmd_hotexec(argv + 2);
 	if (!strcmp(argv[1], "apphandler") && argc >= 3)
 		return cmd_apphandler(argv + 2);
 	if (!strcmp(argv[1], "rawsigaction") && argc >= 3)
@@ -520,6 +686,8 @@ int main(int argc, char **argv)
 		return cmd_rawfork(argv + 2);
 	if (!strcmp(argv[1], "exec") && argc >= 3)
 		return cmd_exec(argv + 2);
+	if (!strcmp(argv[1], "hotblock") && argc >= 3)
+		return cmd_hotblock(argv + 2);
 	if (!strcmp(argv[1], "selfpipe"))
 		return cmd_selfpipe(argv + 2);
 	if (!strcmp(argv[1], "int80") && argc >= 3)

@@ -88,6 +88,27 @@ enum {
 	SIGSYS_CLONE_FRAME_WORDS
 };
 
+/*
+ * Hand an audited call off to the trusted `syscall` (audit_resume.S): after
+ * rt_sigreturn the thread runs it with the application's registers and
+ * mask, then the stub's `ret` goes to `resume`, which returns to the
+ * trapped call's return address with the application's stack pointer.  The
+ * two words go below the 128-byte red zone, where a signal frame would go.
+ */
+#define SIGSYS_RED_ZONE 128u
+static inline void sigsys_uc_handoff(ucontext_t *uc, uint64_t syscall_insn, uint64_t resume)
+{
+	uint64_t sp = sigsys_uc_sp(uc) - SIGSYS_RED_ZONE - 16;
+	uint64_t *slot = (uint64_t *)(uintptr_t)sp;
+
+	slot[0] = resume;
+	slot[1] = sigsys_uc_ip(uc);
+	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)syscall_insn;
+	/* rax still holds the number (syscall_rollback); the arguments are
+	 * still in rdi, rsi, rdx, r10, r8, r9. */
+}
+
 static inline void sigsys_clone_frame_fill(uint64_t *f, const ucontext_t *uc, uint64_t child_entry)
 {
 	static const int map[][2] = {
