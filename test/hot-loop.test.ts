@@ -116,6 +116,28 @@ describe('hot loops counted at the source', () => {
     expect(new Set(events.filter((e) => !e.repeat).map((e) => `${e.pid}/${e.ringStartNs}/${e.syscall}`)).size).toBe(5);
   });
 
+  it.each([
+    ['the fast line reader, one thread', { workers: 1, fast: true }],
+    ['JSON.parse, one thread', { workers: 1, fast: false }],
+    ['the fast line reader, two threads', { workers: 2, fast: true }],
+  ])('sigsys report of a counted run (%s): the rows, call sites and timeline hold every call', async (_n, opts) => {
+    const out = join(dir, 'events.ndjson');
+    const w = workload();
+    const p = spawnCli(main, ['run', '--out', out, '--', w, 'threads=2', 'keyctl=20000', 'threads=1', 'unshare=3000'], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
+    expect((await p.exit).code).toBe(0);
+    expect((await ndjson(out)).some((e) => e.repeat)).toBe(true);
+    // The built modules: parser threads load dist/report/parse-worker.js.
+    const { createReportFold } = (await import(join(root, 'dist/report/model.js'))) as typeof import('../src/report/model.js');
+    const { readEventsFile } = (await import(join(root, 'dist/report/parallel.js'))) as typeof import('../src/report/parallel.js');
+    const fold = createReportFold();
+    await readEventsFile(out, fold, opts);
+    const m = fold.build({ title: 't', source: out });
+    expect(m.events).toBe(43_000);
+    expect(Object.fromEntries(m.rows.map((r) => [r.syscall, r.count]))).toEqual({ keyctl: 40_000, unshare: 3_000 });
+    expect(m.callSites.reduce((n, c) => n + c.count, 0)).toBe(43_000);
+    expect(m.timeline.series.reduce((n, x) => n + x.total, 0)).toBe(43_000);
+  });
+
   it('sigsys collect: Prometheus sigsys_violations_total is the exact number of calls of threads and a forked child', async () => {
     const spool = join(dir, 'spool');
     await mkdir(spool);

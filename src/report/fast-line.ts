@@ -183,6 +183,7 @@ const K = {
   writerUid: enc(',"writerUid":'),
   source: enc(',"source":'),
   ret: enc(',"ret":'),
+  repeat: enc(',"repeat":'),
 };
 
 /**
@@ -267,5 +268,11 @@ function matchFields(b: Uint8Array, start: number, end: number, out: LineFields,
   if (key(b, p, K.writerUid) > 0) p = int(b, key(b, p, K.writerUid));
   if (key(b, p, K.source) > 0) p = str(b, key(b, p, K.source));
   if (key(b, p, K.ret) > 0) p = str(b, key(b, p, K.ret));
+  out.calls = 1;
+  if (key(b, p, K.repeat) > 0) {
+    p = int(b, key(b, p, K.repeat));
+    if (p < 0 || num < 1) return false;
+    out.calls = num;
+  }
   return p === end - 1 && b[p] === 125;
 }

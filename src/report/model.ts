@@ -10,7 +10,7 @@
  * number of distinct milliseconds, not of events) and is bucketed only when
  * the report is built, once the time range is known.
  */
-import type { ViolationEvent } from '../events/types.js';
+import { eventCalls, type ViolationEvent } from '../events/types.js';
 import { createDeduper, producerId, type Deduper } from '../aggregate/dedupe.js';
 import { describeAction, describeExit, type ExitInfo } from './report.js';
 
@@ -18,7 +18,7 @@ import { describeAction, describeExit, type ExitInfo } from './report.js';
 export type ReportEvent = Pick<
   ViolationEvent,
   'timeNs' | 'host' | 'bootId' | 'ringPid' | 'ringStartNs' | 'seq' | 'pid' | 'exe' | 'syscall' | 'action' | 'outcome' | 'errno' | 'mode' | 'workload' | 'callSite'
-> & { time?: string };
+> & { time?: string; repeat?: number };
 
 export interface ModelRow {
   workload: string;
@@ -127,7 +127,8 @@ export interface ReportFold {
    * handle.  `producer` is producerId() of the event's ring.
    */
   resolve(k: FineKey): FineHandle;
-  addResolved(h: FineHandle, producer: string, seq: number, host: string, pid: number, ms: number): boolean;
+  /** `calls`: how many calls the event stands for (a count record's `repeat`; default 1). */
+  addResolved(h: FineHandle, producer: string, seq: number, host: string, pid: number, ms: number, calls?: number): boolean;
   /** Modes and policy hashes seen (add() records them from the event). */
   noteMode(mode: string): void;
   notePolicyHash(hash: string): void;
@@ -296,15 +297,15 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     return f;
   }
 
-  function addFine(f: Fine, producer: string, seq: number, host: string, pid: number, ms: number): boolean {
+  function addFine(f: Fine, producer: string, seq: number, host: string, pid: number, ms: number, calls = 1): boolean {
     if (!dedupe.acceptId(producer, seq)) {
       duplicates++;
       return false;
     }
-    events++;
+    events += calls;
     const c = f.cell;
-    c.count++;
-    f.site.count++;
+    c.count += calls;
+    f.site.count += calls;
     if (pid !== f.lastPid || host !== f.lastHost) {
       c.pids.add(`${host}\0${pid}`);
       c.hosts.add(host);
@@ -315,6 +316,11 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     if (ms > c.last) c.last = ms;
     if (ms < minMs) minMs = ms;
     if (ms > maxMs) maxMs = ms;
+    if (calls !== 1) {
+      // A count record (a hot loop counted at the source): all its calls at its time.
+      tick(f.key.syscall, ms, calls);
+      return true;
+    }
     if (pending === pendingMs.length) {
       if (pending === PENDING) flushPending();
       else {
@@ -392,13 +398,13 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       if (e.mode && !modes.has(e.mode)) modes.add(e.mode);
       const hash = (e as { policyHash?: string }).policyHash;
       if (hash && !policyHashes.has(hash)) policyHashes.add(hash);
-      return addFine(f, producerId(e), e.seq, e.host, e.pid, nsToMs(e.timeNs, e.time));
+      return addFine(f, producerId(e), e.seq, e.host, e.pid, nsToMs(e.timeNs, e.time), eventCalls(e));
     },
     resolve(k) {
       return fine(k) as unknown as FineHandle;
     },
-    addResolved(h, producer, seq, host, pid, ms) {
-      return addFine(h as unknown as Fine, producer, seq, host, pid, ms);
+    addResolved(h, producer, seq, host, pid, ms, calls) {
+      return addFine(h as unknown as Fine, producer, seq, host, pid, ms, calls);
     },
     noteMode(mode) {
       if (mode) modes.add(mode);

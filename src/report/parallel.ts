@@ -74,10 +74,10 @@ function apply(fold: ReportFold, r: ChunkResult): void {
   const handles = r.fines.map((k) => fold.resolve(k));
   for (const m of r.modes) fold.noteMode(m);
   for (const h of r.hashes) fold.notePolicyHash(h);
-  const { fine, producer, seq, pid, ms, producers } = r;
+  const { fine, producer, seq, pid, ms, calls, producers } = r;
   for (let i = 0; i < r.events; i++) {
     const p = producers[producer[i]!]!;
-    fold.addResolved(handles[fine[i]!]!, p.id, seq[i]!, p.host, pid[i]!, ms[i]!);
+    fold.addResolved(handles[fine[i]!]!, p.id, seq[i]!, p.host, pid[i]!, ms[i]!, calls[i]!);
   }
 }
 

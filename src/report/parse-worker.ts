@@ -14,6 +14,7 @@
 import { isAscii } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { producerId } from '../aggregate/dedupe.js';
+import { eventCalls } from '../events/types.js';
 import { matchLine } from './fast-line.js';
 import { parseEventLine } from './input.js';
 import { nsToMs, type FineKey, type ReportEvent } from './model.js';
@@ -49,6 +50,8 @@ export interface ChunkResult {
   seq: Float64Array;
   pid: Float64Array;
   ms: Float64Array;
+  /** Calls each event stands for (`repeat` of a count record, else 1). */
+  calls: Float64Array;
   /** The task's bytes, back for the next chunk to be read into. */
   bytes: Uint8Array;
 }
@@ -72,11 +75,13 @@ export interface LineFields {
   seq: number;
   pid: number;
   ms: number;
+  /** `repeat` of a count record (hot loops counted at the source), else 1. */
+  calls: number;
 }
 
 const emptyFields = (): LineFields => ({
   workload: '', exe: '', syscall: '', callSite: '', action: '', outcome: '', errno: 0, host: '', bootId: '', ringPid: 0,
-  ringStartNs: '', identity: undefined, mode: '', policyHash: undefined, seq: 0, pid: 0, ms: 0,
+  ringStartNs: '', identity: undefined, mode: '', policyHash: undefined, seq: 0, pid: 0, ms: 0, calls: 1,
 });
 
 function fromEvent(e: ReportEvent, out: LineFields): void {
@@ -98,6 +103,7 @@ function fromEvent(e: ReportEvent, out: LineFields): void {
   out.seq = x.seq;
   out.pid = x.pid;
   out.ms = nsToMs(x.timeNs, x.time);
+  out.calls = eventCalls(x);
 }
 
 export function parseChunk(task: ChunkTask): ChunkResult {
@@ -110,6 +116,7 @@ export function parseChunk(task: ChunkTask): ChunkResult {
   let seq = new Float64Array(cap);
   let pid = new Float64Array(cap);
   let ms = new Float64Array(cap);
+  let calls = new Float64Array(cap);
   const fines: FineKey[] = [];
   // workload -> syscall -> call site -> ids of the fines under it (no key string built per event).
   const fineIds = new Map<string, Map<string, Map<string, number[]>>>();
@@ -143,6 +150,7 @@ export function parseChunk(task: ChunkTask): ChunkResult {
     seq: seq.subarray(0, n),
     pid: pid.subarray(0, n),
     ms: ms.subarray(0, n),
+    calls: calls.subarray(0, n),
     bytes: task.bytes,
   });
   while ((j = bytes.indexOf(10, i)) !== -1) {
@@ -166,6 +174,7 @@ export function parseChunk(task: ChunkTask): ChunkResult {
       seq = grow(seq, new Float64Array(cap));
       pid = grow(pid, new Float64Array(cap));
       ms = grow(ms, new Float64Array(cap));
+      calls = grow(calls, new Float64Array(cap));
     }
     const e = cur;
     const p = prev;
@@ -210,6 +219,7 @@ export function parseChunk(task: ChunkTask): ChunkResult {
     seq[n] = e.seq;
     pid[n] = e.pid;
     ms[n] = e.ms;
+    calls[n] = e.calls;
     n++;
     prev = e;
     cur = p;
@@ -225,6 +235,6 @@ if (parentPort && workerData === PARSER_THREAD) {
   const port = parentPort;
   port.on('message', (task: ChunkTask) => {
     const r = parseChunk(task);
-    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.bytes.buffer] as ArrayBuffer[]);
+    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer, r.bytes.buffer] as ArrayBuffer[]);
   });
 }
