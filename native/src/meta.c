@@ -1,7 +1,11 @@
 /*
- * meta.c - RingMeta for the ring header: who this process is, once, so the
- * handler's events stay small.  Every source is best effort: a missing
- * /proc file leaves its field empty rather than failing the workload.
+ * meta.c - RingMeta for the ring header: who a process is, once, so the
+ * events stay small.  The preload describes itself (/proc/self) in its
+ * constructor; the supervisor of sigsys-exec describes a workload process
+ * (/proc/<pid>) for the rings it writes on its behalf (sup_meta.c).  Every
+ * source is best effort: a missing /proc file leaves its field empty rather
+ * than failing the workload.  Libc-neutral (libc_neutral.h): it is linked
+ * into the preload, which musl processes load too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,7 +93,7 @@ static void parse_maps(char *text, struct maps *m)
 	}
 }
 
-int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32], uint32_t mode)
+int sigsys_meta_collect(const struct sigsys_meta_in *in, uint8_t *buf, size_t cap)
 {
 	struct sigsys_ring_meta meta;
 	struct utsname uts;
@@ -97,7 +101,7 @@ int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32],
 	struct timespec ts;
 	struct maps *maps = calloc(1, sizeof(*maps));
 	const char *argv[MAX_ARGS + 1];
-	char exe[4096];
+	char exe[4096], path[64];
 	char *cgroup = NULL, *boot = NULL, *comm = NULL, *cmdline = NULL, *maptext = NULL;
 	size_t cmdlen = 0, argc = 0;
 	ssize_t n;
@@ -107,16 +111,20 @@ int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32],
 		return -ENOMEM;
 	memset(&meta, 0, sizeof(meta));
 	meta.host = uname(&uts) == 0 ? uts.nodename : "";
-	meta.pid = (uint32_t)getpid();
-	meta.ppid = (uint32_t)getppid();
-	meta.pid_ns = stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
-	cgroup = slurp("/proc/self/cgroup", 2048, NULL);
+	meta.pid = in->pid;
+	meta.ppid = in->ppid;
+	snprintf(path, sizeof(path), "%s/ns/pid", in->proc);
+	meta.pid_ns = stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	snprintf(path, sizeof(path), "%s/cgroup", in->proc);
+	cgroup = slurp(path, 2048, NULL);
 	chomp(cgroup);
 	meta.cgroup = cgroup ? cgroup : "";
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	snprintf(path, sizeof(path), "%s/exe", in->proc);
+	n = readlink(path, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
 	meta.exe = exe;
-	cmdline = slurp("/proc/self/cmdline", 4096, &cmdlen);
+	snprintf(path, sizeof(path), "%s/cmdline", in->proc);
+	cmdline = slurp(path, 4096, &cmdlen);
 	for (size_t i = 0; cmdline && i < cmdlen && argc < MAX_ARGS; i += strlen(cmdline + i) + 1)
 		argv[argc++] = cmdline + i;
 	argv[argc] = NULL;
@@ -124,17 +132,18 @@ int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32],
 	boot = slurp("/proc/sys/kernel/random/boot_id", 64, NULL);
 	chomp(boot);
 	meta.boot_id = boot ? boot : "";
-	meta.policy_hash = policy_hash;
-	meta.pod = sigsys_env("POD_NAME") ? sigsys_env("POD_NAME")
-					  : sigsys_env("KUBERNETES_POD_NAME");
-	meta.namespace_ = sigsys_env("POD_NAMESPACE");
-	meta.mode = mode;
+	meta.policy_hash = in->policy_hash;
+	meta.pod = in->pod;
+	meta.namespace_ = in->namespace_;
+	meta.mode = in->mode;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	meta.start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	comm = slurp("/proc/self/comm", 64, NULL);
+	snprintf(path, sizeof(path), "%s/comm", in->proc);
+	comm = slurp(path, 64, NULL);
 	chomp(comm);
 	meta.comm = comm ? comm : "";
-	maptext = slurp("/proc/self/maps", 256 * 1024, NULL);
+	snprintf(path, sizeof(path), "%s/maps", in->proc);
+	maptext = slurp(path, 256 * 1024, NULL);
 	if (maptext)
 		parse_maps(maptext, maps);
 	meta.map_start = maps->start;
@@ -142,6 +151,8 @@ int sigsys_meta_collect(uint8_t *buf, size_t cap, const uint8_t policy_hash[32],
 	meta.map_offset = maps->offset;
 	meta.map_path = maps->path;
 	meta.n_maps = maps->n;
+	meta.source = in->source;
+	meta.writer_pid = in->writer_pid;
 
 	ret = sigsys_encode_ring_meta(&meta, buf, cap);
 	free(maptext);

@@ -662,8 +662,20 @@ static int setup(struct err *e)
 		ret = -ENOMEM;
 		goto out;
 	}
-	meta_len = sigsys_meta_collect(meta, SIGSYS_RING_META_MAX, pol.hdr->profile_hash,
-				       sigsys_g.mode);
+	{
+		struct sigsys_meta_in in = {
+			.proc = "/proc/self",
+			.pid = (uint32_t)getpid(),
+			.ppid = (uint32_t)getppid(),
+			.policy_hash = pol.hdr->profile_hash,
+			.mode = sigsys_g.mode,
+			.pod = sigsys_env("POD_NAME") ? sigsys_env("POD_NAME")
+						      : sigsys_env("KUBERNETES_POD_NAME"),
+			.namespace_ = sigsys_env("POD_NAMESPACE"),
+		};
+
+		meta_len = sigsys_meta_collect(&in, meta, SIGSYS_RING_META_MAX);
+	}
 	if (meta_len < 0)
 		meta_len = 0; /* metadata is best effort; events are not */
 	if (records && *records) {
