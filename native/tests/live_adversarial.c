@@ -291,27 +291,21 @@ static void run_case(const struct adv_case *k)
 	free(r);
 }
 
+static const char *case_name(size_t i)
+{
+	return cases[i].name;
+}
+
+static void case_run(size_t i)
+{
+	run_case(&cases[i]);
+}
+
 int main(int argc, char **argv)
 {
-	int ran = 0;
-
 	if (find_handler_off() != 0) {
 		fprintf(stderr, "live_adversarial: sigsys_handler not found by " SIGSYS_NM "\n");
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int want = argc < 2, before = live_failures;
-
-		for (int k = 1; k < argc; k++)
-			want |= strstr(cases[i].name, argv[k]) != NULL;
-		if (!want)
-			continue;
-		run_case(&cases[i]);
-		ran++;
-		printf("%s %s\n", live_failures == before ? "ok  " : "FAIL", cases[i].name);
-		fflush(stdout);
-	}
-	printf("%d tests, %d failed checks\n", ran, live_failures);
-	live_cleanup();
-	return live_failures || !ran ? 1 : 0;
+	return live_run_cases(sizeof(cases) / sizeof(cases[0]), case_name, case_run, argc, argv, 1);
 }

@@ -895,23 +895,17 @@ static const struct {
 	{ "17-flood-does-not-starve", t17_flood_does_not_starve },
 };
 
+static const char *test_name(size_t i)
+{
+	return tests[i].name;
+}
+
+static void test_run(size_t i)
+{
+	tests[i].fn();
+}
+
 int main(int argc, char **argv)
 {
-	int ran = 0;
-
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int want = argc < 2, before = live_failures;
-
-		for (int k = 1; k < argc; k++)
-			want |= strstr(tests[i].name, argv[k]) != NULL;
-		if (!want)
-			continue;
-		tests[i].fn();
-		ran++;
-		printf("%s %s\n", live_failures == before ? "ok  " : "FAIL", tests[i].name);
-		fflush(stdout);
-	}
-	printf("%d tests, %d failed checks\n", ran, live_failures);
-	live_cleanup();
-	return live_failures || !ran ? 1 : 0;
+	return live_run_cases(sizeof(tests) / sizeof(tests[0]), test_name, test_run, argc, argv, 1);
 }

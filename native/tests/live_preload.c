@@ -1137,9 +1137,19 @@ static const struct {
 	{ "38-audit-handoff-signals", t38_audit_handoff_signals },
 };
 
+static const char *test_name(size_t i)
+{
+	return tests[i].name;
+}
+
+static void test_run(size_t i)
+{
+	tests[i].fn();
+}
+
 int main(int argc, char **argv)
 {
-	int ran = 0, first = 1;
+	int first = 1;
 
 	/* --musl: the same cases against the musl-gcc build of the workload. */
 	if (argc > 1 && strcmp(argv[1], "--musl") == 0) {
@@ -1152,19 +1162,5 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int want = argc <= first, before = live_failures;
-
-		for (int k = first; k < argc; k++)
-			want |= strstr(tests[i].name, argv[k]) != NULL;
-		if (!want)
-			continue;
-		tests[i].fn();
-		ran++;
-		printf("%s %s\n", live_failures == before ? "ok  " : "FAIL", tests[i].name);
-		fflush(stdout);
-	}
-	printf("%d tests, %d failed checks\n", ran, live_failures);
-	live_cleanup();
-	return live_failures || !ran ? 1 : 0;
+	return live_run_cases(sizeof(tests) / sizeof(tests[0]), test_name, test_run, argc, argv, first);
 }

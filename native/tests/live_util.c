@@ -34,6 +34,28 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 	return remove(p);
 }
 
+int live_run_cases(size_t n, const char *(*name)(size_t), void (*run)(size_t), int argc,
+		   char **argv, int first)
+{
+	int ran = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int want = argc <= first, before = live_failures;
+
+		for (int k = first; k < argc; k++)
+			want |= strstr(name(i), argv[k]) != NULL;
+		if (!want)
+			continue;
+		run(i);
+		ran++;
+		printf("%s %s\n", live_failures == before ? "ok  " : "FAIL", name(i));
+		fflush(stdout);
+	}
+	printf("%d tests, %d failed checks\n", ran, live_failures);
+	live_cleanup();
+	return live_failures || !ran ? 1 : 0;
+}
+
 void live_cleanup(void)
 {
 	for (int i = 0; i < n_made; i++) {

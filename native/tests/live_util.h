@@ -49,6 +49,16 @@ const char *live_tmpdir(const char *name);
  * failed, for a look at the rings). */
 void live_cleanup(void);
 
+/*
+ * The numbered-table runner of the live test programs: run case i (run(i))
+ * for every i < n whose name(i) contains one of argv[first..] (all cases
+ * when none is given), print "ok  NAME" or "FAIL NAME" per case and a
+ * summary, clean up; returns main's exit status (1 if a check failed or
+ * nothing ran).
+ */
+int live_run_cases(size_t n, const char *(*name)(size_t), void (*run)(size_t), int argc,
+		   char **argv, int first);
+
 /* Run sigsys-mkpolicy with the NULL-terminated args; 0 on success. */
 int live_mkpolicy(const char *out, const char *const *args);
 
