@@ -20,33 +20,16 @@
 # with taskset (supervisor and workload share it; SIGSYS_BENCH_PIN=0: not).
 # Results: bench/results/launcher-<date>.json and .md.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${SIGSYS_BUILD:-$root/build/native}"
-lib="$build/Release/libsigsys.so"
-mk="$build/Release/sigsys-mkpolicy"
-exe="$build/Release/sigsys-exec"
-bench="$build/bench/sigsys-bench"
+suite=launcher
+source "$(dirname "$0")/../lib.sh"
 iters="${ITERS:-20000}"
 reps="${REPS:-5}"
 rounds="${ROUNDS:-3}"
-for f in "$lib" "$mk" "$exe" "$bench"; do
-  [ -e "$f" ] || { echo "bench/launcher: $f missing (build first, or set SIGSYS_BUILD)" >&2; exit 2; }
-done
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+bench_require "$lib" "$mk" "$exe" "$bench"
+bench_tmp
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
-pin=()
-[ "${SIGSYS_BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
 
-run_one() { # the command; prints the fastest ns/call, checks that no event was dropped
-  local out
-  rm -rf "$tmp/spool" && mkdir "$tmp/spool"
-  out="$(SIGSYS_SPOOL="$tmp/spool" SIGSYS_RING_RECORDS=$((iters * 2)) "${pin[@]}" "$@")"
-  case "$out" in *"ring=1 dropped=0"*|*"ring=0"*) ;; *) echo "bench/launcher: events dropped: $out" >&2; exit 1 ;; esac
-  sed -n 's/^ns_per_call=.* min=\([0-9.]*\).*/\1/p' <<<"$out"
-}
 
-load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A best
 configs=(allowed_allow_all allowed_launcher denied_trap denied_supervisor)
 for ((r = 0; r < rounds; r++)); do
@@ -57,28 +40,21 @@ for ((r = 0; r < rounds; r++)); do
       denied_trap)       v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" trapped "$iters" "$reps") ;;
       denied_supervisor) v=$(run_one "$exe" --ring-records $((iters * 2)) --spool "$tmp/spool" "$tmp/enforce.pol" -- "$bench" trapped "$iters" "$reps") ;;
     esac
-    if [ -z "${best[$c]:-}" ] || awk -v a="$v" -v b="${best[$c]}" 'BEGIN{exit !(a<b)}'; then best[$c]=$v; fi
+    keep_min "$c" "$v"
   done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
 r_allowed=$(ratio "${best[allowed_launcher]}" "${best[allowed_allow_all]}")
 r_denied=$(ratio "${best[denied_supervisor]}" "${best[denied_trap]}")
-ok_allowed=$(awk -v r="$r_allowed" 'BEGIN{print (r<=1.02)?"true":"false"}')
+ok_allowed=$(le "$r_allowed" 1.02)
 date_s="$(date -u +%Y-%m-%d)"
 mkdir -p "$root/bench/results"
 json="$root/bench/results/launcher-$date_s.json"
 md="$root/bench/results/launcher-$date_s.md"
 cat >"$json" <<JSON
 {
-  "suite": "launcher",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "kernel": "$(uname -r)",
-  "cpu": "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)",
-  "loadavg_before": "$load0",
-  "loadavg_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
+$(machine_json)
   "statistic": "fastest run of ITERS calls over REPS x ROUNDS",
-  "pinned": $([ ${#pin[@]} -gt 0 ] && echo true || echo false),
   "iters": $iters, "reps": $reps, "rounds": $rounds,
   "ns_per_call": {
     "allowed_allow_all_filter": ${best[allowed_allow_all]},

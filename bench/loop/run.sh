@@ -14,19 +14,13 @@
 # (SIGSYS_BENCH_PIN=0: not).  Env: CALLS (default 10000000), ROUNDS (3),
 # SIGSYS_BUILD.  Results: bench/results/loop-<date>.json and .md.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${SIGSYS_BUILD:-$root/build/native}"
-lib="$build/Release/libsigsys.so"
-mk="$build/Release/sigsys-mkpolicy"
-exe="$build/Release/sigsys-exec"
-bench="$build/bench/sigsys-bench"
+suite=loop
+source "$(dirname "$0")/../lib.sh"
 main="$root/dist/cli/main.js"
 calls="${CALLS:-10000000}"
 rounds="${ROUNDS:-3}"
 warm=1000 # sigsys-bench's warm-up calls, made before the timed ones
-for f in "$lib" "$mk" "$exe" "$bench" "$main"; do
-  [ -e "$f" ] || { echo "bench/loop: $f missing (bash scripts/setup.sh first)" >&2; exit 2; }
-done
+bench_require "$lib" "$mk" "$exe" "$bench" "$main"
 tmp="$(mktemp -d)"
 collector=""
 cleanup() { [ -n "$collector" ] && kill "$collector" 2>/dev/null; rm -rf "$tmp"; }
@@ -44,7 +38,6 @@ metric() { # sum of a counter's samples (optionally with a label filter)
     'index($0, n) == 1 && (f == "" || index($0, f)) { s += $NF } END { printf "%d", s }'
 }
 
-load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 best_bare="" best_sigsys="" want=$((calls + warm))
 ndjson_total=0 prom_total=0 dropped=0 records=0
 for ((r = 0; r < rounds; r++)); do
@@ -77,8 +70,8 @@ for ((r = 0; r < rounds; r++)); do
   [ -z "$best_bare" ] || [ "$bare" -lt "$best_bare" ] && best_bare=$bare
   [ -z "$best_sigsys" ] || [ "$sig" -lt "$best_sigsys" ] && best_sigsys=$sig
 done
-ratio=$(awk -v a="$best_sigsys" -v b="$best_bare" 'BEGIN{printf "%.3f", a/b}')
-ok=$(awk -v r="$ratio" 'BEGIN{print (r<=1.10)?"true":"false"}')
+ratio=$(ratio "$best_sigsys" "$best_bare")
+ok=$(le "$ratio" 1.10)
 date_s="$(date -u +%Y-%m-%d)"
 mkdir -p "$root/bench/results"
 cat >"$root/bench/results/loop-$date_s.json" <<JSON

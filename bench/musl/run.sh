@@ -17,19 +17,14 @@
 #
 # Env: SIGSYS_BUILD (default build/native), ITERS, REPS, ROUNDS.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${SIGSYS_BUILD:-$root/build/native}"
-lib="$build/Release/libsigsys.so"
-mk="$build/Release/sigsys-mkpolicy"
+suite=musl
+source "$(dirname "$0")/../lib.sh"
 iters="${ITERS:-50000}"
 reps="${REPS:-9}"
 rounds="${ROUNDS:-5}"
-for f in "$lib" "$mk"; do
-  [ -f "$f" ] || { echo "bench/musl: $f missing (build first, or set SIGSYS_BUILD)" >&2; exit 2; }
-done
+bench_require "$lib" "$mk"
 command -v musl-gcc >/dev/null 2>&1 || { echo "bench/musl: musl-gcc missing (install musl-tools: bash scripts/setup.sh)" >&2; exit 2; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+bench_tmp
 
 # musl-gcc's include path has no kernel headers; lend it the system's uapi
 # headers (linux/, asm/, asm-generic/ only: no glibc header leaks in).
@@ -38,23 +33,12 @@ for d in linux asm-generic; do ln -s "/usr/include/$d" "$tmp/kh/$d"; done
 ln -s "/usr/include/$(gcc -print-multiarch)/asm" "$tmp/kh/asm"
 bench="$tmp/sigsys-bench-musl"
 musl-gcc -O2 -Wall -Wextra -Werror -isystem "$tmp/kh" -I"$root/native/src" -o "$bench" \
-  "$root/bench/native/bench_native.c" "$root/native/src/ring.c"
+  "$root/bench/native/bench_native.c" "$root/native/src/ring.c" "$root/native/src/encode.c"
 readelf -l "$bench" | grep -q 'interpreter: /lib/ld-musl' || { echo "bench/musl: $bench is not a musl program" >&2; exit 1; }
 
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
 "$mk" -o "$tmp/audit.pol" --mode audit --default allow --rule getpriority:errno:13
-pin=()
-[ "${SIGSYS_BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
 
-run_one() { # the command; prints ns_per_call, checks drops
-  local out
-  rm -rf "$tmp/spool" && mkdir "$tmp/spool"
-  out="$(SIGSYS_SPOOL="$tmp/spool" SIGSYS_RING_RECORDS=$((iters * 2)) "${pin[@]}" "$@")"
-  case "$out" in *"ring=1 dropped=0"*|*"ring=0"*) ;; *) echo "bench/musl: events dropped: $out" >&2; exit 1 ;; esac
-  sed -n 's/^ns_per_call=.* min=\([0-9.]*\).*/\1/p' <<<"$out"
-}
-
-load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A best
 configs=(allowed_allow_all allowed_sigsys trapped_bare trapped_enforce trapped_audit)
 for ((r = 0; r < rounds; r++)); do
@@ -66,11 +50,10 @@ for ((r = 0; r < rounds; r++)); do
       trapped_enforce)   v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" trapped "$iters" "$reps") ;;
       trapped_audit)     v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/audit.pol" "$bench" trapped "$iters" "$reps") ;;
     esac
-    if [ -z "${best[$c]:-}" ] || awk -v a="$v" -v b="${best[$c]}" 'BEGIN{exit !(a<b)}'; then best[$c]=$v; fi
+    keep_min "$c" "$v"
   done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
 r_allowed=$(ratio "${best[allowed_sigsys]}" "${best[allowed_allow_all]}")
 r_enforce=$(ratio "${best[trapped_enforce]}" "${best[trapped_bare]}")
 r_audit=$(ratio "${best[trapped_audit]}" "${best[trapped_bare]}")
@@ -82,15 +65,9 @@ json="$root/bench/results/musl-$date_s.json"
 md="$root/bench/results/musl-$date_s.md"
 cat >"$json" <<JSON
 {
-  "suite": "musl",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "kernel": "$(uname -r)",
-  "cpu": "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)",
+$(machine_json)
   "musl": "$(/lib/ld-musl-x86_64.so.1 2>&1 | sed -n 's/^Version //p')",
-  "loadavg_before": "$load0",
-  "loadavg_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "statistic": "fastest run of ITERS calls over REPS x ROUNDS",
-  "pinned": $([ ${#pin[@]} -gt 0 ] && echo true || echo false),
   "iters": $iters, "reps": $reps, "rounds": $rounds,
   "ns_per_call": {
     "allowed_allow_all_filter": ${best[allowed_allow_all]},

@@ -28,37 +28,20 @@
 # sigsys-mkpolicy and bench/sigsys-bench; default build/native), ITERS,
 # REPS, ROUNDS.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${SIGSYS_BUILD:-$root/build/native}"
-lib="$build/Release/libsigsys.so"
-mk="$build/Release/sigsys-mkpolicy"
-bench="$build/bench/sigsys-bench"
-exe="$build/Release/sigsys-exec"
+suite=native
+source "$(dirname "$0")/../lib.sh"
 iters="${ITERS:-50000}"
 reps="${REPS:-9}"
 rounds="${ROUNDS:-5}"
-for f in "$lib" "$mk" "$bench" "$exe"; do
-  [ -x "$f" ] || [ -f "$f" ] || { echo "bench/native: $f missing (build first, or set SIGSYS_BUILD)" >&2; exit 2; }
-done
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+bench_require "$lib" "$mk" "$bench" "$exe"
+bench_tmp
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
 "$mk" -o "$tmp/audit.pol" --mode audit --default allow --rule getpriority:errno:13
 # Docker's default profile, as `sigsys run` applies it by default (getppid is
 # allowed there): the allowed path with a real profile's filter.
 node "$root/dist/cli/main.js" compile "$root/deploy/profiles/default.json" -o "$tmp/default.pol" >/dev/null
-pin=()
-[ "${SIGSYS_BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
 
-run_one() { # name, then the command; prints ns_per_call, checks drops
-  local out
-  rm -rf "$tmp/spool" && mkdir "$tmp/spool"
-  out="$(SIGSYS_SPOOL="$tmp/spool" SIGSYS_RING_RECORDS=$((iters * 2)) "${pin[@]}" "$@")"
-  case "$out" in *"ring=1 dropped=0"*|*"ring=0"*) ;; *) echo "bench/native: events dropped: $out" >&2; exit 1 ;; esac
-  sed -n 's/^ns_per_call=.* min=\([0-9.]*\).*/\1/p' <<<"$out"
-}
 
-load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A best
 configs=(allowed_none allowed_allow_all allowed_sigsys allowed_run allowed_run_default trapped_none trapped_bare trapped_enforce trapped_audit trapped_run_enforce trapped_run_audit)
 # What `sigsys run` starts (src/run/run.ts): sigsys-exec with the preload.
@@ -78,12 +61,10 @@ for ((r = 0; r < rounds; r++)); do
       trapped_run_enforce) v=$(run_one "${run_exec[@]}" "$tmp/enforce.pol" -- "$bench" trapped "$iters" "$reps") ;;
       trapped_run_audit) v=$(run_one "${run_exec[@]}" "$tmp/audit.pol" -- "$bench" trapped "$iters" "$reps") ;;
     esac
-    if [ -z "${best[$c]:-}" ] || awk -v a="$v" -v b="${best[$c]}" 'BEGIN{exit !(a<b)}'; then best[$c]=$v; fi
+    keep_min "$c" "$v"
   done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
-le() { awk -v r="$1" -v t="$2" 'BEGIN{print (r<=t)?"true":"false"}'; }
 bare_call=$(awk -v a="${best[trapped_bare]}" -v b="${best[trapped_none]}" 'BEGIN{printf "%.1f", a+b}')
 r_allowed=$(ratio "${best[allowed_sigsys]}" "${best[allowed_allow_all]}")
 r_allowed_run=$(ratio "${best[allowed_run]}" "${best[allowed_allow_all]}")
@@ -102,14 +83,8 @@ json="$root/bench/results/native-$date_s.json"
 md="$root/bench/results/native-$date_s.md"
 cat >"$json" <<JSON
 {
-  "suite": "native",
-  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "kernel": "$(uname -r)",
-  "cpu": "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)",
-  "loadavg_before": "$load0",
-  "loadavg_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
+$(machine_json)
   "statistic": "fastest run of ITERS calls over REPS x ROUNDS",
-  "pinned": $([ ${#pin[@]} -gt 0 ] && echo true || echo false),
   "iters": $iters, "reps": $reps, "rounds": $rounds,
   "ns_per_call": {
     "allowed_no_filter": ${best[allowed_none]},
