@@ -506,6 +506,23 @@ static long reissue(const ucontext_t *uc, long nr, const uint64_t *a)
  * no extra syscall; signals, SA_RESTART (the kernel rewinds to the trusted
  * instruction) and blocking behave as for the application's own call.
  */
+/*
+ * The hand-off writes two words just below the application's red zone.
+ * That memory is free only when this handler runs on the alternate stack
+ * and the trapped code was not on it: otherwise the kernel put this very
+ * signal frame (its xsave area) there, and rt_sigreturn would restore
+ * register state we overwrote.  uc_stack is the alternate stack as the
+ * kernel saw it at the trap: ss_flags 0 = one is set up and the trapped
+ * code was not on it (SS_DISABLE: none; SS_ONSTACK: already on it).
+ */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
+static int handoff_safe(const ucontext_t *uc)
+{
+	return ((unsigned)uc->uc_stack.ss_flags & ~(unsigned)SS_AUTODISARM) == 0;
+}
+
 static void handoff(ucontext_t *uc)
 {
 	/* A blocked SIGSYS while the call runs would make a trap in an
@@ -578,7 +595,12 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		/* A repeat past the first few full events: counted, and run
 		 * after sigreturn.  The first ones keep their result (ret). */
 		if (v->action != SIGSYS_ACT_ALLOW && counted(v)) {
-			handoff(uc);
+			if (handoff_safe(uc)) {
+				handoff(uc);
+				return;
+			}
+			/* On the application's stack: run it from here (counted, no event). */
+			sigsys_uc_set_ret(uc, reissue(uc, v->nr, a));
 			return;
 		}
 		/* The event's time is the trap's, not the end of a call

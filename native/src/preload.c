@@ -772,8 +772,15 @@ __attribute__((constructor)) static void sigsys_init(int argc, char **argv, char
 	sigsys_g.trusted = sigsys_trusted_syscall;
 	if (setup(&e) == 0)
 		return;
-	if (!open_mode) {
-		dprintf(2, "sigsys: %s: %s\n", e.what, e.cause);
+	/*
+	 * "open" means running unfiltered, which is only true when no filter
+	 * is in place.  After an execve (or under sigsys-exec) the inherited
+	 * filter stays whatever we do: without our handler its first trapped
+	 * call would kill the process unreported, so stop here instead.
+	 */
+	if (!open_mode || have_filter()) {
+		dprintf(2, "sigsys: %s: %s%s\n", e.what, e.cause,
+			open_mode ? " (SIGSYS_ON_ERROR=open ignored: a seccomp filter is already installed)" : "");
 		_exit(126);
 	}
 	dprintf(2, "sigsys: %s: %s (SIGSYS_ON_ERROR=open: running unfiltered)\n", e.what,

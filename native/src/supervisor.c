@@ -462,26 +462,32 @@ static int seen_before(struct sup *s, const struct seccomp_data *d)
 	return 0;
 }
 
-static void kill_process(struct sup *s, const struct seccomp_notif *req, uint32_t tgid)
+/* 0 once SIGKILL is on its way to the caller's process, else -errno. */
+static int kill_process(struct sup *s, const struct seccomp_notif *req, uint32_t tgid)
 {
-	int pidfd = -1;
+	int pidfd = -1, own = 0, ret = -ESRCH;
 
 	for (size_t i = 0; i < s->n_rings; i++)
 		if (s->rings[i].tgid == tgid)
 			pidfd = s->rings[i].pidfd;
-	if (pidfd < 0)
+	if (pidfd < 0) {
 		pidfd = sys_pidfd_open((pid_t)tgid);
+		own = pidfd >= 0;
+	}
 	/*
 	 * The caller is parked in the kernel until we answer, so while its
 	 * notification id is valid the pidfd (opened for this tgid while it
 	 * waited) names its process.  SIGKILL cannot be caught or blocked;
 	 * the parked call is abandoned, never run.
 	 */
-	if (pidfd >= 0 && id_valid(s, req->id)) {
-		sys_pidfd_send_signal(pidfd, SIGKILL);
+	if (pidfd >= 0 && id_valid(s, req->id) && sys_pidfd_send_signal(pidfd, SIGKILL) == 0) {
 		if ((pid_t)tgid == s->o->child)
 			s->res->seccomp_killed = 1;
+		ret = 0;
 	}
+	if (own)
+		close(pidfd);
+	return ret;
 }
 
 static void answer(struct sup *s)
@@ -550,9 +556,14 @@ static void answer(struct sup *s)
 		record(s, &req, &v);
 	}
 	if (do_kill) {
-		if (tgid_of(s, req.pid, &tgid) == 0)
-			kill_process(s, &req, tgid);
-		return; /* no answer: the caller is being killed */
+		if (tgid_of(s, req.pid, &tgid) == 0 && kill_process(s, &req, tgid) == 0)
+			return; /* no answer: the caller is being killed */
+		/*
+		 * The process could not be killed (gone, or /proc unreadable):
+		 * answer rather than leave the call parked for ever.  Denied -
+		 * the call never runs - with EPERM.
+		 */
+		err = EPERM;
 	}
 	memset(&resp, 0, sizeof(resp));
 	resp.id = req.id;

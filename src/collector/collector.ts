@@ -761,9 +761,13 @@ export function createCollector(opts: CollectorOptions): Collector {
       const createdNs = BigInt(r.reader.stats().createdNs || '0');
       const visible = !mayHold(scanned, createdNs) && (!r.pidNs || r.pidNs === myPidNs || scanned.pidNs.has(r.pidNs));
       if (!visible && now - r.headMovedAt < staleMs) continue;
-      // Nobody can produce any more: a last read, then remove if still drained.
+      // Nobody can produce any more: a last read (which also turns the
+      // ring's hot-loop counters into count records), then remove if still
+      // drained.  Not while its sinks are in back-off: that read would be
+      // skipped and unflushed counts unlinked with the file.
+      if (Date.now() < r.retryAt) continue;
       await turn(r, Date.now());
-      if (r.reader.stats().head !== r.next) continue;
+      if (Date.now() < r.retryAt || r.reader.stats().head !== r.next) continue;
       try {
         if (!r.gone) await unlink(r.path);
         await store?.forget(r.path);

@@ -63,6 +63,7 @@ export const DANGEROUS: Danger[] = [
   { syscalls: ['keyctl', 'add_key', 'request_key'], reason: 'the kernel keyring is not namespaced' },
   { syscalls: ['perf_event_open'], reason: 'kernel attack surface and information leaks about other processes' },
   { syscalls: ['userfaultfd'], reason: 'makes kernel race exploits reliable' },
+  { syscalls: ['io_uring_setup'], reason: 'io_uring operations run without a syscall each, so no seccomp filter sees them: allowing it allows whatever io_uring can do' },
   { syscalls: ['personality'], args: [ADDR_NO_RANDOMIZE], argsText: 'ADDR_NO_RANDOMIZE', reason: 'turns off address-space randomisation' },
   { syscalls: ['swapon', 'swapoff', 'reboot', 'syslog', 'acct', 'quotactl', 'lookup_dcookie'], reason: 'acts on the whole host, not the container' },
   { syscalls: ['settimeofday', 'clock_settime', 'stime'], reason: 'sets the host clock (time is not namespaced)' },
