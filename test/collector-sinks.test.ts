@@ -80,10 +80,10 @@ describe('run report', () => {
   it('tallies per syscall/action/outcome with the earliest call site, sorted by count', async () => {
     const r = createReportSink();
     await r.write([
-      event({ syscall: 'keyctl', timeNs: '20', callSite: 'c+0x20', pid: 11 }),
-      event({ syscall: 'acct', timeNs: '30', callSite: 'c+0x30' }),
-      event({ syscall: 'acct', timeNs: '10', callSite: 'c+0x10' }),
-      event({ syscall: 'acct', timeNs: '40', callSite: 'c+0x40' }),
+      event({ syscall: 'keyctl', timeNs: '20', callSite: 'c+0x20', pid: 11, seq: 0 }),
+      event({ syscall: 'acct', timeNs: '30', callSite: 'c+0x30', seq: 1 }),
+      event({ syscall: 'acct', timeNs: '10', callSite: 'c+0x10', seq: 2 }),
+      event({ syscall: 'acct', timeNs: '40', callSite: 'c+0x40', seq: 3 }),
     ]);
     const s = r.summary({ mode: 'enforce', profile: 'default.json', exit: { code: 0, signal: null, status: 0 } });
     expect(s.rows.map((x) => [x.syscall, x.count, x.firstCallSite, x.pids])).toEqual([
@@ -99,6 +99,19 @@ describe('run report', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('the report sink counts a batch delivered twice (another sink failed, the collector retried) once; count records count their repeat', async () => {
+    const r = createReportSink();
+    const batch = [event({ seq: 0 }), event({ seq: 1, repeat: 500 }), event({ seq: 2, syscall: 'keyctl', nr: 250 })];
+    await r.write(batch);
+    await r.write(batch);
+    const s = r.summary({ mode: 'enforce', profile: 'p.json' });
+    expect(s.rows.map((x) => [x.syscall, x.count])).toEqual([
+      ['acct', 501],
+      ['keyctl', 1],
+    ]);
+    expect(s.violations).toBe(502);
   });
 
   it.each([

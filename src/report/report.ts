@@ -6,6 +6,7 @@
 import { constants } from 'node:os';
 import { eventCalls, type ViolationEvent } from '../events/types.js';
 import type { Sink } from '../sinks/sink.js';
+import { createDeduper } from '../aggregate/dedupe.js';
 
 export interface ReportRow {
   syscall: string;
@@ -55,6 +56,9 @@ interface Row extends Omit<ReportRow, 'pids'> {
 export function createReportSink(): ReportSink {
   const rows = new Map<string, Row>();
   const pids = new Set<number>();
+  // A batch delivered again (another sink failed and the collector retried
+  // it) is counted once, as consumers of the other sinks do.
+  const dedupe = createDeduper();
   const list = (): ReportRow[] =>
     [...rows.values()]
       .sort((a, b) => b.count - a.count || a.syscall.localeCompare(b.syscall) || a.action.localeCompare(b.action))
@@ -63,6 +67,7 @@ export function createReportSink(): ReportSink {
     name: 'report',
     async write(events) {
       for (const ev of events) {
+        if (!dedupe.accept(ev)) continue;
         const key = `${ev.syscall}\0${ev.action}\0${ev.outcome}\0${ev.errno}`;
         const ns = BigInt(ev.timeNs || '0');
         let row = rows.get(key);
