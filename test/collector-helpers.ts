@@ -197,3 +197,13 @@ export function spawnCli(main: string, args: string[], opts: { env?: NodeJS.Proc
   );
   return { child, stdout: () => out, stderr: () => err, exit };
 }
+
+/** `sigsys run ARGS -- CMD` through the real CLI (built at `main`): exit, stdout and stderr. */
+export async function sigsysRun(main: string, args: string[], cmd: string[], env: NodeJS.ProcessEnv = {}) {
+  const p = spawnCli(main, ['run', ...args, '--', ...cmd], { env: { SIGSYS_LOG_LEVEL: 'warn', ...env } });
+  const exit = await p.exit;
+  return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/** The pids a workload printed as `pid=N` lines. */
+export const pidsOf = (stdout: string) => [...stdout.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));

@@ -7,13 +7,13 @@
  * test/fixtures/workloads/calls.c built with musl-gcc (musl-tools, installed
  * by scripts/setup.sh); without it these tests fail, they do not skip.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ViolationEvent } from '../src/events/types.js';
-import { ensureDist, spawnCli, tool } from './collector-helpers.js';
+import { ensureDist, pidsOf, sigsysRun as runCli, spawnCli, tool } from './collector-helpers.js';
+import { readNdjson } from './confine-helpers.js';
 
 let main: string;
 let dir: string;
@@ -28,16 +28,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function sigsysRun(args: string[], cmd: string[]) {
-  const p = spawnCli(main, ['run', ...args, '--', ...cmd], { env: { SIGSYS_LOG_LEVEL: 'warn' } });
-  const exit = await p.exit;
-  return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
-}
-async function readEvents(path: string): Promise<ViolationEvent[]> {
-  const text = await readFile(path, 'utf8');
-  return text.trimEnd() ? text.trimEnd().split('\n').map((l) => JSON.parse(l) as ViolationEvent) : [];
-}
-const pidsOf = (stdout: string) => [...stdout.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));
+const sigsysRun = (args: string[], cmd: string[], env: NodeJS.ProcessEnv = {}) => runCli(main, args, cmd, env);
+const readEvents = readNdjson;
 
 describe('sigsys run: a dynamically linked musl program', () => {
   it('the musl workload exists (musl-gcc from musl-tools; bash scripts/setup.sh installs it)', () => {

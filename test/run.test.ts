@@ -4,13 +4,14 @@
  * NDJSON holds exactly those events, the table and verdict say so, the exit
  * status passes through (incl. death by SIGSYS and by a forwarded signal).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViolationEvent } from '../src/events/types.js';
-import { ensureDist, root, spawnCli, tool, until } from './collector-helpers.js';
+import { ensureDist, pidsOf, root, sigsysRun as runCli, spawnCli, tool, until } from './collector-helpers.js';
+import { readNdjson } from './confine-helpers.js';
 
 let main: string;
 let dir: string;
@@ -25,16 +26,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function sigsysRun(args: string[], cmd: string[], env: NodeJS.ProcessEnv = {}) {
-  const p = spawnCli(main, ['run', ...args, '--', ...cmd], { env: { SIGSYS_LOG_LEVEL: 'warn', ...env } });
-  const exit = await p.exit;
-  return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
-}
-async function readEvents(path: string): Promise<ViolationEvent[]> {
-  const text = await readFile(path, 'utf8');
-  return text.trimEnd() ? text.trimEnd().split('\n').map((l) => JSON.parse(l) as ViolationEvent) : [];
-}
-const pidsOf = (stdout: string) => [...stdout.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));
+const sigsysRun = (args: string[], cmd: string[], env: NodeJS.ProcessEnv = {}) => runCli(main, args, cmd, env);
+const readEvents = readNdjson;
 
 describe('sigsys run', () => {
   it('default profile, enforce: exactly the denied calls as NDJSON, the table, the verdict, the exit status', async () => {
