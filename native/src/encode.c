@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "encode.h"
+#include "schema.h"
 
 /* Wire types. */
 #define WT_VARINT 0u
@@ -129,30 +130,30 @@ int sigsys_encode_violation(const struct sigsys_violation *v, uint8_t *buf, size
 	unsigned args_len = 0;
 	unsigned i;
 
-	put_u64(&w, 1, v->time_ns);
-	put_u64(&w, 2, v->seq);
-	put_u64(&w, 3, v->pid);
-	put_u64(&w, 4, v->tid);
-	put_i32(&w, 5, v->nr);
-	put_u64(&w, 6, v->arch);
+	put_u64(&w, SIGSYS_VIOLATION_TIME_NS, v->time_ns);
+	put_u64(&w, SIGSYS_VIOLATION_SEQ, v->seq);
+	put_u64(&w, SIGSYS_VIOLATION_PID, v->pid);
+	put_u64(&w, SIGSYS_VIOLATION_TID, v->tid);
+	put_i32(&w, SIGSYS_VIOLATION_NR, v->nr);
+	put_u64(&w, SIGSYS_VIOLATION_ARCH, v->arch);
 
 	/* args: always six elements, packed (zeros included, as the handler
 	 * always knows all six registers). */
 	for (i = 0; i < 6; i++)
 		args_len += varint_size(v->args[i]);
-	put_tag(&w, 7, WT_LEN);
+	put_tag(&w, SIGSYS_VIOLATION_ARGS, WT_LEN);
 	put_varint(&w, args_len);
 	for (i = 0; i < 6; i++)
 		put_varint(&w, v->args[i]);
 
-	put_u64(&w, 8, v->ip);
-	put_i32(&w, 9, (int32_t)v->action);
-	put_i32(&w, 10, (int32_t)v->outcome);
-	put_i32(&w, 11, v->errno_ret);
-	put_s64(&w, 12, v->ret);
-	put_i32(&w, 13, (int32_t)v->mode);
+	put_u64(&w, SIGSYS_VIOLATION_IP, v->ip);
+	put_i32(&w, SIGSYS_VIOLATION_ACTION, (int32_t)v->action);
+	put_i32(&w, SIGSYS_VIOLATION_OUTCOME, (int32_t)v->outcome);
+	put_i32(&w, SIGSYS_VIOLATION_ERRNO_RET, v->errno_ret);
+	put_s64(&w, SIGSYS_VIOLATION_RET, v->ret);
+	put_i32(&w, SIGSYS_VIOLATION_MODE, (int32_t)v->mode);
 	/* Count records only (the collector's, from hot-loop counters). */
-	put_u64(&w, 36, v->repeat);
+	put_u64(&w, SIGSYS_VIOLATION_REPEAT, v->repeat);
 
 	if (w.overflow)
 		return -ENOSPC;
@@ -255,13 +256,13 @@ static int put_mapping(struct writer *w, uint64_t start, uint64_t end, uint64_t 
 	body = mapping_body_size(start, end, off, plen);
 	if (1 + varint_size(body) + body > room_left(w))
 		return 0;
-	put_tag(w, 15, WT_LEN);
+	put_tag(w, SIGSYS_RING_META_MAPS, WT_LEN);
 	put_varint(w, body);
-	put_u64(w, 1, start);
-	put_u64(w, 2, end);
-	put_u64(w, 3, off);
+	put_u64(w, SIGSYS_MAPPING_START, start);
+	put_u64(w, SIGSYS_MAPPING_END, end);
+	put_u64(w, SIGSYS_MAPPING_OFFSET, off);
 	if (plen) {
-		put_tag(w, 4, WT_LEN);
+		put_tag(w, SIGSYS_MAPPING_PATH, WT_LEN);
 		put_varint(w, plen);
 		put_bytes_raw(w, (const uint8_t *)path, plen);
 	}
@@ -280,15 +281,15 @@ int sigsys_encode_ring_meta(const struct sigsys_ring_meta *m, uint8_t *buf, size
 	 * tiny; they are written only if they fit whole.
 	 */
 #define FITS(n) (room_left(&w) >= (n))
-	put_string(&w, 1, m->host, META_HOST_MAX);
+	put_string(&w, SIGSYS_RING_META_HOST, m->host, META_HOST_MAX);
 	if (FITS(6))
-		put_u64(&w, 2, m->pid);
+		put_u64(&w, SIGSYS_RING_META_PID, m->pid);
 	if (FITS(6))
-		put_u64(&w, 3, m->ppid);
+		put_u64(&w, SIGSYS_RING_META_PPID, m->ppid);
 	if (FITS(11))
-		put_u64(&w, 4, m->pid_ns);
-	put_string(&w, 5, m->cgroup, META_CGROUP_MAX);
-	put_string(&w, 6, m->exe, META_EXE_MAX);
+		put_u64(&w, SIGSYS_RING_META_PID_NS, m->pid_ns);
+	put_string(&w, SIGSYS_RING_META_CGROUP, m->cgroup, META_CGROUP_MAX);
+	put_string(&w, SIGSYS_RING_META_EXE, m->exe, META_EXE_MAX);
 	/* argv keeps whole elements (each cut to META_ARG_MAX first) while they
 	 * fit the argv budget: a torn last argument would read as a real one. */
 	for (i = 0; m->argv && m->argv[i] && i < META_ARGV_COUNT; i++) {
@@ -300,24 +301,24 @@ int sigsys_encode_ring_meta(const struct sigsys_ring_meta *m, uint8_t *buf, size
 		if (argv_used + need > META_ARGV_TOTAL || need > room_left(&w))
 			break;
 		/* Empty arguments are real (`cmd ""`): tag + zero length. */
-		put_tag(&w, 7, WT_LEN);
+		put_tag(&w, SIGSYS_RING_META_ARGV, WT_LEN);
 		put_varint(&w, n);
 		put_bytes_raw(&w, (const uint8_t *)m->argv[i], n);
 		argv_used += need;
 	}
-	put_string(&w, 8, m->boot_id, META_BOOT_ID_MAX);
+	put_string(&w, SIGSYS_RING_META_BOOT_ID, m->boot_id, META_BOOT_ID_MAX);
 	if (m->policy_hash && FITS(2 + META_HASH_LEN)) {
-		put_tag(&w, 9, WT_LEN);
+		put_tag(&w, SIGSYS_RING_META_POLICY_HASH, WT_LEN);
 		put_varint(&w, META_HASH_LEN);
 		put_bytes_raw(&w, m->policy_hash, META_HASH_LEN);
 	}
-	put_string(&w, 10, m->pod, META_POD_MAX);
-	put_string(&w, 11, m->namespace_, META_NS_MAX);
+	put_string(&w, SIGSYS_RING_META_POD, m->pod, META_POD_MAX);
+	put_string(&w, SIGSYS_RING_META_NAMESPACE, m->namespace_, META_NS_MAX);
 	if (FITS(11))
-		put_i32(&w, 12, (int32_t)m->mode);
+		put_i32(&w, SIGSYS_RING_META_MODE, (int32_t)m->mode);
 	if (FITS(11))
-		put_u64(&w, 13, m->start_ns);
-	put_string(&w, 14, m->comm, META_COMM_MAX);
+		put_u64(&w, SIGSYS_RING_META_START_NS, m->start_ns);
+	put_string(&w, SIGSYS_RING_META_COMM, m->comm, META_COMM_MAX);
 	/* Room for fields 16/17 (at most 3 + 7 bytes) is kept back from the
 	 * maps, which take whatever is left: a supervisor ring must never lose
 	 * its source to a long list of mappings. */
@@ -335,9 +336,9 @@ int sigsys_encode_ring_meta(const struct sigsys_ring_meta *m, uint8_t *buf, size
 	}
 	w.cap += tail;
 	if (m->source && FITS(3))
-		put_i32(&w, 16, (int32_t)m->source);
+		put_i32(&w, SIGSYS_RING_META_SOURCE, (int32_t)m->source);
 	if (m->writer_pid && FITS(7))
-		put_u64(&w, 17, m->writer_pid);
+		put_u64(&w, SIGSYS_RING_META_WRITER_PID, m->writer_pid);
 #undef FITS
 	/* Every write above checked its room first, so overflow only means a
 	 * bug here; report it rather than return a torn message. */

@@ -36,6 +36,7 @@
 #include "handler.h"
 #include "policy.h"
 #include "ring.h"
+#include "schema.h"
 
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1
@@ -44,7 +45,7 @@
 #define SYS_clone3 435
 #endif
 
-enum { OUT_DENIED = 1, OUT_ALLOWED = 2, OUT_KILLED = 3 };
+enum { OUT_DENIED = SIGSYS_OUTCOME_DENIED, OUT_ALLOWED = SIGSYS_OUTCOME_ALLOWED, OUT_KILLED = SIGSYS_OUTCOME_KILLED };
 
 /* Kernel sigset_t: the first 64 bits of glibc's; SIGSYS is signal 31. */
 #define KSIGSET_SIZE 8

@@ -26,6 +26,7 @@
 #include "encode.h"
 #include "rewrite.h"
 #include "ring.h"
+#include "schema.h"
 #include "sup_meta.h"
 #include "supervisor.h"
 #include "trusted_page.h"
@@ -46,9 +47,9 @@
 #define SECCOMP_RET_KILL_PROCESS 0x80000000U
 #endif
 
-#define OUT_DENIED 1
-#define OUT_ALLOWED 2
-#define OUT_KILLED 3
+#define OUT_DENIED SIGSYS_OUTCOME_DENIED
+#define OUT_ALLOWED SIGSYS_OUTCOME_ALLOWED
+#define OUT_KILLED SIGSYS_OUTCOME_KILLED
 
 /* One ring per workload process image. */
 struct sup_ring {

@@ -6,6 +6,7 @@
  * Pure state, no I/O except `writeSuggestions`; the Kafka consumer and the
  * HTTP server live in service.ts.
  */
+import { DENYING } from '../events/schema.js';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventCalls, type ViolationEvent } from '../events/types.js';
@@ -90,9 +91,6 @@ interface Cell {
 
 const SITES_PER_CELL = 32;
 const TIMELINE_BUCKET_MS = 60_000;
-
-/** Actions under which the call did not (or, in audit mode, would not) run. */
-const DENYING = new Set(['errno', 'kill_process', 'kill_thread', 'trap', 'trace', 'user_notif']);
 
 const nsToIso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
 

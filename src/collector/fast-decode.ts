@@ -5,7 +5,7 @@
  * 64-bit field.
  *
  * This is not a second schema implementation: it understands exactly the
- * [handler] fields 1-13 with the wire types the C encoder uses, and returns
+ * [handler] fields (1-13 and 36) with the wire types the C encoder uses, and returns
  * `undefined` for anything else (another field, another wire type, a
  * truncated varint), in which case the collector takes the general path
  * (src/events/proto.ts decodeViolation + enrich), which also decides whether
@@ -13,7 +13,8 @@
  * paths give equal events on the golden vectors and on real rings, and that
  * mutated records either agree or fall back.
  */
-import { ACTIONS, archName as archNameOf, callSiteOf, MODES, OUTCOMES, type RingContext, type Enricher } from '../events/enrich.js';
+import { callSiteOf, type RingContext, type Enricher } from '../events/enrich.js';
+import { ACTIONS, archName as archNameOf, buildEvent, MODES, OUTCOMES, ViolationField as F, WireType } from '../events/schema.js';
 import type { ViolationEvent } from '../events/types.js';
 
 // Result registers of readVarint (uint32 halves); a failed read sets pos = -1.
@@ -62,6 +63,14 @@ function readVarint(b: Uint8Array, pos: number, end: number): number {
 }
 
 const TWO32 = 4294967296;
+
+// Field numbers as plain constants: the switch below compares against them.
+const F_TIME = F.timeNs, F_SEQ = F.seq, F_PID = F.pid, F_TID = F.tid, F_NR = F.nr, F_ARCH = F.arch;
+const F_ARGS = F.args, F_IP = F.ip, F_ACTION = F.action, F_OUTCOME = F.outcome, F_ERRNO = F.errnoRet;
+const F_RET = F.ret, F_MODE = F.mode, F_REPEAT = F.repeat;
+/** The contiguous run of [handler] fields (1-13); field 36 is the other one this path reads. */
+const HANDLER_FIRST = F_TIME, HANDLER_LAST = F_MODE;
+const WT_VARINT = WireType.VARINT, WT_LEN = WireType.LEN;
 
 // Byte tables: Number#toString(16) is slow for large values and this runs
 // seven times per event.
@@ -143,7 +152,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       const key = LO;
       const field = key >>> 3;
       const wt = key & 7;
-      if (field === 7 && wt === 2) {
+      if (field === F_ARGS && wt === WT_LEN) {
         pos = readVarint(b, pos, end);
         if (pos < 0 || HI !== 0) return undefined;
         const stop = pos + LO;
@@ -156,24 +165,24 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
         }
         continue;
       }
-      if (wt !== 0 || ((field < 1 || field > 13) && field !== 36)) return undefined;
+      if (wt !== WT_VARINT || ((field < HANDLER_FIRST || field > HANDLER_LAST) && field !== F_REPEAT)) return undefined;
       pos = readVarint(b, pos, end);
       if (pos < 0) return undefined;
       switch (field) {
-        case 1: timeLo = LO; timeHi = HI; break;
-        case 2: seq = HI * TWO32 + LO; break;
-        case 3: pid = LO; break;
-        case 4: tid = LO; break;
-        case 5: nr = LO | 0; break;
-        case 6: arch = LO; break;
-        case 7: if (nargs < 6) args[nargs] = hex(LO, HI); nargs++; break;
-        case 8: ipLo = LO; ipHi = HI; break;
-        case 9: action = LO | 0; break;
-        case 10: outcome = LO | 0; break;
-        case 11: errno = LO | 0; break;
-        case 12: retLo = LO; retHi = HI; hasRet = true; break;
-        case 13: mode = LO | 0; break;
-        case 36: repeat = HI * TWO32 + LO; break;
+        case F_TIME: timeLo = LO; timeHi = HI; break;
+        case F_SEQ: seq = HI * TWO32 + LO; break;
+        case F_PID: pid = LO; break;
+        case F_TID: tid = LO; break;
+        case F_NR: nr = LO | 0; break;
+        case F_ARCH: arch = LO; break;
+        case F_ARGS: if (nargs < 6) args[nargs] = hex(LO, HI); nargs++; break;
+        case F_IP: ipLo = LO; ipHi = HI; break;
+        case F_ACTION: action = LO | 0; break;
+        case F_OUTCOME: outcome = LO | 0; break;
+        case F_ERRNO: errno = LO | 0; break;
+        case F_RET: retLo = LO; retHi = HI; hasRet = true; break;
+        case F_MODE: mode = LO | 0; break;
+        case F_REPEAT: repeat = HI * TWO32 + LO; break;
       }
     }
     if (nargs > 6) return undefined; // the general path decides what more than six args mean
@@ -192,18 +201,19 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       }
     }
     const modeName = MODES[mode] ?? 'unknown';
-    const ev: ViolationEvent = {
+    const evMode = modeName === 'unknown' ? ctx.mode : modeName;
+    let ret: string | undefined;
+    if (evMode === 'audit') {
+      // sint64: zigzag
+      const z = (BigInt(retHi) << 32n) | BigInt(retLo);
+      ret = (hasRet ? (z >> 1n) ^ -(z & 1n) : 0n).toString();
+    }
+    return buildEvent(ctx, {
       time: lastIso,
       timeNs: lastTimeNs,
-      host: ctx.host,
-      bootId: ctx.bootId,
-      ringPid: ctx.ringPid,
-      ringStartNs: ctx.ringStartNs,
       seq,
-      pid: ctx.forged ? ctx.ringPid : pid,
-      tid: ctx.forged ? 0 : tid,
-      comm: ctx.comm,
-      exe: ctx.exe,
+      pid,
+      tid,
       syscall: names.syscallName(nr, archName),
       nr,
       arch: archName,
@@ -213,23 +223,10 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       action: ACTIONS[action] ?? 'unknown',
       outcome: OUTCOMES[outcome] ?? 'unknown',
       errno,
-      mode: modeName === 'unknown' ? ctx.mode : modeName,
-      containerId: ctx.containerId,
-      pod: ctx.pod,
-      namespace: ctx.namespace,
-      workload: ctx.workload,
-      policyHash: ctx.policyHash,
-      identity: ctx.identity,
-      writerUid: ctx.writerUid,
-      source: ctx.source,
-    };
-    if (ev.mode === 'audit') {
-      // sint64: zigzag
-      const z = (BigInt(retHi) << 32n) | BigInt(retLo);
-      ev.ret = (hasRet ? (z >> 1n) ^ -(z & 1n) : 0n).toString();
-    }
-    if (repeat > 0) ev.repeat = Math.min(repeat, Number.MAX_SAFE_INTEGER);
-    return ev;
+      mode: evMode,
+      ret,
+      repeat: repeat > 0 ? Math.min(repeat, Number.MAX_SAFE_INTEGER) : 0,
+    });
   }
 
   return { enrich };

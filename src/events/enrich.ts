@@ -13,7 +13,8 @@
  * `toBig` accepts all of them.
  */
 import { basename } from 'node:path';
-import type { ActionName, IdentityName, OutcomeName, SourceName, ViolationEvent } from './types.js';
+import { archName, buildEvent, modeName, repeatCount, sourceName, actionName, outcomeName, type EventOrigin } from './schema.js';
+import type { IdentityName, SourceName, ViolationEvent } from './types.js';
 
 /** Anything protobufjs may hand us for a 64-bit field. */
 export type Int64Like = number | string | bigint | { low: number; high: number; unsigned?: boolean } | null | undefined;
@@ -90,48 +91,8 @@ export interface DecodedViolation {
   repeat?: Int64Like;
 }
 
-// ---- enums ----
-
-export const ACTIONS: readonly ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
-export const OUTCOMES: readonly OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
-export const MODES: readonly ViolationEvent['mode'][] = ['unknown', 'enforce', 'audit'];
-
-function enumName<T extends string>(table: readonly T[], v: number | string | undefined, prefix: string): T {
-  if (typeof v === 'number') return table[v] ?? table[0]!;
-  if (typeof v === 'string') {
-    const s = v.startsWith(prefix) ? v.slice(prefix.length).toLowerCase() : v.toLowerCase();
-    return (table as readonly string[]).includes(s) ? (s as T) : table[0]!;
-  }
-  return table[0]!;
-}
-
-export const actionName = (v: number | string | undefined): ActionName => enumName(ACTIONS, v, 'ACTION_');
-export const outcomeName = (v: number | string | undefined): OutcomeName => enumName(OUTCOMES, v, 'OUTCOME_');
-/** sigsys.v1.Source as a name; unspecified (0) and unknown values are the handler. */
-export const sourceName = (v: number | string | undefined): SourceName =>
-  v === 2 || v === 'SOURCE_SUPERVISOR' ? 'supervisor' : 'handler';
-export const modeName = (v: number | string | undefined): ViolationEvent['mode'] => enumName(MODES, v, 'MODE_');
-
-// ---- architectures (AUDIT_ARCH_* from <linux/audit.h>) ----
-
-const AUDIT_ARCH: Record<number, string> = {
-  0xc000003e: 'x86_64',
-  0x40000003: 'x86',
-  0xc00000b7: 'aarch64',
-  0x40000028: 'arm',
-  0xc00000f3: 'riscv64',
-  0x80000016: 's390x',
-  0xc0000015: 'ppc64le',
-};
-const X32_SYSCALL_BIT = 0x40000000;
-
-/** libseccomp-style arch name for an AUDIT_ARCH value (and nr, for x32). */
-export function archName(arch: number | undefined, nr = 0): string {
-  const a = (arch ?? 0) >>> 0;
-  const name = AUDIT_ARCH[a];
-  if (name === 'x86_64' && nr >= 0 && (nr & X32_SYSCALL_BIT) !== 0) return 'x32';
-  return name ?? `0x${a.toString(16)}`;
-}
+// Enum names and the arch table live in schema.ts; re-exported for callers of this module.
+export { ACTIONS, MODES, OUTCOMES, actionName, archName, modeName, outcomeName, sourceName } from './schema.js';
 
 // ---- containers ----
 
@@ -215,26 +176,12 @@ export function callSiteOf(maps: readonly MapEntry[], ip: bigint): string {
 
 // ---- per-ring context ----
 
-export interface RingContext {
-  host: string;
-  bootId: string;
-  ringPid: number;
-  /** RingMeta.start_ns (else the header's creation time), decimal. */
-  ringStartNs: string;
-  exe: string;
-  comm: string;
-  containerId: string;
-  pod: string;
-  namespace: string;
-  workload: string;
-  policyHash: string;
+/** Everything constant for one ring: the event's origin plus what enrichment needs. */
+export interface RingContext extends EventOrigin {
+  /** The ring's mode: events whose own mode is unspecified take it. */
   mode: ViolationEvent['mode'];
+  /** Executable mappings, sorted by start: call sites. */
   maps: MapEntry[];
-  identity: IdentityName;
-  writerUid: number;
-  source: SourceName;
-  /** Forged rings: every event's pid is the real writer's (ringPid), tid 0. */
-  forged?: boolean;
 }
 
 function hexBytes(b: Uint8Array | undefined): string {
@@ -395,20 +342,15 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
     const rawArgs = v.args ?? [];
     const args = [hex64(rawArgs[0]), hex64(rawArgs[1]), hex64(rawArgs[2]), hex64(rawArgs[3]), hex64(rawArgs[4]), hex64(rawArgs[5])];
     const mode = modeName(v.mode);
-    const ev: ViolationEvent = {
+    const evMode = mode === 'unknown' ? ctx.mode : mode;
+    // syscall is a [collector] field: a ring record that carries it is the
+    // writer's word, so the name comes from nr.
+    return buildEvent(ctx, {
       time: isoOf(timeNs),
       timeNs: timeNs.toString(),
-      host: ctx.host,
-      bootId: ctx.bootId,
-      ringPid: ctx.ringPid,
-      ringStartNs: ctx.ringStartNs,
       seq: Number(toBig(v.seq)),
-      pid: ctx.forged ? ctx.ringPid : (v.pid ?? 0),
-      tid: ctx.forged ? 0 : (v.tid ?? 0),
-      // comm and syscall are [collector] fields: a ring record that carries
-      // them is the writer's word, so they come from the context and nr.
-      comm: ctx.comm,
-      exe: ctx.exe,
+      pid: v.pid ?? 0,
+      tid: v.tid ?? 0,
       syscall: syscallName(nr, arch),
       nr,
       arch,
@@ -418,20 +360,10 @@ export function createEnricher(opts: EnricherOptions = {}): Enricher {
       action: actionName(v.action),
       outcome: outcomeName(v.outcome),
       errno: v.errnoRet ?? 0,
-      mode: mode === 'unknown' ? ctx.mode : mode,
-      containerId: ctx.containerId,
-      pod: ctx.pod,
-      namespace: ctx.namespace,
-      workload: ctx.workload,
-      policyHash: ctx.policyHash,
-      identity: ctx.identity,
-      writerUid: ctx.writerUid,
-      source: ctx.source,
-    };
-    if (ev.mode === 'audit' && v.ret !== undefined && v.ret !== null) ev.ret = toBig(v.ret).toString();
-    const repeat = v.repeat !== undefined && v.repeat !== null ? toBig(v.repeat) : 0n;
-    if (repeat > 0n) ev.repeat = repeat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(repeat) : Number.MAX_SAFE_INTEGER;
-    return ev;
+      mode: evMode,
+      ret: evMode === 'audit' && v.ret !== undefined && v.ret !== null ? toBig(v.ret).toString() : undefined,
+      repeat: v.repeat !== undefined && v.repeat !== null ? repeatCount(toBig(v.repeat)) : 0,
+    });
   }
 
   return { enrich, syscallName };

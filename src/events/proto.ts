@@ -20,30 +20,8 @@ import protobuf from 'protobufjs';
 import { SigsysError } from '../errors.js';
 import { packageRoot } from '../native/loader.js';
 
-/** sigsys.v1.Action values (same numbers as native/src/policy.h). */
-export const Action = {
-  UNSPECIFIED: 0,
-  KILL_PROCESS: 1,
-  KILL_THREAD: 2,
-  TRAP: 3,
-  ERRNO: 4,
-  TRACE: 5,
-  LOG: 6,
-  USER_NOTIF: 7,
-  ALLOW: 8,
-} as const;
-
-/** sigsys.v1.Outcome values. */
-export const Outcome = { UNSPECIFIED: 0, DENIED: 1, ALLOWED: 2, KILLED: 3 } as const;
-
-/** sigsys.v1.Mode values. */
-export const Mode = { UNSPECIFIED: 0, ENFORCE: 1, AUDIT: 2 } as const;
-
-/** sigsys.v1.Identity values. */
-export const Identity = { UNSPECIFIED: 0, VERIFIED: 1, UNVERIFIED: 2, FORGED: 3 } as const;
-
-/** sigsys.v1.Source values (0: rings from before the field, the handler). */
-export const Source = { UNSPECIFIED: 0, HANDLER: 1, SUPERVISOR: 2 } as const;
+// The enums live in schema.ts (one home for the schema's numbers); re-exported for callers of this module.
+export { Action, Identity, Mode, Outcome, Source } from './schema.js';
 
 /** A decoded sigsys.v1.Violation: every field present, defaults filled in. */
 export interface Violation {

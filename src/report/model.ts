@@ -10,6 +10,7 @@
  * number of distinct milliseconds, not of events) and is bucketed only when
  * the report is built, once the time range is known.
  */
+import { DENYING } from '../events/schema.js';
 import { eventCalls, type ViolationEvent } from '../events/types.js';
 import { createDeduper, producerId, type Deduper } from '../aggregate/dedupe.js';
 import { describeAction, describeExit, type ExitInfo } from './report.js';
@@ -151,8 +152,8 @@ export interface ReportFold {
   build(meta: { title: string; source: string; run?: RunInfo; duplicates?: number }): ReportModel;
 }
 
-/** Actions under which the call did not (or, in audit mode, would not) run. */
-export const DENYING = new Set(['errno', 'kill_process', 'kill_thread', 'trap', 'trace', 'user_notif']);
+/** Actions under which the call did not (or, in audit mode, would not) run (schema.ts). */
+export { DENYING };
 
 interface Cell {
   workload: string;

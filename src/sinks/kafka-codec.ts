@@ -18,29 +18,30 @@
  *                        kafkajs spends most of its time per record, so
  *                        packing multiplies the events/s one collector ships.
  */
-import { Action, Identity, Mode, Outcome, Source, decodeViolation as decodeProto } from '../events/proto.js';
-import { actionName, archName, hex64, modeName, outcomeName, sourceName } from '../events/enrich.js';
+import { decodeViolation as decodeProto } from '../events/proto.js';
+import { hex64 } from '../events/enrich.js';
+import {
+  ACTION_VALUE,
+  BatchField,
+  IDENTITY_VALUE,
+  MODE_VALUE,
+  OUTCOME_VALUE,
+  Source,
+  ViolationField as F,
+  WireType,
+  actionName,
+  archName,
+  auditArch,
+  buildEvent,
+  identityName,
+  modeName,
+  outcomeName,
+  repeatCount,
+  sourceName,
+  tagOf,
+} from '../events/schema.js';
 import type { ViolationEvent } from '../events/types.js';
 import { SigsysError } from '../errors.js';
-
-/** libseccomp arch name -> AUDIT_ARCH_* (the inverse of enrich.ts's archName). */
-const AUDIT_ARCH: Record<string, number> = {
-  x86_64: 0xc000003e,
-  x32: 0xc000003e, // x32 is x86_64's audit arch with the x32 bit in nr
-  x86: 0x40000003,
-  aarch64: 0xc00000b7,
-  arm: 0x40000028,
-  riscv64: 0xc00000f3,
-  s390x: 0x80000016,
-  ppc64le: 0xc0000015,
-};
-
-function auditArch(name: string): number {
-  const known = AUDIT_ARCH[name];
-  if (known !== undefined) return known;
-  // archName prints unknown values as 0x-hex.
-  return /^0x[0-9a-f]+$/i.test(name) ? Number.parseInt(name.slice(2), 16) >>> 0 : 0;
-}
 
 // ---- wire-format writer (protobuf varints into a reused scratch buffer) ----
 
@@ -205,63 +206,70 @@ function varintHex(hex: string | undefined): void {
 
 const isZeroHex = (hex: string | undefined): boolean => !hex || /^0x0*$/i.test(hex);
 
-const ACTION_VALUE = new Map<string, number>(Object.entries(Action).map(([k, v]) => [k.toLowerCase(), v]));
-const OUTCOME_VALUE = new Map<string, number>(Object.entries(Outcome).map(([k, v]) => [k.toLowerCase(), v]));
-const MODE_VALUE = new Map<string, number>(Object.entries(Mode).map(([k, v]) => [k.toLowerCase(), v]));
+// Keys (field number and wire type) of every field written below.
+const V = WireType.VARINT;
+const L = WireType.LEN;
+const T_TIME = tagOf(F.timeNs, V), T_SEQ = tagOf(F.seq, V), T_PID = tagOf(F.pid, V), T_TID = tagOf(F.tid, V);
+const T_NR = tagOf(F.nr, V), T_ARCH = tagOf(F.arch, V), T_ARGS = tagOf(F.args, L), T_IP = tagOf(F.ip, V);
+const T_ACTION = tagOf(F.action, V), T_OUTCOME = tagOf(F.outcome, V), T_ERRNO = tagOf(F.errnoRet, V);
+const T_RET = tagOf(F.ret, V), T_MODE = tagOf(F.mode, V), T_SYSCALL = tagOf(F.syscall, L), T_HOST = tagOf(F.host, L);
+const T_BOOT_ID = tagOf(F.bootId, L), T_EXE = tagOf(F.exe, L), T_CONTAINER = tagOf(F.containerId, L);
+const T_WORKLOAD = tagOf(F.workload, L), T_POD = tagOf(F.pod, L), T_NAMESPACE = tagOf(F.namespace, L);
+const T_POLICY_HASH = tagOf(F.policyHash, L), T_RING_PID = tagOf(F.ringPid, V), T_CALL_SITE = tagOf(F.callSite, L);
+const T_COMM = tagOf(F.comm, L), T_RING_START = tagOf(F.ringStartNs, V), T_WRITER_UID = tagOf(F.writerUid, V);
+const T_IDENTITY = tagOf(F.identity, V), T_SOURCE = tagOf(F.source, V), T_REPEAT = tagOf(F.repeat, V);
+const T_BATCH_VIOLATION = tagOf(BatchField.violations, L);
 
 function writeViolation(e: ViolationEvent): void {
   ensure(200); // every fixed-size field below fits: 13 varints of <= 11 bytes + packed args
-  if (e.timeNs && e.timeNs !== '0') (tag(0x08), varintDec(e.timeNs));
-  if (e.seq) (tag(0x10), Number.isSafeInteger(e.seq) && e.seq < 2 ** 32 ? varint32(e.seq) : varintBig(BigInt(e.seq)));
-  if (e.pid) (tag(0x18), varint32(e.pid >>> 0));
-  if (e.tid) (tag(0x20), varint32(e.tid >>> 0));
-  if (e.nr) (tag(0x28), int32(e.nr | 0));
+  if (e.timeNs && e.timeNs !== '0') (tag(T_TIME), varintDec(e.timeNs));
+  if (e.seq) (tag(T_SEQ), Number.isSafeInteger(e.seq) && e.seq < 2 ** 32 ? varint32(e.seq) : varintBig(BigInt(e.seq)));
+  if (e.pid) (tag(T_PID), varint32(e.pid >>> 0));
+  if (e.tid) (tag(T_TID), varint32(e.tid >>> 0));
+  if (e.nr) (tag(T_NR), int32(e.nr | 0));
   const arch = auditArch(e.arch);
-  if (arch) (tag(0x30), varint32(arch));
+  if (arch) (tag(T_ARCH), varint32(arch));
   if (e.args.length > 0) {
     // packed repeated uint64: length first, so encode the body after a 1-byte hole
-    tag(0x3a);
+    tag(T_ARGS);
     const at = pos++;
     for (const a of e.args) varintHex(a);
     const len = pos - at - 1; // at most 6 * 10 = 60 < 128: one length byte
     scratch[at] = len;
   }
-  if (!isZeroHex(e.ip)) (tag(0x40), varintHex(e.ip));
+  if (!isZeroHex(e.ip)) (tag(T_IP), varintHex(e.ip));
   const action = ACTION_VALUE.get(e.action) ?? 0;
-  if (action) (tag(0x48), varint32(action));
+  if (action) (tag(T_ACTION), varint32(action));
   const outcome = OUTCOME_VALUE.get(e.outcome) ?? 0;
-  if (outcome) (tag(0x50), varint32(outcome));
-  if (e.errno) (tag(0x58), int32(e.errno | 0));
+  if (outcome) (tag(T_OUTCOME), varint32(outcome));
+  if (e.errno) (tag(T_ERRNO), int32(e.errno | 0));
   if (e.ret !== undefined && e.ret !== '0' && e.ret !== '') {
     const r = BigInt.asIntN(64, BigInt(e.ret));
-    if (r !== 0n) (tag(0x60), varintBig(r >= 0n ? r << 1n : (-r << 1n) - 1n)); // zigzag
+    if (r !== 0n) (tag(T_RET), varintBig(r >= 0n ? r << 1n : (-r << 1n) - 1n)); // zigzag
   }
   const mode = MODE_VALUE.get(e.mode) ?? 0;
-  if (mode) (tag(0x68), varint32(mode));
-  str(0xa2, e.syscall);
-  cachedStr(0xaa, e.host);
-  cachedStr(0xb2, e.bootId);
-  cachedStr(0xba, e.exe);
-  cachedStr(0xc2, e.containerId);
-  cachedStr(0xca, e.workload);
-  cachedStr(0xd2, e.pod);
-  cachedStr(0xda, e.namespace);
-  if (e.policyHash) cachedHex(0xe2, e.policyHash);
+  if (mode) (tag(T_MODE), varint32(mode));
+  str(T_SYSCALL, e.syscall);
+  cachedStr(T_HOST, e.host);
+  cachedStr(T_BOOT_ID, e.bootId);
+  cachedStr(T_EXE, e.exe);
+  cachedStr(T_CONTAINER, e.containerId);
+  cachedStr(T_WORKLOAD, e.workload);
+  cachedStr(T_POD, e.pod);
+  cachedStr(T_NAMESPACE, e.namespace);
+  if (e.policyHash) cachedHex(T_POLICY_HASH, e.policyHash);
   ensure(12);
-  if (e.ringPid) (tag(0xe8), varint32(e.ringPid >>> 0));
-  str(0xf2, e.callSite);
-  cachedStr(0xfa, e.comm);
+  if (e.ringPid) (tag(T_RING_PID), varint32(e.ringPid >>> 0));
+  str(T_CALL_SITE, e.callSite);
+  cachedStr(T_COMM, e.comm);
   ensure(40);
-  if (e.ringStartNs && e.ringStartNs !== '0') (tag(0x100), varintDec(e.ringStartNs));
-  if (e.writerUid) (tag(0x108), varint32(e.writerUid >>> 0));
+  if (e.ringStartNs && e.ringStartNs !== '0') (tag(T_RING_START), varintDec(e.ringStartNs));
+  if (e.writerUid) (tag(T_WRITER_UID), varint32(e.writerUid >>> 0));
   const identity = IDENTITY_VALUE.get(e.identity) ?? 0;
-  if (identity) (tag(0x110), varint32(identity));
-  if (e.source === 'supervisor') (tag(0x118), varint32(Source.SUPERVISOR));
-  if (e.repeat && e.repeat > 0) (tag(0x120), varintDec(String(e.repeat))); // field 36
+  if (identity) (tag(T_IDENTITY), varint32(identity));
+  if (e.source === 'supervisor') (tag(T_SOURCE), varint32(Source.SUPERVISOR));
+  if (e.repeat && e.repeat > 0) (tag(T_REPEAT), varintDec(String(e.repeat)));
 }
-
-const IDENTITY_VALUE = new Map<string, number>(Object.entries(Identity).map(([k, v]) => [k.toLowerCase(), v]));
-const IDENTITY_NAME: readonly ViolationEvent['identity'][] = ['unknown', 'verified', 'unverified', 'forged'];
 
 function cachedHex(t: number, hex: string): void {
   const fieldCache = cacheFor(t);
@@ -294,7 +302,7 @@ export function encodeBatch(events: readonly ViolationEvent[]): Buffer {
   pos = 0;
   for (const e of events) {
     ensure(8);
-    tag(0x0a);
+    tag(T_BATCH_VIOLATION);
     // reserve 2 length bytes (a Violation is < 16 KiB), fix up after
     const at = pos;
     pos += 2;
@@ -339,7 +347,7 @@ export function splitBatch(bytes: Uint8Array): Uint8Array[] {
   while (i < bytes.length) {
     const key = readVarint();
     const wire = key & 7;
-    if (key >>> 3 === 1 && wire === 2) {
+    if (key >>> 3 === BatchField.violations && wire === WireType.LEN) {
       const len = readVarint();
       if (i + len > bytes.length) throw new SigsysError('invalid sigsys.v1.Batch: truncated message');
       out.push(bytes.subarray(i, i + len));
@@ -358,18 +366,29 @@ export function splitBatch(bytes: Uint8Array): Uint8Array[] {
 export function decodeViolation(bytes: Uint8Array): ViolationEvent {
   const v = decodeProto(bytes);
   const mode = modeName(v.mode);
-  const ev: ViolationEvent = {
-    time: new Date(Number(v.timeNs / 1_000_000n)).toISOString(),
-    timeNs: v.timeNs.toString(),
+  // The [collector] fields travel in the message itself: they are the origin.
+  const origin = {
     host: v.host,
     bootId: v.bootId,
     ringPid: v.ringPid,
     ringStartNs: v.ringStartNs.toString(),
+    comm: v.comm,
+    exe: v.exe,
+    containerId: v.containerId,
+    pod: v.pod,
+    namespace: v.namespace,
+    workload: v.workload,
+    policyHash: v.policyHash.toString('hex'),
+    identity: identityName(v.identity),
+    writerUid: v.writerUid,
+    source: sourceName(v.source),
+  };
+  return buildEvent(origin, {
+    time: new Date(Number(v.timeNs / 1_000_000n)).toISOString(),
+    timeNs: v.timeNs.toString(),
     seq: Number(v.seq),
     pid: v.pid,
     tid: v.tid,
-    comm: v.comm,
-    exe: v.exe,
     syscall: v.syscall || `nr:${v.nr}`,
     nr: v.nr,
     arch: archName(v.arch, v.nr),
@@ -380,16 +399,7 @@ export function decodeViolation(bytes: Uint8Array): ViolationEvent {
     outcome: outcomeName(v.outcome),
     errno: v.errnoRet,
     mode,
-    containerId: v.containerId,
-    pod: v.pod,
-    namespace: v.namespace,
-    workload: v.workload,
-    policyHash: v.policyHash.toString('hex'),
-    identity: IDENTITY_NAME[v.identity] ?? 'unknown',
-    writerUid: v.writerUid,
-    source: sourceName(v.source),
-  };
-  if (mode === 'audit') ev.ret = v.ret.toString();
-  if (v.repeat > 0n) ev.repeat = v.repeat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.repeat) : Number.MAX_SAFE_INTEGER;
-  return ev;
+    ret: mode === 'audit' ? v.ret.toString() : undefined,
+    repeat: v.repeat > 0n ? repeatCount(v.repeat) : 0,
+  });
 }
