@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCollector, type CollectorOptions } from '../src/collector/collector.js';
-import { createMetrics, type SigsysMetrics } from '../src/sinks/prometheus.js';
+import { createMetrics, type SigsysMetrics } from '../src/metrics.js';
 import { memorySink, patch, readU64, recordOffset, RING, ringfill, ringfillLive, u32, u64, until } from './collector-helpers.js';
 import type { ViolationEvent } from '../src/events/types.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeViolation as decodeProto, encodeViolation as encodeProto, Action, Outcome, Mode, Identity } from '../src/events/proto.js';
-import { decodeViolation, encodeBatch, encodeViolation, splitBatch } from '../src/sinks/kafka-codec.js';
+import { decodeViolation, encodeBatch, encodeViolation, splitBatch } from '../src/kafka/codec.js';
 import type { ViolationEvent } from '../src/events/types.js';
 import { makeEvent } from './services/kafka/harness.js';
 

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { Registry } from 'prom-client';
+import { createKafkaMetrics } from '../src/metrics.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaError } from '../src/errors.js';
 import { createAggregator } from '../src/aggregate/aggregator.js';
-import { decodeViolation, splitBatch } from '../src/sinks/kafka-codec.js';
+import { decodeViolation, splitBatch } from '../src/kafka/codec.js';
 import { createKafkaSink, type KafkaSink } from '../src/sinks/kafka.js';
 import type { ViolationEvent } from '../src/events/types.js';
 import { makeEvent, sharedBroker, startBroker, stopBroker, uniqueTopic, waitFor } from './services/kafka/harness.js';
@@ -53,7 +54,7 @@ describe('kafka sink (real broker)', () => {
   it('events written through the sink arrive with protobuf value, workload key and schema headers', async () => {
     const topic = uniqueTopic('sink-shape');
     const registry = new Registry();
-    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 3, registry });
+    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 3, metrics: createKafkaMetrics(registry) });
     const events = Array.from({ length: 50 }, (_, i) =>
       makeEvent({ seq: i, workload: i % 2 ? 'web' : 'db', syscall: i % 3 ? 'mount' : 'ptrace', nr: i % 3 ? 165 : 101 }),
     );
@@ -91,7 +92,7 @@ describe('kafka sink (real broker)', () => {
   it('many concurrent writes (several rings) are batched and each resolves only once acknowledged', async () => {
     const topic = uniqueTopic('sink-concurrent');
     const registry = new Registry();
-    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 3, registry, maxBatchEvents: 700 });
+    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 3, metrics: createKafkaMetrics(registry), maxBatchEvents: 700 });
     const rings = Array.from({ length: 8 }, (_, r) =>
       Array.from({ length: 500 }, (_, i) => makeEvent({ seq: i, ringPid: 1000 + r, workload: `w${r % 3}` })),
     );
@@ -117,7 +118,7 @@ describe('kafka sink (real broker)', () => {
   it('one write larger than a broker accepts in a request (1 MiB record batches) is split and acknowledged whole', async () => {
     const topic = uniqueTopic('sink-large');
     const registry = new Registry();
-    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 1, registry });
+    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 1, metrics: createKafkaMetrics(registry) });
     // One ring, one workload, one partition: ~2.5 MB in a single write.
     const events = Array.from({ length: 8000 }, (_, i) => makeEvent({ seq: i, workload: 'one' }));
     await sink.write(events);
@@ -131,7 +132,7 @@ describe('kafka sink (real broker)', () => {
   it('valueFormat batch: consecutive events of one workload share a sigsys.v1.Batch message; counters count events', async () => {
     const topic = uniqueTopic('sink-batch');
     const registry = new Registry();
-    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 2, registry, valueFormat: 'batch', eventsPerMessage: 100 });
+    const sink = createKafkaSink({ brokers: [broker], topic, partitions: 2, metrics: createKafkaMetrics(registry), valueFormat: 'batch', eventsPerMessage: 100 });
     const events = [
       ...Array.from({ length: 250 }, (_, i) => makeEvent({ seq: i, workload: 'a' })),
       ...Array.from({ length: 30 }, (_, i) => makeEvent({ seq: i, ringPid: 2, workload: 'b' })),
@@ -159,7 +160,7 @@ describe('kafka sink (real broker)', () => {
     const sink = createKafkaSink({
       brokers: [`127.0.0.1:${port}`],
       topic: 'nowhere',
-      registry,
+      metrics: createKafkaMetrics(registry),
       retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 },
       connectionTimeoutMs: 500,
     });
@@ -206,7 +207,7 @@ describe('kafka sink: broker stopped mid-run and restarted (own broker)', () => 
       brokers: [broker],
       topic,
       partitions: 2,
-      registry,
+      metrics: createKafkaMetrics(registry),
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
       connectionTimeoutMs: 1000,
       requestTimeoutMs: 5000,

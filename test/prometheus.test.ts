@@ -5,7 +5,8 @@
  * /healthz reflects sink health.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics, createPrometheusSink, startMetricsServer, type MetricsServer, type SigsysMetrics } from '../src/sinks/prometheus.js';
+import { createMetrics, type SigsysMetrics } from '../src/metrics.js';
+import { createPrometheusSink, startMetricsServer, type MetricsServer } from '../src/sinks/prometheus.js';
 import type { ViolationEvent } from '../src/events/types.js';
 import { startPrometheus, type PrometheusServer } from './services/prometheus/prometheus.js';
 

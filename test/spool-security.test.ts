@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ViolationEvent } from '../src/events/types.js';
 import { createAggregator } from '../src/aggregate/aggregator.js';
-import { decodeViolation, encodeViolation } from '../src/sinks/kafka-codec.js';
+import { decodeViolation, encodeViolation } from '../src/kafka/codec.js';
 import { preloadPath } from '../src/native/loader.js';
 import { ensureDist, patch, RING, root, spawnCli, tool, u32, u64, until, type CliProcess } from './collector-helpers.js';
 import { freePort } from './services/prometheus/prometheus.js';

@@ -36,7 +36,8 @@ const { protoDecoder } = await import(dist('collector/decode.js'));
 const { createFastEnricher } = await import(dist('collector/fast-decode.js'));
 const { createEnricher, createRingContext } = await import(dist('events/enrich.js'));
 const { createNdjsonSink } = await import(dist('sinks/ndjson.js'));
-const { createMetrics, createPrometheusSink } = await import(dist('sinks/prometheus.js'));
+const { createMetrics } = await import(dist('metrics.js'));
+const { createPrometheusSink } = await import(dist('sinks/prometheus.js'));
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '400000' }, rings: { type: 'string', default: '4' } } });
 const RINGS = Number(values.rings);

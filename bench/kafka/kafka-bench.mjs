@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = (p) => join(root, 'dist', p);
 const { createCollector } = await import(dist('collector/collector.js'));
-const { createMetrics } = await import(dist('sinks/prometheus.js'));
+const { createMetrics } = await import(dist('metrics.js'));
 const { createKafkaSink } = await import(dist('sinks/kafka.js'));
 
 const { values } = parseArgs({
@@ -77,8 +77,7 @@ async function throughputRun(valueFormat) {
     topic: `sigsys.bench.throughput.${valueFormat}.${stamp}`,
     partitions: 6,
     valueFormat,
-    delivered: metrics.kafkaDelivered,
-    errors: metrics.kafkaErrors,
+    metrics,
   });
   await sink.connect();
   globalThis.gc?.();

@@ -5,7 +5,7 @@
 # temporary state dir and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ -f dist/sinks/kafka.js ] || npx --no-install tsc -p tsconfig.json || true
+[ -f dist/kafka/codec.js ] || npx --no-install tsc -p tsconfig.json || true
 export KAFKA_STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/sigsys-kafka-bench-XXXXXX")"
 trap 'bash test/services/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 broker=$(bash test/services/kafka/kafka.sh start)

@@ -20,12 +20,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { KafkaError, describeError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ViolationEvent } from '../events/types.js';
-import { decodeViolation, splitBatch } from '../sinks/kafka-codec.js';
-import { BATCH_SCHEMA_NAME, DEFAULT_TOPIC, createKafkaClient, ensureKafkaTopic, parseBrokers } from '../sinks/kafka.js';
+import { ensureKafkaTopic } from '../kafka/admin.js';
+import { parseBrokers } from '../kafka/brokers.js';
+import { createKafkaClient } from '../kafka/client.js';
+import { decodeViolation, splitBatch } from '../kafka/codec.js';
+import { BATCH_SCHEMA_NAME, DEFAULT_TOPIC, SCHEMA_HEADER } from '../kafka/topic.js';
+import { createAggregateMetrics } from '../metrics.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
 
 export const DEFAULT_GROUP = 'sigsys-aggregate';
@@ -69,49 +73,11 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
   const topic = opts.topic ?? DEFAULT_TOPIC;
   const groupId = opts.groupId ?? DEFAULT_GROUP;
   const agg = createAggregator({ window: opts.dedupeWindow, maxProducers: opts.maxProducers });
-  const registry = opts.registry ?? new Registry();
-  collectDefaultMetrics({ register: registry });
   const kafka: Kafka = createKafkaClient({ brokers, clientId: opts.clientId ?? 'sigsys-aggregate', logger: log });
-
-  const consumed = new Counter({
-    name: 'sigsys_aggregate_events_total',
-    help: 'Kafka messages read by this aggregator, by result (new, duplicate, undecodable)',
-    labelNames: ['result'],
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'sigsys_aggregate_producers',
-    help: 'Rings (host, boot id, ring pid) tracked by the deduper',
-    registers: [registry],
-    collect() {
-      this.set(agg.report().producers);
-    },
-  });
-  new Gauge({
-    name: 'sigsys_aggregate_kafka_up',
-    help: '1 while this aggregator is a member of its consumer group, else 0',
-    registers: [registry],
-    collect() {
-      this.set(state.ok ? 1 : 0);
-    },
-  });
-  const maxRows = opts.maxMetricRows ?? 2000;
-  new Gauge({
-    name: 'sigsys_fleet_violations',
-    help: 'Deduplicated violations seen by this aggregator per workload, syscall, action, outcome',
-    labelNames: ['workload', 'syscall', 'action', 'outcome', 'identity'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const rows = agg.report().rows;
-      let other = 0;
-      rows.forEach((r, i) => {
-        if (i < maxRows) this.set({ workload: r.workload, syscall: r.syscall, action: r.action, outcome: r.outcome, identity: r.identity }, r.count);
-        else other += r.count;
-      });
-      if (other > 0) this.set({ workload: 'other', syscall: 'other', action: 'other', outcome: 'other', identity: 'other' }, other);
-    },
-  });
+  const { registry, consumed } = createAggregateMetrics(
+    { producers: () => agg.report().producers, kafkaUp: () => state.ok, rows: () => agg.report().rows },
+    { registry: opts.registry, maxRows: opts.maxMetricRows },
+  );
 
   const state = { ok: false, reason: 'starting' as string };
   let consumer: Consumer | undefined;
@@ -148,7 +114,7 @@ export function createAggregateService(opts: AggregateServiceOptions): Aggregate
       // header says so (the sink's valueFormat 'batch').
       let records: Uint8Array[];
       try {
-        const schema = m.headers?.['sigsys-schema']?.toString();
+        const schema = m.headers?.[SCHEMA_HEADER]?.toString();
         records = !m.value ? [] : schema === BATCH_SCHEMA_NAME ? splitBatch(m.value) : [m.value];
       } catch {
         records = [];

@@ -2,7 +2,8 @@
 import { parseCommandArgs } from './args.js';
 import { UsageError } from '../errors.js';
 import { createAggregateService, DEFAULT_GROUP } from '../aggregate/service.js';
-import { DEFAULT_TOPIC, parseBrokers } from '../sinks/kafka.js';
+import { parseBrokers } from '../kafka/brokers.js';
+import { DEFAULT_TOPIC } from '../kafka/topic.js';
 
 export const help = `Usage: sigsys aggregate --kafka HOST:PORT[,HOST:PORT...] [options]
 

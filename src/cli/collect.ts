@@ -11,7 +11,8 @@ import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
 import { lockSpool, type SpoolLock } from '../collector/lock.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
-import { createMetrics, createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
+import { createMetrics } from '../metrics.js';
+import { createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
 import type { Sink } from '../sinks/sink.js';
 
 export const help = `Usage: sigsys collect --spool DIR [--spool DIR...] [options]
@@ -179,8 +180,7 @@ export async function run(argv: string[]): Promise<number> {
       brokers: values.kafka.split(','),
       ...(values.topic ? { topic: values.topic } : {}),
       valueFormat: kafkaFormat,
-      delivered: metrics.kafkaDelivered,
-      errors: metrics.kafkaErrors,
+      metrics,
       logger: createLogger('sink.kafka'),
     });
     sinks.push(kafka);

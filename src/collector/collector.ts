@@ -45,7 +45,7 @@ import type { IdentityName, ViolationEvent } from '../events/types.js';
 import type { RingFile, RingReader, SigsysNative } from '../native/native.js';
 import { loadNative } from '../native/loader.js';
 import type { Sink } from '../sinks/sink.js';
-import type { SigsysMetrics } from '../sinks/prometheus.js';
+import type { SigsysMetrics } from '../metrics.js';
 import { mayHold, ownPidNs, ringKey, scanMappedRings } from './liveness.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
 import { createFastEnricher } from './fast-decode.js';

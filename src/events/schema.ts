@@ -6,7 +6,7 @@
  *
  * Everything that reads or writes an event uses these: the protobufjs
  * decoder (proto.ts), the collector's fast decoder
- * (collector/fast-decode.ts), the Kafka codec (sinks/kafka-codec.ts) and
+ * (collector/fast-decode.ts), the Kafka codec (kafka/codec.ts) and
  * enrichment (enrich.ts).  The C side keeps the same numbers in
  * native/src/schema.h and native/src/policy.h; test/schema.test.ts checks
  * that C, this module and the .proto agree.

@@ -1,7 +1,7 @@
 /**
  * kafka.ts - the Kafka sink: ViolationEvents -> topic `sigsys.violations`.
  *
- *   const sink = createKafkaSink({ brokers: ['127.0.0.1:9092'], registry });
+ *   const sink = createKafkaSink({ brokers: ['127.0.0.1:9092'], metrics });  // metrics: src/metrics.ts
  *   await sink.write(events);   // resolves only after the broker acknowledged (acks=all)
  *
  * Value: protobuf sigsys.v1.Violation, one event per message; or, with
@@ -14,7 +14,8 @@
  *
  * Delivery.  kafkajs idempotent producer, acks=-1.  Writes are queued and
  * sent by one pump, several writes merged into one produce request of at most
- * `maxBatchEvents` / `maxBatchBytes`, with exactly one request in flight:
+ * `maxBatchEvents` / `maxBatchBytes` (1000 messages / 768 KiB), with exactly
+ * one request in flight:
  * kafkajs keeps idempotent sequence numbers per partition and updates them
  * only after a response, so concurrent sends to one partition would reuse
  * sequence numbers (and the broker would drop the second batch as a
@@ -26,106 +27,22 @@
  * Broker down: connect/produce fail after kafkajs's bounded retries, write()
  * rejects, health() turns 'degraded' (one warning line), and a background
  * probe reconnects with backoff so health recovers even without writes.
+ *
+ * The client, topic setup, broker parsing and value codec are src/kafka/
+ * (shared with `sigsys aggregate`).
  */
 import { hostname } from 'node:os';
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type Producer, type Message, type RetryOptions, type logCreator } from 'kafkajs';
-import { Counter, type Registry } from 'prom-client';
+import type { Message, Producer } from 'kafkajs';
 import { KafkaError, describeError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger } from '../logger.js';
 import type { ViolationEvent } from '../events/types.js';
+import type { KafkaMetrics } from '../metrics.js';
+import { ensureKafkaTopic } from '../kafka/admin.js';
+import { parseBrokers } from '../kafka/brokers.js';
+import { createKafkaClient, retryPolicy, type KafkaClientOptions } from '../kafka/client.js';
+import { encodeBatch, encodeViolation } from '../kafka/codec.js';
+import { BATCH_SCHEMA_NAME, DEFAULT_TOPIC, SCHEMA_HEADER, SCHEMA_NAME, SCHEMA_VERSION, SCHEMA_VERSION_HEADER } from '../kafka/topic.js';
 import type { Sink, SinkHealth } from './sink.js';
-import { encodeBatch, encodeViolation } from './kafka-codec.js';
-
-export const DEFAULT_TOPIC = 'sigsys.violations';
-export const SCHEMA_NAME = 'sigsys.v1.Violation';
-export const BATCH_SCHEMA_NAME = 'sigsys.v1.Batch';
-export const SCHEMA_VERSION = '1';
-
-/** kafkajs's own logs go through our pino logger, at debug: we log state changes ourselves. */
-export function kafkaLogCreator(log: Logger): logCreator {
-  return () =>
-    ({ namespace, level, log: entry }) => {
-      const { message, ...extra } = entry;
-      const fields = { kafkajs: namespace, ...extra };
-      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) log.debug(fields, message);
-      else log.trace(fields, message);
-    };
-}
-
-/** "h1:p1,h2:p2" -> ['h1:p1', 'h2:p2']; throws KafkaError (not retriable) when malformed. */
-export function parseBrokers(spec: string | readonly string[]): string[] {
-  const list = (typeof spec === 'string' ? spec.split(',') : [...spec]).map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0) throw new KafkaError('no Kafka broker given (expected HOST:PORT)', { retriable: false, exitCode: 2 });
-  for (const b of list) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) {
-      throw new KafkaError(`bad Kafka broker "${b}" (expected HOST:PORT)`, { retriable: false, exitCode: 2 });
-    }
-  }
-  return list;
-}
-
-export interface KafkaClientOptions {
-  brokers: readonly string[];
-  clientId?: string;
-  /** Connection timeout per attempt (default 3000 ms). */
-  connectionTimeoutMs?: number;
-  /** Produce/fetch request timeout (default 30000 ms). */
-  requestTimeoutMs?: number;
-  /** kafkajs retry policy (default: 5 retries, 200 ms .. 5 s backoff). */
-  retry?: RetryOptions;
-  logger?: Logger;
-}
-
-/** One kafkajs client configured the sigsys way (shared by the sink and the aggregator). */
-export function createKafkaClient(opts: KafkaClientOptions): Kafka {
-  const log = opts.logger ?? createLogger('kafka');
-  return new Kafka({
-    clientId: opts.clientId ?? 'sigsys',
-    brokers: [...opts.brokers],
-    connectionTimeout: opts.connectionTimeoutMs ?? 3000,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
-    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000, ...opts.retry },
-    logLevel: KafkaLogLevel.INFO,
-    logCreator: kafkaLogCreator(log),
-  });
-}
-
-/** Get-or-create a counter on a registry (the collector's metrics module may have made it). */
-function registryCounter(registry: Registry, name: string, help: string): Counter {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter;
-  return new Counter({ name, help, registers: [registry] });
-}
-
-/**
- * Create `topic` when missing (partitions default 6, replication factor the
- * broker's default).  An existing topic is left as it is.  A cluster that
- * refuses (ACLs) is worth one warning; producing may still work.
- */
-export async function ensureKafkaTopic(
-  kafka: Kafka,
-  topic: string,
-  o: { partitions?: number; replicationFactor?: number; logger?: Logger } = {},
-): Promise<void> {
-  const admin: Admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: o.partitions ?? 6, replicationFactor: o.replicationFactor ?? -1 }],
-      waitForLeaders: true,
-    });
-  } catch (err) {
-    if (isConnectionError(err)) throw err;
-    (o.logger ?? createLogger('kafka')).warn({ topic }, `kafka: could not create topic ${topic}: ${describeError(err)}`);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
-function isConnectionError(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? '';
-  return /Connection|NumberOfRetriesExceeded|BrokerNotFound|RequestTimeout/.test(name);
-}
 
 export interface KafkaSinkOptions extends KafkaClientOptions {
   topic?: string;
@@ -136,13 +53,15 @@ export interface KafkaSinkOptions extends KafkaClientOptions {
   replicationFactor?: number;
   /** `host` header when an event has no host (default os.hostname()). */
   host?: string;
-  /** Upper bounds of one produce request (defaults 5000 events, 768 KiB). */
+  /**
+   * Upper bounds of one produce request (defaults 1000 messages, 768 KiB):
+   * kafkajs groups a request's messages per partition by copying an array
+   * per message (quadratic), so larger requests get slower, not faster.
+   */
   maxBatchEvents?: number;
   maxBatchBytes?: number;
-  /** Metrics: counters given directly, else created on `registry`, else not counted. */
-  registry?: Registry;
-  delivered?: Counter;
-  errors?: Counter;
+  /** Delivery counters (src/metrics.ts); not counted when absent. */
+  metrics?: KafkaMetrics;
   /** Event -> Kafka value (default protobuf sigsys.v1.Violation). */
   encode?: (e: ViolationEvent) => Uint8Array;
   /** 'violation' (default): one event per message; 'batch': sigsys.v1.Batch values. */
@@ -181,19 +100,13 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
   const topic = opts.topic ?? DEFAULT_TOPIC;
   const host = opts.host ?? hostname();
   const encode = opts.encode ?? encodeViolation;
-  // kafkajs groups a request's messages per partition by copying an array per
-  // message (quadratic), so requests stay at ~1000 messages.
   const maxBatchEvents = opts.maxBatchEvents ?? 1000;
   const batchValues = opts.valueFormat === 'batch';
   const eventsPerMessage = Math.max(1, opts.eventsPerMessage ?? 200);
   const maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
   const kafka = createKafkaClient({ ...opts, brokers, clientId: opts.clientId ?? 'sigsys-collector', logger: log });
-  const delivered =
-    opts.delivered ??
-    (opts.registry ? registryCounter(opts.registry, 'sigsys_kafka_delivered_total', 'Events acknowledged by Kafka') : undefined);
-  const errors =
-    opts.errors ??
-    (opts.registry ? registryCounter(opts.registry, 'sigsys_kafka_errors_total', 'Failed Kafka produce attempts') : undefined);
+  const delivered = opts.metrics?.kafkaDelivered;
+  const errors = opts.metrics?.kafkaErrors;
 
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
@@ -267,7 +180,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
-        retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000, ...opts.retry },
+        retry: retryPolicy(opts.retry),
       });
       try {
         await p.connect();
@@ -357,7 +270,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
       for (const e of events) {
         const value = Buffer.from(encode(e));
         add(
-          { key: keyOf(e), value, headers: { 'sigsys-schema': SCHEMA_NAME, 'sigsys-schema-version': SCHEMA_VERSION, host: e.host || host } },
+          { key: keyOf(e), value, headers: { [SCHEMA_HEADER]: SCHEMA_NAME, [SCHEMA_VERSION_HEADER]: SCHEMA_VERSION, host: e.host || host } },
           value.length + 64,
         );
       }
@@ -371,7 +284,7 @@ export function createKafkaSink(opts: KafkaSinkOptions): KafkaSink {
         let j = i + 1;
         while (j < events.length && j - i < eventsPerMessage && keyOf(events[j]!) === key && (events[j]!.host || host) === h) j++;
         const value = encodeBatch(events.slice(i, j));
-        add({ key, value, headers: { 'sigsys-schema': BATCH_SCHEMA_NAME, 'sigsys-schema-version': SCHEMA_VERSION, host: h } }, value.length + 64, j - i);
+        add({ key, value, headers: { [SCHEMA_HEADER]: BATCH_SCHEMA_NAME, [SCHEMA_VERSION_HEADER]: SCHEMA_VERSION, host: h } }, value.length + 64, j - i);
         i = j;
       }
     }

@@ -233,8 +233,8 @@ export interface TopicEvent {
 export async function readTopicEvents(broker: string, topic: string, { timeoutMs = 60_000 } = {}): Promise<TopicEvent[]> {
   // Loaded here, not at the top: the globalSetup imports this module and needs none of it.
   const { Kafka, logLevel } = await import('kafkajs');
-  const { BATCH_SCHEMA_NAME } = await import('../../../src/sinks/kafka.js');
-  const { decodeViolation, splitBatch } = await import('../../../src/sinks/kafka-codec.js');
+  const { BATCH_SCHEMA_NAME } = await import('../../../src/kafka/topic.js');
+  const { decodeViolation, splitBatch } = await import('../../../src/kafka/codec.js');
   const kafka = new Kafka({ brokers: [broker], logLevel: logLevel.NOTHING, clientId: 'sigsys-test-topic-reader' });
   const admin = kafka.admin();
   await admin.connect();

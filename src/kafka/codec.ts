@@ -1,10 +1,11 @@
 /**
- * kafka-codec.ts - the Kafka value: a ViolationEvent (what sinks get) as a
+ * codec.ts - the Kafka value: a ViolationEvent (what sinks get) as a
  * protobuf sigsys.v1.Violation and back.  The wire format itself is
- * src/events/proto.ts (encodeViolation / decodeViolation); the names and
- * formats of ViolationEvent fields are those of src/events/enrich.ts.  This
- * file maps between the two shapes, so `sigsys aggregate` decodes exactly
- * what the collector's enricher produced.
+ * src/events/proto.ts (encodeViolation / decodeViolation); field numbers,
+ * enum names and the event itself (buildEvent) come from
+ * src/events/schema.ts, like the collector's.  This file maps between the
+ * two shapes, so `sigsys aggregate` decodes exactly what the collector's
+ * enricher produced.
  *
  * Encoding is on the collector's hot path (every event goes through it), so
  * `encodeViolation` writes the protobuf wire format directly: the same
@@ -12,7 +13,7 @@
  * order, proto3 defaults omitted, args packed; a test checks byte equality)
  * at a fraction of the cost.  Decoding always goes through proto.ts.
  *
- * Two value formats (header `sigsys-schema` says which):
+ * Two value formats (header `sigsys-schema` says which; names in topic.ts):
  *   sigsys.v1.Violation  one event per Kafka message (the default)
  *   sigsys.v1.Batch      several events of one key per message (opt-in):
  *                        kafkajs spends most of its time per record, so
