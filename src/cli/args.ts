@@ -1,7 +1,8 @@
 /**
  * args.ts - command-line parsing shared by the subcommands: node's
  * util.parseArgs (strict), with its errors turned into one usage line that
- * names the command and points at its --help, exit 2.
+ * names the command and points at its --help, exit 2; integer options; the
+ * command after "--" of run and learn.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
@@ -15,4 +16,28 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
     const fact = ((err as Error).message.split(/\.\s/)[0] ?? '').replace(/\.$/, '');
     throw new UsageError(`${command}: ${fact}; see 'sigsys ${command} --help'`, { cause: err });
   }
+}
+
+/** An integer option in [min, max], or undefined when not given; UsageError (exit 2) otherwise. */
+export function intOption(command: string, name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${command}: --${name} must be an integer in [${min}, ${max}], not "${v}"`);
+  return n;
+}
+
+/** Split argv into sigsys's options and the command (after "--" or the first non-option). */
+export function splitCommand(argv: string[], options: Record<string, { type: string; short?: string }>): { opts: string[]; cmd: string[] } {
+  const valued = new Set(
+    Object.entries(options)
+      .filter(([, o]) => o.type === 'string')
+      .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return { opts: argv.slice(0, i), cmd: argv.slice(i + 1) };
+    if (!a.startsWith('-')) return { opts: argv.slice(0, i), cmd: argv.slice(i) };
+    if (valued.has(a)) i++;
+  }
+  return { opts: argv, cmd: [] };
 }

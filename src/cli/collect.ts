@@ -3,13 +3,11 @@
  * Kafka.  Structured logs (pino) on stderr.  SIGTERM/SIGINT: finish the
  * batch in flight, commit cursors, close sinks, exit 0.
  */
-import { parseCommandArgs } from './args.js';
-import { chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { SigsysError, SpoolError, UsageError, describeError } from '../errors.js';
+import { intOption, parseCommandArgs } from './args.js';
+import { SigsysError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createCollector } from '../collector/collector.js';
-import { lockSpool, type SpoolLock } from '../collector/lock.js';
+import { prepareSpools } from '../collector/spool.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import { createMetrics } from '../metrics.js';
 import { createPrometheusSink, startMetricsServer, type MetricsServer } from '../sinks/prometheus.js';
@@ -69,52 +67,15 @@ const OPTIONS = {
 const STOP_DEADLINE_MS = 4_000;
 const STATS_INTERVAL_MS = 60_000;
 
-function intArg(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`collect: --${name} must be an integer in [${min}, ${max}], not "${v}"`);
-  return n;
-}
-
-/**
- * Create the spool directory (sticky and world-writable, like /tmp: workloads
- * of any user create their rings in it) one level at a time.  Node's
- * recursive mkdir never returns for a path under /proc, so it is not used.
- */
-async function ensureSpool(spool: string): Promise<void> {
-  const missing: string[] = [];
-  for (let p = resolve(spool); ; p = dirname(p)) {
-    const st = await stat(p).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw new SpoolError(`collect: spool ${spool}: cannot look at ${p}: ${describeError(err)}`, { cause: err });
-    });
-    if (st) {
-      if (!st.isDirectory()) throw new SpoolError(`collect: spool ${spool}: ${p} is not a directory`);
-      break;
-    }
-    missing.unshift(p);
-    if (p === dirname(p)) break;
-  }
-  for (const dir of missing) {
-    const last = dir === missing[missing.length - 1];
-    await mkdir(dir, { mode: last ? 0o1777 : 0o755 })
-      // mkdir's mode is filtered by the umask; the spool itself must really be 1777.
-      .then(() => (last ? chmod(dir, 0o1777) : undefined))
-      .catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw new SpoolError(`collect: cannot create spool ${spool}: ${describeError(err)}`, { cause: err });
-      });
-  }
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('collect', { args: argv, options: OPTIONS, allowPositionals: false });
   const spools = values.spool ?? [];
   if (spools.length === 0) throw new UsageError('collect: --spool DIR is required');
-  const port = intArg('metrics-port', values['metrics-port'], 0, 65535);
-  const maxWorkloads = intArg('max-workloads', values['max-workloads'], 1, 1_000_000);
-  const pollMs = intArg('poll-ms', values['poll-ms'], 1, 60_000);
-  const maxPerUid = intArg('max-rings-per-uid', values['max-rings-per-uid'], 1, 10_000_000);
-  const maxPerCgroup = intArg('max-rings-per-cgroup', values['max-rings-per-cgroup'], 1, 10_000_000);
+  const port = intOption('collect', 'metrics-port', values['metrics-port'], 0, 65535);
+  const maxWorkloads = intOption('collect', 'max-workloads', values['max-workloads'], 1, 1_000_000);
+  const pollMs = intOption('collect', 'poll-ms', values['poll-ms'], 1, 60_000);
+  const maxPerUid = intOption('collect', 'max-rings-per-uid', values['max-rings-per-uid'], 1, 10_000_000);
+  const maxPerCgroup = intOption('collect', 'max-rings-per-cgroup', values['max-rings-per-cgroup'], 1, 10_000_000);
   if (values.topic && !values.kafka) throw new UsageError('collect: --topic needs --kafka HOST:PORT');
   if (!values.out && !values.kafka && values['metrics-port'] === undefined) {
     // Without a destination every event would be read, committed and lost.
@@ -149,27 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  // The first spool is the shared one (created 1777 when missing); further
-  // ones are sub-spools that must exist already with their tenant's owner.
-  await ensureSpool(spools[0]!);
-  for (const s of spools.slice(1)) {
-    const st = await stat(s).catch((err: unknown) => {
-      throw new SpoolError(`collect: sub-spool ${s}: ${describeError(err)}`, { cause: err });
-    });
-    if (!st.isDirectory()) throw new SpoolError(`collect: sub-spool ${s}: not a directory`);
-  }
-  const locks: SpoolLock[] = [];
-  const lock = {
-    release: async () => {
-      for (const l of locks.splice(0)) await l.release();
-    },
-  };
-  try {
-    for (const s of spools) locks.push(await lockSpool(s, { onPlanted: (line) => log.warn(line) }));
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
+  const lock = await prepareSpools(spools, { onPlanted: (line) => log.warn(line) });
   const metrics = createMetrics({ labelCaps: maxWorkloads ? { workload: maxWorkloads } : {} });
   const sinks: Sink[] = [];
   if (values.out) sinks.push(createNdjsonSink({ path: values.out }));

@@ -11,7 +11,7 @@
  * audit mode to name any call the profile denies.  Exits with CMD's status
  * unless the profile could not be written or did not verify.
  */
-import { parseCommandArgs } from './args.js';
+import { intOption, parseCommandArgs, splitCommand } from './args.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { SigsysError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -30,10 +30,9 @@ import {
 } from '../learn/learn.js';
 import { compileProfileText } from '../profile/compile.js';
 import { describeExit, type ExitInfo } from '../report/report.js';
-import { runConfined } from '../run/run.js';
+import { MAX_RING_RECORDS, MIN_RING_RECORDS, runConfined } from '../run/run.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
-import { splitCommand } from './run.js';
 
 export const help = `Usage: sigsys learn [options] -o PROFILE.json -- CMD [ARG...]
 
@@ -104,13 +103,8 @@ export function parseLearnArgs(argv: string[]): LearnOptions {
   if (values.mode !== 'audit' && values.mode !== 'enforce') throw new UsageError(`learn: --mode must be audit or enforce, not "${values.mode}"`);
   if (!values.output) throw new UsageError('learn: no output file given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
   if (cmd.length === 0) throw new UsageError('learn: no command given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
-  let ringRecords: number | undefined;
-  if (values['ring-records'] !== undefined) {
-    ringRecords = Number(values['ring-records']);
-    if (!Number.isInteger(ringRecords) || ringRecords < 16 || ringRecords > 4194304) {
-      throw new UsageError(`learn: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
-    }
-  } else if (!process.env.SIGSYS_RING_RECORDS) ringRecords = LEARN_RING_RECORDS;
+  let ringRecords = intOption('learn', 'ring-records', values['ring-records'], MIN_RING_RECORDS, MAX_RING_RECORDS);
+  if (ringRecords === undefined && !process.env.SIGSYS_RING_RECORDS) ringRecords = LEARN_RING_RECORDS;
   return { output: values.output, base: values.base, merge: values.merge, verify: values.verify, mode: values.mode, out: values.out, ringRecords, cmd };
 }
 

@@ -7,17 +7,15 @@
  * preload cannot reach; docs/launcher.md), prints the table and the verdict
  * to stderr and exits with the command's status (128 + signal when killed).
  */
-import { parseCommandArgs } from './args.js';
-import { open } from 'node:fs/promises';
+import { intOption, parseCommandArgs, splitCommand } from './args.js';
 import { basename } from 'node:path';
-import { SigsysError, UsageError, describeError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import type { CollectorStats } from '../collector/collector.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
-import { createReportSink, describeExit, renderReport, type ExitInfo } from '../report/report.js';
+import { createReportSink, describeExit, renderReport } from '../report/report.js';
 import { createRunHtml } from '../report/page.js';
-import { runConfined, type ConfinedRunOptions } from '../run/run.js';
+import { MAX_RING_RECORDS, MIN_RING_RECORDS, assertWritable, compileRunProfile, runConfined } from '../run/run.js';
 
 export const help = `Usage: sigsys run [options] -- CMD [ARG...]
 
@@ -55,22 +53,6 @@ const OPTIONS = {
   'ring-records': { type: 'string' },
 } as const;
 
-/** Split argv into sigsys's options and the command (after "--" or the first non-option). */
-export function splitCommand(argv: string[], options: Record<string, { type: string; short?: string }> = OPTIONS): { opts: string[]; cmd: string[] } {
-  const valued = new Set(
-    Object.entries(options)
-      .filter(([, o]) => o.type === 'string')
-      .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]),
-  );
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return { opts: argv.slice(0, i), cmd: argv.slice(i + 1) };
-    if (!a.startsWith('-')) return { opts: argv.slice(0, i), cmd: argv.slice(i) };
-    if (valued.has(a)) i++;
-  }
-  return { opts: argv, cmd: [] };
-}
-
 export interface RunOptions {
   profile?: string;
   mode: 'enforce' | 'audit';
@@ -84,45 +66,21 @@ export interface RunOptions {
 }
 
 export function parseRunArgs(argv: string[]): RunOptions {
-  const { opts, cmd } = splitCommand(argv);
+  const { opts, cmd } = splitCommand(argv, OPTIONS);
   const { values } = parseCommandArgs('run', { args: opts, options: OPTIONS, allowPositionals: false });
   if (values.native && (values.out !== undefined || values.json || values['ring-records'] !== undefined)) {
     throw new UsageError('run: --native reports nothing: it takes no --out, --json or --ring-records');
   }
   if (values.mode !== 'enforce' && values.mode !== 'audit') throw new UsageError(`run: --mode must be enforce or audit, not "${values.mode}"`);
   if (cmd.length === 0) throw new UsageError('run: no command given (sigsys run [options] -- CMD [ARG...])');
-  let ringRecords: number | undefined;
-  if (values['ring-records'] !== undefined) {
-    ringRecords = Number(values['ring-records']);
-    if (!Number.isInteger(ringRecords) || ringRecords < 16 || ringRecords > 4194304) {
-      throw new UsageError(`run: --ring-records must be an integer in [16, 4194304], not "${values['ring-records']}"`);
-    }
-  }
+  const ringRecords = intOption('run', 'ring-records', values['ring-records'], MIN_RING_RECORDS, MAX_RING_RECORDS);
   return { profile: values.profile, mode: values.mode, out: values.out, json: values.json, html: values.html, keepSpool: values['keep-spool'], native: values.native, ringRecords, cmd };
-}
-
-interface CompiledProfile {
-  policy: Buffer;
-  warnings: unknown[];
-  hash?: string;
-}
-
-async function compileProfile(path: string | undefined, mode: 'enforce' | 'audit'): Promise<{ file: string; compiled: CompiledProfile }> {
-  const profile = await import('../profile/index.js');
-  const file = path ?? profile.defaultProfilePath();
-  const compiled = (await profile.compileProfileFile(file, { mode })) as CompiledProfile;
-  return { file, compiled };
-}
-
-/** The preload-only path, shared with `sigsys learn` (see src/run/run.ts). */
-export async function runUnderPreload(o: Omit<ConfinedRunOptions, 'launcher'>): Promise<{ exit: ExitInfo; stats: CollectorStats }> {
-  return runConfined({ ...o, launcher: false });
 }
 
 export async function run(argv: string[]): Promise<number> {
   const o = parseRunArgs(argv);
   const log = createLogger('run');
-  const { file: profileFile, compiled } = await compileProfile(o.profile, o.mode);
+  const { file: profileFile, compiled } = await compileRunProfile(o.profile, o.mode);
   for (const w of compiled.warnings ?? []) {
     const text = typeof w === 'string' ? w : ((w as { message?: string }).message ?? JSON.stringify(w));
     process.stderr.write(`sigsys: warning: ${text}\n`);
@@ -132,14 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.out) {
     // Fail before the workload runs, not after it (an unwritable --out would
     // otherwise keep every batch in the spool until the drain gives up).
-    if (o.out !== '-') {
-      await open(o.out, 'a').then(
-        (fh) => fh.close(),
-        (err: unknown) => {
-          throw new SigsysError(`run: --out ${o.out}: ${describeError(err)}`, { exitCode: 2, cause: err });
-        },
-      );
-    }
+    await assertWritable(o.out, 'run: --out');
     sinks.push(createNdjsonSink({ path: o.out }));
   }
   if (o.native) {

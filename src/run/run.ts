@@ -18,9 +18,12 @@
  *    existing LD_PRELOAD), SIGSYS_POLICY and SIGSYS_SPOOL.
  *
  * SIGINT, SIGTERM and SIGHUP sent to sigsys are forwarded to the command.
+ *
+ * Also here: compiling the run's profile (the project's default without
+ * one) and checking an output file before the command starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -55,6 +58,39 @@ export interface ConfinedRunOptions {
   logger?: Logger;
   /** Called once the workload exited and the rings are drained, before the spool is removed. */
   onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
+}
+
+/** Bounds of records per process ring the producers accept (SIGSYS_RING_RECORDS, --ring-records). */
+export const MIN_RING_RECORDS = 16;
+export const MAX_RING_RECORDS = 4194304;
+
+export interface CompiledRunProfile {
+  policy: Buffer;
+  warnings: unknown[];
+  hash?: string;
+}
+
+/** Compile the profile at `path` (default: the project's default profile) for `mode`. */
+export async function compileRunProfile(path: string | undefined, mode: 'enforce' | 'audit'): Promise<{ file: string; compiled: CompiledRunProfile }> {
+  const profile = await import('../profile/index.js');
+  const file = path ?? profile.defaultProfilePath();
+  const compiled = (await profile.compileProfileFile(file, { mode })) as CompiledRunProfile;
+  return { file, compiled };
+}
+
+/**
+ * Throw a usage error (exit 2) naming `what` unless `path` can be opened for
+ * appending ("-", stdout, always can): called before the command runs, so an
+ * unwritable output fails at once instead of after the run.
+ */
+export async function assertWritable(path: string, what: string): Promise<void> {
+  if (path === '-') return;
+  await open(path, 'a').then(
+    (fh) => fh.close(),
+    (err: unknown) => {
+      throw new SigsysError(`${what} ${path}: ${describeError(err)}`, { exitCode: 2, cause: err });
+    },
+  );
 }
 
 // Forwarded to the workload as sigsys-exec forwards them (SIGUSR1 must never
@@ -111,7 +147,6 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
     return { child: spawn(o.cmd[0]!, o.cmd.slice(1), { stdio: 'inherit', env }), status: Promise.resolve('') };
   }
   if (o.native) {
-    // sigsys-exec execs in place: its own end is the command's.
     // sigsys-exec execs in place: its own end is the command's; the status
     // pipe only ever carries sigsys-exec's error (closed unwritten on exec).
     const child = spawn(execPath(), ['--native', '--status-fd', '3', policyPath, '--', ...o.cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
