@@ -13,7 +13,7 @@
  * paths give equal events on the golden vectors and on real rings, and that
  * mutated records either agree or fall back.
  */
-import { callSiteOf, type RingContext, type Enricher } from '../events/enrich.js';
+import { callSiteOf, mappingIndex, type RingContext, type Enricher } from '../events/enrich.js';
 import { ACTIONS, archName as archNameOf, buildEvent, MODES, OUTCOMES, ViolationField as F, WireType } from '../events/schema.js';
 import type { ViolationEvent } from '../events/types.js';
 
@@ -127,16 +127,10 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     const maps = ipHi < 0x200000 ? mapsOf(ctx) : undefined;
     if (!maps) return callSiteOf(ctx.maps, (BigInt(ipHi) << 32n) | BigInt(ipLo));
     const ip = ipHi * TWO32 + ipLo;
-    let lo = 0;
-    let hi = maps.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const m = maps[mid]!;
-      if (ip < m.start) hi = mid - 1;
-      else if (ip >= m.end) lo = mid + 1;
-      else return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
-    }
-    return hex(ipLo, ipHi);
+    const i = mappingIndex(maps, ip);
+    if (i < 0) return hex(ipLo, ipHi);
+    const m = maps[i]!;
+    return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
   }
 
   function enrich(b: Uint8Array, ctx: RingContext): ViolationEvent | undefined {

@@ -160,8 +160,12 @@ interface MapEntry {
   module: string;
 }
 
-/** module+0xoffset for an address, or the address when no mapping holds it. */
-export function callSiteOf(maps: readonly MapEntry[], ip: bigint): string {
+/**
+ * Index of the mapping holding `ip` in `maps` (sorted by start, not
+ * overlapping), or -1.  Generic so that the fast decoder can search its
+ * number copy of the mappings (collector/fast-decode.ts) with the same code.
+ */
+export function mappingIndex<T extends number | bigint>(maps: readonly { start: T; end: T }[], ip: T): number {
   let lo = 0;
   let hi = maps.length - 1;
   while (lo <= hi) {
@@ -169,9 +173,17 @@ export function callSiteOf(maps: readonly MapEntry[], ip: bigint): string {
     const m = maps[mid]!;
     if (ip < m.start) hi = mid - 1;
     else if (ip >= m.end) lo = mid + 1;
-    else return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
+    else return mid;
   }
-  return '0x' + ip.toString(16);
+  return -1;
+}
+
+/** module+0xoffset for an address, or the address when no mapping holds it. */
+export function callSiteOf(maps: readonly MapEntry[], ip: bigint): string {
+  const i = mappingIndex(maps, ip);
+  if (i < 0) return '0x' + ip.toString(16);
+  const m = maps[i]!;
+  return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
 }
 
 // ---- per-ring context ----

@@ -183,47 +183,25 @@ export function auditArch(name: string): number {
 // ---- building an event ----
 
 /** What is constant for every event of one ring (RingContext, or a Kafka message's own fields). */
-export interface EventOrigin {
-  host: string;
-  bootId: string;
-  ringPid: number;
-  ringStartNs: string;
-  comm: string;
-  exe: string;
-  containerId: string;
-  pod: string;
-  namespace: string;
-  workload: string;
-  policyHash: string;
-  identity: IdentityName;
-  writerUid: number;
-  source: SourceName;
+export type EventOrigin = Pick<
+  ViolationEvent,
+  | 'host' | 'bootId' | 'ringPid' | 'ringStartNs' | 'comm' | 'exe' | 'containerId' | 'pod' | 'namespace' | 'workload' | 'policyHash'
+  | 'identity' | 'writerUid' | 'source'
+> & {
   /** Forged rings: every event's pid is the real writer's (ringPid), tid 0. */
   forged?: boolean;
-}
+};
 
-/** What each event says for itself, already formatted. */
-export interface EventFields {
-  time: string;
-  timeNs: string;
-  seq: number;
-  pid: number;
-  tid: number;
-  syscall: string;
-  nr: number;
-  arch: string;
-  args: string[];
-  ip: string;
-  callSite: string;
-  action: ActionName;
-  outcome: OutcomeName;
-  errno: number;
-  mode: ModeName;
+/** What each event says for itself, already formatted (the ViolationEvent fields not in EventOrigin). */
+export type EventFields = Pick<
+  ViolationEvent,
+  'time' | 'timeNs' | 'seq' | 'pid' | 'tid' | 'syscall' | 'nr' | 'arch' | 'args' | 'ip' | 'callSite' | 'action' | 'outcome' | 'errno' | 'mode'
+> & {
   /** Set only where the event carries it (audit mode). */
   ret: string | undefined;
   /** Calls a count record stands for; 0 = one event (no `repeat` field). */
   repeat: number;
-}
+};
 
 /** A count record's repeat as a safe number (clamped). */
 export const repeatCount = (r: bigint): number => (r <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r) : Number.MAX_SAFE_INTEGER);
