@@ -28,6 +28,11 @@
  * turns over the rings every `pollIntervalMs` while idle (producers write
  * through mmap, so there is nothing to watch), sink back-off, drain and
  * shutdown.  What they share is rings.ts.
+ *
+ * The spool is world-writable, so everything in it may come from a hostile
+ * neighbour (docs/security.md, "The spool"): discovery.ts says how listing,
+ * caps and identity verdicts deal with that, reader.ts how numbers from ring
+ * headers are bounded before they reach a metric.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';

@@ -23,6 +23,12 @@ export interface RingStats {
   ownerPid: number;
   /** CLOCK_REALTIME ns at creation, decimal string. */
   createdNs: string;
+  /**
+   * Header flag the sigsys-exec supervisor sets when the process it writes a
+   * ring for has exited (native/src/supervisor.c); the preload never sets
+   * it, and the collector decides liveness from /proc (liveness.ts), not
+   * from this.
+   */
   closed: boolean;
 }
 
