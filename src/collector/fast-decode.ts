@@ -85,8 +85,12 @@ function hex(lo: number, hi: number): string {
 }
 
 export interface FastEnricher {
-  /** The event, or undefined when the record needs the general decoder. */
-  enrich(data: Uint8Array, ctx: RingContext): ViolationEvent | undefined;
+  /**
+   * The event, or undefined when the record needs the general decoder.  The
+   * record is data[start, end) (default: all of data), so a packed read
+   * (RingReader.readPacked) needs no view per record.
+   */
+  enrich(data: Uint8Array, ctx: RingContext, start?: number, end?: number): ViolationEvent | undefined;
 }
 
 interface NumMap {
@@ -130,13 +134,12 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     return hex(ipLo, ipHi);
   }
 
-  function enrich(b: Uint8Array, ctx: RingContext): ViolationEvent | undefined {
+  function enrich(b: Uint8Array, ctx: RingContext, start = 0, end = b.length): ViolationEvent | undefined {
     let timeLo = 0, timeHi = 0, seq = 0, pid = 0, tid = 0, nr = 0, arch = 0, ipLo = 0, ipHi = 0;
     let action = 0, outcome = 0, errno = 0, mode = 0, retLo = 0, retHi = 0, hasRet = false, repeat = 0;
     let nargs = 0;
     args[0] = args[1] = args[2] = args[3] = args[4] = args[5] = '0x0';
-    const end = b.length;
-    let pos = 0;
+    let pos = start;
     while (pos < end) {
       pos = readVarint(b, pos, end);
       if (pos < 0 || HI !== 0) return undefined;
