@@ -71,10 +71,6 @@ const K_PID = bytes(',"pid":');
 const K_TID = bytes(',"tid":');
 const K_ARGS_END = bytes('],"ip":');
 const K_CALLSITE = bytes(',"callSite":');
-const K_ACTION = bytes(',"action":');
-const K_OUTCOME = bytes(',"outcome":');
-const K_ERRNO = bytes(',"errno":');
-const K_MODE = bytes(',"mode":');
 const K_RET = bytes(',"ret":');
 const K_REPEAT = bytes(',"repeat":');
 
@@ -95,14 +91,18 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
   let buf = Buffer.allocUnsafe(opts.initialBytes ?? 1 << 20);
   let off = 0;
 
-  // Cached runs of fields, valid while their values are the same as when encoded.
+  // Cached runs of fields, valid while their values are the same as when
+  // encoded: time; host..seq; comm..args (per syscall); action..errno;
+  // mode..source.
   let tTime: unknown, timeSeg: Uint8Array = new Uint8Array(0);
   let rHost: unknown, rBoot: unknown, rRingPid: unknown, rStart: unknown, ringSeg: Uint8Array = timeSeg;
-  let cComm: unknown, cExe: unknown, commSeg: Uint8Array = timeSeg;
+  let cComm: unknown, cExe: unknown, commText = '';
   let sName: unknown, sNr: unknown, sArch: unknown, sysSeg: Uint8Array = timeSeg;
   const sysSegs = new Map<string, { nr: number; arch: string; bytes: Uint8Array }>();
   let wCont: unknown, wPod: unknown, wNs: unknown, wWork: unknown, wHash: unknown, wId: unknown, wUid: unknown, wSrc: unknown;
   let tailSeg: Uint8Array = timeSeg;
+  let aAction: unknown, aOutcome: unknown, actionSeg: Uint8Array = timeSeg;
+  let mMode: unknown;
 
   function room(n: number): void {
     if (off + n <= buf.length) return;
@@ -160,7 +160,7 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
     const cont = e.containerId, pod = e.pod, ns = e.namespace, work = e.workload, hash = e.policyHash, id = e.identity;
     const uid = e.writerUid, src = e.source, ret = e.ret, repeat = e.repeat;
     if (!isStr(timeNs) || !isNum(seq) || !isNum(pid) || !isNum(tid) || !Array.isArray(args) || !isStr(ip) || !isStr(callSite)) return false;
-    if (!isStr(action) || !isStr(outcome) || !isNum(errno) || !isStr(mode)) return false;
+    if (!isNum(errno)) return false;
     if ((ret !== undefined && !isStr(ret)) || (repeat !== undefined && !isNum(repeat))) return false;
     for (let i = 0; i < args.length; i++) if (!isStr(args[i])) return false; // holes, numbers: JSON.stringify's rules
 
@@ -179,17 +179,20 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
     }
     if (comm !== cComm || exe !== cExe) {
       if (!isStr(comm) || !isStr(exe)) return false;
-      commSeg = bytes(',"comm":' + quoteJson(comm) + ',"exe":' + quoteJson(exe) + ',"syscall":');
+      commText = ',"comm":' + quoteJson(comm) + ',"exe":' + quoteJson(exe) + ',"syscall":';
       cComm = comm;
       cExe = exe;
+      sysSegs.clear();
+      sName = undefined;
     }
     if (syscall !== sName || nr !== sNr || arch !== sArch) {
       if (!isStr(syscall) || !isNum(nr) || !isStr(arch)) return false;
-      // A ring's events alternate between a few syscalls: keep each one's run.
+      // A ring's events alternate between a few syscalls: keep each one's
+      // run (with comm and exe before it, one copy instead of two).
       let seg = sysSegs.get(syscall);
       if (!seg || seg.nr !== nr || seg.arch !== arch) {
         if (sysSegs.size >= 1024) sysSegs.clear();
-        seg = { nr, arch, bytes: bytes(quoteJson(syscall) + ',"nr":' + nr + ',"arch":' + quoteJson(arch) + ',"args":[') };
+        seg = { nr, arch, bytes: bytes(commText + quoteJson(syscall) + ',"nr":' + nr + ',"arch":' + quoteJson(arch) + ',"args":[') };
         sysSegs.set(syscall, seg);
       }
       sysSeg = seg.bytes;
@@ -197,12 +200,13 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
       sNr = nr;
       sArch = arch;
     }
-    if (cont !== wCont || pod !== wPod || ns !== wNs || work !== wWork || hash !== wHash || id !== wId || uid !== wUid || src !== wSrc) {
-      if (!isStr(cont) || !isStr(pod) || !isStr(ns) || !isStr(work) || !isStr(hash) || !isStr(id) || !isNum(uid) || !isStr(src)) return false;
+    if (mode !== mMode || cont !== wCont || pod !== wPod || ns !== wNs || work !== wWork || hash !== wHash || id !== wId || uid !== wUid || src !== wSrc) {
+      if (!isStr(mode) || !isStr(cont) || !isStr(pod) || !isStr(ns) || !isStr(work) || !isStr(hash) || !isStr(id) || !isNum(uid) || !isStr(src)) return false;
       tailSeg = bytes(
-        ',"containerId":' + quoteJson(cont) + ',"pod":' + quoteJson(pod) + ',"namespace":' + quoteJson(ns) + ',"workload":' + quoteJson(work) +
+        ',"mode":' + quoteJson(mode) + ',"containerId":' + quoteJson(cont) + ',"pod":' + quoteJson(pod) + ',"namespace":' + quoteJson(ns) + ',"workload":' + quoteJson(work) +
           ',"policyHash":' + quoteJson(hash) + ',"identity":' + quoteJson(id) + ',"writerUid":' + uid + ',"source":' + quoteJson(src),
       );
+      mMode = mode;
       wCont = cont;
       wPod = pod;
       wNs = ns;
@@ -213,10 +217,17 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
       wSrc = src;
     }
 
+    // action, outcome and mode come from small tables: same strings again and again.
+    if (action !== aAction || outcome !== aOutcome) {
+      if (!isStr(action) || !isStr(outcome)) return false;
+      actionSeg = bytes(',"action":' + quoteJson(action) + ',"outcome":' + quoteJson(outcome) + ',"errno":');
+      aAction = action;
+      aOutcome = outcome;
+    }
     // The most this line can take: constant and cached parts as they are,
     // strings at 6 bytes a char (\u00XX) plus quotes, numbers at 24 bytes.
-    let most = timeSeg.length + ringSeg.length + commSeg.length + sysSeg.length + tailSeg.length + 256;
-    most += 6 * (timeNs.length + ip.length + callSite.length + action.length + outcome.length + mode.length) + 12;
+    let most = timeSeg.length + ringSeg.length + sysSeg.length + actionSeg.length + tailSeg.length + 256;
+    most += 6 * (timeNs.length + ip.length + callSite.length) + 6;
     for (let i = 0; i < args.length; i++) most += 6 * (args[i] as string).length + 3;
     if (ret !== undefined) most += 6 * (ret as string).length + 2;
     room(most);
@@ -229,7 +240,6 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
     o = num(pid, o);
     o = put(K_TID, o);
     o = num(tid, o);
-    o = put(commSeg, o);
     o = put(sysSeg, o);
     for (let i = 0; i < args.length; i++) {
       if (i > 0) buf[o++] = 0x2c; // ,
@@ -239,14 +249,8 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
     o = str(ip, o);
     o = put(K_CALLSITE, o);
     o = str(callSite, o);
-    o = put(K_ACTION, o);
-    o = str(action, o);
-    o = put(K_OUTCOME, o);
-    o = str(outcome, o);
-    o = put(K_ERRNO, o);
+    o = put(actionSeg, o);
     o = num(errno, o);
-    o = put(K_MODE, o);
-    o = str(mode, o);
     o = put(tailSeg, o);
     if (ret !== undefined) {
       o = put(K_RET, o);
