@@ -79,8 +79,12 @@ function hex32(x: number): string {
   return H1[b0]!;
 }
 
+// '0x0'..'0xfff' as ready strings: most args are small (fds, flags, lengths),
+// and a new string per arg and event is garbage the collector then sweeps.
+const SMALL_HEX = Array.from({ length: 4096 }, (_, i) => '0x' + i.toString(16));
+
 function hex(lo: number, hi: number): string {
-  if (hi === 0) return '0x' + hex32(lo);
+  if (hi === 0) return lo < 4096 ? SMALL_HEX[lo]! : '0x' + hex32(lo);
   return '0x' + hex32(hi) + H2[lo >>> 24]! + H2[(lo >>> 16) & 255]! + H2[(lo >>> 8) & 255]! + H2[lo & 255]!;
 }
 
