@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, type SigsysMetrics } from '../src/metrics.js';
 import { createPrometheusSink, startMetricsServer, type MetricsServer } from '../src/sinks/prometheus.js';
-import type { ViolationEvent } from '../src/events/types.js';
+import { eventCalls, type ViolationEvent } from '../src/events/types.js';
 import { startPrometheus, type PrometheusServer } from './services/prometheus/prometheus.js';
 
 function event(over: Partial<ViolationEvent>): ViolationEvent {
@@ -78,6 +78,54 @@ describe('label cardinality', () => {
     const values = new Set((await metrics.violations.get()).values.map((s) => s.labels[label as 'syscall']));
     expect(values.size).toBe(Object.values(caps)[0]! + 1);
     expect(values.has('other')).toBe(true);
+  });
+});
+
+describe('batch tallies', () => {
+  // The sink's grouping before it stopped building a key string per event:
+  // one countViolation per distinct label set, in first-seen order.
+  function countByKey(metrics: SigsysMetrics, events: readonly ViolationEvent[]): void {
+    const counts = new Map<string, { ev: ViolationEvent; n: number }>();
+    for (const ev of events) {
+      const key = `${ev.syscall}\0${ev.action}\0${ev.outcome}\0${ev.workload}\0${ev.identity}`;
+      const c = counts.get(key);
+      if (c) c.n += eventCalls(ev);
+      else counts.set(key, { ev, n: eventCalls(ev) });
+    }
+    for (const { ev, n } of counts.values()) metrics.countViolation(ev, n);
+  }
+
+  it.each([
+    ['no caps reached', {}],
+    ['every label capped tight (first-seen values kept, overflow counted per label set)', { syscall: 2, action: 2, outcome: 1, workload: 2 }],
+  ])('series, values and overflow counts equal one increment per distinct label set: %s', async (_n, labelCaps) => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const batches = Array.from({ length: 5 }, () =>
+      Array.from({ length: 400 }, () =>
+        event({
+          syscall: ['read', 'write', 'open', 'acct'][rand(4)],
+          workload: ['w1', 'w2', 'w3'][rand(3)],
+          action: (['errno', 'kill_process', 'trap'] as const)[rand(3)],
+          outcome: (['denied', 'killed'] as const)[rand(2)],
+          identity: (['verified', 'unverified', undefined] as const)[rand(3)],
+          ...(rand(4) === 0 ? { repeat: 1 + rand(1000) } : {}),
+        }),
+      ),
+    );
+    const got = createMetrics({ defaultMetrics: false, labelCaps });
+    const want = createMetrics({ defaultMetrics: false, labelCaps });
+    const sink = createPrometheusSink({ metrics: got });
+    for (const b of batches) {
+      await sink.write(b);
+      countByKey(want, b);
+    }
+    expect(await got.registry.metrics()).toBe(await want.registry.metrics());
+    const total = (await got.violations.get()).values.reduce((n, s) => n + s.value, 0);
+    expect(total).toBe(batches.flat().reduce((n, e) => n + eventCalls(e), 0));
   });
 });
 

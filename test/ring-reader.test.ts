@@ -149,6 +149,55 @@ describe('RingReader on rings written by the real producer', () => {
     r.close();
   });
 
+  /** readPacked's result unpacked to read()'s shape. */
+  function unpack(p: ReturnType<RingReader['readPacked']>) {
+    const records = Array.from(p.seqs, (seq, i) => ({ seq, data: Buffer.from(p.data.subarray(i ? p.ends[i - 1] : 0, p.ends[i])) }));
+    return { records, next: p.next, stop: p.stop, corrupt: p.corrupt };
+  }
+
+  it.each([
+    ['all of a ring', 300, [] as string[], 0, 1_000_000],
+    ['stops at max', 300, [], 0, 7],
+    ['from the middle', 300, [], 123, 50],
+    ['beyond head', 10, [], 12, 5],
+    ['more than 16384 records', 20_000, ['--records', '32768'], 0, 1_000_000],
+  ])('readPacked gives exactly what read gives: %s', (_n, count, opts, from, max) => {
+    const { path } = fill(count, ...opts);
+    const r = new Ring(path);
+    try {
+      const want = r.read(from, max);
+      const got = r.readPacked(from, max);
+      expect(got.data).toBeInstanceOf(Buffer);
+      expect(got.ends).toBeInstanceOf(Uint32Array);
+      expect(got.seqs).toBeInstanceOf(Float64Array);
+      expect(unpack(got)).toEqual(want);
+    } finally {
+      r.close();
+    }
+  });
+
+  it('readPacked = read on corrupted records (skipped and counted alike) and refuses the same bad arguments', () => {
+    const { path } = fill(64);
+    const bad = hostile(path, 'packed-corrupt', (b) => {
+      b.writeUInt32LE(0xffffffff, rec(5) + 4); // an impossible length
+      b.writeUInt32LE(1000, rec(9) + 4);
+      return b;
+    });
+    const r = new Ring(bad);
+    try {
+      const want = r.read(0, 100);
+      expect(want.corrupt).toBeGreaterThan(0);
+      expect(unpack(r.readPacked(0, 100))).toEqual(want);
+      for (const [from, max] of [[-1, 5], [0, 0], [0.5, 1], [0, 2 ** 60]] as const) {
+        expect(() => r.read(from, max)).toThrow(RangeError);
+        expect(() => r.readPacked(from, max)).toThrow(RangeError);
+      }
+    } finally {
+      r.close();
+    }
+    expect(() => r.readPacked(0, 1)).toThrow(/closed|ERING/i);
+  });
+
   it('commit moves the cursor in the file, never backwards, never beyond head', () => {
     const { path } = fill(10);
     const r = new Ring(path);

@@ -7,7 +7,7 @@
  *
  * Rings are filled by sigsys-ringfill (the real producer code) before the
  * clock starts; then, on the same rings (cursor reset between phases):
- *   decode:     RingReader.read -> decode + enrich (the collector's fused fast
+ *   decode:     RingReader.readPacked -> decode + enrich (the collector's fused fast
  *               path, src/collector/fast-decode.ts)          (target >= 300,000 events/s)
  *   ndjson+prom: the full collector loop with the NDJSON sink (to a file) and
  *                the Prometheus sink (counters)                (reported against the same target)
@@ -109,9 +109,10 @@ for (const p of paths) {
   const ctx = createRingContext(decoder.ringMeta(r.meta()), r.stats().ownerPid);
   let next = 0;
   for (;;) {
-    const res = r.read(next, 4096);
-    for (const rec of res.records) {
-      const ev = fast.enrich(rec.data, ctx) ?? enricher.enrich(decoder.violation(rec.data), ctx);
+    const res = r.readPacked(next, 4096);
+    for (let i = 0, start = 0; i < res.ends.length; start = res.ends[i++]) {
+      const end = res.ends[i];
+      const ev = fast.enrich(res.data, ctx, start, end) ?? enricher.enrich(decoder.violation(res.data.subarray(start, end)), ctx);
       if (ev.seq < 0) throw new Error('unreachable');
       n++;
     }

@@ -88,14 +88,22 @@ function hex32(x: number): string {
   return H1[b0]!;
 }
 
+// '0x0'..'0xfff' as ready strings: most args are small (fds, flags, lengths),
+// and a new string per arg and event is garbage the collector then sweeps.
+const SMALL_HEX = Array.from({ length: 4096 }, (_, i) => '0x' + i.toString(16));
+
 function hex(lo: number, hi: number): string {
-  if (hi === 0) return '0x' + hex32(lo);
+  if (hi === 0) return lo < 4096 ? SMALL_HEX[lo]! : '0x' + hex32(lo);
   return '0x' + hex32(hi) + H2[lo >>> 24]! + H2[(lo >>> 16) & 255]! + H2[(lo >>> 8) & 255]! + H2[lo & 255]!;
 }
 
 export interface FastEnricher {
-  /** The event, or undefined when the record needs the general decoder. */
-  enrich(data: Uint8Array, ctx: RingContext): ViolationEvent | undefined;
+  /**
+   * The event, or undefined when the record needs the general decoder.  The
+   * record is data[start, end) (default: all of data), so a packed read
+   * (RingReader.readPacked) needs no view per record.
+   */
+  enrich(data: Uint8Array, ctx: RingContext, start?: number, end?: number): ViolationEvent | undefined;
 }
 
 interface NumMap {
@@ -133,13 +141,12 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
   }
 
-  function enrich(b: Uint8Array, ctx: RingContext): ViolationEvent | undefined {
+  function enrich(b: Uint8Array, ctx: RingContext, start = 0, end = b.length): ViolationEvent | undefined {
     let timeLo = 0, timeHi = 0, seq = 0, pid = 0, tid = 0, nr = 0, arch = 0, ipLo = 0, ipHi = 0;
     let action = 0, outcome = 0, errno = 0, mode = 0, retLo = 0, retHi = 0, hasRet = false, repeat = 0;
     let nargs = 0;
     args[0] = args[1] = args[2] = args[3] = args[4] = args[5] = '0x0';
-    const end = b.length;
-    let pos = 0;
+    let pos = start;
     while (pos < end) {
       pos = readVarint(b, pos, end);
       if (pos < 0 || HI !== 0) return undefined;

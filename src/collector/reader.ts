@@ -130,26 +130,29 @@ export function createRingReading(o: RingReadingOptions): RingReading {
       // Hot-loop counts become count records first, read below like any
       // record (a full ring: the next batch, after this one is committed).
       r.reader.flushHot(BigInt(Date.now()) * 1_000_000n);
-      const res = r.reader.read(r.next, batchSize);
+      // Packed: one buffer for the batch, not an object and a Buffer per record.
+      const res = r.reader.readPacked(r.next, batchSize);
+      const { data, ends, seqs } = res;
       const events: ViolationEvent[] = [];
       let undecodable = 0;
-      for (const rec of res.records) {
-        const quick = fast?.enrich(rec.data, r.ctx);
+      for (let i = 0, start = 0; i < ends.length; start = ends[i++]!) {
+        const end = ends[i]!;
+        const quick = fast?.enrich(data, r.ctx, start, end);
         if (quick) {
-          quick.seq = rec.seq;
+          quick.seq = seqs[i]!;
           events.push(quick);
           continue;
         }
         let v: DecodedViolation;
         try {
-          v = decoder.violation(rec.data);
+          v = decoder.violation(data.subarray(start, end));
         } catch {
           undecodable++;
           continue;
         }
         try {
           const ev = enricher.enrich(v, r.ctx);
-          ev.seq = rec.seq;
+          ev.seq = seqs[i]!;
           events.push(ev);
         } catch {
           undecodable++;

@@ -66,6 +66,19 @@ export interface RingReadResult {
   corrupt: number;
 }
 
+/** read() packed: record i is data[ends[i-1] ?? 0 .. ends[i]), ticket seqs[i]. */
+export interface RingPackedReadResult {
+  /** The records' payloads back to back (a copy; safe to keep). */
+  data: Buffer;
+  /** End offset of each record in `data`. */
+  ends: Uint32Array;
+  /** Ticket (per-ring sequence number) of each record. */
+  seqs: Float64Array;
+  next: number;
+  stop: 'empty' | 'pending' | 'max';
+  corrupt: number;
+}
+
 export interface RingReader {
   readonly path: string;
   /** Encoded sigsys.v1.RingMeta from the header (a copy). */
@@ -82,6 +95,11 @@ export interface RingReader {
    * bad argument (negative, not a safe integer, max 0).
    */
   read(from: number, max: number): RingReadResult;
+  /**
+   * The records read() returns, same rules and errors, in one buffer: no
+   * object and Buffer per record (the collector's hot path).
+   */
+  readPacked(from: number, max: number): RingPackedReadResult;
   /**
    * Store the consumer cursor in the file (release), freeing slots below it.
    * Never moves it backwards (a lower value is a no-op); RangeError if beyond

@@ -14,6 +14,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ViolationEvent } from '../events/types.js';
+import { createNdjsonEncoder } from './ndjson-encode.js';
 import type { Sink } from './sink.js';
 
 export interface NdjsonSinkOptions {
@@ -67,6 +68,7 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
   let lastSync = Date.now();
   let closed = false;
   let failed = false;
+  let writing = 0;
   const toStdout = opts.path === '-';
 
   const handle = (): Promise<FileHandle> => {
@@ -77,9 +79,12 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
     return opening;
   };
 
-  async function writeStdout(text: string): Promise<void> {
+  // Lines are JSON.stringify(ev) + '\n', encoded straight to UTF-8 (ndjson-encode.ts).
+  const encoder = createNdjsonEncoder();
+
+  async function writeStdout(bytes: Uint8Array): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+      process.stdout.write(bytes, (err) => (err ? reject(err) : resolve()));
     });
   }
 
@@ -88,12 +93,14 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
     async write(events: readonly ViolationEvent[]) {
       if (closed) throw new Error(`ndjson sink ${opts.path} is closed`);
       if (events.length === 0) return;
-      let text = '';
-      for (const ev of events) text += JSON.stringify(ev) + '\n';
+      // The encoder's buffer is reused by its next encode(): the collector
+      // awaits each write, a write while another is in flight gets its own.
+      const bytes = (writing ? createNdjsonEncoder({ initialBytes: 64 * 1024 }) : encoder).encode(events);
+      writing++;
       try {
-        if (toStdout) return await writeStdout(text);
+        if (toStdout) return await writeStdout(bytes);
         const h = await handle();
-        await h.appendFile(text);
+        await h.appendFile(bytes);
         dirty = true;
         const now = Date.now();
         if (fsyncMode === 'always' || (fsyncMode === 'interval' && now - lastSync >= interval)) {
@@ -105,6 +112,8 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
       } catch (err) {
         failed = true;
         throw err;
+      } finally {
+        writing--;
       }
     },
     health: () => (failed ? 'degraded' : 'ok'),

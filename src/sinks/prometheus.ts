@@ -11,6 +11,11 @@ import type { SigsysMetrics } from '../metrics.js';
 import { eventCalls, type ViolationEvent } from '../events/types.js';
 import type { Sink, SinkHealth } from './sink.js';
 
+interface Tally {
+  ev: ViolationEvent;
+  n: number;
+}
+
 /** The sink that turns events into sigsys_violations_total increments. */
 export function createPrometheusSink(opts: { metrics: SigsysMetrics }): Sink {
   const { metrics } = opts;
@@ -19,16 +24,33 @@ export function createPrometheusSink(opts: { metrics: SigsysMetrics }): Sink {
     async write(events) {
       // One increment per distinct label set of the batch: prom-client hashes
       // the labels on every inc(), and a batch usually has few label sets.
-      const counts = new Map<string, { ev: ViolationEvent; n: number }>();
+      // Grouped by syscall and workload (Map lookups on strings whose hash
+      // V8 keeps), then by action, outcome and identity compared in place (a
+      // short list: few enum values): no key string built per event.
+      const groups = new Map<string, Map<string, Tally[]>>();
+      const order: Tally[] = []; // first-seen order, as the label caps admit values
       for (const ev of events) {
-        const key = `${ev.syscall}\0${ev.action}\0${ev.outcome}\0${ev.workload}\0${ev.identity}`;
-        const c = counts.get(key);
         // A count record stands for `repeat` calls.
         const calls = eventCalls(ev);
-        if (c) c.n += calls;
-        else counts.set(key, { ev, n: calls });
+        let byWorkload = groups.get(ev.syscall);
+        if (!byWorkload) groups.set(ev.syscall, (byWorkload = new Map()));
+        let tallies = byWorkload.get(ev.workload);
+        if (!tallies) byWorkload.set(ev.workload, (tallies = []));
+        let t: Tally | undefined;
+        for (const x of tallies) {
+          if (x.ev.action === ev.action && x.ev.outcome === ev.outcome && x.ev.identity === ev.identity) {
+            t = x;
+            break;
+          }
+        }
+        if (t) t.n += calls;
+        else {
+          t = { ev, n: calls };
+          tallies.push(t);
+          order.push(t);
+        }
       }
-      for (const { ev, n } of counts.values()) metrics.countViolation(ev, n);
+      for (const { ev, n } of order) metrics.countViolation(ev, n);
     },
     health: () => 'ok',
     async close() {},
