@@ -80,8 +80,8 @@ static int jump_target(const struct sock_filter *f, uint32_t pc, uint32_t *t)
  * and is allowed whatever the profile says: the preload installs its own
  * under ours, and profiles learned without the launcher never saw that.
  *
- * clone3: answered in the filter, exactly as the preload's prologue
- * answers it (preload.c), when the profile treats it the same whatever its
+ * clone3: answered in the filter, as the policy's prologue (prologue.c)
+ * answers it, when the profile treats it the same whatever its
  * arguments (Docker's default: ERRNO(ENOSYS), so libcs fall back to
  * clone): a glibc program's threads are not reported as clone3 violations
  * under either path.
