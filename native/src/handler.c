@@ -190,9 +190,9 @@ static void record_full(struct sigsys_violation *v)
 
 static void record(struct sigsys_violation *v)
 {
-	/* An ALLOW entry in the table is not a violation: the filter traps
-	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
-	 * to keep SIGSYS deliverable around clone).  Never reported. */
+	/* ALLOW is not a violation: the prologue trapped the call only so the
+	 * handler carries it out with SIGSYS kept deliverable (on_signals_trap),
+	 * or a hand-made policy has an ALLOW entry.  Never reported. */
 	if (v->action == SIGSYS_ACT_ALLOW)
 		return;
 	if (counted(v))
@@ -377,7 +377,7 @@ static long emulate_sigsys_action(const uint64_t *a)
 }
 
 /*
- * rt_sigaction from the application (trapped by the preload's prologue, or
+ * rt_sigaction from the application (trapped by the policy's prologue, or
  * by the profile in audit mode).  SIGSYS: the chain target.  Other signals:
  * carried out, then the handler's sa_mask loses SIGSYS (runtimes install
  * their handlers with a full mask; a trapped call inside one would find
@@ -696,10 +696,11 @@ static int from_kernel(const siginfo_t *info, const ucontext_t *uc)
 }
 
 /*
- * A trap of the preload's prologue (rt_sigaction, rt_sigprocmask): what does
- * the profile say about this call?  The policy's program answers (the
- * evaluator is pure and bounded; the program was copied before the filter
- * existed).  Allowed: carried out as an ALLOW entry, not reported.
+ * A trap of the policy's prologue (rt_sigaction, rt_sigprocmask): what does
+ * the profile say about this call?  The profile's program (the policy's after
+ * the prologue) answers, as `sigsys explain` asks it (the evaluator is pure
+ * and bounded; the program was copied before the filter existed).  Allowed:
+ * carried out as an ALLOW entry, not reported.
  */
 static void on_signals_trap(int sig, siginfo_t *info, ucontext_t *uc)
 {
