@@ -43,9 +43,6 @@
 #include "prologue.h"
 #include "rewrite.h" /* SIGSYS_REWRITE_IP_PLACEHOLDER */
 
-#ifndef SECCOMP_RET_ACTION_FULL
-#define SECCOMP_RET_ACTION_FULL 0xffff0000U
-#endif
 /* Generic Linux values (x86_64 and aarch64 alike). */
 #define SIGSYS_SIGNO 31
 #define SIGSYS_SIG_UNBLOCK 1
@@ -86,25 +83,12 @@ static struct sock_filter jeq(uint32_t k, uint32_t pc, uint32_t t, uint32_t f)
 }
 
 /* The clone3 answer, or 0 when clone3 is left to the program. */
-static uint32_t clone3_answer(const struct nrs *k, uint32_t mode, const struct sock_filter *prog,
+static uint32_t clone3_answer(uint32_t arch, uint32_t mode, const struct sock_filter *prog,
 			      uint32_t n, const struct sigsys_action *actions, uint32_t n_actions)
 {
-	struct seccomp_data d;
-	uint32_t r[2], idx;
+	int idx = sigsys_clone3_trap_index(prog, n, arch, n_actions);
 
-	for (int i = 0; i < 2; i++) {
-		memset(&d, i ? 0xff : 0, sizeof(d));
-		d.nr = (int)k->clone3;
-		d.arch = k->arch;
-		/* Not the trusted ip: neither the placeholder (0) nor a page. */
-		d.instruction_pointer = 1;
-		r[i] = sigsys_bpf_eval(prog, n, &d, NULL);
-	}
-	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
-	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
-		return 0; /* allowed, not ours, or argument-dependent: leave it */
-	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
-	if (idx >= n_actions)
+	if (idx < 0)
 		return 0;
 	return mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS : actions[idx].seccomp;
 }
@@ -120,7 +104,7 @@ int sigsys_prologue(uint32_t arch, uint32_t mode, const struct sock_filter *prog
 	memset(po, 0, sizeof(*po));
 	if (!k)
 		return -EINVAL;
-	c3 = clone3_answer(k, mode, prog, n_prog, actions, n_actions);
+	c3 = clone3_answer(arch, mode, prog, n_prog, actions, n_actions);
 
 	ip = c3 ? 7 : 5;
 	args = ip + 4;
