@@ -27,6 +27,9 @@ describe('policy image', () => {
     expect(info.profileHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
     expect(r.hash).toBe(info.profileHash);
     expect(info.actions).toHaveLength(r.actions);
+    // the program the kernel runs: the prologue is in the file, in front
+    expect(info.prologueLen).toBeGreaterThan(0);
+    expect(info.trustedIpLoAt).toBeGreaterThan(info.prologueLen);
   });
 
   it('the action table holds every action of the profile once', () => {

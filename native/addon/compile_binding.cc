@@ -391,6 +391,7 @@ Napi::Value PolicyInfo(const Napi::CallbackInfo &info) {
   o.Set("insns", Napi::Number::New(env, h->n_insns));
   o.Set("trustedIpLoAt", Napi::Number::New(env, h->trusted_ip_lo_at));
   o.Set("trustedIpHiAt", Napi::Number::New(env, h->trusted_ip_hi_at));
+  o.Set("prologueLen", Napi::Number::New(env, h->prologue_len));
   o.Set("checksum", Napi::Number::New(env, h->checksum));
   static const char hex[] = "0123456789abcdef";
   std::string hs;

@@ -205,6 +205,8 @@ export interface NativePolicyInfo {
   insns: number;
   trustedIpLoAt: number;
   trustedIpHiAt: number;
+  /** Instructions of the prologue at the start of the program (native/src/prologue.h). */
+  prologueLen: number;
   checksum: number;
   /** Hex SHA-256 of the profile. */
   profileHash: string;
