@@ -23,10 +23,13 @@ describe('policy image', () => {
     const file = join(FIX, 'actions.json');
     const r = compileProfileFile(file, opts);
     const info = native.policyInfo(r.policy);
-    expect(info).toMatchObject({ version: 2, archName: 'x86_64', mode: opts.mode ?? 'enforce', insns: r.insns });
+    expect(info).toMatchObject({ version: 3, archName: 'x86_64', mode: opts.mode ?? 'enforce', insns: r.insns });
     expect(info.profileHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
     expect(r.hash).toBe(info.profileHash);
     expect(info.actions).toHaveLength(r.actions);
+    // the program the kernel runs: the prologue is in the file, in front
+    expect(info.prologueLen).toBeGreaterThan(0);
+    expect(info.trustedIpLoAt).toBeGreaterThan(info.prologueLen);
   });
 
   it('the action table holds every action of the profile once', () => {
@@ -55,57 +58,55 @@ describe('policy image', () => {
   });
 });
 
-describe('clone guard: rt_sigprocmask trapped (and carried out) when clone can trap', () => {
+describe('SIGSYS kept deliverable around clone: the policy prologue traps a blocking rt_sigprocmask, the profile answers it', () => {
   const DEFAULT = join(import.meta.dirname, '..', 'deploy', 'profiles', 'default.json');
+  const SIGNALS_TRAP = 0x30000 | 0xa000 | 0xfff; // SECCOMP_RET_TRAP | magic | SIGSYS_TRAP_IDX_SIGNALS
+  const BLOCK = [0n, 0x7000n, 0n, 8n]; // rt_sigprocmask(SIG_BLOCK, set, NULL, 8): glibc around clone
+  const QUERY = [0n, 0n, 0x7000n, 8n]; // set NULL: cannot block anything
 
-  it('the default profile restricts clone, so rt_sigprocmask traps on x86_64 with an ALLOW entry', () => {
+  it('the default profile: a blocking call from x86_64 is trapped by the prologue and allowed; a query and an int 0x80 call are plain allows', () => {
     const r = compileProfileFile(DEFAULT);
-    expect(r.trapAllow).toEqual(['rt_sigprocmask']);
-    const e = native.explain(r.policy, { nr: native.syscallNumber('rt_sigprocmask', 'x86_64')!, args: [0n, 0n, 0n, 8n] });
-    expect(e.index).not.toBeNull();
-    expect(e.action).toMatchObject({ kind: 'ALLOW' });
-    // only on the target arch: an int 0x80 call stays a plain allow
+    const nr = native.syscallNumber('rt_sigprocmask', 'x86_64')!;
+    const e = native.explain(r.policy, { nr, args: BLOCK });
+    expect(e).toMatchObject({ ret: SIGNALS_TRAP, signals: true, index: null, action: { kind: 'ALLOW' } });
+    expect(native.explain(r.policy, { nr, args: QUERY })).toMatchObject({ ret: 0x7fff0000, signals: false, index: null });
     const x86 = native.explain(r.policy, { nr: native.syscallNumber('rt_sigprocmask', 'x86')!, arch: 'x86' });
-    expect(x86).toMatchObject({ ret: 0x7fff0000, index: null });
+    expect(x86).toMatchObject({ ret: 0x7fff0000, signals: false, index: null });
   });
 
   it.each([
     {
-      scenario: 'clone always allowed: no guard',
+      scenario: 'clone always allowed',
       profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['clone', 'rt_sigprocmask'], action: 'SCMP_ACT_ALLOW' }] },
-      trapAllow: [],
-      warnings: [],
+      answer: 'ALLOW',
     },
     {
-      scenario: 'deny-list that does not name clone: no guard',
+      scenario: 'deny-list that does not name clone',
       profile: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ERRNO' }] },
-      trapAllow: [],
-      warnings: [],
+      answer: 'ALLOW',
     },
     {
-      scenario: 'clone restricted by args: guard',
+      scenario: 'clone restricted by args',
       profile: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0x10000000, valueTwo: 0x10000000, op: 'SCMP_CMP_MASKED_EQ' }] }] },
-      trapAllow: ['rt_sigprocmask'],
-      warnings: [],
+      answer: 'ALLOW',
     },
     {
-      scenario: 'rt_sigprocmask always traps anyway: nothing to add',
+      scenario: 'rt_sigprocmask denied by the default action',
       profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] },
-      trapAllow: [],
-      warnings: [],
+      answer: 'ERRNO',
     },
     {
-      scenario: 'rt_sigprocmask allowed for some arguments only: warning',
+      scenario: 'rt_sigprocmask allowed for some arguments only',
       profile: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['rt_sigprocmask'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_NE' }] }] },
-      trapAllow: [],
-      warnings: [expect.stringMatching(/^clone can trap and rt_sigprocmask is allowed for some arguments only: /)],
+      answer: 'ALLOW',
     },
-  ])('$scenario', ({ profile, trapAllow, warnings }) => {
+  ])('$scenario: trapped by the prologue, answered $answer, no extra table entry, no warning', ({ profile, answer }) => {
     const r = compileProfileText(JSON.stringify(profile), 'p.json');
-    expect(r.trapAllow).toEqual(trapAllow);
-    expect(r.warnings).toEqual(warnings);
+    expect(r.warnings).toEqual([]);
+    const e = native.explain(r.policy, { nr: native.syscallNumber('rt_sigprocmask', 'x86_64')!, args: BLOCK });
+    expect(e).toMatchObject({ ret: SIGNALS_TRAP, signals: true, action: { kind: answer } });
     const kinds = native.policyInfo(r.policy).actions.map((a) => a.kind);
-    expect(kinds.includes('ALLOW')).toBe(trapAllow.length > 0);
+    expect(kinds).not.toContain('ALLOW');
   });
 });
 

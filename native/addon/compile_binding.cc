@@ -6,9 +6,12 @@
 //       an action and ANDed argument conditions.  Builds a libseccomp filter,
 //       adds sigsys's reserved rules first (build.h), then the profile's, and
 //       turns it into a sigsys policy image.
-//   explain(policy, {nr, arch?, args?, ip?}) -> {ret, retAt, action, index}
-//       runs the policy's real BPF program (bpf_eval.h) on one seccomp_data
-//       and decodes a sigsys trap back through the policy's action table.
+//   explain(policy, {nr, arch?, args?, ip?}) -> {ret, retAt, signals, action, index}
+//       runs the policy's real BPF program (bpf_eval.h: the prologue and the
+//       profile's program, as installed but for the trusted ip) on one
+//       seccomp_data and decodes a sigsys trap back through the policy's
+//       action table; `signals`: the prologue trapped it for the handler,
+//       and action/index are what the profile's program answers.
 //   policyInfo(policy) -> header fields and the action table.
 #include <seccomp.h>
 #include <linux/audit.h>
@@ -30,6 +33,7 @@ extern "C" {
 #include "bpf_eval.h"
 #include "build.h"
 #include "policy.h"
+#include "prologue.h"
 #include "rewrite.h"
 }
 
@@ -144,50 +148,6 @@ struct sigsys_policy ParsePolicy(Napi::Env env, Napi::Value v) {
   return pol;
 }
 
-// TRACE data no action of the profile uses, for the trap-allow marker.
-uint32_t MarkerData(Napi::Env env, Napi::Object prof) {
-  std::set<uint32_t> used;
-  auto note = [&](Napi::Value a) {
-    if (!a.IsObject()) return;
-    Napi::Object o = a.As<Napi::Object>();
-    if (o.Get("kind").ToString().Utf8Value() == "TRACE") used.insert(GetU32(env, o, "errno", 0, 0xffff));
-  };
-  note(prof.Get("defaultAction"));
-  Napi::Value rulesV = prof.Get("rules");
-  if (rulesV.IsArray()) {
-    Napi::Array rules = rulesV.As<Napi::Array>();
-    for (uint32_t i = 0; i < rules.Length(); i++) {
-      Napi::Value r = rules.Get(i);
-      if (r.IsObject()) note(r.As<Napi::Object>().Get("action"));
-    }
-  }
-  uint32_t m = 0xffff;
-  while (used.count(m)) m--;
-  return m;
-}
-
-// Turn the marker's action-table entry into ALLOW: the handler carries such
-// entries out and never reports them.  Rewrites the image in place through
-// the policy API (checksum included).
-void MarkAllow(Napi::Env env, uint8_t *img, size_t len, uint32_t marker) {
-  struct sigsys_policy pol;
-  char why[256] = "";
-  if (sigsys_policy_check(img, len, 0, &pol, why, sizeof why) < 0)
-    throw ErrorWith(env, std::string("built policy does not parse: ") + why, "ECOMPILE");
-  struct sigsys_policy_header hdr = *pol.hdr;
-  std::vector<struct sock_filter> insns(pol.insns, pol.insns + hdr.n_insns);
-  std::vector<struct sigsys_action> acts(pol.actions, pol.actions + hdr.n_actions);
-  for (auto &a : acts) {
-    if (a.kind == SIGSYS_ACT_TRACE && a.data == marker) {
-      a.kind = SIGSYS_ACT_ALLOW;
-      a.data = 0;
-      a.seccomp = SECCOMP_RET_ALLOW;
-    }
-  }
-  int rc = sigsys_policy_write(img, len, &hdr, insns.data(), acts.data());
-  if (rc < 0) throw ErrorWith(env, std::string("cannot rewrite the action table: ") + strerror(-rc), "ECOMPILE");
-}
-
 Napi::Value Compile(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject())
@@ -238,30 +198,6 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   char err[512] = "";
   if ((rc = sigsys_build_reserve(f.ctx, err, sizeof err)) < 0)
     throw ErrorWith(env, std::string("reserved rules: ") + err, "ECOMPILE");
-
-  // Calls the handler must see although the profile allows them (the
-  // preload keeps SIGSYS deliverable around clone by emulating
-  // rt_sigprocmask, docs/preload.md): an unconditional rule with a marker
-  // action, added before the sub-arches so only the target arch gets it,
-  // and before the profile's rules so it absorbs theirs (libseccomp keeps
-  // the first unconditional rule).  The marker's table entry becomes ALLOW
-  // below.
-  std::vector<std::string> trapAllow;
-  Napi::Value trapAllowV = opts.Get("trapAllow");
-  if (trapAllowV.IsArray()) {
-    Napi::Array ta = trapAllowV.As<Napi::Array>();
-    for (uint32_t i = 0; i < ta.Length(); i++) trapAllow.push_back(ta.Get(i).ToString().Utf8Value());
-  }
-  uint32_t marker = 0;
-  if (!trapAllow.empty()) {
-    marker = MarkerData(env, prof);
-    for (const std::string &name : trapAllow) {
-      int nr = seccomp_syscall_resolve_name(name.c_str());
-      if (nr == __NR_SCMP_ERROR) throw Napi::TypeError::New(env, "opts.trapAllow: unknown syscall \"" + name + "\"");
-      if ((rc = seccomp_rule_add(f.ctx, SCMP_ACT_TRACE(marker), nr, 0)) < 0)
-        throw ErrorWith(env, "cannot trap " + name + " for the handler: " + strerror(-rc), "ECOMPILE");
-    }
-  }
 
   Napi::Value archesV = prof.Get("arches");
   if (archesV.IsArray()) {
@@ -362,7 +298,6 @@ Napi::Value Compile(const Napi::CallbackInfo &info) {
   std::unique_ptr<uint8_t, FreeDeleter> out(outp);
   if (rc < 0) throw ErrorWith(env, std::string("cannot build the policy: ") + (err[0] ? err : strerror(-rc)), rc == -E2BIG ? "E2BIG" : "ECOMPILE");
 
-  if (!trapAllow.empty()) MarkAllow(env, out.get(), outLen, marker);
   Napi::Buffer<uint8_t> policy = Napi::Buffer<uint8_t>::Copy(env, out.get(), outLen);
   struct sigsys_policy pol = ParsePolicy(env, policy);
   Napi::Object result = Napi::Object::New(env);
@@ -402,14 +337,30 @@ Napi::Value Explain(const Napi::CallbackInfo &info) {
       sd.args[i] = GetU64(env, args.Get(i), "data.args[" + std::to_string(i) + "]");
   }
 
+  // The policy's program is the one the kernel runs (prologue included,
+  // trusted ip aside).  A call its prologue traps for the handler
+  // (SIGSYS_TRAP_IDX_SIGNALS) gets what the profile's program after the
+  // prologue says, exactly as the handler asks it (handler.c).
   uint32_t retAt = 0;
   uint32_t ret = sigsys_bpf_eval(pol.insns, pol.hdr->n_insns, &sd, &retAt);
+  uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
+  uint32_t data = ret & SECCOMP_RET_DATA;
+  bool signals = action == SECCOMP_RET_TRAP && (data & SIGSYS_TRAP_MAGIC_MASK) == SIGSYS_TRAP_MAGIC &&
+                 (data & SIGSYS_TRAP_INDEX_MASK) == SIGSYS_TRAP_IDX_SIGNALS;
+  uint32_t answer = ret;
+  if (signals) {
+    struct sigsys_policy_header profHdr;
+    struct sigsys_policy prof;
+    sigsys_policy_profile_program(&pol, &profHdr, &prof);
+    answer = sigsys_bpf_eval(prof.insns, prof.hdr->n_insns, &sd, nullptr);
+  }
 
   Napi::Object out = Napi::Object::New(env);
   out.Set("ret", Napi::Number::New(env, ret));
   out.Set("retAt", Napi::Number::New(env, retAt));
-  uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
-  uint32_t data = ret & SECCOMP_RET_DATA;
+  out.Set("signals", Napi::Boolean::New(env, signals));
+  action = answer & SECCOMP_RET_ACTION_FULL;
+  data = answer & SECCOMP_RET_DATA;
   struct sigsys_action a;
   memset(&a, 0, sizeof a);
   int index = -1;
@@ -419,7 +370,7 @@ Napi::Value Explain(const Napi::CallbackInfo &info) {
       throw ErrorWith(env, "policy traps with action index " + std::to_string(index) + " beyond its table", "EPOLICY");
     a = pol.actions[index];
   } else {
-    sigsys_action_from_ret(ret, &a);
+    sigsys_action_from_ret(answer, &a);
   }
   out.Set("action", ActionObject(env, a));
   out.Set("index", index < 0 ? env.Null() : Napi::Number::New(env, index));
@@ -440,6 +391,7 @@ Napi::Value PolicyInfo(const Napi::CallbackInfo &info) {
   o.Set("insns", Napi::Number::New(env, h->n_insns));
   o.Set("trustedIpLoAt", Napi::Number::New(env, h->trusted_ip_lo_at));
   o.Set("trustedIpHiAt", Napi::Number::New(env, h->trusted_ip_hi_at));
+  o.Set("prologueLen", Napi::Number::New(env, h->prologue_len));
   o.Set("checksum", Napi::Number::New(env, h->checksum));
   static const char hex[] = "0123456789abcdef";
   std::string hs;

@@ -197,6 +197,28 @@ int sigsys_policy_verdict(const struct sigsys_policy *p, const struct seccomp_da
 	return 0;
 }
 
+int sigsys_clone3_trap_index(const struct sock_filter *prog, uint32_t n, uint32_t arch,
+			     uint32_t n_actions)
+{
+	const int nr_clone3 = 435; /* the same on x86_64 and aarch64 */
+	struct seccomp_data d;
+	uint32_t r[2], idx;
+
+	for (int i = 0; i < 2; i++) {
+		memset(&d, i ? 0xff : 0, sizeof(d));
+		d.nr = nr_clone3;
+		d.arch = arch;
+		/* Not the trusted ip: neither the placeholder (0) nor a page. */
+		d.instruction_pointer = 1;
+		r[i] = sigsys_bpf_eval(prog, n, &d, NULL);
+	}
+	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
+	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
+		return -1; /* allowed, not ours, or argument-dependent: leave it */
+	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
+	return idx < n_actions ? (int)idx : -1;
+}
+
 int sigsys_bpf_is_const_allow(const struct sock_filter *prog, uint32_t n, uint32_t arch,
 			      uint32_t nr)
 {

@@ -52,6 +52,18 @@ int sigsys_policy_verdict(const struct sigsys_policy *p, const struct seccomp_da
 			  struct sigsys_verdict *v);
 
 /*
+ * The action-table index a rewritten program (prog, n, for `arch`, with
+ * n_actions table entries) traps clone3 with whatever its arguments
+ * (seccomp_data all zeros and all ones, an ip that is never the trusted
+ * one), or -1 when clone3 is allowed, not a sigsys trap, or depends on
+ * arguments.  Such a clone3 is answered in the filter itself: by the
+ * policy's prologue (prologue.c) and by sigsys-exec's NOTIFY variant
+ * (variant.c), because a clone3 child would start inside the handler.
+ */
+int sigsys_clone3_trap_index(const struct sock_filter *prog, uint32_t n, uint32_t arch,
+			     uint32_t n_actions);
+
+/*
  * Mirror of the kernel's seccomp_is_const_allow() (kernel/seccomp.c, the
  * 5.11+ action cache): 1 if `prog` returns SECCOMP_RET_ALLOW for (arch, nr)
  * whatever the args and ip are, judged the way the kernel judges it (only

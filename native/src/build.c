@@ -16,6 +16,7 @@
 #include "bpf_eval.h"
 #include "build.h"
 #include "policy.h"
+#include "prologue.h"
 #include "rewrite.h"
 
 const char *sigsys_build_reserved_nr(int nr)
@@ -155,7 +156,9 @@ int sigsys_build_from_bpf(const struct sock_filter *insns, uint32_t n, uint32_t 
 			  char *err, size_t errlen)
 {
 	struct sigsys_rewrite_out *rw;
+	struct sigsys_prologue_out pro;
 	struct sigsys_policy_header h;
+	struct sock_filter *prog = NULL;
 	uint8_t *img = NULL;
 	size_t len;
 	int rc;
@@ -170,13 +173,41 @@ int sigsys_build_from_bpf(const struct sock_filter *insns, uint32_t n, uint32_t 
 	rc = sigsys_rewrite(insns, n, arch, o->mode, rw, err, errlen);
 	if (rc)
 		goto out;
+	/*
+	 * The prologue (prologue.h) goes in front here, once, so the policy
+	 * file holds the program the kernel runs: the preload only patches the
+	 * trusted ip, and `sigsys explain` evaluates exactly this.
+	 */
+	rc = sigsys_prologue(arch, o->mode, rw->insns, rw->n_insns, rw->actions, rw->n_actions, &pro);
+	if (rc) {
+		sigsys_errbuf(err, errlen, "cannot build the prologue for arch 0x%08x", arch);
+		goto out;
+	}
+	if (pro.n + rw->n_insns > SIGSYS_POLICY_MAX_INSNS) {
+		rc = -E2BIG;
+		sigsys_errbuf(err, errlen,
+		    "program has %u instructions with the %u of the prologue; the kernel limit is %u",
+		    pro.n + rw->n_insns, pro.n, SIGSYS_POLICY_MAX_INSNS);
+		goto out;
+	}
+	prog = malloc((pro.n + rw->n_insns) * sizeof(*prog));
+	if (!prog) {
+		rc = -ENOMEM;
+		sigsys_errbuf(err, errlen, "out of memory");
+		goto out;
+	}
+	memcpy(prog, pro.insns, pro.n * sizeof(*prog));
+	memcpy(prog + pro.n, rw->insns, rw->n_insns * sizeof(*prog));
 	memset(&h, 0, sizeof(h));
 	h.arch = arch;
 	h.mode = o->mode;
-	h.n_insns = rw->n_insns;
+	h.n_insns = pro.n + rw->n_insns;
 	h.n_actions = rw->n_actions;
-	h.trusted_ip_lo_at = rw->trusted_ip_lo_at;
-	h.trusted_ip_hi_at = rw->trusted_ip_hi_at;
+	h.trusted_ip_lo_at = pro.n + rw->trusted_ip_lo_at;
+	h.trusted_ip_hi_at = pro.n + rw->trusted_ip_hi_at;
+	h.prologue_len = pro.n;
+	h.prologue_ip_lo_at = pro.ip_lo_at;
+	h.prologue_ip_hi_at = pro.ip_hi_at;
 	if (o->profile_hash)
 		memcpy(h.profile_hash, o->profile_hash, sizeof(h.profile_hash));
 	len = sigsys_policy_size(h.n_insns, h.n_actions);
@@ -186,7 +217,7 @@ int sigsys_build_from_bpf(const struct sock_filter *insns, uint32_t n, uint32_t 
 		sigsys_errbuf(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = sigsys_policy_write(img, len, &h, rw->insns, rw->actions);
+	rc = sigsys_policy_write(img, len, &h, prog, rw->actions);
 	if (rc) {
 		sigsys_errbuf(err, errlen, "cannot serialise the policy: %s", strerror(-rc));
 		goto out;
@@ -196,6 +227,7 @@ int sigsys_build_from_bpf(const struct sock_filter *insns, uint32_t n, uint32_t 
 	img = NULL;
 out:
 	free(img);
+	free(prog);
 	free(rw);
 	return rc;
 }

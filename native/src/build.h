@@ -76,8 +76,11 @@ const char *sigsys_build_reserved_nr(int nr);
 
 /*
  * Export ctx's BPF (libseccomp 2.5 only exports to an fd: a memfd is used),
- * rewrite it for o->mode and write the image into a malloc'd buffer the
- * caller frees.  0 or -errno (-E2BIG: too many instructions) with a message.
+ * rewrite it for o->mode, put the prologue in front (prologue.h: the one
+ * place that decides how SIGSYS stays deliverable) and write the image into
+ * a malloc'd buffer the caller frees.  The image holds the program the
+ * kernel runs; only the trusted ip is patched in at load time.  0 or -errno
+ * (-E2BIG: too many instructions) with a message.
  */
 int sigsys_build_policy(scmp_filter_ctx ctx, const struct sigsys_build_opts *o,
 			uint8_t **out, size_t *out_len, char *err, size_t errlen);

@@ -34,6 +34,7 @@
 #include "bpf_eval.h"
 #include "encode.h"
 #include "handler.h"
+#include "ksignal.h"
 #include "policy.h"
 #include "ring.h"
 #include "schema.h"
@@ -46,10 +47,6 @@
 #endif
 
 enum { OUT_DENIED = SIGSYS_OUTCOME_DENIED, OUT_ALLOWED = SIGSYS_OUTCOME_ALLOWED, OUT_KILLED = SIGSYS_OUTCOME_KILLED };
-
-/* Kernel sigset_t: the first 64 bits of glibc's; SIGSYS is signal 31. */
-#define KSIGSET_SIZE 8
-#define SIGSYS_BIT (1ull << (SIGSYS - 1))
 
 /*
  * pid and tid of this thread, fetched lazily through the trusted stub.
@@ -194,9 +191,9 @@ static void record_full(struct sigsys_violation *v)
 
 static void record(struct sigsys_violation *v)
 {
-	/* An ALLOW entry in the table is not a violation: the filter traps
-	 * the call only so the handler can carry it out (e.g. rt_sigprocmask,
-	 * to keep SIGSYS deliverable around clone).  Never reported. */
+	/* ALLOW is not a violation: the prologue trapped the call only so the
+	 * handler carries it out with SIGSYS kept deliverable (on_signals_trap),
+	 * or a hand-made policy has an ALLOW entry.  Never reported. */
 	if (v->action == SIGSYS_ACT_ALLOW)
 		return;
 	if (counted(v))
@@ -220,19 +217,14 @@ static void uc_set_mask(ucontext_t *uc, uint64_t m)
 
 static long set_mask(uint64_t m, uint64_t *old)
 {
-	return sigsys_tsys(SYS_rt_sigprocmask, SIG_SETMASK, &m, old, KSIGSET_SIZE, 0, 0);
+	return sigsys_tsys(SYS_rt_sigprocmask, SIG_SETMASK, &m, old, SIGSYS_KSIGSET_SIZE, 0, 0);
 }
 
 /* What the kernel does with a SIGSYS whose disposition is the default. */
 static void die_by_sigsys(void)
 {
-	struct {
-		void *handler;
-		unsigned long flags;
-		void *restorer;
-		uint64_t mask;
-	} dfl = { SIG_DFL, 0, NULL, 0 };
-	uint64_t unblock = SIGSYS_BIT;
+	struct sigsys_ksigaction dfl = { SIG_DFL, 0, NULL, 0 };
+	uint64_t unblock = SIGSYS_KSIGSYS_BIT;
 
 	/* Prefer the seccomp kill: exactly what the kernel does for a trap with
 	 * no handler (SIGSYS, core dump). */
@@ -241,10 +233,10 @@ static void die_by_sigsys(void)
 	 * tgkill is not among the filter's harmless calls: if the profile
 	 * denies it, it traps here with SIGSYS blocked, and the kernel kills
 	 * by SIGSYS, which is the point. */
-	sigsys_tsys(SYS_rt_sigaction, SIGSYS, &dfl, NULL, KSIGSET_SIZE, 0, 0);
+	sigsys_tsys(SYS_rt_sigaction, SIGSYS, &dfl, NULL, SIGSYS_KSIGSET_SIZE, 0, 0);
 	sigsys_tsys(SYS_tgkill, sigsys_tsys(SYS_getpid, 0, 0, 0, 0, 0, 0),
 		    sigsys_tsys(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSYS, 0, 0, 0);
-	sigsys_tsys(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, KSIGSET_SIZE, 0, 0);
+	sigsys_tsys(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, SIGSYS_KSIGSET_SIZE, 0, 0);
 	sigsys_tsys(SYS_exit_group, 128 + SIGSYS, 0, 0, 0, 0, 0);
 }
 
@@ -273,7 +265,7 @@ static int chain(int sig, siginfo_t *info, void *ctx, int forced)
 	 * into us again, not find SIGSYS blocked (fatal). */
 	memcpy(&block, &app.sa_mask, sizeof(block));
 	block |= uc_mask(ctx);
-	set_mask(block & ~SIGSYS_BIT, &old);
+	set_mask(block & ~SIGSYS_KSIGSYS_BIT, &old);
 	if (app.sa_flags & SA_RESETHAND)
 		sigsys_chain_reset_to_default();
 	if (app.sa_flags & SA_SIGINFO)
@@ -316,7 +308,7 @@ static long emulate_sigprocmask(ucontext_t *uc, const uint64_t *a)
 	ret = sigsys_tsys(SYS_rt_sigprocmask, a[0], a[1], a[2], a[3], 0, 0);
 	set_mask(handler_mask, &now);
 	/* A blocked SIGSYS from a later trap would be fatal: never block it. */
-	uc_set_mask(uc, now & ~SIGSYS_BIT);
+	uc_set_mask(uc, now & ~SIGSYS_KSIGSYS_BIT);
 	return ret;
 }
 
@@ -345,14 +337,6 @@ static long emulate_sigaltstack(ucontext_t *uc, const uint64_t *a)
 	return ret;
 }
 
-/* The kernel's struct sigaction (rt_sigaction). */
-struct ksigaction {
-	void *handler;
-	unsigned long flags;
-	void *restorer;
-	uint64_t mask;
-};
-
 /*
  * rt_sigaction(SIGSYS, ...) made directly (not through libc, which the
  * interposer sees): record it as the chain target instead of letting it
@@ -360,11 +344,11 @@ struct ksigaction {
  */
 static long emulate_sigsys_action(const uint64_t *a)
 {
-	struct ksigaction *nsa = (struct ksigaction *)(uintptr_t)a[1];
-	struct ksigaction *osa = (struct ksigaction *)(uintptr_t)a[2];
+	struct sigsys_ksigaction *nsa = (struct sigsys_ksigaction *)(uintptr_t)a[1];
+	struct sigsys_ksigaction *osa = (struct sigsys_ksigaction *)(uintptr_t)a[2];
 	struct sigaction app;
 
-	if (a[3] != KSIGSET_SIZE)
+	if (a[3] != SIGSYS_KSIGSET_SIZE)
 		return -EINVAL;
 	sigsys_chain_get(&app);
 	if (osa) {
@@ -386,7 +370,7 @@ static long emulate_sigsys_action(const uint64_t *a)
 	if (nsa) {
 		memset(&app, 0, sizeof(app));
 		app.sa_handler = (__sighandler_t)nsa->handler;
-		app.sa_flags = (int)(nsa->flags & ~0x04000000ul); /* SA_RESTORER */
+		app.sa_flags = (int)(nsa->flags & ~(unsigned long)SA_RESTORER);
 		memcpy(&app.sa_mask, &nsa->mask, sizeof(nsa->mask));
 		sigsys_chain_set(&app);
 	}
@@ -394,7 +378,7 @@ static long emulate_sigsys_action(const uint64_t *a)
 }
 
 /*
- * rt_sigaction from the application (trapped by the preload's prologue, or
+ * rt_sigaction from the application (trapped by the policy's prologue, or
  * by the profile in audit mode).  SIGSYS: the chain target.  Other signals:
  * carried out, then the handler's sa_mask loses SIGSYS (runtimes install
  * their handlers with a full mask; a trapped call inside one would find
@@ -404,18 +388,18 @@ static long emulate_sigsys_action(const uint64_t *a)
  */
 static long emulate_sigaction(const uint64_t *a)
 {
-	struct ksigaction k;
+	struct sigsys_ksigaction k;
 	long ret;
 
 	if (a[0] == SIGSYS)
 		return emulate_sigsys_action(a);
 	ret = sigsys_tsys(SYS_rt_sigaction, a[0], a[1], a[2], a[3], 0, 0);
-	if (ret != 0 || !a[1] || a[3] != KSIGSET_SIZE)
+	if (ret != 0 || !a[1] || a[3] != SIGSYS_KSIGSET_SIZE)
 		return ret;
-	if (sigsys_tsys(SYS_rt_sigaction, a[0], 0, &k, KSIGSET_SIZE, 0, 0) == 0 &&
-	    (k.mask & SIGSYS_BIT) && k.handler != SIG_DFL && k.handler != SIG_IGN) {
-		k.mask &= ~SIGSYS_BIT;
-		sigsys_tsys(SYS_rt_sigaction, a[0], &k, 0, KSIGSET_SIZE, 0, 0);
+	if (sigsys_tsys(SYS_rt_sigaction, a[0], 0, &k, SIGSYS_KSIGSET_SIZE, 0, 0) == 0 &&
+	    (k.mask & SIGSYS_KSIGSYS_BIT) && k.handler != SIG_DFL && k.handler != SIG_IGN) {
+		k.mask &= ~SIGSYS_KSIGSYS_BIT;
+		sigsys_tsys(SYS_rt_sigaction, a[0], &k, 0, SIGSYS_KSIGSET_SIZE, 0, 0);
 	}
 	return ret;
 }
@@ -437,7 +421,7 @@ static long clone_new_stack(ucontext_t *uc, const uint64_t *a)
 	sigsys_clone_frame_fill(frame, uc, (uint64_t)(uintptr_t)sigsys_clone_child);
 	/* The child inherits the mask of this moment and never passes through
 	 * sigreturn: give it the application's (without SIGSYS). */
-	set_mask(uc_mask(uc) & ~SIGSYS_BIT, &handler_mask);
+	set_mask(uc_mask(uc) & ~SIGSYS_KSIGSYS_BIT, &handler_mask);
 	if (shares_tls)
 		tc.pid = tc.tid = 0; /* the child must fetch its own ids */
 	ret = sigsys_tsys(SYS_clone, a[0], frame, a[2], a[3], a[4], 0);
@@ -492,7 +476,7 @@ static long reissue(const ucontext_t *uc, long nr, const uint64_t *a)
 	uint64_t handler_mask;
 	long ret;
 
-	set_mask(uc_mask(uc) & ~SIGSYS_BIT, &handler_mask);
+	set_mask(uc_mask(uc) & ~SIGSYS_KSIGSYS_BIT, &handler_mask);
 	ret = sigsys_tsys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	set_mask(handler_mask, NULL);
 	return ret;
@@ -528,7 +512,7 @@ static void handoff(ucontext_t *uc)
 {
 	/* A blocked SIGSYS while the call runs would make a trap in an
 	 * application handler fatal (as in reissue()). */
-	uc_set_mask(uc, uc_mask(uc) & ~SIGSYS_BIT);
+	uc_set_mask(uc, uc_mask(uc) & ~SIGSYS_KSIGSYS_BIT);
 	sigsys_uc_handoff(uc, sigsys_g.trusted_ip - SIGSYS_SYSCALL_INSN_LEN,
 			  (uint64_t)(uintptr_t)sigsys_audit_resume);
 }
@@ -582,7 +566,7 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		/* Success does not come back: record first.  The new image
 		 * inherits the thread's mask, so give it the application's. */
 		record(v);
-		set_mask(uc_mask(uc) & ~SIGSYS_BIT, &handler_mask);
+		set_mask(uc_mask(uc) & ~SIGSYS_KSIGSYS_BIT, &handler_mask);
 		ret = sigsys_tsys(v->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		set_mask(handler_mask, NULL);
 		sigsys_uc_set_ret(uc, ret);
@@ -713,10 +697,11 @@ static int from_kernel(const siginfo_t *info, const ucontext_t *uc)
 }
 
 /*
- * A trap of the preload's prologue (rt_sigaction, rt_sigprocmask): what does
- * the profile say about this call?  The policy's program answers (the
- * evaluator is pure and bounded; the program was copied before the filter
- * existed).  Allowed: carried out as an ALLOW entry, not reported.
+ * A trap of the policy's prologue (rt_sigaction, rt_sigprocmask): what does
+ * the profile say about this call?  The profile's program (the policy's after
+ * the prologue) answers, as `sigsys explain` asks it (the evaluator is pure
+ * and bounded; the program was copied before the filter existed).  Allowed:
+ * carried out as an ALLOW entry, not reported.
  */
 static void on_signals_trap(int sig, siginfo_t *info, ucontext_t *uc)
 {

@@ -37,7 +37,7 @@ struct sigsys_state {
 	int sealed;         /* the trusted page is mseal()ed */
 	int saw_prologue;   /* a SIGNALS trap arrived (preload.c probe) */
 	int32_t pid;        /* process that owns this memory (not a vfork child) */
-	uint32_t n_prog;    /* the policy's program, for SIGNALS traps */
+	uint32_t n_prog;    /* the profile's program (after the prologue), for SIGNALS traps */
 	struct sock_filter prog[SIGSYS_POLICY_MAX_INSNS];
 	struct sigsys_ring ring;
 	struct sigsys_action actions[SIGSYS_POLICY_MAX_ACTIONS];

@@ -13,9 +13,10 @@
  *
  * Only calls through the dynamic symbols are seen; libc-internal masks (e.g.
  * glibc blocking every signal around clone in pthread_create/posix_spawn)
- * are not: the filter's prologue (prologue.c) traps the raw rt_sigprocmask
- * and rt_sigaction calls that could block or replace SIGSYS instead.  Until the constructor has run (sigsys_g.active ==
- * 0) everything goes straight to libc.
+ * are not: the prologue of the policy's program (prologue.h) traps the raw
+ * rt_sigprocmask and rt_sigaction calls that could block or replace SIGSYS
+ * instead, so clone itself may trap like any call.  Until the constructor
+ * has run (sigsys_g.active == 0) everything goes straight to libc.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -55,7 +55,7 @@
 #include "arch/arch.h"
 #include "bpf_eval.h"
 #include "policy.h"
-#include "prologue.h"
+#include "trusted_page.h"
 #include "ring.h"
 #include "supervisor.h"
 #include "variant.h"
@@ -465,6 +465,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct sigsys_policy pol;
+	struct sigsys_policy_header prof_hdr;
 	struct sigsys_sup_opts so;
 	struct sigsys_sup_result res;
 	struct sock_filter *prog;
@@ -501,6 +502,10 @@ int main(int argc, char **argv)
 			    o.policy, pol.hdr->mode == SIGSYS_MODE_AUDIT ? "audit" : "enforce",
 			    o.mode);
 	}
+	/* From here on the profile's program alone: the prologue in front of
+	 * it is the preload's (its SIGNALS trap needs the preload's handler,
+	 * policy.h); ours are variants of the rest (variant.h). */
+	sigsys_policy_profile_program(&pol, &prof_hdr, &pol);
 	prog = calloc(SIGSYS_POLICY_MAX_INSNS, sizeof(*prog));
 	if (!prog)
 		die(EXIT_CONFINE, "filter: %s", strerror(ENOMEM));

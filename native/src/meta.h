@@ -9,9 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* getenv() that works in a -z initfirst constructor (defined in preload.c). */
-const char *sigsys_env(const char *name);
-
 /* What the caller knows; the rest comes from `proc`. */
 struct sigsys_meta_in {
 	const char *proc;             /* "/proc/self", or "/proc/<pid>" of another process */

@@ -22,7 +22,7 @@
 #include "errbuf.h"
 #include "policy.h"
 
-_Static_assert(sizeof(struct sigsys_policy_header) == 80, "policy header layout is ABI");
+_Static_assert(sizeof(struct sigsys_policy_header) == 96, "policy header layout is ABI");
 _Static_assert(sizeof(struct sigsys_action) == 16, "action layout is ABI");
 _Static_assert(sizeof(struct sock_filter) == 8, "sock_filter layout");
 
@@ -244,6 +244,55 @@ static int action_valid(const struct sigsys_action *a)
 	return a->kind >= SIGSYS_ACT_KILL_PROCESS && a->kind <= SIGSYS_ACT_ALLOW;
 }
 
+/*
+ * A pair of trusted-ip jeqs at lo, hi of n insns: the preload writes
+ * the ip into their k's, so make sure they really are the ip comparisons,
+ * not some jeq of the profile's own logic.
+ */
+static int check_ip_pair(const struct sock_filter *insns, uint32_t n, uint32_t lo, uint32_t hi,
+			 const char *what, char *why, size_t whylen)
+{
+	if (lo >= n || hi >= n || lo == hi) {
+		sigsys_errbuf(why, whylen, "%s index out of range: lo %u, hi %u, %u insns", what, lo,
+		    hi, n);
+		return -EINVAL;
+	}
+	if (insns[lo].code != (BPF_JMP | BPF_JEQ | BPF_K) ||
+	    insns[hi].code != (BPF_JMP | BPF_JEQ | BPF_K)) {
+		sigsys_errbuf(why, whylen, "%s index does not point at a jeq #k (lo %u, hi %u)", what,
+		    lo, hi);
+		return -EINVAL;
+	}
+	if (lo == 0 || hi == 0 || insns[lo - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
+	    insns[lo - 1].k != offsetof(struct seccomp_data, instruction_pointer) ||
+	    insns[hi - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
+	    insns[hi - 1].k != offsetof(struct seccomp_data, instruction_pointer) + 4) {
+		sigsys_errbuf(why, whylen, "%s jeq does not follow a load of the ip (lo %u, hi %u)",
+		    what, lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void sigsys_policy_profile_program(const struct sigsys_policy *p,
+				   struct sigsys_policy_header *hbuf, struct sigsys_policy *out)
+{
+	uint32_t k = p->hdr->prologue_len;
+	const struct sock_filter *insns = p->insns + k;
+	const struct sigsys_action *actions = p->actions;
+
+	*hbuf = *p->hdr;
+	hbuf->n_insns -= k;
+	hbuf->trusted_ip_lo_at -= k;
+	hbuf->trusted_ip_hi_at -= k;
+	hbuf->prologue_len = 0;
+	hbuf->prologue_ip_lo_at = 0;
+	hbuf->prologue_ip_hi_at = 0;
+	out->hdr = hbuf;
+	out->insns = insns;
+	out->actions = actions;
+}
+
 int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
 			struct sigsys_policy *out, char *why, size_t whylen)
 {
@@ -327,28 +376,37 @@ int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
 	rc = sigsys_bpf_check(insns, h.n_insns, why, whylen);
 	if (rc)
 		return rc;
-	if (h.trusted_ip_lo_at >= h.n_insns || h.trusted_ip_hi_at >= h.n_insns ||
-	    h.trusted_ip_lo_at == h.trusted_ip_hi_at) {
-		sigsys_errbuf(why, whylen, "trusted ip index out of range: lo %u, hi %u, %u insns",
-		    h.trusted_ip_lo_at, h.trusted_ip_hi_at, h.n_insns);
+	rc = check_ip_pair(insns, h.n_insns, h.trusted_ip_lo_at, h.trusted_ip_hi_at, "trusted ip",
+			   why, whylen);
+	if (rc)
+		return rc;
+	if (h.reserved != 0) {
+		sigsys_errbuf(why, whylen, "reserved header field is 0x%x, not 0", h.reserved);
 		return -EINVAL;
 	}
-	if (insns[h.trusted_ip_lo_at].code != (BPF_JMP | BPF_JEQ | BPF_K) ||
-	    insns[h.trusted_ip_hi_at].code != (BPF_JMP | BPF_JEQ | BPF_K)) {
-		sigsys_errbuf(why, whylen, "trusted ip index does not point at a jeq #k (lo %u, hi %u)",
-		    h.trusted_ip_lo_at, h.trusted_ip_hi_at);
+	if (h.prologue_len >= h.n_insns) {
+		sigsys_errbuf(why, whylen, "prologue of %u insns in a program of %u", h.prologue_len,
+		    h.n_insns);
 		return -EINVAL;
 	}
-	/* The preload writes the ip into these two k's: make sure they really
-	 * are the ip comparisons, not some jeq of the profile's own logic. */
-	if (h.trusted_ip_lo_at == 0 || h.trusted_ip_hi_at == 0 ||
-	    insns[h.trusted_ip_lo_at - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
-	    insns[h.trusted_ip_lo_at - 1].k != offsetof(struct seccomp_data, instruction_pointer) ||
-	    insns[h.trusted_ip_hi_at - 1].code != (BPF_LD | BPF_W | BPF_ABS) ||
-	    insns[h.trusted_ip_hi_at - 1].k !=
-		    offsetof(struct seccomp_data, instruction_pointer) + 4) {
-		sigsys_errbuf(why, whylen, "trusted ip jeq does not follow a load of the ip (lo %u, hi %u)",
-		    h.trusted_ip_lo_at, h.trusted_ip_hi_at);
+	if (h.prologue_len) {
+		rc = check_ip_pair(insns, h.prologue_len, h.prologue_ip_lo_at, h.prologue_ip_hi_at,
+				   "prologue trusted ip", why, whylen);
+		if (rc)
+			return rc;
+		if (h.trusted_ip_lo_at < h.prologue_len || h.trusted_ip_hi_at < h.prologue_len) {
+			sigsys_errbuf(why, whylen, "trusted ip jeqs (lo %u, hi %u) inside the prologue "
+			    "(%u insns)", h.trusted_ip_lo_at, h.trusted_ip_hi_at, h.prologue_len);
+			return -EINVAL;
+		}
+		/* The handler and sigsys-exec run the part after the prologue
+		 * on its own: it must be a program the kernel would take. */
+		rc = sigsys_bpf_check(insns + h.prologue_len, h.n_insns - h.prologue_len, why,
+				      whylen);
+		if (rc)
+			return rc;
+	} else if (h.prologue_ip_lo_at || h.prologue_ip_hi_at) {
+		sigsys_errbuf(why, whylen, "prologue trusted ip indexes without a prologue");
 		return -EINVAL;
 	}
 	for (i = 0; i < h.n_actions; i++) {

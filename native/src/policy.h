@@ -5,7 +5,8 @@
  * layout:
  *
  *   struct sigsys_policy_header        (fixed size, see below)
- *   struct sock_filter  insns[n_insns] (the rewritten BPF program)
+ *   struct sock_filter  insns[n_insns] (the program the kernel runs: the
+ *                                       prologue, then the rewritten program)
  *   struct sigsys_action actions[n_actions]
  *
  * Trap data.  Every non-ALLOW `ret` of the libseccomp program is rewritten
@@ -21,7 +22,17 @@
  * after the preload is mapped, so the header records where in the program the
  * two 32-bit halves live (trusted_ip_lo_at / trusted_ip_hi_at: instruction
  * indexes whose `k` the preload patches before installing the filter).
- * The check sits only on trap paths, never on allowed ones.
+ * The check sits only on trap paths, never on allowed ones.  The prologue
+ * (prologue.h) has a second such pair (prologue_ip_lo_at / _hi_at); the
+ * preload patches both and changes nothing else (sigsys_policy_trust_ip).
+ *
+ * The prologue and the profile's program.  insns[0..prologue_len) is the
+ * prologue the builder puts in front (keeps SIGSYS deliverable: prologue.h);
+ * insns[prologue_len..n_insns) is the profile's program with its trap
+ * epilogue (rewrite.h), a valid program on its own (BPF jumps only forward).
+ * The handler asks that part what the profile says about a call the
+ * prologue trapped; sigsys-exec installs variants of that part only
+ * (sigsys_policy_profile_program).
  */
 #ifndef SIGSYS_POLICY_H
 #define SIGSYS_POLICY_H
@@ -31,7 +42,8 @@
 #include <linux/filter.h>
 
 #define SIGSYS_POLICY_MAGIC "SIGSYSPL"        /* 8 bytes, no NUL stored */
-#define SIGSYS_POLICY_VERSION 2u /* 2: trusted path checks arch and x32; mseal harmless */
+#define SIGSYS_POLICY_VERSION 3u /* 2: trusted path checks arch and x32; mseal harmless;
+				    3: the prologue is in the file */
 #define SIGSYS_POLICY_MAX_INSNS 4096u          /* BPF_MAXINSNS */
 #define SIGSYS_POLICY_MAX_ACTIONS 256u
 
@@ -87,6 +99,10 @@ struct sigsys_policy_header {
 	uint32_t flags;          /* reserved, 0 */
 	uint32_t checksum;       /* CRC-32 of everything after the header */
 	uint8_t profile_hash[32]; /* SHA-256 of the profile as given */
+	uint32_t prologue_len;   /* insns of the prologue; the profile's program follows */
+	uint32_t prologue_ip_lo_at; /* the prologue's trusted-ip jeqs (low, high half) */
+	uint32_t prologue_ip_hi_at;
+	uint32_t reserved;       /* 0; keeps the sections 8-byte aligned */
 };
 
 /* Sizes and parse results. All functions return 0 or a negative errno. */
@@ -133,6 +149,24 @@ int sigsys_policy_check(const void *buf, size_t len, uint32_t expect_arch,
  * range, last insn a ret, no scratch read before a store.  0 or -errno.
  */
 int sigsys_bpf_check(const struct sock_filter *insns, uint32_t n, char *why, size_t whylen);
+
+/*
+ * The profile's own program of `p` (insns after the prologue), as a policy
+ * view with no prologue: `hbuf` receives its header (n_insns, the trusted-ip
+ * indexes shifted, prologue fields 0) and must outlive `out`.  `out` may be
+ * `p`.  What sigsys-exec installs variants of and evaluates.
+ */
+void sigsys_policy_profile_program(const struct sigsys_policy *p,
+				   struct sigsys_policy_header *hbuf, struct sigsys_policy *out);
+
+/*
+ * Patch the trusted instruction pointer into every trusted-ip jeq of a copy
+ * of the policy's program (insns, n = h->n_insns; the epilogue's pair and
+ * the prologue's): the one change the preload makes before installing it.
+ * Async-signal-safe, no allocation (rewrite.c).  0 or -EINVAL.
+ */
+int sigsys_policy_trust_ip(const struct sigsys_policy_header *h, struct sock_filter *insns,
+			   uint32_t n, uint64_t ip);
 
 /*
  * Patch the trusted instruction pointer into a loaded policy's program copy:

@@ -1,17 +1,21 @@
 /*
  * preload.c - the constructor of libsigsys.so (LD_PRELOAD).
  *
- * Order matters and is the point of this file:
- *   1. read and validate $SIGSYS_POLICY (no JSON, no libseccomp at run time);
- *   2. map the trusted syscall page (below);
- *   3. collect the process metadata and create + map the ring in
- *      $SIGSYS_SPOOL, so that recording an event never needs a syscall;
- *   4. install the SIGSYS handler (SA_SIGINFO|SA_ONSTACK) and make sure
- *      SIGSYS is not blocked;
- *   5. put the prologue (prologue.c) in front, patch the trusted ip into the
- *      program and install it with
- *      NO_NEW_PRIVS and SECCOMP_FILTER_FLAG_TSYNC (every thread).
- * Any failure before 5 prints ONE line `sigsys: <what>: <cause>` and exits
+ * Order matters and is the point of this file; setup() runs four steps:
+ *   1. bootstrap_handler: map the trusted syscall page (below), install the
+ *      SIGSYS handler (SA_SIGINFO|SA_ONSTACK) with SIGSYS unblocked, and
+ *      find out whether a filter of ours is already in place (execve);
+ *   2. load_policy: read and validate $SIGSYS_POLICY (no JSON, no
+ *      libseccomp at run time) and give the handler its action table;
+ *   3. create_ring: collect the process metadata and create + map the ring
+ *      in $SIGSYS_SPOOL, so that recording an event never needs a syscall;
+ *   4. install_policy_filter: the policy's program as the file holds it
+ *      (the prologue is in it: build.c), with only the trusted ip patched
+ *      in, installed with NO_NEW_PRIVS and SECCOMP_FILTER_FLAG_TSYNC (every
+ *      thread).
+ * The handler comes first because after execve the inherited filter is
+ * already active: any call of ours could trap before the handler exists.
+ * Any failure before 4 prints ONE line `sigsys: <what>: <cause>` and exits
  * 126, unless SIGSYS_ON_ERROR=open: then the line is a warning and the
  * workload runs unfiltered.
  *
@@ -69,7 +73,7 @@
 #include "libc_neutral.h"
 #include "meta.h"
 #include "policy.h"
-#include "prologue.h"
+#include "ksignal.h"
 #include "ring.h"
 #include "trusted_page.h"
 
@@ -100,7 +104,8 @@ static char marker_pending[96];
 /* SIGSYS_POLICY / SIGSYS_SPOOL made absolute for children that chdir. */
 static char *abs_policy, *abs_spool;
 
-const char *sigsys_env(const char *name)
+/* getenv() that works in a -z initfirst constructor (see above). */
+static const char *sigsys_env(const char *name)
 {
 	size_t n = strlen(name);
 	char **e = init_envp ? init_envp : environ;
@@ -318,7 +323,7 @@ static int map_stub_at(uint64_t addr)
 /*
  * Where the trusted page goes when no SIGSYS_INSTALLED marker says so:
  * derived from SIGSYS_POLICY and SIGSYS_SPOOL of the initial environment
- * and SIGSYS_PAGE_SEED when set (sigsys_trusted_page_derive, prologue.h),
+ * and SIGSYS_PAGE_SEED when set (sigsys_trusted_page_derive, trusted_page.h),
  * the same in every process that inherits them.  Runtimes that start without glibc's __libc_start_main (Go
  * with cgo) never see the marker we export and pass their own initial
  * environment to their children: those children still find the page the
@@ -345,14 +350,6 @@ static int map_stub_random(uint64_t *addr)
 	return ret;
 }
 
-/*
- * Is the filter this process inherited one of ours?  Without the marker
- * (see derived_page) Seccomp: 2 alone does not say: a container runtime's
- * filter looks the same.  Ours traps an rt_sigprocmask that may block
- * (preload.c prologue), from any address but the trusted one; the handler
- * notes it.  Made with a libc-free inline syscall from here, after the
- * handler is installed; the mask is unchanged (SIG_BLOCK of nothing).
- */
 /*
  * Seccomp_filters from /proc/self/status: how many filters this process
  * runs under; -1 when it cannot be read.
@@ -398,6 +395,14 @@ static int only_launcher_filters(void)
 	return !*end && base > 0 && filter_count() == (int)base;
 }
 
+/*
+ * Is the filter this process inherited one of ours?  Without the marker
+ * (see derived_page) Seccomp: 2 alone does not say: a container runtime's
+ * filter looks the same.  Ours traps an rt_sigprocmask that may block (the
+ * policy's prologue, prologue.h), from any address but the trusted one; the
+ * handler notes it.  Made with a libc-free inline syscall from here, after
+ * the handler is installed; the mask is unchanged (SIG_BLOCK of nothing).
+ */
 static int inherited_filter_is_ours(void)
 {
 	uint64_t none = 0;
@@ -466,23 +471,11 @@ static int32_t *wipe_on_fork_page(void)
 	return p;
 }
 
-/* The kernel's struct sigaction for rt_sigaction. */
-struct ksigaction {
-	void *handler;
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
-
-#ifndef SA_RESTORER
-#define SA_RESTORER 0x04000000
-#endif
-
 static int install_handler(void)
 {
-	struct ksigaction sa = { 0 }, prev = { 0 };
+	struct sigsys_ksigaction sa = { 0 }, prev = { 0 };
 	struct sigaction app;
-	uint64_t unblock = 1ull << (SIGSYS - 1);
+	uint64_t unblock = SIGSYS_KSIGSYS_BIT;
 	long ret;
 
 	/*
@@ -504,7 +497,7 @@ static int install_handler(void)
 	sa.flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER;
 	sa.mask = ~0ull;
 	sa.restorer = sigsys_restore_rt;
-	ret = sigsys_tsys(SYS_rt_sigaction, SIGSYS, &sa, &prev, sizeof(uint64_t), 0, 0);
+	ret = sigsys_tsys(SYS_rt_sigaction, SIGSYS, &sa, &prev, SIGSYS_KSIGSET_SIZE, 0, 0);
 	if (ret < 0)
 		return (int)ret;
 	/* Inherited across exec (SIG_IGN, SIG_DFL): the application's. */
@@ -516,7 +509,7 @@ static int install_handler(void)
 		sigsys_chain_init(&app);
 	}
 	/* execve keeps the mask; a blocked seccomp SIGSYS is fatal. */
-	sigsys_tsys(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, sizeof(uint64_t), 0, 0);
+	sigsys_tsys(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, SIGSYS_KSIGSET_SIZE, 0, 0);
 	return 0;
 }
 
@@ -535,48 +528,44 @@ static int install_filter(struct sock_filter *insns, uint32_t n)
 	return 0;
 }
 
-static int setup(struct err *e)
-{
-	const char *policy_path = sigsys_env("SIGSYS_POLICY");
-	const char *spool = sigsys_env("SIGSYS_SPOOL");
-	const char *records = sigsys_env("SIGSYS_RING_RECORDS");
-	const char *hot = sigsys_env("SIGSYS_HOT");
-	struct sigsys_policy pol;
-	struct sock_filter *insns = NULL;
-	uint8_t *meta = NULL;
-	void *image = NULL;
-	const char *why = NULL;
-	char hash[17], marker_hash[17];
-	uint64_t page;
-	uint32_t marker_mode = 0, n_records = 0, shift, n_insns;
-	size_t len = 0;
-	int reinstall = 0, ret, meta_len;
+/* What step 1 found out about the filter this process may have inherited. */
+struct boot {
+	uint64_t page;       /* the trusted page mapped */
+	int reinstall;       /* a filter of ours is in place: handler and ring only */
+	char marker_hash[17];
+	uint32_t marker_mode; /* 0: no marker, or not known until the policy is read */
+};
 
-	/*
-	 * 1. The trusted page and the handler come first, before any libc
-	 * call that could trap under a filter inherited across execve.  With
-	 * no filter yet they are harmless.
-	 */
-	page = marker_parse(marker_hash, &marker_mode);
-	if (page) {
+/*
+ * Step 1, handler bootstrap: the trusted page and the handler come first,
+ * before any libc call that could trap under a filter inherited across
+ * execve.  With no filter yet they are harmless.  Then: is a filter of ours
+ * already installed (marker, or the prologue probe)?
+ */
+static int bootstrap_handler(struct err *e, struct boot *b)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->page = marker_parse(b->marker_hash, &b->marker_mode);
+	if (b->page) {
 		/* The inherited filter trusts exactly this address; a second
 		 * filter trusting another one would trap our own calls. */
-		ret = map_stub_at(page);
+		ret = map_stub_at(b->page);
 		if (ret < 0) {
 			set_err(e, "trusted syscall page after execve",
 				ret == -EEXIST ? "its address is taken in the new image"
 					       : strerror(-ret));
 			return ret;
 		}
-		sigsys_g.mode = marker_mode;
-		sigsys_g.arch = SIGSYS_AUDIT_ARCH; /* the only arch a policy here can have */
+		sigsys_g.mode = b->marker_mode;
 		sigsys_g.bootstrap = 1;
 	} else {
-		page = derived_page();
-		ret = page ? map_stub_at(page) : -EEXIST;
+		b->page = derived_page();
+		ret = b->page ? map_stub_at(b->page) : -EEXIST;
 		if (ret == -EEXIST) {
-			page = 0;
-			ret = map_stub_random(&page);
+			b->page = 0;
+			ret = map_stub_random(&b->page);
 		}
 		if (ret < 0) {
 			set_err(e, "trusted syscall page", strerror(-ret));
@@ -595,79 +584,131 @@ static int setup(struct err *e)
 	sigsys_handler_fork_init(wipe_on_fork_page());
 	sigsys_g.active = 1;
 	if (sigsys_g.bootstrap) {
-		reinstall = have_filter();
+		b->reinstall = have_filter();
 	} else if (have_filter() && !only_launcher_filters() && inherited_filter_is_ours()) {
 		/* Exec'd by a process that never exported the marker (Go): the
 		 * filter trusts the derived address, which we just mapped. */
-		if (page != derived_page()) {
+		if (b->page != derived_page()) {
 			set_err(e, "trusted syscall page after execve",
 				"its address is taken in the new image");
 			return -EEXIST;
 		}
-		reinstall = 1;
-		marker_mode = 0; /* unknown until the policy file is read */
+		b->reinstall = 1;
+		b->marker_mode = 0; /* unknown until the policy file is read */
 		sigsys_g.mode = SIGSYS_MODE_ENFORCE; /* bootstrap answers EPERM */
-		sigsys_g.arch = SIGSYS_AUDIT_ARCH;
 		sigsys_g.bootstrap = 1;
 	}
+	return 0;
+}
 
-	/* 2. The policy. */
-	if (!policy_path || !*policy_path) {
+/*
+ * Step 2, policy load: read and check $SIGSYS_POLICY (no JSON, no
+ * libseccomp at run time) into *image, and give the handler its table and
+ * the profile's program.  The caller frees *image.
+ */
+static int load_policy(struct err *e, const char *path, const struct boot *b, void **image,
+		       struct sigsys_policy *pol, char hash[17])
+{
+	struct sigsys_policy_header prof_hdr;
+	struct sigsys_policy prof;
+	const char *why = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!path || !*path) {
 		set_err(e, "SIGSYS_POLICY", "not set (path of a policy from `sigsys compile`)");
 		return -EINVAL;
 	}
-	ret = read_file(policy_path, &image, &len);
+	ret = read_file(path, image, &len);
 	if (ret < 0) {
-		set_err(e, policy_path, strerror(-ret));
+		set_err(e, path, strerror(-ret));
 		return ret;
 	}
-	ret = sigsys_policy_parse(image, len, SIGSYS_AUDIT_ARCH, &pol, &why);
+	ret = sigsys_policy_parse(*image, len, SIGSYS_AUDIT_ARCH, pol, &why);
 	if (ret < 0) {
-		set_err(e, policy_path, why ? why : strerror(-ret));
-		goto out;
+		set_err(e, path, why ? why : strerror(-ret));
+		return ret;
 	}
-	if (pol.hdr->mode != SIGSYS_MODE_ENFORCE && pol.hdr->mode != SIGSYS_MODE_AUDIT) {
-		set_err(e, policy_path, "unknown mode");
-		ret = -EINVAL;
-		goto out;
+	if (pol->hdr->mode != SIGSYS_MODE_ENFORCE && pol->hdr->mode != SIGSYS_MODE_AUDIT) {
+		set_err(e, path, "unknown mode");
+		return -EINVAL;
 	}
-	hash_prefix(pol.hdr->profile_hash, hash);
-	if (reinstall && marker_mode &&
-	    (strcmp(hash, marker_hash) != 0 || pol.hdr->mode != marker_mode)) {
-		set_err(e, policy_path, "differs from the policy of the filter a parent process "
-					 "installed before execve (" MARKER_ENV ")");
-		ret = -EINVAL;
-		goto out;
+	/* Without the prologue a runtime could block SIGSYS and die of the
+	 * next trap: never install such a program. */
+	if (!pol->hdr->prologue_len) {
+		set_err(e, path, "has no prologue (not built by sigsys compile)");
+		return -EINVAL;
 	}
-	sigsys_g.mode = pol.hdr->mode;
-	sigsys_g.arch = pol.hdr->arch;
-	/* The unpatched program: the handler evaluates it for SIGNALS traps
-	 * (the placeholder ip never equals a real call address). */
-	memcpy(sigsys_g.prog, pol.insns, pol.hdr->n_insns * sizeof(pol.insns[0]));
-	__atomic_store_n(&sigsys_g.n_prog, pol.hdr->n_insns, __ATOMIC_RELEASE);
-	memcpy(sigsys_g.actions, pol.actions, pol.hdr->n_actions * sizeof(pol.actions[0]));
+	hash_prefix(pol->hdr->profile_hash, hash);
+	if (b->reinstall && b->marker_mode &&
+	    (strcmp(hash, b->marker_hash) != 0 || pol->hdr->mode != b->marker_mode)) {
+		set_err(e, path, "differs from the policy of the filter a parent process "
+				 "installed before execve (" MARKER_ENV ")");
+		return -EINVAL;
+	}
+	sigsys_g.mode = pol->hdr->mode;
+	sigsys_g.arch = pol->hdr->arch;
+	/* The profile's program (after the prologue), unpatched: the handler
+	 * evaluates it for SIGNALS traps (the placeholder ip never equals a
+	 * real call address). */
+	sigsys_policy_profile_program(pol, &prof_hdr, &prof);
+	memcpy(sigsys_g.prog, prof.insns, prof.hdr->n_insns * sizeof(prof.insns[0]));
+	__atomic_store_n(&sigsys_g.n_prog, prof.hdr->n_insns, __ATOMIC_RELEASE);
+	memcpy(sigsys_g.actions, pol->actions, pol->hdr->n_actions * sizeof(pol->actions[0]));
 	/* Release: a handler that sees the count sees the table. */
-	__atomic_store_n(&sigsys_g.n_actions, pol.hdr->n_actions, __ATOMIC_RELEASE);
+	__atomic_store_n(&sigsys_g.n_actions, pol->hdr->n_actions, __ATOMIC_RELEASE);
 	sigsys_g.bootstrap = 0;
+	return 0;
+}
 
-	/* 3. The ring, mapped before any filter of ours exists. */
+/*
+ * Step 3, the ring: collect the process metadata and create + map the ring
+ * in $SIGSYS_SPOOL, before any filter of ours exists, so that recording an
+ * event never needs a syscall.
+ */
+static int create_ring(struct err *e, const struct sigsys_policy *pol)
+{
+	const char *spool = sigsys_env("SIGSYS_SPOOL");
+	const char *records = sigsys_env("SIGSYS_RING_RECORDS");
+	const char *hot = sigsys_env("SIGSYS_HOT");
+	uint32_t n_records = 0;
+	uint8_t *meta;
+	int ret, meta_len;
+
 	if (!spool || !*spool) {
 		set_err(e, "SIGSYS_SPOOL", "not set (directory for the event ring)");
-		ret = -EINVAL;
-		goto out;
+		return -EINVAL;
+	}
+	if (records && *records) {
+		char *end;
+		unsigned long n = sigsys_strtoul(records, &end, 10);
+
+		if (*end || n == 0 || n > SIGSYS_RING_MAX_RECORDS) {
+			set_err(e, "SIGSYS_RING_RECORDS", "not a number of records in 1..4194304");
+			return -EINVAL;
+		}
+		n_records = (uint32_t)n;
+	}
+	/* Hot-loop counting (ring.h) is on unless SIGSYS_HOT=0: then every
+	 * call is a full event (ring stress tests, per-thread accounting). */
+	if (hot && *hot) {
+		if (strcmp(hot, "0") != 0 && strcmp(hot, "1") != 0) {
+			set_err(e, "SIGSYS_HOT", "not 0 (every call a full event) or 1 (count repeats)");
+			return -EINVAL;
+		}
+		sigsys_g.hot_off = hot[0] == '0';
 	}
 	meta = malloc(SIGSYS_RING_META_MAX);
 	if (!meta) {
 		set_err(e, "metadata", strerror(ENOMEM));
-		ret = -ENOMEM;
-		goto out;
+		return -ENOMEM;
 	}
 	{
 		struct sigsys_meta_in in = {
 			.proc = "/proc/self",
 			.pid = (uint32_t)getpid(),
 			.ppid = (uint32_t)getppid(),
-			.policy_hash = pol.hdr->profile_hash,
+			.policy_hash = pol->hdr->profile_hash,
 			.mode = sigsys_g.mode,
 			.pod = sigsys_env("POD_NAME") ? sigsys_env("POD_NAME")
 						      : sigsys_env("KUBERNETES_POD_NAME"),
@@ -678,74 +719,79 @@ static int setup(struct err *e)
 	}
 	if (meta_len < 0)
 		meta_len = 0; /* metadata is best effort; events are not */
-	if (records && *records) {
-		char *end;
-		unsigned long n = sigsys_strtoul(records, &end, 10);
-
-		if (*end || n == 0 || n > SIGSYS_RING_MAX_RECORDS) {
-			set_err(e, "SIGSYS_RING_RECORDS", "not a number of records in 1..4194304");
-			ret = -EINVAL;
-			goto out;
-		}
-		n_records = (uint32_t)n;
-	}
-	/* Hot-loop counting (ring.h) is on unless SIGSYS_HOT=0: then every
-	 * call is a full event (ring stress tests, per-thread accounting). */
-	if (hot && *hot) {
-		if (strcmp(hot, "0") != 0 && strcmp(hot, "1") != 0) {
-			set_err(e, "SIGSYS_HOT", "not 0 (every call a full event) or 1 (count repeats)");
-			ret = -EINVAL;
-			goto out;
-		}
-		sigsys_g.hot_off = hot[0] == '0';
-	}
 	ret = sigsys_ring_create(&sigsys_g.ring, spool, n_records, meta, (size_t)meta_len, NULL,
 				 0);
+	free(meta);
 	if (ret < 0) {
 		set_err(e, spool, strerror(-ret));
-		goto out;
+		return ret;
 	}
 	sigsys_g.vdso_time = vdso_clock_ok();
-	if (reinstall)
-		goto out; /* the filter from before execve is still there */
+	return 0;
+}
 
-	/* 4. The filter, trusting the page. */
-	insns = malloc((pol.hdr->n_insns + SIGSYS_PROLOGUE_MAX) * sizeof(*insns));
+/*
+ * Step 4, filter install: the policy's program exactly as the file holds it
+ * (prologue included, built by build.c), with the trusted page's ip patched
+ * into its trusted-ip jeqs: the only thing that depends on this process
+ * tree.  Installed with NO_NEW_PRIVS and TSYNC (every thread); then the
+ * marker for the processes we exec.
+ */
+static int install_policy_filter(struct err *e, const char *path, const struct sigsys_policy *pol,
+				 const struct boot *b, const char hash[17])
+{
+	const char *spool = sigsys_env("SIGSYS_SPOOL");
+	uint32_t n = pol->hdr->n_insns;
+	struct sock_filter *insns;
+	int ret;
+
+	insns = malloc(n * sizeof(*insns));
 	if (!insns) {
 		set_err(e, "filter", strerror(ENOMEM));
-		ret = -ENOMEM;
-		goto out;
+		return -ENOMEM;
 	}
-	shift = sigsys_prologue(&pol, sigsys_g.trusted_ip, insns);
-	if (!shift) {
-		set_err(e, policy_path, "no room for the preload's prologue (program too long)");
-		ret = -E2BIG;
-		goto out;
-	}
-	n_insns = pol.hdr->n_insns + shift;
-	memcpy(insns + shift, pol.insns, pol.hdr->n_insns * sizeof(*insns));
-	ret = sigsys_policy_patch_trusted_ip(insns, n_insns, pol.hdr->trusted_ip_lo_at + shift,
-					     pol.hdr->trusted_ip_hi_at + shift, sigsys_g.trusted_ip);
+	memcpy(insns, pol->insns, n * sizeof(*insns));
+	ret = sigsys_policy_trust_ip(pol->hdr, insns, n, sigsys_g.trusted_ip);
 	if (ret < 0) {
-		set_err(e, policy_path, "trusted ip slots are not jeq instructions");
+		set_err(e, path, "trusted ip slots are not jeq instructions");
 		goto out;
 	}
-	ret = install_filter(insns, n_insns);
+	ret = install_filter(insns, n);
 	if (ret < 0) {
 		set_err(e, "seccomp filter", strerror(-ret));
 		goto out;
 	}
-	snprintf(marker_pending, sizeof(marker_pending), "%s:%" PRIx64 ":%u", hash, page,
+	snprintf(marker_pending, sizeof(marker_pending), "%s:%" PRIx64 ":%u", hash, b->page,
 		 sigsys_g.mode);
 	/* Children that chdir before exec must still find both. */
-	if (policy_path[0] != '/')
-		abs_policy = realpath(policy_path, NULL);
+	if (path[0] != '/')
+		abs_policy = realpath(path, NULL);
 	if (spool[0] != '/')
 		abs_spool = realpath(spool, NULL);
 	export_marker(); /* now if libc is initialised (musl, dlopen), else before main */
 out:
 	free(insns);
-	free(meta);
+	return ret;
+}
+
+static int setup(struct err *e)
+{
+	const char *policy_path = sigsys_env("SIGSYS_POLICY");
+	struct sigsys_policy pol;
+	struct boot b;
+	void *image = NULL;
+	char hash[17];
+	int ret;
+
+	ret = bootstrap_handler(e, &b);
+	if (ret < 0)
+		return ret;
+	ret = load_policy(e, policy_path, &b, &image, &pol, hash);
+	if (ret == 0)
+		ret = create_ring(e, &pol);
+	/* After execve the filter from before is still there: never a second. */
+	if (ret == 0 && !b.reinstall)
+		ret = install_policy_filter(e, policy_path, &pol, &b, hash);
 	free(image);
 	return ret;
 }

@@ -1,6 +1,8 @@
 /*
- * prologue.c - the prologue the preload puts in front of the policy's
- * program (layout in prologue.h).
+ * prologue.c - the prologue the policy builder (build.c) puts in front of
+ * the rewritten program (layout in prologue.h).  Decided here, once, at
+ * build time: the policy file holds it, the preload installs it as it is
+ * (patching only the trusted ip), and `sigsys explain` evaluates it.
  *
  * clone3 never traps.  glibc (and musl, and Go) issue clone3/clone with
  * every signal blocked, SIGSYS included, and the kernel kills a process
@@ -39,10 +41,8 @@
 
 #include "bpf_eval.h"
 #include "prologue.h"
+#include "rewrite.h" /* SIGSYS_REWRITE_IP_PLACEHOLDER */
 
-#ifndef SECCOMP_RET_ACTION_FULL
-#define SECCOMP_RET_ACTION_FULL 0xffff0000U
-#endif
 /* Generic Linux values (x86_64 and aarch64 alike). */
 #define SIGSYS_SIGNO 31
 #define SIGSYS_SIG_UNBLOCK 1
@@ -83,62 +83,54 @@ static struct sock_filter jeq(uint32_t k, uint32_t pc, uint32_t t, uint32_t f)
 }
 
 /* The clone3 answer, or 0 when clone3 is left to the program. */
-static uint32_t clone3_answer(const struct sigsys_policy *pol, const struct nrs *k)
+static uint32_t clone3_answer(uint32_t arch, uint32_t mode, const struct sock_filter *prog,
+			      uint32_t n, const struct sigsys_action *actions, uint32_t n_actions)
 {
-	struct seccomp_data d;
-	uint32_t r[2], idx;
+	int idx = sigsys_clone3_trap_index(prog, n, arch, n_actions);
 
-	for (int i = 0; i < 2; i++) {
-		memset(&d, i ? 0xff : 0, sizeof(d));
-		d.nr = (int)k->clone3;
-		d.arch = pol->hdr->arch;
-		/* Not the trusted ip: neither the placeholder (0) nor a page. */
-		d.instruction_pointer = 1;
-		r[i] = sigsys_bpf_eval(pol->insns, pol->hdr->n_insns, &d, NULL);
-	}
-	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
-	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
-		return 0; /* allowed, not ours, or argument-dependent: leave it */
-	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
-	if (idx >= pol->hdr->n_actions)
+	if (idx < 0)
 		return 0;
-	return pol->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
-						   : pol->actions[idx].seccomp;
+	return mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS : actions[idx].seccomp;
 }
 
-uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t tip, struct sock_filter *out)
+int sigsys_prologue(uint32_t arch, uint32_t mode, const struct sock_filter *prog, uint32_t n_prog,
+		    const struct sigsys_action *actions, uint32_t n_actions,
+		    struct sigsys_prologue_out *po)
 {
-	const struct nrs *k = nrs_of(pol->hdr->arch);
-	uint32_t c3, n = 0, b, sa, sa2, pm, pm2, trap, pass;
-	uint32_t tlo = (uint32_t)tip, thi = (uint32_t)(tip >> 32);
+	const struct nrs *k = nrs_of(arch);
+	struct sock_filter *out = po->insns;
+	uint32_t c3, n = 0, ip, args, sa, pm, trap, pass;
 
+	memset(po, 0, sizeof(*po));
 	if (!k)
-		return 0;
-	c3 = clone3_answer(pol, k);
+		return -EINVAL;
+	c3 = clone3_answer(arch, mode, prog, n_prog, actions, n_actions);
 
-	b = c3 ? 5 : 3;
-	sa = b + 2;
-	sa2 = sa + 4;
-	pm = sa2 + 6;
-	pm2 = pm + 4;
-	trap = pm2 + 6;
+	ip = c3 ? 7 : 5;
+	args = ip + 4;
+	sa = args + 2;
+	pm = sa + 6;
+	trap = pm + 6;
 	pass = trap + 1;
-	if (pol->hdr->n_insns + pass > SIGSYS_POLICY_MAX_INSNS)
-		return 0;
 	out[n++] = ld(offsetof(struct seccomp_data, arch));
-	out[n] = jeq(pol->hdr->arch, n, n + 1, pass), n++;
+	out[n] = jeq(arch, n, n + 1, pass), n++;
 	out[n++] = ld(offsetof(struct seccomp_data, nr));
+	out[n] = jeq(k->rt_sigaction, n, ip, n + 1), n++;
+	out[n] = jeq(k->rt_sigprocmask, n, ip, c3 ? n + 1 : pass), n++;
 	if (c3) {
-		out[n] = jeq(k->clone3, n, n + 1, n + 2), n++;
+		out[n] = jeq(k->clone3, n, n + 1, pass), n++;
 		out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, c3);
 	}
-	out[n] = jeq(k->rt_sigaction, n, sa, n + 1), n++;
-	out[n] = jeq(k->rt_sigprocmask, n, pm, pass), n++;
-	/* rt_sigaction(sig, act, oact): SIGSYS, or any act != NULL. */
+	/* The handler's own calls (from the trusted instruction) pass. */
 	out[n++] = ld(OFF_IP_LO);
-	out[n] = jeq(tlo, n, n + 1, sa2), n++;
+	po->ip_lo_at = n;
+	out[n] = jeq(SIGSYS_REWRITE_IP_PLACEHOLDER, n, n + 1, args), n++;
 	out[n++] = ld(OFF_IP_HI);
-	out[n] = jeq(thi, n, pass, sa2), n++;
+	po->ip_hi_at = n;
+	out[n] = jeq(SIGSYS_REWRITE_IP_PLACEHOLDER, n, pass, args), n++;
+	out[n++] = ld(offsetof(struct seccomp_data, nr));
+	out[n] = jeq(k->rt_sigaction, n, sa, pm), n++;
+	/* rt_sigaction(sig, act, oact): SIGSYS, or any act != NULL. */
 	out[n++] = ld(OFF_ARG_LO(0));
 	out[n] = jeq(SIGSYS_SIGNO, n, trap, n + 1), n++;
 	out[n++] = ld(OFF_ARG_LO(1));
@@ -146,10 +138,6 @@ uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t tip, struct s
 	out[n++] = ld(OFF_ARG_HI(1));
 	out[n] = jeq(0, n, pass, trap), n++;
 	/* rt_sigprocmask(how, set, oset): how != SIG_UNBLOCK, set != NULL. */
-	out[n++] = ld(OFF_IP_LO);
-	out[n] = jeq(tlo, n, n + 1, pm2), n++;
-	out[n++] = ld(OFF_IP_HI);
-	out[n] = jeq(thi, n, pass, pm2), n++;
 	out[n++] = ld(OFF_ARG_LO(0));
 	out[n] = jeq(SIGSYS_SIG_UNBLOCK, n, pass, n + 1), n++;
 	out[n++] = ld(OFF_ARG_LO(1));
@@ -158,23 +146,7 @@ uint32_t sigsys_prologue(const struct sigsys_policy *pol, uint64_t tip, struct s
 	out[n] = jeq(0, n, pass, trap), n++;
 	out[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP |
 					       SIGSYS_TRAP_MAGIC | SIGSYS_TRAP_IDX_SIGNALS);
-	return n;
-}
-
-
-uint64_t sigsys_trusted_page_derive(const char *policy, const char *spool, const char *seed)
-{
-	const char *v[3] = { policy, spool, seed };
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (int i = 0; i < 3; i++) {
-		if (i == 2 && (!seed || !*seed))
-			break; /* no seed: the address of the two paths alone */
-		if (!v[i] || !*v[i])
-			return 0;
-		for (const char *c = v[i]; *c; c++)
-			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
-		h = (h ^ 0xff) * 0x100000001b3ull; /* separator */
-	}
-	return SIGSYS_TRUSTED_BASE + (h % SIGSYS_TRUSTED_SPAN_PAGES) * 4096u;
+	po->n = n;
+	po->clone3_ret = c3;
+	return n == pass ? 0 : -EFAULT; /* -EFAULT: the layout above is wrong */
 }

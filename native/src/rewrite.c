@@ -319,3 +319,17 @@ int sigsys_policy_patch_trusted_ip(struct sock_filter *insns, uint32_t n, uint32
 	insns[hi_at].k = (uint32_t)(ip >> 32);
 	return 0;
 }
+
+int sigsys_policy_trust_ip(const struct sigsys_policy_header *h, struct sock_filter *insns,
+			   uint32_t n, uint64_t ip)
+{
+	int rc;
+
+	if (!h || n != h->n_insns)
+		return -EINVAL;
+	rc = sigsys_policy_patch_trusted_ip(insns, n, h->trusted_ip_lo_at, h->trusted_ip_hi_at, ip);
+	if (rc || !h->prologue_len)
+		return rc;
+	return sigsys_policy_patch_trusted_ip(insns, n, h->prologue_ip_lo_at, h->prologue_ip_hi_at,
+					      ip);
+}

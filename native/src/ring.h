@@ -94,7 +94,10 @@ struct sigsys_ring_header {
 	uint64_t created_ns;     /* CLOCK_REALTIME at creation */
 	uint32_t owner_pid;      /* pid that created the ring */
 	uint32_t meta_len;       /* bytes of encoded RingMeta at meta[] */
-	uint32_t closed;         /* set to 1 by the last exit handler (best effort) */
+	uint32_t closed;         /* 1: its writer is done.  Set by sigsys-exec's
+				    supervisor when the process it writes for
+				    exits (supervisor.c); a preload ring is never
+				    closed: its end is its owner's exit */
 	uint32_t hot_full;       /* SIGSYS_RING_HOT_FULL: full events per hot key */
 	struct sigsys_ring_hot_slot hot[SIGSYS_RING_HOT_SLOTS];
 	uint8_t meta[SIGSYS_RING_META_MAX]; /* protobuf sigsys.v1.RingMeta */

@@ -146,6 +146,24 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	signal(sig, SIG_DFL);
 }
 
+/*
+ * Guard the stores between BUS_GUARD_BEGIN and BUS_GUARD_END: a SIGBUS in
+ * [lo, hi) makes the calling function return -EFAULT.  A macro, not a
+ * helper: sigsetjmp must run in the frame siglongjmp returns to, which is
+ * the caller's.  `jb` is a sigjmp_buf local of that caller.
+ */
+#define BUS_GUARD_BEGIN(jb, lo, hi)                                                      \
+	do {                                                                             \
+		if (sigsetjmp(jb, 1)) {                                                  \
+			bus_jmp = NULL;                                                  \
+			return -EFAULT;                                                  \
+		}                                                                        \
+		bus_lo = (lo);                                                           \
+		bus_hi = (hi);                                                           \
+		bus_jmp = &(jb);                                                         \
+	} while (0)
+#define BUS_GUARD_END() (bus_jmp = NULL)
+
 /* The launcher keeps SIGBUS blocked until here (a kill from the workload
  * could come before the handler exists). */
 static int install_bus_guard(void)
@@ -170,15 +188,9 @@ static int ring_close_flag(struct sigsys_ring *r)
 {
 	sigjmp_buf jb;
 
-	if (sigsetjmp(jb, 1)) {
-		bus_jmp = NULL;
-		return -EFAULT;
-	}
-	bus_lo = (uintptr_t)r->hdr;
-	bus_hi = bus_lo + r->map_len;
-	bus_jmp = &jb;
+	BUS_GUARD_BEGIN(jb, (uintptr_t)r->hdr, (uintptr_t)r->hdr + r->map_len);
 	__atomic_store_n(&r->hdr->closed, 1u, __ATOMIC_RELEASE);
-	bus_jmp = NULL;
+	BUS_GUARD_END();
 	return 0;
 }
 
@@ -194,16 +206,10 @@ static int ring_create_guarded(struct sup *s, struct sigsys_ring *ring, uint32_t
 	sigjmp_buf jb;
 	int ret;
 
-	if (sigsetjmp(jb, 1)) {
-		bus_jmp = NULL;
-		return -EFAULT;
-	}
-	bus_lo = 0;
-	bus_hi = UINTPTR_MAX;
-	bus_jmp = &jb;
+	BUS_GUARD_BEGIN(jb, 0, UINTPTR_MAX);
 	ret = sigsys_ring_create_for(ring, s->o->spool, tgid, s->o->ring_records, s->meta,
 				     meta_len, NULL, 0);
-	bus_jmp = NULL;
+	BUS_GUARD_END();
 	return ret;
 }
 
@@ -216,13 +222,7 @@ static int ring_write(struct sigsys_ring *r, struct sigsys_violation *v)
 	int64_t ticket;
 	int len;
 
-	if (sigsetjmp(jb, 1)) {
-		bus_jmp = NULL;
-		return -EFAULT;
-	}
-	bus_lo = (uintptr_t)r->hdr;
-	bus_hi = bus_lo + r->map_len;
-	bus_jmp = &jb;
+	BUS_GUARD_BEGIN(jb, (uintptr_t)r->hdr, (uintptr_t)r->hdr + r->map_len);
 	ticket = sigsys_ring_reserve(r);
 	if (ticket >= 0) {
 		v->seq = (uint64_t)ticket;
@@ -231,7 +231,7 @@ static int ring_write(struct sigsys_ring *r, struct sigsys_violation *v)
 			len = 0;
 		sigsys_ring_commit(r, (uint64_t)ticket, buf, (uint32_t)len);
 	}
-	bus_jmp = NULL;
+	BUS_GUARD_END();
 	return ticket >= 0;
 }
 

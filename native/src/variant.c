@@ -80,8 +80,8 @@ static int jump_target(const struct sock_filter *f, uint32_t pc, uint32_t *t)
  * and is allowed whatever the profile says: the preload installs its own
  * under ours, and profiles learned without the launcher never saw that.
  *
- * clone3: answered in the filter, exactly as the preload's prologue
- * answers it (preload.c), when the profile treats it the same whatever its
+ * clone3: answered in the filter, as the policy's prologue (prologue.c)
+ * answers it, when the profile treats it the same whatever its
  * arguments (Docker's default: ERRNO(ENOSYS), so libcs fall back to
  * clone): a glibc program's threads are not reported as clone3 violations
  * under either path.
@@ -91,21 +91,11 @@ static int jump_target(const struct sock_filter *f, uint32_t pc, uint32_t *t)
 
 static uint32_t clone3_answer(const struct sigsys_policy *p, uint32_t *real)
 {
-	struct seccomp_data d;
-	uint32_t r[2], idx;
+	int idx = sigsys_clone3_trap_index(p->insns, p->hdr->n_insns, p->hdr->arch,
+					   p->hdr->n_actions);
 
-	for (int i = 0; i < 2; i++) {
-		memset(&d, i ? 0xff : 0, sizeof(d));
-		d.nr = __NR_clone3;
-		d.arch = p->hdr->arch;
-		d.instruction_pointer = 1;
-		r[i] = sigsys_bpf_eval(p->insns, p->hdr->n_insns, &d, NULL);
-	}
-	if (r[0] != r[1] || (r[0] & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_TRAP ||
-	    (r[0] & SIGSYS_TRAP_MAGIC_MASK) != SIGSYS_TRAP_MAGIC)
-		return 0;
-	idx = r[0] & SIGSYS_TRAP_INDEX_MASK;
-	if (idx >= p->hdr->n_actions || p->actions[idx].kind != SIGSYS_ACT_ERRNO)
+	/* Only an ERRNO answer: any other action the supervisor reports. */
+	if (idx < 0 || p->actions[idx].kind != SIGSYS_ACT_ERRNO)
 		return 0;
 	*real = p->hdr->mode == SIGSYS_MODE_AUDIT ? SECCOMP_RET_ERRNO | ENOSYS
 						   : p->actions[idx].seccomp;

@@ -8,9 +8,11 @@
  * AUDIT_ARCH_I386 and the low 32 bits of each argument), to check a policy's
  * x86 sub-arch handling on x86_64.
  *
- * A forked child installs the policy's BPF program exactly as stored (parsed
- * with sigsys_policy_parse, nothing patched: the trusted-ip placeholder never
- * equals a real ip, so every non-ALLOW path traps), sets NO_NEW_PRIVS and a
+ * A forked child installs the policy's BPF program exactly as stored, the
+ * prologue included (parsed with sigsys_policy_parse, nothing patched: the
+ * trusted-ip placeholder never equals a real ip, so every non-ALLOW path
+ * traps, and a clone3 the prologue answers comes back with its errno,
+ * untrapped), sets NO_NEW_PRIVS and a
  * SIGSYS handler, then issues syscall(NR, args...).  The handler decodes
  * si_errno (SIGSYS_TRAP_MAGIC | index) through the policy's action table.
  * Results go through a shared mapping, so the child needs no syscall to

@@ -153,9 +153,9 @@ static void make_policy(struct policy *p, uint32_t mode, uint32_t def, int deny_
 	p->n_actions = pol.hdr->n_actions;
 	memcpy(p->insns, pol.insns, p->n * sizeof(p->insns[0]));
 	memcpy(p->actions, pol.actions, p->n_actions * sizeof(p->actions[0]));
-	T_REQUIRE(sigsys_policy_patch_trusted_ip(p->insns, p->n, pol.hdr->trusted_ip_lo_at,
-						 pol.hdr->trusted_ip_hi_at,
-						 (uint64_t)(uintptr_t)ft_ip_trusted) == 0, "patch");
+	/* What the preload does: every trusted-ip jeq, prologue included. */
+	T_REQUIRE(sigsys_policy_trust_ip(pol.hdr, p->insns, p->n,
+					 (uint64_t)(uintptr_t)ft_ip_trusted) == 0, "patch");
 	free(img);
 }
 

@@ -45,12 +45,12 @@ MUT(m_magic) { m->h->magic[0] = 'X'; snprintf(want, wlen, "bad magic: not a sigs
 MUT(m_version)
 {
 	m->h->version = 7;
-	snprintf(want, wlen, "unsupported version 7 (this sigsys reads 2)");
+	snprintf(want, wlen, "unsupported version 7 (this sigsys reads %u)", SIGSYS_POLICY_VERSION);
 }
 MUT(m_header_size)
 {
-	m->h->header_size = 96;
-	snprintf(want, wlen, "bad header_size 96 (expected 80)");
+	m->h->header_size = 80;
+	snprintf(want, wlen, "bad header_size 80 (expected 96)");
 }
 MUT(m_arch)
 {
@@ -70,7 +70,7 @@ MUT(m_truncated)
 MUT(m_header_only)
 {
 	m->len = 40;
-	snprintf(want, wlen, "truncated: 40 bytes, a header alone is 80");
+	snprintf(want, wlen, "truncated: 40 bytes, a header alone is 96");
 }
 MUT(m_more_actions)
 {
@@ -207,6 +207,28 @@ MUT(m_ip_swapped)
 	snprintf(want, wlen, "trusted ip jeq does not follow a load of the ip (lo %u, hi %u)",
 		 m->h->trusted_ip_lo_at, lo);
 }
+MUT(m_prologue_ip_wrong_jeq)
+{
+	m->h->prologue_ip_lo_at = 1; /* "jeq arch" of the prologue */
+	snprintf(want, wlen,
+		 "prologue trusted ip jeq does not follow a load of the ip (lo 1, hi %u)",
+		 m->h->prologue_ip_hi_at);
+}
+MUT(m_ip_in_prologue)
+{
+	/* The epilogue's pair pointed at the prologue's: the profile's program
+	 * alone would then have no trusted-ip check to patch. */
+	m->h->trusted_ip_lo_at = m->h->prologue_ip_lo_at;
+	m->h->trusted_ip_hi_at = m->h->prologue_ip_hi_at;
+	snprintf(want, wlen, "trusted ip jeqs (lo %u, hi %u) inside the prologue (%u insns)",
+		 m->h->prologue_ip_lo_at, m->h->prologue_ip_hi_at, m->h->prologue_len);
+}
+MUT(m_prologue_len)
+{
+	m->h->prologue_len = m->h->n_insns;
+	snprintf(want, wlen, "prologue of %u insns in a program of %u", m->h->n_insns,
+		 m->h->n_insns);
+}
 MUT(m_action_kind)
 {
 	m->actions[1].kind = 99;
@@ -259,6 +281,9 @@ static const struct {
 	{ "32 unaligned buffer", m_unaligned, -EINVAL },
 	{ "33 trusted ip at the profile's jeq", m_ip_wrong_jeq, -EINVAL },
 	{ "34 trusted ip halves swapped", m_ip_swapped, -EINVAL },
+	{ "35 prologue trusted ip at another jeq", m_prologue_ip_wrong_jeq, -EINVAL },
+	{ "36 trusted ip inside the prologue", m_ip_in_prologue, -EINVAL },
+	{ "37 prologue covers the program", m_prologue_len, -EINVAL },
 };
 
 static void build_valid(uint8_t **img, size_t *len)
@@ -344,7 +369,10 @@ static void test_roundtrip(void)
 	T_CHECK(p.hdr->n_actions == 1 && p.actions[0].kind == SIGSYS_ACT_ERRNO &&
 			p.actions[0].data == 1 && p.actions[0].seccomp == (SECCOMP_RET_ERRNO | 1),
 		"action table");
-	T_CHECK(memcmp(p.insns, prog, 3 * sizeof(prog[0])) == 0, "untouched prefix");
+	/* The prologue, then the program with its ALLOW paths untouched. */
+	T_CHECK(p.hdr->prologue_len > 0 &&
+			memcmp(p.insns + p.hdr->prologue_len, prog, 3 * sizeof(prog[0])) == 0,
+		"untouched prefix after a prologue of %u", p.hdr->prologue_len);
 	T_CHECK(len == sigsys_policy_size(p.hdr->n_insns, p.hdr->n_actions), "size");
 
 	/* Patching the trusted ip: both halves, and nothing else changes. */

@@ -1,6 +1,7 @@
 /*
- * test_prologue.c - the preload's prologue (src/prologue.c) in front of real
- * policies (ctest filter-07-prologue).
+ * test_prologue.c - the prologue (src/prologue.c) the builder puts in front
+ * of real policies (ctest filter-07-prologue): the policy's program against
+ * the profile's program after it.
  *
  *   - meaning: rt_sigaction that sets a disposition or names SIGSYS, and
  *     rt_sigprocmask that may block, trap with SIGSYS_TRAP_IDX_SIGNALS from
@@ -27,6 +28,7 @@
 #include "filter_test.h"
 #include "policy.h"
 #include "prologue.h"
+#include "trusted_page.h"
 
 #define TRUSTED_IP 0x100012345019ull
 #define NR_RT_SIGACTION 13
@@ -97,26 +99,30 @@ static uint32_t eval(const struct sock_filter *p, uint32_t n, uint32_t arch, uin
 
 static void test_program(size_t i)
 {
-	static struct sock_filter both[SIGSYS_POLICY_MAX_INSNS + SIGSYS_PROLOGUE_MAX];
+	static struct sock_filter both[SIGSYS_POLICY_MAX_INSNS];
 	static struct sock_filter alone[SIGSYS_POLICY_MAX_INSNS];
 	const char *name = programs[i].name;
-	struct sigsys_policy pol;
+	struct sigsys_policy pol, prof;
+	struct sigsys_policy_header prof_hdr;
 	uint8_t *img = build(i, &pol);
 	uint32_t k, n, shift;
 	char err[256];
 
-	shift = sigsys_prologue(&pol, TRUSTED_IP, both);
+	/* `both`: the policy's program as the preload installs it; `alone`:
+	 * the profile's program after the prologue (policy.h). */
+	shift = pol.hdr->prologue_len;
 	T_REQUIRE(shift > 0 && shift <= SIGSYS_PROLOGUE_MAX, "%s: prologue %u", name, shift);
-	n = pol.hdr->n_insns;
-	memcpy(both + shift, pol.insns, n * sizeof(both[0]));
-	memcpy(alone, pol.insns, n * sizeof(alone[0]));
-	T_REQUIRE(sigsys_policy_patch_trusted_ip(both, n + shift, pol.hdr->trusted_ip_lo_at + shift,
-						 pol.hdr->trusted_ip_hi_at + shift, TRUSTED_IP) == 0 &&
-			  sigsys_policy_patch_trusted_ip(alone, n, pol.hdr->trusted_ip_lo_at,
-							 pol.hdr->trusted_ip_hi_at, TRUSTED_IP) == 0,
+	sigsys_policy_profile_program(&pol, &prof_hdr, &prof);
+	n = prof.hdr->n_insns;
+	T_REQUIRE(n + shift == pol.hdr->n_insns, "%s: %u + %u insns", name, n, shift);
+	memcpy(both, pol.insns, (n + shift) * sizeof(both[0]));
+	memcpy(alone, prof.insns, n * sizeof(alone[0]));
+	T_REQUIRE(sigsys_policy_trust_ip(pol.hdr, both, n + shift, TRUSTED_IP) == 0 &&
+			  sigsys_policy_trust_ip(prof.hdr, alone, n, TRUSTED_IP) == 0,
 		  "%s: patch", name);
 	T_CHECK(sigsys_bpf_check(both, n + shift, err, sizeof(err)) == 0, "%s: %s", name, err);
-	T_CHECK(programs[i].clone3_answered == (shift == 28), "%s: clone3 answered: prologue %u",
+	T_CHECK(sigsys_bpf_check(alone, n, err, sizeof(err)) == 0, "%s: alone: %s", name, err);
+	T_CHECK(programs[i].clone3_answered == (shift == 26), "%s: clone3 answered: prologue %u",
 		name, shift);
 
 	/* The prologue's own traps, from an ordinary ip. */

@@ -221,9 +221,11 @@ static void print_policy(const uint8_t *img, size_t len)
 		printf("invalid: %s\n", why);
 		return;
 	}
-	printf("# mode %s, %u insns, %u actions, trusted ip at %u/%u\n",
+	printf("# mode %s, %u insns, %u actions, trusted ip at %u/%u, prologue %u insns "
+	       "(trusted ip at %u/%u)\n",
 	       p.hdr->mode == SIGSYS_MODE_AUDIT ? "audit" : "enforce", p.hdr->n_insns,
-	       p.hdr->n_actions, p.hdr->trusted_ip_lo_at, p.hdr->trusted_ip_hi_at);
+	       p.hdr->n_actions, p.hdr->trusted_ip_lo_at, p.hdr->trusted_ip_hi_at,
+	       p.hdr->prologue_len, p.hdr->prologue_ip_lo_at, p.hdr->prologue_ip_hi_at);
 	for (i = 0; i < p.hdr->n_actions; i++)
 		printf("# action %u: %s data=%u (seccomp 0x%08x)\n", i,
 		       sigsys_action_kind_name(p.actions[i].kind), p.actions[i].data,

@@ -378,12 +378,14 @@ export interface BuildInput {
 }
 
 /**
- * clone3 is never learned: glibc issues it with every signal blocked, so the
- * preload answers it in the filter (ENOSYS in audit mode) instead of
- * trapping it, and libc falls back to clone, which is learned.  A learned
- * profile that then denied clone3 with EPERM would break pthread_create
- * (libc falls back only on ENOSYS), and allowing it would bypass the clone
- * flag rules; so, as Docker's default profile does, it answers ENOSYS.
+ * clone3 is never learned: a clone3 child would start inside the SIGSYS
+ * handler, so the policy's prologue answers it in the filter (ENOSYS in audit
+ * mode; decided in native/src/prologue.c) instead of trapping it, and libc
+ * falls back to clone, which is learned.  What the learned profile says about
+ * clone3 is still this module's to decide (the profile is also used without
+ * sigsys): denying it with EPERM would break pthread_create (libc falls back
+ * only on ENOSYS), and allowing it would bypass the clone flag rules; so, as
+ * Docker's default profile does, it answers ENOSYS.
  */
 const CLONE3_ENOSYS: Obj = {
   names: ['clone3'],

@@ -185,12 +185,6 @@ export interface NativeCompileOptions {
   binaryTree?: boolean;
   /** SHA-256 of the profile file (32 bytes). */
   profileHash?: Buffer;
-  /**
-   * Syscalls to trap on the target arch although allowed: their action-table
-   * entry is ALLOW, so the handler carries them out unreported (the preload
-   * emulates rt_sigprocmask to keep SIGSYS deliverable around clone).
-   */
-  trapAllow?: string[];
 }
 
 export interface NativeCompileResult {
@@ -215,6 +209,12 @@ export interface NativeExplainResult {
   ret: number;
   /** Index of the instruction that returned it. */
   retAt: number;
+  /**
+   * The policy's prologue trapped the call so the SIGSYS handler keeps SIGSYS
+   * deliverable (rt_sigaction, a blocking rt_sigprocmask); `action` and
+   * `index` are then what the profile's program answers, as the handler asks it.
+   */
+  signals: boolean;
   /** The profile's action: decoded from the action table for sigsys traps. */
   action: NativeAction & { seccomp: number };
   /** Action table index for sigsys traps, else null. */
@@ -229,6 +229,8 @@ export interface NativePolicyInfo {
   insns: number;
   trustedIpLoAt: number;
   trustedIpHiAt: number;
+  /** Instructions of the prologue at the start of the program (native/src/prologue.h). */
+  prologueLen: number;
   checksum: number;
   /** Hex SHA-256 of the profile. */
   profileHash: string;

@@ -2,7 +2,10 @@
  * compile.ts - Docker/OCI profile -> sigsys policy image.
  *
  * The JSON is parsed and validated here (exact 64-bit numbers, JSON paths in
- * every error); the addon builds the libseccomp filter and the policy.
+ * every error); the addon builds the libseccomp filter and the policy.  What
+ * keeps SIGSYS deliverable (clone3, rt_sigaction, rt_sigprocmask) is decided
+ * once, in the native builder (native/src/build.c, prologue.c), and is in
+ * the policy's program: nothing here adds to it.
  * `compileProfileFile` and `defaultProfilePath` are the API other modules
  * (`sigsys run`) use.
  */
@@ -27,12 +30,6 @@ export interface CompileOptions {
   binaryTree?: boolean;
   /** Kernel release for minKernel; default: uname -r. */
   kernel?: string;
-  /**
-   * When clone can trap, trap rt_sigprocmask too (carried out, unreported) so
-   * glibc's pthread_create, which blocks every signal around clone, cannot
-   * be killed by a blocked SIGSYS (docs/preload.md).  Default true.
-   */
-  cloneGuard?: boolean;
 }
 
 export interface CompileResult {
@@ -46,8 +43,6 @@ export interface CompileResult {
   hash: string;
   arch: string;
   profile: NormalisedProfile;
-  /** Syscalls trapped only so the handler carries them out (see cloneGuard). */
-  trapAllow: string[];
 }
 
 /** deploy/profiles/default.json: the project's Docker-default-like profile. */
@@ -70,43 +65,6 @@ export function toNative(p: NormalisedProfile): NativeProfile {
   };
 }
 
-/**
- * Is `name` allowed whatever its arguments?  Under a default ALLOW: when no
- * rule for it has another action; otherwise: when its first unconditional
- * rule (the one libseccomp keeps) is ALLOW.
- */
-export function alwaysAllowed(p: NormalisedProfile, name: string): boolean {
-  const rules = p.rules.filter((r) => r.names.includes(name));
-  const uncond = rules.find((r) => r.args.length === 0);
-  if (uncond) return uncond.action.kind === 'ALLOW';
-  return p.defaultAction.kind === 'ALLOW' && rules.every((r) => r.action.kind === 'ALLOW');
-}
-
-/** Is `name` denied whatever its arguments (no path to ALLOW)? */
-export function neverAllowed(p: NormalisedProfile, name: string): boolean {
-  const rules = p.rules.filter((r) => r.names.includes(name));
-  const uncond = rules.find((r) => r.args.length === 0);
-  if (uncond) return uncond.action.kind !== 'ALLOW';
-  return p.defaultAction.kind !== 'ALLOW' && rules.every((r) => r.action.kind !== 'ALLOW');
-}
-
-/**
- * The trapAllow list and a warning, per the cloneGuard rule above.  A
- * rt_sigprocmask that always traps needs nothing (the handler answers it, so
- * SIGSYS is never blocked by it); one that is allowed only for some
- * arguments cannot be guarded without overriding the profile: warn.
- */
-export function cloneGuard(p: NormalisedProfile): { trapAllow: string[]; warning?: string } {
-  if (alwaysAllowed(p, 'clone') || neverAllowed(p, 'rt_sigprocmask')) return { trapAllow: [] };
-  if (alwaysAllowed(p, 'rt_sigprocmask')) return { trapAllow: ['rt_sigprocmask'] };
-  return {
-    trapAllow: [],
-    warning:
-      'clone can trap and rt_sigprocmask is allowed for some arguments only: a thread whose clone traps while every ' +
-      'signal is blocked (glibc pthread_create, posix_spawn) is killed instead of getting the profile\'s answer',
-  };
-}
-
 /** Compile profile text; `file` names it in messages. */
 export function compileProfileText(text: string, file: string, opts: CompileOptions = {}): CompileResult {
   const arch = resolveArch(opts.arch);
@@ -117,8 +75,6 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
     ...(opts.kernel ? { kernel: opts.kernel } : {}),
   });
   const hashBuf = createHash('sha256').update(text).digest();
-  const guard = opts.cloneGuard === false ? { trapAllow: [] } : cloneGuard(profile);
-  if ('warning' in guard && guard.warning) profile.warnings.push(guard.warning);
   const native = loadNative();
   let out;
   try {
@@ -127,7 +83,6 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
       mode: opts.mode ?? 'enforce',
       binaryTree: opts.binaryTree ?? true,
       profileHash: hashBuf,
-      trapAllow: guard.trapAllow,
     });
   } catch (err) {
     const e = err as Error & { code?: string; jsonPath?: string };
@@ -147,7 +102,6 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
     hash: hashBuf.toString('hex'),
     arch,
     profile,
-    trapAllow: guard.trapAllow,
   };
 }
 

@@ -90,6 +90,10 @@ export function parseArgSpecs(specs: string[]): bigint[] {
   return args;
 }
 
+/** Why a call the policy's prologue traps is answered by the handler (native/src/prologue.h). */
+const SIGNALS_DETAIL =
+  "trapped by the policy's prologue so the SIGSYS handler keeps SIGSYS deliverable; it then does what the profile's program answers (an allowed call is carried out, not reported)";
+
 function isPolicy(buf: Buffer): boolean {
   return buf.length >= 8 && buf.subarray(0, 8).toString('latin1') === 'SIGSYSPL';
 }
@@ -161,8 +165,9 @@ export function explainFile(file: string, req: ExplainRequest): ExplainResult {
       ret: r.ret,
       retAt: r.retAt,
       rule: r.index === null ? 'bpf' : `actions[${r.index}]`,
-      detail:
-        r.index === null
+      detail: r.signals
+        ? `${r.index === null ? 'allowed by the profile\'s program' : `action table entry ${r.index}`}; ${SIGNALS_DETAIL} (trap at instruction ${r.retAt})`
+        : r.index === null
           ? `the program returns 0x${r.ret.toString(16)} directly at instruction ${r.retAt}`
           : `trap at instruction ${r.retAt} with action table entry ${r.index} (policy files carry no rule sources; explain the profile to see the rule)`,
       notApplied: [],
@@ -188,9 +193,7 @@ export function explainFile(file: string, req: ExplainRequest): ExplainResult {
       };
   const { rule } = attributed;
   let { detail } = attributed;
-  if (r.index !== null && action.kind === 'ALLOW' && compiled.trapAllow.includes(name)) {
-    detail += '; trapped on this arch only so the SIGSYS handler carries it out (keeps SIGSYS deliverable around clone), never reported';
-  }
+  if (r.signals) detail += `; ${SIGNALS_DETAIL}`;
   return {
     file,
     kind: 'profile',
