@@ -109,13 +109,16 @@ export const Identity = { UNSPECIFIED: 0, VERIFIED: 1, UNVERIFIED: 2, FORGED: 3 
 /** sigsys.v1.Source values (0: rings from before the field, the handler). */
 export const Source = { UNSPECIFIED: 0, HANDLER: 1, SUPERVISOR: 2 } as const;
 
-export type ModeName = ViolationEvent['mode'];
+export type ModeName = (typeof MODES)[number];
 
-/** Event names by enum value ('unknown' for UNSPECIFIED). */
-export const ACTIONS: readonly ActionName[] = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'];
-export const OUTCOMES: readonly OutcomeName[] = ['unknown', 'denied', 'allowed', 'killed'];
-export const MODES: readonly ModeName[] = ['unknown', 'enforce', 'audit'];
-export const IDENTITIES: readonly IdentityName[] = ['unknown', 'verified', 'unverified', 'forged'];
+/** Action kinds as profiles and the policy file name them (native/src/policy.h enum sigsys_action_kind). */
+export type ActionKind = Exclude<keyof typeof Action, 'UNSPECIFIED'>;
+
+/** Event names by enum value ('unknown' for UNSPECIFIED); types.ts derives ActionName etc. from these. */
+export const ACTIONS = ['unknown', 'kill_process', 'kill_thread', 'trap', 'errno', 'trace', 'log', 'user_notif', 'allow'] as const;
+export const OUTCOMES = ['unknown', 'denied', 'allowed', 'killed'] as const;
+export const MODES = ['unknown', 'enforce', 'audit'] as const;
+export const IDENTITIES = ['unknown', 'verified', 'unverified', 'forged'] as const;
 
 /** Actions that keep the call from running (what a report counts as denied). */
 export const DENYING: ReadonlySet<string> = new Set<ActionName>(['errno', 'kill_process', 'kill_thread', 'trap', 'trace', 'user_notif']);

@@ -3,25 +3,19 @@
  * and enriched it.  NDJSON lines are exactly this object (JSON-serialised);
  * the Kafka value is the same data as a protobuf sigsys.v1.Violation.
  */
-export type ActionName =
-  | 'kill_process'
-  | 'kill_thread'
-  | 'trap'
-  | 'errno'
-  | 'trace'
-  | 'log'
-  | 'user_notif'
-  | 'allow'
-  | 'unknown';
+import type { ACTIONS, IDENTITIES, MODES, OUTCOMES } from './schema.js';
 
-export type OutcomeName = 'denied' | 'allowed' | 'killed' | 'unknown';
+/** sigsys.v1.Action as an event names it (the list is schema.ts's). */
+export type ActionName = (typeof ACTIONS)[number];
+
+export type OutcomeName = (typeof OUTCOMES)[number];
 
 /**
  * How far the collector tied the ring's claims to the kernel's view of its
  * writer (src/collector/identity.ts, docs/security.md).  'unknown': an event
  * from a collector that did not say (before proto field 34).
  */
-export type IdentityName = 'verified' | 'unverified' | 'forged' | 'unknown';
+export type IdentityName = (typeof IDENTITIES)[number];
 
 /** Who wrote the ring: the in-process SIGSYS handler or a USER_NOTIF supervisor. */
 export type SourceName = 'handler' | 'supervisor';
@@ -64,7 +58,7 @@ export interface ViolationEvent {
   errno: number;
   /** Audit mode: the real return value of the re-issued call. */
   ret?: string;
-  mode: 'enforce' | 'audit' | 'unknown';
+  mode: (typeof MODES)[number];
   containerId: string;
   pod: string;
   namespace: string;

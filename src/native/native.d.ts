@@ -140,9 +140,8 @@ export interface RingReaderConstructor {
 
 // ---- compile_binding.cc / syscalls_binding.cc: the profile compiler ----
 
-/** Action kinds as in native/src/policy.h (enum sigsys_action_kind). */
-export type NativeActionKind =
-  | 'ALLOW' | 'ERRNO' | 'TRAP' | 'TRACE' | 'LOG' | 'KILL_THREAD' | 'KILL_PROCESS' | 'USER_NOTIF';
+/** Action kinds as in native/src/policy.h (enum sigsys_action_kind): schema.ts's ActionKind. */
+export type NativeActionKind = import('../events/schema.js').ActionKind;
 
 export interface NativeAction {
   kind: NativeActionKind;

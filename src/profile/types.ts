@@ -3,16 +3,10 @@
  * as handed to the addon's compile() and used by explain.
  */
 
-/** Action kinds, named as in native/src/policy.h (enum sigsys_action_kind). */
-export type ActionKind =
-  | 'ALLOW'
-  | 'ERRNO'
-  | 'TRAP'
-  | 'TRACE'
-  | 'LOG'
-  | 'KILL_THREAD'
-  | 'KILL_PROCESS'
-  | 'USER_NOTIF';
+import type { ActionKind } from '../events/schema.js';
+
+/** Action kinds, named as in native/src/policy.h (enum sigsys_action_kind); the list is schema.ts's. */
+export type { ActionKind };
 
 export interface Action {
   kind: ActionKind;
