@@ -16,7 +16,7 @@ import { createEnricher, createRingContext } from '../src/events/enrich.js';
 import { decodeRingMeta, decodeViolation as decodeProtoViolation, encodeViolation } from '../src/events/proto.js';
 import type { ViolationEvent } from '../src/events/types.js';
 import { loadNative } from '../src/native/loader.js';
-import { decodeViolation as decodeKafka, encodeViolation as encodeKafka } from '../src/sinks/kafka-codec.js';
+import { decodeViolation as decodeKafka, encodeViolation as encodeKafka } from '../src/kafka/codec.js';
 import { createNdjsonEncoder } from '../src/sinks/ndjson-encode.js';
 import { createNdjsonSink } from '../src/sinks/ndjson.js';
 import { ringfill } from './collector-helpers.js';

@@ -26,7 +26,7 @@
  */
 import type { ViolationEvent } from '../events/types.js';
 
-/** The own keys of an event in creation order (enrich.ts, fast-decode.ts, kafka-codec.ts). */
+/** The own keys of an event in creation order (buildEvent in src/events/schema.ts, the one place events are made). */
 const KEYS = [
   'time', 'timeNs', 'host', 'bootId', 'ringPid', 'ringStartNs', 'seq', 'pid', 'tid', 'comm', 'exe', 'syscall', 'nr', 'arch',
   'args', 'ip', 'callSite', 'action', 'outcome', 'errno', 'mode', 'containerId', 'pod', 'namespace', 'workload',
