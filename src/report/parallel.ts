@@ -10,8 +10,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SigsysError, describeError } from '../errors.js';
 import { parseEventLine, type ReadResult } from './input.js';
-import type { ReportFold } from './model.js';
-import { PARSER_THREAD, parseChunk, type ChunkResult, type ChunkTask } from './parse-worker.js';
+import type { FineHandle, ReportFold } from './model.js';
+import { PARSER_THREAD, createParserState, parseChunk, type ChunkProducer, type ChunkResult, type ChunkTask } from './parse-worker.js';
 
 const CHUNK = 8 << 20;
 
@@ -20,6 +20,8 @@ export interface ReadOptions {
   workers?: number;
   /** false: JSON.parse every line, no fast line reader (the reference in tests; default true). */
   fast?: boolean;
+  /** false: the JS fast line reader instead of the addon's LineScanner (tests; default true). */
+  native?: boolean;
 }
 
 export function defaultWorkers(): number {
@@ -27,11 +29,12 @@ export function defaultWorkers(): number {
 }
 
 interface Pool {
-  run(task: ChunkTask): Promise<ChunkResult>;
+  /** Parse on thread `thread` (each thread's parser numbers keys and rings on across its chunks). */
+  run(task: ChunkTask, thread: number): Promise<ChunkResult>;
   close(): Promise<void>;
 }
 
-/** `size` worker threads, tasks dealt round robin. */
+/** `size` worker threads. */
 function createPool(size: number): Pool {
   const url = new URL('./parse-worker.js', import.meta.url);
   const workers = Array.from({ length: size }, () => {
@@ -48,10 +51,9 @@ function createPool(size: number): Pool {
     });
     return { w, waiting };
   });
-  let next = 0;
   return {
-    run(task) {
-      const x = workers[next++ % workers.length]!;
+    run(task, thread) {
+      const x = workers[thread]!;
       return new Promise<ChunkResult>((resolve, reject) => {
         x.waiting.push({ resolve, reject });
         x.w.postMessage(task, [task.bytes.buffer as ArrayBuffer]);
@@ -64,17 +66,33 @@ function createPool(size: number): Pool {
 }
 
 /** Parsing on this thread (one worker's worth). */
-const inline: Pool = {
-  run: (task) => Promise.resolve(parseChunk(task)),
-  close: async () => {},
-};
+function inlinePool(): Pool {
+  const state = createParserState();
+  return {
+    run: (task) => Promise.resolve(parseChunk(task, state)),
+    close: async () => {},
+  };
+}
 
-/** Fold one chunk's columns, in order. */
-function apply(fold: ReportFold, r: ChunkResult): void {
-  const handles = r.fines.map((k) => fold.resolve(k));
+/** What this thread knows of one parser thread's ids: fine id -> handle, ring id -> ring. */
+interface ThreadIds {
+  handles: FineHandle[];
+  producers: ChunkProducer[];
+}
+
+/**
+ * Fold one chunk's columns, in order.  Keys are resolved when their parser
+ * first sends them - in file order, as the first event with them comes
+ * (the fold's rows keep that order among equals).
+ */
+function apply(fold: ReportFold, r: ChunkResult, ids: ThreadIds): void {
+  const { handles, producers } = ids;
+  if (handles.length !== r.fineBase || producers.length !== r.producerBase) throw new Error('parser thread ids out of step');
+  for (const k of r.fines) handles.push(fold.resolve(k));
+  for (const p of r.producers) producers.push(p);
   for (const m of r.modes) fold.noteMode(m);
   for (const h of r.hashes) fold.notePolicyHash(h);
-  const { fine, producer, seq, pid, ms, calls, producers } = r;
+  const { fine, producer, seq, pid, ms, calls } = r;
   for (let i = 0; i < r.events; i++) {
     const p = producers[producer[i]!]!;
     fold.addResolved(handles[fine[i]!]!, p.id, seq[i]!, p.host, pid[i]!, ms[i]!, calls[i]!);
@@ -95,8 +113,9 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
     throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
   }
   const size = opts.workers ?? 1;
-  const pool = size > 1 ? createPool(size) : inline;
-  const inflight: Promise<ChunkResult>[] = [];
+  const pool = size > 1 ? createPool(size) : inlinePool();
+  const threads: ThreadIds[] = Array.from({ length: size }, () => ({ handles: [], producers: [] }));
+  const inflight: { thread: number; result: Promise<ChunkResult> }[] = [];
   let lines = 0;
   let carry: Uint8Array = new Uint8Array(0);
   let index = 0;
@@ -106,10 +125,11 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
   // buffers per chunk cost full garbage collections).
   const free: ArrayBuffer[] = [];
   const settle = async () => {
-    const r = await inflight.shift()!;
+    const { thread, result } = inflight.shift()!;
+    const r = await result;
     if (r.error) throw new SigsysError(`${file}:${lines + r.error.line}: ${r.error.cause}`, { exitCode: 2 });
     lines += r.lines;
-    apply(fold, r);
+    apply(fold, r, threads[thread]!);
     free.push(r.bytes.buffer as ArrayBuffer);
   };
   try {
@@ -127,13 +147,14 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
       }
       // A copy (Buffer's own slice() would be a view): buf moves to the worker.
       carry = Uint8Array.prototype.slice.call(buf, nl + 1, end);
-      inflight.push(pool.run({ index: index++, bytes: new Uint8Array(buf.buffer, buf.byteOffset, nl + 1), fast: opts.fast }));
+      const thread = index % size;
+      inflight.push({ thread, result: pool.run({ index: index++, bytes: new Uint8Array(buf.buffer, buf.byteOffset, nl + 1), fast: opts.fast, native: opts.native }, thread) });
       if (inflight.length >= 2 * size) await settle();
     }
     while (inflight.length) await settle();
   } catch (err) {
     // Let the other chunks finish before the pool goes (no unhandled rejections).
-    await Promise.allSettled(inflight.splice(0));
+    await Promise.allSettled(inflight.splice(0).map((x) => x.result));
     if (err instanceof SigsysError) throw err;
     throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
   } finally {
