@@ -1,9 +1,10 @@
 /**
- * parallel.ts - the NDJSON events file reader: chunks of ~8 MiB cut at line
- * ends are parsed into columns (parse-worker.ts) - by worker threads for
- * large files, on this thread for small ones and `--jobs 1` - and folded on
- * this thread in file order, so duplicates, first/last times and line
- * numbers in errors do not depend on the number of threads.
+ * parallel.ts - the NDJSON events file reader: byte ranges of 8 MiB are
+ * read and parsed into columns (parse-worker.ts: each range's lines are
+ * those that start in it) - by worker threads for large files, on this
+ * thread for small ones and `--jobs 1` - and folded on this thread in file
+ * order, so duplicates, first/last times and line numbers in errors do not
+ * depend on the number of threads.
  */
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -11,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { SigsysError, describeError } from '../errors.js';
 import { parseEventLine, type ReadResult } from './input.js';
 import type { FineHandle, ReportFold } from './model.js';
-import { PARSER_THREAD, createParserState, parseChunk, type ChunkProducer, type ChunkResult, type ChunkTask } from './parse-worker.js';
+import { PARSER_THREAD, createParserState, createRangeReader, type ChunkProducer, type ChunkResult, type RangeTask } from './parse-worker.js';
 
 const CHUNK = 8 << 20;
 
@@ -22,6 +23,8 @@ export interface ReadOptions {
   fast?: boolean;
   /** false: the JS fast line reader instead of the addon's LineScanner (tests; default true). */
   native?: boolean;
+  /** Bytes per range a parser thread reads (default 8 MiB; small in tests, to cut lines everywhere). */
+  chunkBytes?: number;
 }
 
 export function defaultWorkers(): number {
@@ -30,7 +33,7 @@ export function defaultWorkers(): number {
 
 interface Pool {
   /** Parse on thread `thread` (each thread's parser numbers keys and rings on across its chunks). */
-  run(task: ChunkTask, thread: number): Promise<ChunkResult>;
+  run(task: RangeTask, thread: number): Promise<ChunkResult>;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,7 @@ function createPool(size: number): Pool {
       const x = workers[thread]!;
       return new Promise<ChunkResult>((resolve, reject) => {
         x.waiting.push({ resolve, reject });
-        x.w.postMessage(task, [task.bytes.buffer as ArrayBuffer]);
+        x.w.postMessage(task);
       });
     },
     async close() {
@@ -68,8 +71,9 @@ function createPool(size: number): Pool {
 /** Parsing on this thread (one worker's worth). */
 function inlinePool(): Pool {
   const state = createParserState();
+  const reader = createRangeReader();
   return {
-    run: (task) => Promise.resolve(parseChunk(task, state)),
+    run: (task) => Promise.resolve(reader.read(task, state)),
     close: async () => {},
   };
 }
@@ -100,73 +104,70 @@ function apply(fold: ReportFold, r: ChunkResult, ids: ThreadIds): void {
 }
 
 /**
- * Stream `file` into `fold` (never held whole: a 1M-event file is ~700
- * MB).  A line that is not an event is one error `FILE:LINE: cause`; a last
- * line without its newline that does not parse (a writer stopped mid-line)
- * is skipped and reported in the result.
+ * Read `file` into `fold` (never held whole: a 1M-event file is ~780 MB):
+ * its bytes are cut into ranges of `chunkBytes`, each parser thread reads
+ * and parses the lines starting in its ranges, and the results are folded
+ * here in file order.  A line that is not an event is one error
+ * `FILE:LINE: cause`; a last line without its newline that does not parse
+ * (a writer stopped mid-line) is skipped and reported in the result.
  */
 export async function readEventsFile(file: string, fold: ReportFold, opts: ReadOptions = {}): Promise<ReadResult> {
-  let fh;
+  let bytes: number;
   try {
-    fh = await open(file, 'r');
+    const fh = await open(file, 'r');
+    try {
+      bytes = (await fh.stat()).size;
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
     throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
   }
   const size = opts.workers ?? 1;
+  const chunk = opts.chunkBytes ?? CHUNK;
+  const ranges = Math.max(1, Math.ceil(bytes / chunk));
   const pool = size > 1 ? createPool(size) : inlinePool();
   const threads: ThreadIds[] = Array.from({ length: size }, () => ({ handles: [], producers: [] }));
   const inflight: { thread: number; result: Promise<ChunkResult> }[] = [];
   let lines = 0;
-  let carry: Uint8Array = new Uint8Array(0);
+  let rest: Uint8Array | undefined;
   let index = 0;
-  // Each chunk is read into its own buffer (after the previous chunk's
-  // unfinished line), which moves to the worker and back without a copy;
-  // buffers come back with the results and are read into again (new 8 MiB
-  // buffers per chunk cost full garbage collections).
-  const free: ArrayBuffer[] = [];
   const settle = async () => {
     const { thread, result } = inflight.shift()!;
     const r = await result;
     if (r.error) throw new SigsysError(`${file}:${lines + r.error.line}: ${r.error.cause}`, { exitCode: 2 });
     lines += r.lines;
     apply(fold, r, threads[thread]!);
-    free.push(r.bytes.buffer as ArrayBuffer);
+    if (r.rest) {
+      // Only the last range reads to the end of the file; another one meeting it means the file was cut meanwhile.
+      if (r.index !== ranges - 1) throw new SigsysError(`${file}: the file got shorter while it was read`, { exitCode: 2 });
+      rest = r.rest;
+    }
   };
   try {
-    for (;;) {
-      const spare = free.pop();
-      const buf = spare && spare.byteLength >= carry.length + CHUNK ? Buffer.from(spare) : Buffer.allocUnsafeSlow(carry.length + CHUNK);
-      buf.set(carry);
-      const { bytesRead } = await fh.read(buf, carry.length, buf.length - carry.length, null);
-      if (bytesRead === 0) break;
-      const end = carry.length + bytesRead;
-      const nl = buf.lastIndexOf(10, end - 1);
-      if (nl === -1) {
-        carry = buf.subarray(0, end); // a line longer than a chunk so far
-        continue;
-      }
-      // A copy (Buffer's own slice() would be a view): buf moves to the worker.
-      carry = Uint8Array.prototype.slice.call(buf, nl + 1, end);
+    while (index < ranges) {
       const thread = index % size;
-      inflight.push({ thread, result: pool.run({ index: index++, bytes: new Uint8Array(buf.buffer, buf.byteOffset, nl + 1), fast: opts.fast, native: opts.native }, thread) });
+      const start = index * chunk;
+      const end = index === ranges - 1 ? Infinity : start + chunk;
+      inflight.push({ thread, result: pool.run({ index, file, start, end, fast: opts.fast, native: opts.native }, thread) });
+      index++;
       if (inflight.length >= 2 * size) await settle();
     }
     while (inflight.length) await settle();
   } catch (err) {
-    // Let the other chunks finish before the pool goes (no unhandled rejections).
+    // Let the other ranges finish before the pool goes (no unhandled rejections).
     await Promise.allSettled(inflight.splice(0).map((x) => x.result));
     if (err instanceof SigsysError) throw err;
     throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
   } finally {
     await pool.close();
-    await fh.close();
   }
   // The last line without its newline.
-  const rest = Buffer.from(carry.buffer, carry.byteOffset, carry.byteLength).toString('utf8');
+  const text = rest ? Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength).toString('utf8') : '';
   let partialLastLine = false;
-  if (rest.trim()) {
+  if (text.trim()) {
     lines++;
-    const e = parseEventLine(rest);
+    const e = parseEventLine(text);
     if (typeof e === 'string') partialLastLine = true;
     else fold.add(e);
   }

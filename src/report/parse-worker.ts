@@ -15,6 +15,7 @@
  * JSON.parse and the checks of parseEventLine (input.ts).
  */
 import { isAscii } from 'node:buffer';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { producerId } from '../aggregate/dedupe.js';
 import { eventCalls } from '../events/types.js';
@@ -66,8 +67,26 @@ export interface ChunkResult {
   ms: Float64Array;
   /** Calls each event stands for (`repeat` of a count record, else 1). */
   calls: Float64Array;
-  /** The task's bytes, back for the next chunk to be read into. */
+  /** The task's bytes, back for the next chunk to be read into (empty for a RangeTask). */
   bytes: Uint8Array;
+  /** RangeTask: the bytes after the range's last '\n' when the file ended there (a last line without its newline). */
+  rest?: Uint8Array;
+}
+
+/**
+ * The lines of `file` that start at a byte in [start, end): each parser
+ * thread reads its own ranges (the reads run in parallel too), reading on
+ * past `end` to finish its last line and skipping the line that started
+ * before `start` (the range before ends it).
+ */
+export interface RangeTask {
+  index: number;
+  file: string;
+  start: number;
+  /** Infinity: to the end of the file (the last range, so lines appended meanwhile are read too). */
+  end: number;
+  fast?: boolean;
+  native?: boolean;
 }
 
 /** The fields of one event the fold reads (from fast-line.ts or from a parsed object). */
@@ -319,6 +338,82 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
   return res();
 }
 
+/** A parser thread's range reader: one buffer, read into again for every range. */
+export interface RangeReader {
+  read(task: RangeTask, state: ParserState): ChunkResult;
+}
+
+/** Bytes read past a range's end at first: one sigsys line is ~800. */
+const OVERRUN = 4096;
+
+export function createRangeReader(): RangeReader {
+  let buf = Buffer.allocUnsafeSlow(0);
+  /** Read up to n bytes at file offset `pos` into buf[at..] (grown, keeping buf[0, at)); bytes read, short only at the end of the file. */
+  function fill(fd: number, at: number, pos: number, n: number): number {
+    if (buf.length < at + n) {
+      const b = Buffer.allocUnsafeSlow(Math.max(at + n, buf.length * 2));
+      buf.copy(b, 0, 0, at);
+      buf = b;
+    }
+    let got = 0;
+    while (got < n) {
+      const r = readSync(fd, buf, at + got, n - got, pos + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return got;
+  }
+  return {
+    read(task, state) {
+      const fd = openSync(task.file, 'r');
+      try {
+        // From the byte before `start`: a '\n' there means a line starts at `start`.
+        const from = task.start === 0 ? 0 : task.start - 1;
+        const whole = !Number.isFinite(task.end);
+        let want = whole ? 8 << 20 : task.end - from + OVERRUN;
+        let len = fill(fd, 0, from, want);
+        let eof = len < want;
+        let first = 0;
+        if (task.start > 0) {
+          const nl = buf.subarray(0, len).indexOf(10);
+          // No line starts in the range (inside one longer line, or past the end of the file).
+          if (nl === -1 || (!whole && from + nl + 1 >= task.end)) return parseChunk({ index: task.index, bytes: new Uint8Array(0) }, state);
+          first = nl + 1;
+        }
+        // Up to the '\n' that ends the last line starting before `end` (the first at or after end - 1), or the end of the file.
+        let stop = -1;
+        let look = whole ? len : Math.max(first, task.end - 1 - from);
+        for (;;) {
+          if (!whole) {
+            const nl = buf.subarray(0, len).indexOf(10, look);
+            if (nl !== -1) {
+              stop = nl + 1;
+              break;
+            }
+          }
+          if (eof) break;
+          look = len;
+          want = Math.max(len, 1 << 16);
+          const got = fill(fd, len, from + len, want);
+          len += got;
+          eof = got < want;
+        }
+        let rest: Uint8Array | undefined;
+        if (stop < 0) {
+          stop = Math.max(first, buf.subarray(0, len).lastIndexOf(10) + 1);
+          if (stop < len) rest = Uint8Array.prototype.slice.call(buf, stop, len);
+        }
+        const r = parseChunk({ index: task.index, bytes: buf.subarray(first, stop), fast: task.fast, native: task.native }, state);
+        r.bytes = new Uint8Array(0);
+        if (rest) r.rest = rest;
+        return r;
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
 /** The workerData of a parser thread (parallel.ts): only then does this module answer messages. */
 export const PARSER_THREAD = 'sigsys-report-parser';
 
@@ -326,8 +421,9 @@ if (parentPort && workerData === PARSER_THREAD) {
   const port = parentPort;
   // One reader's chunks come to one thread's parser in turn (parallel.ts): its ids last as long as the thread.
   const state = createParserState();
-  port.on('message', (task: ChunkTask) => {
-    const r = parseChunk(task, state);
-    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer, r.bytes.buffer] as ArrayBuffer[]);
+  const reader = createRangeReader();
+  port.on('message', (task: RangeTask) => {
+    const r = reader.read(task, state);
+    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer] as ArrayBuffer[]);
   });
 }
