@@ -138,11 +138,9 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
     if (r.error) throw new SigsysError(`${file}:${lines + r.error.line}: ${r.error.cause}`, { exitCode: 2 });
     lines += r.lines;
     apply(fold, r, threads[thread]!);
-    if (r.rest) {
-      // Only the last range reads to the end of the file; another one meeting it means the file was cut meanwhile.
-      if (r.index !== ranges - 1) throw new SigsysError(`${file}: the file got shorter while it was read`, { exitCode: 2 });
-      rest = r.rest;
-    }
+    // A range whose last line has no newline met the end of the file: no later range can have lines, unless the file changed meanwhile.
+    if (rest && (r.lines > 0 || r.rest)) throw new SigsysError(`${file}: the file changed while it was read`, { exitCode: 2 });
+    if (r.rest) rest = r.rest;
   };
   try {
     while (index < ranges) {
