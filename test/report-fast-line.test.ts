@@ -88,6 +88,16 @@ describe('fast line reader agrees with JSON.parse', () => {
       const ref = await expectSamePages(awkward, chunkBytes);
       expect([ref.model.events, ref.model.duplicates]).toEqual([31, 1]);
     }
+  }, 600_000);
+
+  it('a FIFO (no byte ranges: read in order, in chunks) gives the page of the file', async () => {
+    const fifo = join(dir, 'events.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const ref = await buildReportPage({ events: awkward, workers: 1, fast: false, title: 't' });
+    // chunkBytes 100: lines longer than a chunk, carried over reads.
+    const [fromFifo] = await Promise.all([buildReportPage({ events: fifo, workers: 2, chunkBytes: 100, title: 't' }), writeFile(fifo, await readFile(awkward))]);
+    expect({ ...strip(fromFifo.model), source: '' }).toEqual({ ...strip(ref.model), source: '' });
+    expect(fromFifo.warnings).toEqual(ref.warnings.map((w) => w.replace(awkward, fifo)));
   });
 
   it('a bad line is named by its line number however the file is cut into ranges', async () => {

@@ -6,13 +6,13 @@
  * order, so duplicates, first/last times and line numbers in errors do not
  * depend on the number of threads.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SigsysError, describeError } from '../errors.js';
 import { parseEventLine, type ReadResult } from './input.js';
 import type { FineHandle, ReportFold } from './model.js';
-import { PARSER_THREAD, createParserState, createRangeReader, type ChunkProducer, type ChunkResult, type RangeTask } from './parse-worker.js';
+import { PARSER_THREAD, createParserState, createRangeReader, parseChunk, type ChunkProducer, type ChunkResult, type RangeTask } from './parse-worker.js';
 
 const CHUNK = 8 << 20;
 
@@ -113,15 +113,22 @@ function apply(fold: ReportFold, r: ChunkResult, ids: ThreadIds): void {
  */
 export async function readEventsFile(file: string, fold: ReportFold, opts: ReadOptions = {}): Promise<ReadResult> {
   let bytes: number;
+  let fh: FileHandle;
   try {
-    const fh = await open(file, 'r');
-    try {
-      bytes = (await fh.stat()).size;
-    } finally {
-      await fh.close();
-    }
+    fh = await open(file, 'r');
   } catch (err) {
     throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
+  }
+  try {
+    const st = await fh.stat();
+    // A pipe or FIFO (`sigsys report <(zcat events.gz)`) has no byte ranges: read in order on this thread.
+    if (!st.isFile()) return await readStream(file, fh, fold, opts);
+    bytes = st.size;
+  } catch (err) {
+    if (err instanceof SigsysError) throw err;
+    throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
+  } finally {
+    await fh.close();
   }
   const size = opts.workers ?? 1;
   const chunk = opts.chunkBytes ?? CHUNK;
@@ -160,7 +167,11 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
   } finally {
     await pool.close();
   }
-  // The last line without its newline.
+  return lastLine(fold, lines, rest);
+}
+
+/** The last line without its newline: folded when it parses, else skipped and reported. */
+function lastLine(fold: ReportFold, lines: number, rest: Uint8Array | undefined): ReadResult {
   const text = rest ? Buffer.from(rest.buffer, rest.byteOffset, rest.byteLength).toString('utf8') : '';
   let partialLastLine = false;
   if (text.trim()) {
@@ -170,4 +181,37 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
     else fold.add(e);
   }
   return { lines, partialLastLine };
+}
+
+/** A file that is not a regular file, in chunks of whole lines, in order, on this thread. */
+async function readStream(file: string, fh: FileHandle, fold: ReportFold, opts: ReadOptions): Promise<ReadResult> {
+  const state = createParserState();
+  const ids: ThreadIds = { handles: [], producers: [] };
+  const chunk = opts.chunkBytes ?? CHUNK;
+  let carry = new Uint8Array(0);
+  let lines = 0;
+  let index = 0;
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(carry.length + chunk);
+      buf.set(carry);
+      const { bytesRead } = await fh.read(buf, carry.length, chunk, null);
+      if (bytesRead === 0) break;
+      const end = carry.length + bytesRead;
+      const nl = buf.lastIndexOf(10, end - 1);
+      if (nl === -1) {
+        carry = Uint8Array.prototype.slice.call(buf, 0, end);
+        continue;
+      }
+      carry = Uint8Array.prototype.slice.call(buf, nl + 1, end);
+      const r = parseChunk({ index: index++, bytes: buf.subarray(0, nl + 1), fast: opts.fast, native: opts.native }, state);
+      if (r.error) throw new SigsysError(`${file}:${lines + r.error.line}: ${r.error.cause}`, { exitCode: 2 });
+      lines += r.lines;
+      apply(fold, r, ids);
+    }
+  } catch (err) {
+    if (err instanceof SigsysError) throw err;
+    throw new SigsysError(`${file}: ${describeError(err)}`, { exitCode: 2, cause: err });
+  }
+  return lastLine(fold, lines, carry);
 }

@@ -175,7 +175,7 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   const fast = task.fast !== false;
   // Sized for sigsys's ~700-byte lines: grown (copied) only for shorter ones.
-  let cap = Math.max(1024, Math.ceil(bytes.length / 512));
+  let cap = Math.max(64, Math.ceil(bytes.length / 512));
   let fine = new Int32Array(cap);
   let producer = new Int32Array(cap);
   let seq = new Float64Array(cap);
