@@ -142,6 +142,7 @@ function fromEvent(e: ReportEvent, out: LineFields): void {
 /** This thread's LineScanner and the strings of its ids (undefined: no addon; the JS reader is used). */
 let scanner: { s: LineScanner; names: string[]; cols: LineScanColumns; slots: number; nums: number } | undefined | null = null;
 const SCAN_BATCH = 4096;
+const MAX_NAMES = 1 << 20;
 
 function lineScanner() {
   if (scanner !== null) return scanner;
@@ -218,6 +219,9 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
     calls: calls.subarray(0, n),
     bytes: task.bytes,
   });
+  // Ids live only within a chunk (they become strings line by line), so a scanner that has seen
+  // too many distinct strings (a long-lived process, hostile input) is replaced between chunks.
+  if (scanner && scanner.names.length > MAX_NAMES) scanner = null;
   const sc = fast && task.native !== false ? lineScanner() : undefined;
   let batch = 0; // lines of the current LineScanner batch
   let b = 0; // the next of them
