@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sigsys::InitCompile(env, exports);
   sigsys::InitSyscalls(env, exports);
   sigsys::InitRing(env, exports);
+  sigsys::InitScan(env, exports);
   return exports;
 }
 

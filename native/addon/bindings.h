@@ -11,6 +11,8 @@ void InitCompile(Napi::Env env, Napi::Object exports);
 void InitSyscalls(Napi::Env env, Napi::Object exports);
 // ring_binding.cc: RingReader class (open, read, commit cursor, stats)
 void InitRing(Napi::Env env, Napi::Object exports);
+// scan_binding.cc: LineScanner class (sigsys's own NDJSON lines to columns, for the report)
+void InitScan(Napi::Env env, Napi::Object exports);
 }  // namespace sigsys
 
 #endif

@@ -236,8 +236,36 @@ export interface NativePolicyInfo {
   actions: (NativeAction & { seccomp: number })[];
 }
 
+// ---- scan_binding.cc: sigsys's own NDJSON lines to columns (native/src/ndjson_scan.h) ----
+
+/** Per-line columns LineScanner.scan fills (all sized for `end.length` lines). */
+export interface LineScanColumns {
+  /** Offset of each line's '\n' in the bytes. */
+  end: Int32Array;
+  /** 1: the line has sigsys's writer's shape and the fields below are set; 0: JSON.parse it. */
+  ok: Uint8Array;
+  /** SLOTS string ids per line (host, bootId, ringStartNs, exe, syscall, callSite, action, outcome, mode, workload, policyHash, identity); -1: absent. */
+  str: Int32Array;
+  /** NUMS numbers per line (ms, ringPid, seq, pid, errno, calls). */
+  num: Float64Array;
+}
+
+export interface LineScanner {
+  /** Lines of bytes[from..] that end in '\n', at most cols.end.length of them; returns how many. */
+  scan(bytes: Uint8Array, from: number, cols: LineScanColumns): number;
+  /** Strings with ids >= from (ids are dense, in order of first sight). */
+  strings(from: number): string[];
+}
+
+export interface LineScannerConstructor {
+  new (): LineScanner;
+  readonly SLOTS: number;
+  readonly NUMS: number;
+}
+
 export interface SigsysNative {
   RingReader: RingReaderConstructor;
+  LineScanner: LineScannerConstructor;
   /** Throws Error with code 'ERULE' (+ jsonPath, syscall), 'ECOMPILE', 'E2BIG'. */
   compile(profile: NativeProfile, opts: NativeCompileOptions): NativeCompileResult;
   /** Throws Error with code 'EPOLICY' for a buffer that is not a valid policy. */

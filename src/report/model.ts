@@ -162,7 +162,8 @@ interface Cell {
   errno: number;
   outcome: string;
   count: number;
-  pids: Set<string>;
+  /** host -> pids seen there (no string built per event). */
+  pids: Map<string, Set<number>>;
   hosts: Set<string>;
   first: number;
   last: number;
@@ -192,6 +193,11 @@ export function nsToMs(ns: string | undefined, iso?: string): number {
   return Number.isFinite(t) ? t : 0;
 }
 
+const countPids = (m: Map<string, Set<number>>): number => {
+  let n = 0;
+  for (const s of m.values()) n += s.size;
+  return n;
+};
 const iso = (ms: number): string => new Date(ms).toISOString();
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
@@ -239,7 +245,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
   function cell(workload: string, syscall: string, action: string, errno: number, outcome: string): Cell {
     const key = `${workload}\0${syscall}\0${action}\0${errno}\0${outcome}`;
     let c = cells.get(key);
-    if (!c) cells.set(key, (c = { workload, syscall, action, errno, outcome, count: 0, pids: new Set(), hosts: new Set(), first: Infinity, last: -Infinity }));
+    if (!c) cells.set(key, (c = { workload, syscall, action, errno, outcome, count: 0, pids: new Map(), hosts: new Set(), first: Infinity, last: -Infinity }));
     return c;
   }
 
@@ -308,7 +314,9 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     c.count += calls;
     f.site.count += calls;
     if (pid !== f.lastPid || host !== f.lastHost) {
-      c.pids.add(`${host}\0${pid}`);
+      let onHost = c.pids.get(host);
+      if (!onHost) c.pids.set(host, (onHost = new Set()));
+      onHost.add(pid);
       c.hosts.add(host);
       f.lastPid = pid;
       f.lastHost = host;
@@ -447,7 +455,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
           actionText: c.errno <= 0 ? c.action : describeAction(c.action, c.errno),
           outcome: c.outcome,
           count: c.count,
-          processes: c.pids.size,
+          processes: countPids(c.pids),
           hosts: c.hosts.size,
           firstSeen: Number.isFinite(c.first) ? iso(c.first) : '',
           lastSeen: Number.isFinite(c.last) ? iso(c.last) : '',
@@ -457,12 +465,16 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
         .sort((a, b) => b.count - a.count || a.callSite.localeCompare(b.callSite))
         .slice(0, topCallSites)
         .map((s) => ({ callSite: s.callSite, syscall: s.syscall, exe: s.exe, workloads: s.workloads.size, count: s.count }));
-      const pids = new Set<string>();
+      const pids = new Map<string, Set<number>>();
       const hosts = new Set<string>();
       let first = Infinity;
       let last = -Infinity;
       for (const c of list) {
-        for (const p of c.pids) pids.add(p);
+        for (const [h, set] of c.pids) {
+          let all = pids.get(h);
+          if (!all) pids.set(h, (all = new Set()));
+          for (const p of set) all.add(p);
+        }
         for (const h of c.hosts) hosts.add(h);
         if (c.first < first) first = c.first;
         if (c.last > last) last = c.last;
@@ -476,7 +488,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
         duplicates: meta.duplicates ?? duplicates,
         syscalls: new Set(list.map((c) => c.syscall)).size,
         workloads: new Set(list.map((c) => c.workload)).size,
-        processes: pids.size,
+        processes: countPids(pids),
         hosts: hosts.size,
         modes: [...modes].sort(),
         ...(Number.isFinite(first) ? { firstSeen: iso(first), lastSeen: iso(last) } : {}),

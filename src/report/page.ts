@@ -31,6 +31,10 @@ export interface ReportPageOptions extends ReportFoldOptions {
   workers?: number;
   /** false: JSON.parse every line instead of the fast line reader (fast-line.ts); for tests. */
   fast?: boolean;
+  /** false: the JS fast line reader (fast-line.ts) instead of the addon's LineScanner; for tests. */
+  native?: boolean;
+  /** Bytes per range a parser thread reads (default 8 MiB); for tests. */
+  chunkBytes?: number;
 }
 
 const PARALLEL_FROM = 32 << 20;
@@ -71,7 +75,7 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     source = o.events;
     const size = await stat(o.events).then((st) => st.size, () => 0);
     const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
-    const r = await readEventsFile(o.events, fold, { workers, fast: o.fast });
+    const r = await readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes });
     if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
   } else if (o.aggregate !== undefined) {
     source = o.aggregate;

@@ -6,15 +6,21 @@
  * fold (parallel.ts); the same function parses chunks on the main thread
  * for small files and `--jobs 1`.
  *
- * Lines in sigsys's own writer's shape are read by fast-line.ts without
- * JSON.parse; any other line (and every line with `fast: false`, the
- * reference the tests compare against) goes through JSON.parse and the
- * checks of parseEventLine (input.ts).
+ * Lines in sigsys's own writer's shape are read without JSON.parse: by the
+ * addon's LineScanner (native/src/ndjson_scan.c: the bytes are checked and
+ * the strings interned in C, so a line costs this thread a few integer
+ * reads) or, without the addon or with `native: false`, by fast-line.ts in
+ * JS; both accept exactly the same lines.  Any other line (and every line
+ * with `fast: false`, the reference the tests compare against) goes through
+ * JSON.parse and the checks of parseEventLine (input.ts).
  */
 import { isAscii } from 'node:buffer';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { producerId } from '../aggregate/dedupe.js';
 import { eventCalls } from '../events/types.js';
+import { loadNative } from '../native/loader.js';
+import type { LineScanColumns, LineScanner } from '../native/native.js';
 import { matchLine } from './fast-line.js';
 import { parseEventLine } from './input.js';
 import { nsToMs, type FineKey, type ReportEvent } from './model.js';
@@ -24,6 +30,8 @@ export interface ChunkTask {
   bytes: Uint8Array;
   /** false: JSON.parse every line (default true: the fast line reader where it applies). */
   fast?: boolean;
+  /** false: the JS fast line reader (fast-line.ts) even when the addon's LineScanner is there (default true). */
+  native?: boolean;
 }
 
 export interface ChunkProducer {
@@ -41,7 +49,14 @@ export interface ChunkResult {
   events: number;
   /** Lines read without JSON.parse. */
   fastLines: number;
+  /**
+   * The keys and rings this parser had not sent before (its ids go on
+   * across the chunks it parses, so a key is sent and resolved once per
+   * thread, not once per chunk): ids fineBase, fineBase + 1, ...
+   */
+  fineBase: number;
   fines: FineKey[];
+  producerBase: number;
   producers: ChunkProducer[];
   modes: string[];
   hashes: string[];
@@ -52,8 +67,26 @@ export interface ChunkResult {
   ms: Float64Array;
   /** Calls each event stands for (`repeat` of a count record, else 1). */
   calls: Float64Array;
-  /** The task's bytes, back for the next chunk to be read into. */
+  /** The task's bytes, back for the next chunk to be read into (empty for a RangeTask). */
   bytes: Uint8Array;
+  /** RangeTask: the bytes after the range's last '\n' when the file ended there (a last line without its newline). */
+  rest?: Uint8Array;
+}
+
+/**
+ * The lines of `file` that start at a byte in [start, end): each parser
+ * thread reads its own ranges (the reads run in parallel too), reading on
+ * past `end` to finish its last line and skipping the line that started
+ * before `start` (the range before ends it).
+ */
+export interface RangeTask {
+  index: number;
+  file: string;
+  start: number;
+  /** Infinity: to the end of the file (the last range, so lines appended meanwhile are read too). */
+  end: number;
+  fast?: boolean;
+  native?: boolean;
 }
 
 /** The fields of one event the fold reads (from fast-line.ts or from a parsed object). */
@@ -106,22 +139,53 @@ function fromEvent(e: ReportEvent, out: LineFields): void {
   out.calls = eventCalls(x);
 }
 
-export function parseChunk(task: ChunkTask): ChunkResult {
+/** This thread's LineScanner and the strings of its ids (undefined: no addon; the JS reader is used). */
+let scanner: { s: LineScanner; names: string[]; cols: LineScanColumns; slots: number; nums: number } | undefined | null = null;
+const SCAN_BATCH = 4096;
+const MAX_NAMES = 1 << 20;
+
+function lineScanner() {
+  if (scanner !== null) return scanner;
+  try {
+    const { LineScanner: L } = loadNative();
+    const cols = { end: new Int32Array(SCAN_BATCH), ok: new Uint8Array(SCAN_BATCH), str: new Int32Array(SCAN_BATCH * L.SLOTS), num: new Float64Array(SCAN_BATCH * L.NUMS) };
+    scanner = { s: new L(), names: [], cols, slots: L.SLOTS, nums: L.NUMS };
+  } catch {
+    // No addon (not built, or an older one): the JS reader gives the same result, slower.
+    scanner = undefined;
+  }
+  return scanner;
+}
+
+/** Whether chunks are read by the addon's LineScanner (for the bench and tests). */
+export const nativeScanAvailable = (): boolean => lineScanner() !== undefined;
+
+/** What a parser keeps across the chunks it parses: the ids of keys and rings. */
+export interface ParserState {
+  fines: FineKey[];
+  /** workload -> syscall -> call site -> ids of the fines under it (no key string built per event). */
+  fineIds: Map<string, Map<string, Map<string, number[]>>>;
+  producers: ChunkProducer[];
+  producerIds: Map<string, number>;
+}
+
+export const createParserState = (): ParserState => ({ fines: [], fineIds: new Map(), producers: [], producerIds: new Map() });
+
+/** One chunk; `state` (default: a fresh one) carries the ids on from the chunks this parser parsed before. */
+export function parseChunk(task: ChunkTask, state: ParserState = createParserState()): ChunkResult {
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   const fast = task.fast !== false;
   // Sized for sigsys's ~700-byte lines: grown (copied) only for shorter ones.
-  let cap = Math.max(1024, Math.ceil(bytes.length / 512));
+  let cap = Math.max(64, Math.ceil(bytes.length / 512));
   let fine = new Int32Array(cap);
   let producer = new Int32Array(cap);
   let seq = new Float64Array(cap);
   let pid = new Float64Array(cap);
   let ms = new Float64Array(cap);
   let calls = new Float64Array(cap);
-  const fines: FineKey[] = [];
-  // workload -> syscall -> call site -> ids of the fines under it (no key string built per event).
-  const fineIds = new Map<string, Map<string, Map<string, number[]>>>();
-  const producers: ChunkProducer[] = [];
-  const producerIds = new Map<string, number>();
+  const { fines, fineIds, producers, producerIds } = state;
+  const fineBase = fines.length;
+  const producerBase = producers.length;
   const modes = new Set<string>();
   const hashes = new Set<string>();
   let n = 0;
@@ -141,8 +205,10 @@ export function parseChunk(task: ChunkTask): ChunkResult {
     ...(error ? { error } : {}),
     events: n,
     fastLines,
-    fines,
-    producers,
+    fineBase,
+    fines: fines.slice(fineBase),
+    producerBase,
+    producers: producers.slice(producerBase),
     modes: [...modes],
     hashes: [...hashes],
     fine: fine.subarray(0, n),
@@ -153,11 +219,59 @@ export function parseChunk(task: ChunkTask): ChunkResult {
     calls: calls.subarray(0, n),
     bytes: task.bytes,
   });
-  while ((j = bytes.indexOf(10, i)) !== -1) {
-    lines++;
+  // Ids live only within a chunk (they become strings line by line), so a scanner that has seen
+  // too many distinct strings (a long-lived process, hostile input) is replaced between chunks.
+  if (scanner && scanner.names.length > MAX_NAMES) scanner = null;
+  const sc = fast && task.native !== false ? lineScanner() : undefined;
+  let batch = 0; // lines of the current LineScanner batch
+  let b = 0; // the next of them
+  for (;;) {
     const start = i;
+    let matched: boolean;
+    if (sc) {
+      if (b === batch) {
+        batch = sc.s.scan(bytes, i, sc.cols);
+        b = 0;
+        if (batch === 0) break;
+        const more = sc.s.strings(sc.names.length);
+        for (const x of more) sc.names.push(x);
+      }
+      const { end, ok, str, num } = sc.cols;
+      j = end[b]!;
+      matched = ok[b] === 1;
+      if (matched) {
+        const names = sc.names;
+        const o = b * sc.slots;
+        const q = b * sc.nums;
+        cur.host = names[str[o]!]!;
+        cur.bootId = names[str[o + 1]!]!;
+        cur.ringStartNs = names[str[o + 2]!]!;
+        cur.exe = names[str[o + 3]!]!;
+        cur.syscall = names[str[o + 4]!]!;
+        cur.callSite = names[str[o + 5]!]!;
+        cur.action = names[str[o + 6]!]!;
+        cur.outcome = names[str[o + 7]!]!;
+        cur.mode = names[str[o + 8]!]!;
+        cur.workload = names[str[o + 9]!]!;
+        cur.policyHash = names[str[o + 10]!]!;
+        const id = str[o + 11]!;
+        cur.identity = id < 0 ? undefined : names[id]!;
+        cur.ms = num[q]!;
+        cur.ringPid = num[q + 1]!;
+        cur.seq = num[q + 2]!;
+        cur.pid = num[q + 3]!;
+        cur.errno = num[q + 4]!;
+        cur.calls = num[q + 5]!;
+      }
+      b++;
+    } else {
+      j = bytes.indexOf(10, i);
+      if (j === -1) break;
+      matched = fast && matchLine(bytes, start, j, cur, prev);
+    }
+    lines++;
     i = j + 1;
-    if (fast && matchLine(bytes, start, j, cur, prev)) fastLines++;
+    if (matched) fastLines++;
     else {
       // An all-ASCII line (the usual case) decodes faster as latin1, to the same string.
       const line = bytes.toString(isAscii(bytes.subarray(start, j)) ? 'latin1' : 'utf8', start, j);
@@ -228,13 +342,92 @@ export function parseChunk(task: ChunkTask): ChunkResult {
   return res();
 }
 
+/** A parser thread's range reader: one buffer, read into again for every range. */
+export interface RangeReader {
+  read(task: RangeTask, state: ParserState): ChunkResult;
+}
+
+/** Bytes read past a range's end at first: one sigsys line is ~800. */
+const OVERRUN = 4096;
+
+export function createRangeReader(): RangeReader {
+  let buf = Buffer.allocUnsafeSlow(0);
+  /** Read up to n bytes at file offset `pos` into buf[at..] (grown, keeping buf[0, at)); bytes read, short only at the end of the file. */
+  function fill(fd: number, at: number, pos: number, n: number): number {
+    if (buf.length < at + n) {
+      const b = Buffer.allocUnsafeSlow(Math.max(at + n, buf.length * 2));
+      buf.copy(b, 0, 0, at);
+      buf = b;
+    }
+    let got = 0;
+    while (got < n) {
+      const r = readSync(fd, buf, at + got, n - got, pos + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return got;
+  }
+  return {
+    read(task, state) {
+      const fd = openSync(task.file, 'r');
+      try {
+        // From the byte before `start`: a '\n' there means a line starts at `start`.
+        const from = task.start === 0 ? 0 : task.start - 1;
+        const whole = !Number.isFinite(task.end);
+        let want = whole ? 8 << 20 : task.end - from + OVERRUN;
+        let len = fill(fd, 0, from, want);
+        let eof = len < want;
+        let first = 0;
+        if (task.start > 0) {
+          const nl = buf.subarray(0, len).indexOf(10);
+          // No line starts in the range (inside one longer line, or past the end of the file).
+          if (nl === -1 || (!whole && from + nl + 1 >= task.end)) return parseChunk({ index: task.index, bytes: new Uint8Array(0) }, state);
+          first = nl + 1;
+        }
+        // Up to the '\n' that ends the last line starting before `end` (the first at or after end - 1), or the end of the file.
+        let stop = -1;
+        let look = whole ? len : Math.max(first, task.end - 1 - from);
+        for (;;) {
+          if (!whole) {
+            const nl = buf.subarray(0, len).indexOf(10, look);
+            if (nl !== -1) {
+              stop = nl + 1;
+              break;
+            }
+          }
+          if (eof) break;
+          look = len;
+          want = Math.max(len, 1 << 16);
+          const got = fill(fd, len, from + len, want);
+          len += got;
+          eof = got < want;
+        }
+        let rest: Uint8Array | undefined;
+        if (stop < 0) {
+          stop = Math.max(first, buf.subarray(0, len).lastIndexOf(10) + 1);
+          if (stop < len) rest = Uint8Array.prototype.slice.call(buf, stop, len);
+        }
+        const r = parseChunk({ index: task.index, bytes: buf.subarray(first, stop), fast: task.fast, native: task.native }, state);
+        r.bytes = new Uint8Array(0);
+        if (rest) r.rest = rest;
+        return r;
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
 /** The workerData of a parser thread (parallel.ts): only then does this module answer messages. */
 export const PARSER_THREAD = 'sigsys-report-parser';
 
 if (parentPort && workerData === PARSER_THREAD) {
   const port = parentPort;
-  port.on('message', (task: ChunkTask) => {
-    const r = parseChunk(task);
-    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer, r.bytes.buffer] as ArrayBuffer[]);
+  // One reader's chunks come to one thread's parser in turn (parallel.ts): its ids last as long as the thread.
+  const state = createParserState();
+  const reader = createRangeReader();
+  port.on('message', (task: RangeTask) => {
+    const r = reader.read(task, state);
+    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer] as ArrayBuffer[]);
   });
 }
