@@ -16,3 +16,23 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
     throw new UsageError(`${command}: ${fact}; see 'sigsys ${command} --help'`, { cause: err });
   }
 }
+
+/**
+ * Split argv into sigsys's options and the command (after "--" or the first
+ * non-option), knowing which options take a value.  Here rather than in
+ * run.ts so that `sigsys learn` starts without loading the report modules.
+ */
+export function splitOptions(argv: string[], options: Record<string, { type: string; short?: string }>): { opts: string[]; cmd: string[] } {
+  const valued = new Set(
+    Object.entries(options)
+      .filter(([, o]) => o.type === 'string')
+      .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return { opts: argv.slice(0, i), cmd: argv.slice(i + 1) };
+    if (!a.startsWith('-')) return { opts: argv.slice(0, i), cmd: argv.slice(i) };
+    if (valued.has(a)) i++;
+  }
+  return { opts: argv, cmd: [] };
+}

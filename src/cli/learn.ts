@@ -11,7 +11,7 @@
  * audit mode to name any call the profile denies.  Exits with CMD's status
  * unless the profile could not be written or did not verify.
  */
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, splitOptions } from './args.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { SigsysError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -33,7 +33,6 @@ import { describeExit, type ExitInfo } from '../report/report.js';
 import { runConfined } from '../run/run.js';
 import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
-import { splitCommand } from './run.js';
 
 export const help = `Usage: sigsys learn [options] -o PROFILE.json -- CMD [ARG...]
 
@@ -111,7 +110,7 @@ export interface LearnOptions {
 }
 
 export function parseLearnArgs(argv: string[]): LearnOptions {
-  const { opts, cmd } = splitCommand(argv, OPTIONS);
+  const { opts, cmd } = splitOptions(argv, OPTIONS);
   const { values } = parseCommandArgs('learn', { args: opts, options: OPTIONS, allowPositionals: false });
   if (values.mode !== 'audit' && values.mode !== 'enforce') throw new UsageError(`learn: --mode must be audit or enforce, not "${values.mode}"`);
   const via = values['learn-via'];

@@ -7,7 +7,7 @@
  * preload cannot reach; docs/launcher.md), prints the table and the verdict
  * to stderr and exits with the command's status (128 + signal when killed).
  */
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, splitOptions } from './args.js';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SigsysError, UsageError, describeError } from '../errors.js';
@@ -57,18 +57,7 @@ const OPTIONS = {
 
 /** Split argv into sigsys's options and the command (after "--" or the first non-option). */
 export function splitCommand(argv: string[], options: Record<string, { type: string; short?: string }> = OPTIONS): { opts: string[]; cmd: string[] } {
-  const valued = new Set(
-    Object.entries(options)
-      .filter(([, o]) => o.type === 'string')
-      .flatMap(([k, o]) => [`--${k}`, ...(o.short ? [`-${o.short}`] : [])]),
-  );
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return { opts: argv.slice(0, i), cmd: argv.slice(i + 1) };
-    if (!a.startsWith('-')) return { opts: argv.slice(0, i), cmd: argv.slice(i) };
-    if (valued.has(a)) i++;
-  }
-  return { opts: argv, cmd: [] };
+  return splitOptions(argv, options);
 }
 
 export interface RunOptions {
