@@ -310,19 +310,19 @@ describe('sigsys learn', () => {
   it.each([
     ['sh exec\'ing ls and cat', () => shCmd],
     ['a workload with a thread and a fork', () => [workload(), 'thread', 'fork', 'getppid=1']],
-    ['a static glibc binary', () => [staticBin]],
+    ['a static glibc binary making an unnamed call (nr 1000: the same warning)', () => [staticBin]],
   ])('the kernel\'s counter (--learn-via bpf) and the supervisor alone learn the same profile: %s', async (_n, cmd) => {
-    const got: Record<string, { names: string[]; rules: string[] }> = {};
+    const got: Record<string, { names: string[]; rules: string[]; warnings: string[] }> = {};
     for (const via of ['bpf', 'supervisor']) {
       const out = join(dir, `via-${via}.json`);
       const r = await learn(['--learn-via', via, '-o', out], cmd());
-      expect(r.stderr).not.toMatch(/sigsys-exec|warning/);
+      expect(r.stderr).not.toMatch(/sigsys-exec/);
       const p = await readProfile(out);
       // futex: a contended join or exit, only when the timing says so
-      got[via] = { names: learnedNames(p).filter((n) => n !== 'futex'), rules: p.syscalls.filter((e) => e.args).map((e) => JSON.stringify([e.names, e.args])) };
+      got[via] = { warnings: r.stderr.split('\n').filter((l) => l.includes('warning')), names: learnedNames(p).filter((n) => n !== 'futex'), rules: p.syscalls.filter((e) => e.args).map((e) => JSON.stringify([e.names, e.args])) };
     }
     expect(got.bpf).toEqual(got.supervisor);
-    expect(got.bpf!.names.length).toBeGreaterThan(10);
+    expect(got.bpf!.names.length).toBeGreaterThan(5);
   });
 
   it('--mode enforce learns through the supervisor (denied calls never reach the kernel\'s counter) and says so in one line', async () => {
