@@ -295,6 +295,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		die(EXIT_USAGE, "--distinct-arg0 only applies with --report-once");
 	if (o->learn_via != LEARN_VIA_SUPERVISOR && !o->report_once)
 		die(EXIT_USAGE, "--learn-via only applies with --report-once");
+	/* The preload's trusted-ip tail reads the ip on every notifying path:
+	 * the learning prefix could count nothing behind it. */
+	if (o->learn_via != LEARN_VIA_SUPERVISOR && o->preload)
+		die(EXIT_USAGE, "--learn-via takes no --preload (learning runs without it)");
 }
 
 static void *read_policy(const char *path, size_t *len)
@@ -559,6 +563,7 @@ static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_r
 	static uint32_t tgid[SIGSYS_BPF_LEARN_NRS];
 	static struct sigsys_violation v[SIGSYS_BPF_LEARN_NRS];
 	char why[PATH_MAX + 64];
+	struct timespec now;
 	size_t n = 0;
 	int ret = sigsys_bpf_learn_seen(&bpf_learn, tgid);
 
@@ -567,6 +572,7 @@ static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_r
 	if (sigsys_bpf_learn_stop(&bpf_learn, why, sizeof(why)) < 0)
 		dprintf(2, "sigsys-exec: %s\n", why);
 	bpf_on = 0;
+	clock_gettime(CLOCK_REALTIME, &now);
 	for (uint32_t nr = 0; nr < SIGSYS_BPF_LEARN_NRS; nr++) {
 		struct seccomp_data d;
 		struct sigsys_verdict vd;
@@ -578,7 +584,7 @@ static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_r
 		d.arch = so->policy->hdr->arch;
 		sigsys_policy_verdict(so->policy, &d, &vd);
 		memset(&v[n], 0, sizeof(v[n]));
-		v[n].time_ns = (uint64_t)time(NULL) * 1000000000ull;
+		v[n].time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 		v[n].pid = v[n].tid = tgid[nr];
 		v[n].nr = (int32_t)nr;
 		v[n].arch = d.arch;
