@@ -719,6 +719,7 @@ int sigsys_sup_write_events(const struct sigsys_sup_opts *o, uint32_t owner,
 	s.meta = malloc(SIGSYS_RING_META_MAX);
 	if (!s.meta) {
 		lost(&s, "ring metadata", ENOMEM);
+		res->lost += n - 1;
 		return -ENOMEM;
 	}
 	memset(&in, 0, sizeof(in));
