@@ -36,6 +36,12 @@
 #define MOV64_IMM(d, k) I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
 #define ADD64_IMM(d, k) I(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, k)
 #define RSH64_IMM(d, k) I(BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, k)
+#define LSH64_IMM(d, k) I(BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0, k)
+#define AND64_REG(d, s) I(BPF_ALU64 | BPF_AND | BPF_X, d, s, 0, 0)
+#define OR64_REG(d, s) I(BPF_ALU64 | BPF_OR | BPF_X, d, s, 0, 0)
+#define ADD64_REG(d, s) I(BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
+#define ST_MEM(sz, d, o, k) I(BPF_ST | BPF_MEM | (sz), d, 0, o, k)
+#define ATOMIC_ADD64(d, s, o) I(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
 #define LDX_MEM(sz, d, s, o) I(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
 #define STX_MEM(sz, d, s, o) I(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
 #define JMP_IMM(op, d, k, o) I(BPF_JMP | (op) | BPF_K, d, 0, o, k)
@@ -46,6 +52,18 @@
 #define LD_MAP_FD(d, fd) I(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), I(0, 0, 0, 0, 0)
 
 enum { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
+
+/* Where the first syscall argument sits in struct pt_regs at sys_enter. */
+#if defined(__x86_64__)
+#define REGS_ARG0 112 /* di */
+#elif defined(__aarch64__)
+#define REGS_ARG0 0 /* regs[0] */
+#else
+#error "bpf_learn.c: the offset of the first syscall argument in pt_regs is not known here"
+#endif
+
+/* masks[] values: the call is learned with its first argument (bit 63) under the low 32 bits. */
+#define MASK_ARG0 (1ull << 63)
 
 /* skip[] values (bpf_learn.h). */
 #define SKIP_ONCE 1u
@@ -114,52 +132,158 @@ static int attach(const char *tp, int prog)
  *   if (id >= NRS) return 0;                  // x32 bit, -1, unknown
  *   tid = (u32)bpf_get_current_pid_tgid();
  *   if ((m = skip[tid])) { if (*m == ONCE) delete skip[tid]; return 0; }
+ *   if ((k = masks[id]) && *k) {              // learned with its first argument
+ *       if (probe_read_kernel(&a0, 8, &regs->ARG0)) { lost++; return 0; }
+ *       e = update(argseen, id << 32 | (a0 & (u32)*k), tgid, NOEXIST);
+ *       if (e && e != -EEXIST) lost++;
+ *       return 0;
+ *   }
  *   if ((s = seen[id]) && !*s) *s = pid_tgid >> 32;
  *
  * The skip lookup comes first: a mark must be consumed by the very call it
- * was made for, whether that number was seen already or not.
+ * was made for, whether that number was seen already or not.  Calls learned
+ * with their first argument (clone, unshare, personality, socket) are read
+ * here rather than stopped for the supervisor: a call waiting for the
+ * supervisor can be interrupted by a signal before it is received, and
+ * seccomp then returns EINTR (fork in a shell with a SIGCHLD handler fails
+ * with "Cannot fork"); a counted call never waits.
  */
-static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int seen)
-{
-	const struct bpf_insn prog[] = {
-		/* 0 */ MOV64_REG(R6, R1),
-		/* 1 */ LD_MAP_FD(R1, cg),
-		/* 3 */ MOV64_IMM(R2, 0),
-		/* 4 */ CALL(BPF_FUNC_current_task_under_cgroup),
-		/* 5 */ JMP_IMM(BPF_JNE, R0, 1, 30), /* -> 36 out */
-		/* 6 */ LDX_MEM(BPF_DW, R7, R6, 8),
-		/* 7 */ JMP_IMM(BPF_JGE, R7, (int32_t)SIGSYS_BPF_LEARN_NRS, 28),
-		/* 8 */ CALL(BPF_FUNC_get_current_pid_tgid),
-		/* 9 */ MOV64_REG(R8, R0),
-		/* 10 */ STX_MEM(BPF_W, R10, R8, -4),
-		/* 11 */ LD_MAP_FD(R1, skip),
-		/* 13 */ MOV64_REG(R2, R10),
-		/* 14 */ ADD64_IMM(R2, -4),
-		/* 15 */ CALL(BPF_FUNC_map_lookup_elem),
-		/* 16 */ JMP_IMM(BPF_JEQ, R0, 0, 8), /* -> 25 record */
-		/* 17 */ LDX_MEM(BPF_W, R1, R0, 0),
-		/* 18 */ JMP_IMM(BPF_JNE, R1, SKIP_ONCE, 17), /* -> 36 out */
-		/* 19 */ LD_MAP_FD(R1, skip),
-		/* 21 */ MOV64_REG(R2, R10),
-		/* 22 */ ADD64_IMM(R2, -4),
-		/* 23 */ CALL(BPF_FUNC_map_delete_elem),
-		/* 24 */ JA(11), /* -> 36 out */
-		/* 25 */ STX_MEM(BPF_W, R10, R7, -8),
-		/* 26 */ LD_MAP_FD(R1, seen),
-		/* 28 */ MOV64_REG(R2, R10),
-		/* 29 */ ADD64_IMM(R2, -8),
-		/* 30 */ CALL(BPF_FUNC_map_lookup_elem),
-		/* 31 */ JMP_IMM(BPF_JEQ, R0, 0, 4), /* -> 36 out */
-		/* 32 */ LDX_MEM(BPF_W, R1, R0, 0),
-		/* 33 */ JMP_IMM(BPF_JNE, R1, 0, 2), /* -> 36 out */
-		/* 34 */ RSH64_IMM(R8, 32),
-		/* 35 */ STX_MEM(BPF_W, R0, R8, 0),
-		/* 36 */ MOV64_IMM(R0, 0),
-		/* 37 */ EXIT(),
-	};
+/* A few lines of assembler: jumps name labels, resolved at the end. */
+enum { L_OUT, L_RECORD, L_PLAIN, L_LOST, L_N };
+struct bpf_asm {
+	struct bpf_insn *p;
+	size_t n;
+	size_t at[L_N];
+	size_t fix[32];
+	int fix_label[32];
+	int n_fix;
+};
 
-	memcpy(p, prog, sizeof(prog));
-	return sizeof(prog) / sizeof(prog[0]);
+static void emit(struct bpf_asm *a, struct bpf_insn i)
+{
+	a->p[a->n++] = i;
+}
+
+static void emit_map(struct bpf_asm *a, int reg, int fd)
+{
+	const struct bpf_insn two[] = { LD_MAP_FD(reg, fd) };
+
+	emit(a, two[0]);
+	emit(a, two[1]);
+}
+
+static void emit_jmp(struct bpf_asm *a, struct bpf_insn i, int label)
+{
+	a->fix[a->n_fix] = a->n;
+	a->fix_label[a->n_fix++] = label;
+	emit(a, i);
+}
+
+static void label(struct bpf_asm *a, int l)
+{
+	a->at[l] = a->n;
+}
+
+static size_t resolve(struct bpf_asm *a)
+{
+	for (int i = 0; i < a->n_fix; i++)
+		a->p[a->fix[i]].off = (int16_t)(a->at[a->fix_label[i]] - a->fix[i] - 1);
+	return a->n;
+}
+
+static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int seen, int masks, int argseen,
+			 int lost)
+{
+	struct bpf_asm a = { .p = p };
+
+	emit(&a, MOV64_REG(R6, R1));
+	emit_map(&a, R1, cg);
+	emit(&a, MOV64_IMM(R2, 0));
+	emit(&a, CALL(BPF_FUNC_current_task_under_cgroup));
+	emit_jmp(&a, JMP_IMM(BPF_JNE, R0, 1, 0), L_OUT);
+	emit(&a, LDX_MEM(BPF_DW, R7, R6, 8)); /* id */
+	emit_jmp(&a, JMP_IMM(BPF_JGE, R7, (int32_t)SIGSYS_BPF_LEARN_NRS, 0), L_OUT);
+	emit(&a, CALL(BPF_FUNC_get_current_pid_tgid));
+	emit(&a, MOV64_REG(R8, R0));
+	emit(&a, STX_MEM(BPF_W, R10, R8, -4)); /* tid */
+	emit_map(&a, R1, skip);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -4));
+	emit(&a, CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, 0, 0), L_RECORD);
+	emit(&a, LDX_MEM(BPF_W, R1, R0, 0));
+	emit_jmp(&a, JMP_IMM(BPF_JNE, R1, SKIP_ONCE, 0), L_OUT);
+	emit_map(&a, R1, skip);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -4));
+	emit(&a, CALL(BPF_FUNC_map_delete_elem));
+	emit_jmp(&a, JA(0), L_OUT);
+
+	label(&a, L_RECORD);
+	emit(&a, STX_MEM(BPF_W, R10, R7, -8)); /* nr */
+	emit_map(&a, R1, masks);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -8));
+	emit(&a, CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, 0, 0), L_OUT);
+	emit(&a, LDX_MEM(BPF_DW, R9, R0, 0));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R9, 0, 0), L_PLAIN);
+	/* a0 = regs->ARG0, into fp-16 */
+	emit(&a, MOV64_REG(R1, R10));
+	emit(&a, ADD64_IMM(R1, -16));
+	emit(&a, MOV64_IMM(R2, 8));
+	emit(&a, LDX_MEM(BPF_DW, R3, R6, 0));
+	emit(&a, ADD64_IMM(R3, REGS_ARG0));
+	emit(&a, CALL(BPF_FUNC_probe_read_kernel));
+	emit_jmp(&a, JMP_IMM(BPF_JNE, R0, 0, 0), L_LOST);
+	/* key = nr << 32 | (a0 & (u32)mask) at fp-24; value tgid at fp-28 */
+	emit(&a, LDX_MEM(BPF_DW, R1, R10, -16));
+	emit(&a, LSH64_IMM(R9, 32));
+	emit(&a, RSH64_IMM(R9, 32));
+	emit(&a, AND64_REG(R1, R9));
+	emit(&a, MOV64_REG(R2, R7));
+	emit(&a, LSH64_IMM(R2, 32));
+	emit(&a, OR64_REG(R1, R2));
+	emit(&a, STX_MEM(BPF_DW, R10, R1, -24));
+	emit(&a, RSH64_IMM(R8, 32));
+	emit(&a, STX_MEM(BPF_W, R10, R8, -28));
+	emit_map(&a, R1, argseen);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -24));
+	emit(&a, MOV64_REG(R3, R10));
+	emit(&a, ADD64_IMM(R3, -28));
+	emit(&a, MOV64_IMM(R4, BPF_NOEXIST));
+	emit(&a, CALL(BPF_FUNC_map_update_elem));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, 0, 0), L_OUT);
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, -EEXIST, 0), L_OUT);
+	/* the table is full: counted, never silent */
+
+	label(&a, L_LOST);
+	emit(&a, ST_MEM(BPF_W, R10, -8, 0));
+	emit_map(&a, R1, lost);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -8));
+	emit(&a, CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, 0, 0), L_OUT);
+	emit(&a, MOV64_IMM(R1, 1));
+	emit(&a, ATOMIC_ADD64(R0, R1, 0));
+	emit_jmp(&a, JA(0), L_OUT);
+
+	label(&a, L_PLAIN);
+	emit_map(&a, R1, seen);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -8));
+	emit(&a, CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, 0, 0), L_OUT);
+	emit(&a, LDX_MEM(BPF_W, R1, R0, 0));
+	emit_jmp(&a, JMP_IMM(BPF_JNE, R1, 0, 0), L_OUT);
+	emit(&a, RSH64_IMM(R8, 32));
+	emit(&a, STX_MEM(BPF_W, R0, R8, 0));
+
+	label(&a, L_OUT);
+	emit(&a, MOV64_IMM(R0, 0));
+	emit(&a, EXIT());
+	return resolve(&a);
 }
 
 /* sched_process_exec: the exec succeeded, the task's calls are its own now. */
@@ -230,8 +354,9 @@ static int cgroup2_dir(char *out, size_t len, char *why, size_t whylen)
 
 static void close_all(struct sigsys_bpf_learn *b)
 {
-	int *fds[] = { &b->enter_link, &b->exec_link, &b->enter_fd, &b->exec_fd,
-		       &b->seen_fd,    &b->skip_fd,   &b->cg_map_fd, &b->procs_fd };
+	int *fds[] = { &b->enter_link, &b->exec_link, &b->enter_fd,  &b->exec_fd,
+		       &b->seen_fd,    &b->skip_fd,   &b->cg_map_fd, &b->procs_fd,
+		       &b->masks_fd,   &b->argseen_fd, &b->lost_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -240,10 +365,12 @@ static void close_all(struct sigsys_bpf_learn *b)
 	}
 }
 
-int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, char *why, size_t whylen)
+int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_nr,
+			   const uint32_t *distinct_mask, int n_distinct, char *why, size_t whylen)
 {
-	struct bpf_insn insns[64];
-	char parent[PATH_MAX], path[PATH_MAX + 128], log[4096];
+	struct bpf_insn insns[128];
+	char parent[PATH_MAX], path[PATH_MAX + 128];
+	static char log[1 << 16];
 	struct stat st;
 	uint32_t zero = 0;
 	int cgfd, ret;
@@ -252,6 +379,7 @@ int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, char *why, size_t whylen)
 	memset(b, 0, sizeof(*b));
 	b->seen_fd = b->skip_fd = b->cg_map_fd = b->enter_fd = b->exec_fd = -1;
 	b->enter_link = b->exec_link = b->procs_fd = -1;
+	b->masks_fd = b->argseen_fd = b->lost_fd = -1;
 
 	if (stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != PROC_PID_INIT_INO) {
 		snprintf(why, whylen, "not in the initial pid namespace (the counter sees the "
@@ -265,18 +393,41 @@ int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, char *why, size_t whylen)
 	}
 	b->skip_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, 65536);
 	b->cg_map_fd = map_create(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1);
-	if (b->skip_fd < 0 || b->cg_map_fd < 0) {
+	b->masks_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, SIGSYS_BPF_LEARN_NRS);
+	b->argseen_fd = map_create(BPF_MAP_TYPE_HASH, 8, 4, SIGSYS_BPF_LEARN_ARGS);
+	b->lost_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, 1);
+	if (b->skip_fd < 0 || b->cg_map_fd < 0 || b->masks_fd < 0 || b->argseen_fd < 0 ||
+	    b->lost_fd < 0) {
 		ret = fail(why, whylen, errno, "%s: %s", "bpf(BPF_MAP_CREATE)");
 		goto out;
 	}
+	for (int i = 0; i < n_distinct; i++) {
+		uint64_t m = MASK_ARG0 | distinct_mask[i];
 
-	n = enter_prog(insns, b->cg_map_fd, b->skip_fd, b->seen_fd);
-	log[0] = 0;
-	b->enter_fd = prog_load(insns, n, log, sizeof(log));
+		if (distinct_nr[i] >= SIGSYS_BPF_LEARN_NRS)
+			continue;
+		ret = map_update(b->masks_fd, &distinct_nr[i], &m);
+		if (ret < 0) {
+			ret = fail(why, whylen, -ret, "%s: %s", "bpf(BPF_MAP_UPDATE_ELEM) of the masks");
+			goto out;
+		}
+	}
+
+	n = enter_prog(insns, b->cg_map_fd, b->skip_fd, b->seen_fd, b->masks_fd, b->argseen_fd,
+		       b->lost_fd);
+	b->enter_fd = prog_load(insns, n, NULL, 0);
 	if (b->enter_fd < 0) {
 		int err = errno;
+		char *last;
 
-		log[strcspn(log, "\n")] = 0;
+		/* Again with the verifier's log, for its reason (its last line). */
+		log[0] = 0;
+		prog_load(insns, n, log, sizeof(log));
+		while (*log && log[strlen(log) - 1] == '\n')
+			log[strlen(log) - 1] = 0;
+		last = strrchr(log, '\n');
+		if (last)
+			memmove(log, last + 1, strlen(last));
 		snprintf(why, whylen, "bpf(BPF_PROG_LOAD) of the sys_enter counter: %s%s%s",
 			 strerror(err), *log ? ": " : "", log);
 		ret = -err;
@@ -379,6 +530,45 @@ int sigsys_bpf_learn_seen(const struct sigsys_bpf_learn *b, uint32_t tgid[SIGSYS
 	return 0;
 }
 
+int sigsys_bpf_learn_args(const struct sigsys_bpf_learn *b, struct sigsys_bpf_learn_arg *out,
+			  size_t cap, size_t *n, uint64_t *lost)
+{
+	uint64_t key, next, *prev = NULL;
+	uint32_t zero = 0;
+	union bpf_attr a;
+
+	*n = 0;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)b->lost_fd;
+	a.key = (uint64_t)(uintptr_t)&zero;
+	a.value = (uint64_t)(uintptr_t)lost;
+	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0)
+		return -errno;
+	for (;;) {
+		uint32_t tgid;
+
+		memset(&a, 0, sizeof(a));
+		a.map_fd = (uint32_t)b->argseen_fd;
+		a.key = (uint64_t)(uintptr_t)prev;
+		a.next_key = (uint64_t)(uintptr_t)&next;
+		if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		key = next;
+		prev = &key;
+		memset(&a, 0, sizeof(a));
+		a.map_fd = (uint32_t)b->argseen_fd;
+		a.key = (uint64_t)(uintptr_t)&key;
+		a.value = (uint64_t)(uintptr_t)&tgid;
+		if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0)
+			return -errno;
+		if (*n == cap)
+			return -E2BIG;
+		out[*n].nr = (uint32_t)(key >> 32);
+		out[*n].arg = (uint32_t)key;
+		out[(*n)++].tgid = tgid;
+	}
+}
+
 int sigsys_bpf_learn_stop(struct sigsys_bpf_learn *b, char *why, size_t whylen)
 {
 	int ret = 0;
@@ -424,8 +614,8 @@ static int by_number_alone(const struct sock_filter *f, uint32_t n, uint32_t arc
 }
 
 int sigsys_bpf_learn_filter(const struct sigsys_policy *p, struct sock_filter *variant,
-			    uint32_t *n, const uint32_t *distinct, int n_distinct,
-			    struct sigsys_bpf_learn_plan *plan, char *why, size_t whylen)
+			    uint32_t *n, struct sigsys_bpf_learn_plan *plan, char *why,
+			    size_t whylen)
 {
 	uint32_t arch = p->hdr->arch, head, k = 0, n_left = 0;
 	uint32_t *path = malloc(SIGSYS_POLICY_MAX_INSNS * sizeof(*path));
@@ -439,11 +629,8 @@ int sigsys_bpf_learn_filter(const struct sigsys_policy *p, struct sock_filter *v
 	memset(plan, 0, sizeof(*plan));
 	for (uint32_t nr = 0; nr < SIGSYS_BPF_LEARN_NRS; nr++) {
 		uint32_t ret, act;
-		int arg_learned = 0;
 
-		for (int i = 0; i < n_distinct; i++)
-			arg_learned |= distinct[i] == nr;
-		if (!by_number_alone(variant, *n, arch, nr, &ret, path) || arg_learned) {
+		if (!by_number_alone(variant, *n, arch, nr, &ret, path)) {
 			left[n_left++] = nr;
 			continue;
 		}

@@ -14,12 +14,14 @@
  *   - the tree is a fresh cgroup v2 directory the command enters before its
  *     execve; bpf_current_task_under_cgroup() with a CGROUP_ARRAY map covers
  *     every process and thread it starts, and sub-cgroups they create;
+ *   - calls whose first argument is learned (--distinct-arg0: clone flags,
+ *     socket family, ...) are kept as (nr, arg0 & mask) pairs, the argument
+ *     read from the task's pt_regs;
  *   - the learning filter (sigsys_bpf_learn_filter) ALLOWs the calls the
  *     counter can stand for and keeps notifying the supervisor for the rest:
  *     calls of other ABIs (i386 int $0x80: their numbers would alias native
- *     ones), x32 numbers, calls whose first argument is learned
- *     (--distinct-arg0: clone flags, socket family, ...), and calls the
- *     policy judges by their arguments or answers in the kernel (TRAP).
+ *     ones), x32 numbers, and calls the policy judges by their arguments or
+ *     answers in the kernel (TRAP).
  *
  * Seccomp runs before the sys_enter tracepoint: a call the supervisor
  * answers with CONTINUE reaches the counter afterwards, with its own ABI's
@@ -54,9 +56,17 @@
 
 /* Native numbers counted: [0, SIGSYS_BPF_LEARN_NRS). */
 #define SIGSYS_BPF_LEARN_NRS 1024u
+/* Distinct (number, masked first argument) pairs kept; more are counted as lost. */
+#define SIGSYS_BPF_LEARN_ARGS 4096u
+
+/* One call learned with its first argument. */
+struct sigsys_bpf_learn_arg {
+	uint32_t nr, arg, tgid;
+};
 
 struct sigsys_bpf_learn {
 	int seen_fd, skip_fd, cg_map_fd;   /* maps */
+	int masks_fd, argseen_fd, lost_fd; /* calls learned with their first argument */
 	int enter_fd, exec_fd;             /* programs */
 	int enter_link, exec_link;         /* raw tracepoint attachments */
 	int procs_fd;                      /* <cgroup>/cgroup.procs, for the child */
@@ -70,10 +80,12 @@ struct sigsys_bpf_learn_plan {
 };
 
 /*
- * Load, attach and make the cgroup.  0, or -errno with a one-line reason in
- * why (then nothing is left behind).
+ * Load, attach and make the cgroup.  The n_distinct calls distinct_nr[] are
+ * learned with their first argument under distinct_mask[] (--distinct-arg0).
+ * 0, or -errno with a one-line reason in why (then nothing is left behind).
  */
-int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, char *why, size_t whylen);
+int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_nr,
+			   const uint32_t *distinct_mask, int n_distinct, char *why, size_t whylen);
 
 /*
  * In the child, before anything of the command runs: mark this task
@@ -90,6 +102,11 @@ void sigsys_bpf_learn_unskip(const struct sigsys_bpf_learn *b, uint32_t tid);
 /* tgid[nr] = the first process seen making native call nr, 0 if none.  0 or -errno. */
 int sigsys_bpf_learn_seen(const struct sigsys_bpf_learn *b, uint32_t tgid[SIGSYS_BPF_LEARN_NRS]);
 
+/* The (number, masked first argument) pairs seen, into out[0..cap), and how
+ * many could not be kept (*lost).  0 or -errno. */
+int sigsys_bpf_learn_args(const struct sigsys_bpf_learn *b, struct sigsys_bpf_learn_arg *out,
+			  size_t cap, size_t *n, uint64_t *lost);
+
 /* Detach, close, remove the cgroup.  0, or -errno (the cgroup could not be
  * removed: a process of the tree left it busy) with the reason in why. */
 int sigsys_bpf_learn_stop(struct sigsys_bpf_learn *b, char *why, size_t whylen);
@@ -98,12 +115,10 @@ int sigsys_bpf_learn_stop(struct sigsys_bpf_learn *b, char *why, size_t whylen);
  * The learning filter: `variant` (the policy's NOTIFY variant, n insns)
  * behind a prefix that ALLOWs the native calls the counter stands for,
  * notifies every call of another arch, and leaves the rest to the variant.
- * `distinct` (n_distinct numbers) are the calls whose first argument is
- * learned: never counted.  Fills plan.  Returns 0 or -E2BIG/-EINVAL with a
- * reason in why.
+ * Fills plan.  Returns 0 or -E2BIG/-ENOMEM with a reason in why.
  */
 int sigsys_bpf_learn_filter(const struct sigsys_policy *p, struct sock_filter *variant,
-			    uint32_t *n, const uint32_t *distinct, int n_distinct,
-			    struct sigsys_bpf_learn_plan *plan, char *why, size_t whylen);
+			    uint32_t *n, struct sigsys_bpf_learn_plan *plan, char *why,
+			    size_t whylen);
 
 #endif

@@ -521,11 +521,8 @@ static void setup_bpf(const struct opts *o, const struct sigsys_policy *pol,
 		      struct sock_filter *prog, uint32_t *n_prog)
 {
 	char why[PATH_MAX + 256];
-	uint32_t distinct[SIGSYS_SUP_ONCE_MAX];
 	int ret = -EINVAL;
 
-	for (int i = 0; i < o->once.n; i++)
-		distinct[i] = o->once.nr[i];
 	if (pol->hdr->mode != SIGSYS_MODE_AUDIT) {
 		/* Denied calls never reach sys_enter (seccomp answers first):
 		 * only the supervisor sees them. */
@@ -534,11 +531,11 @@ static void setup_bpf(const struct opts *o, const struct sigsys_policy *pol,
 	} else if (geteuid() != 0) {
 		snprintf(why, sizeof(why), "not root (loading eBPF and making a cgroup need it)");
 		ret = -EPERM;
-	} else if ((ret = sigsys_bpf_learn_start(&bpf_learn, why, sizeof(why))) == 0) {
+	} else if ((ret = sigsys_bpf_learn_start(&bpf_learn, o->once.nr, o->once.mask, o->once.n,
+						 why, sizeof(why))) == 0) {
 		bpf_on = 1;
 		atexit(bpf_cleanup);
-		ret = sigsys_bpf_learn_filter(pol, prog, n_prog, distinct, o->once.n, &bpf_plan,
-					      why, sizeof(why));
+		ret = sigsys_bpf_learn_filter(pol, prog, n_prog, &bpf_plan, why, sizeof(why));
 		if (ret == 0)
 			return;
 		bpf_cleanup();
@@ -561,23 +558,37 @@ static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_r
 			   uint32_t owner)
 {
 	static uint32_t tgid[SIGSYS_BPF_LEARN_NRS];
-	static struct sigsys_violation v[SIGSYS_BPF_LEARN_NRS];
+	static struct sigsys_bpf_learn_arg args[SIGSYS_BPF_LEARN_ARGS];
+	static struct sigsys_violation v[SIGSYS_BPF_LEARN_NRS + SIGSYS_BPF_LEARN_ARGS];
 	char why[PATH_MAX + 64];
 	struct timespec now;
-	size_t n = 0;
+	size_t n = 0, n_args = 0;
+	uint64_t lost = 0;
 	int ret = sigsys_bpf_learn_seen(&bpf_learn, tgid);
 
+	if (ret == 0)
+		ret = sigsys_bpf_learn_args(&bpf_learn, args, SIGSYS_BPF_LEARN_ARGS, &n_args, &lost);
 	if (ret < 0)
 		die(EXIT_CONFINE, "reading the learning counter: %s", strerror(-ret));
+	if (lost) {
+		/* Never silent: the names may be missing their argument rules. */
+		dprintf(2, "sigsys-exec: %llu first arguments of counted calls could not be "
+			   "recorded\n",
+			(unsigned long long)lost);
+		res->lost += lost;
+	}
 	if (sigsys_bpf_learn_stop(&bpf_learn, why, sizeof(why)) < 0)
 		dprintf(2, "sigsys-exec: %s\n", why);
 	bpf_on = 0;
 	clock_gettime(CLOCK_REALTIME, &now);
-	for (uint32_t nr = 0; nr < SIGSYS_BPF_LEARN_NRS; nr++) {
+	for (size_t i = 0; i < SIGSYS_BPF_LEARN_NRS + n_args; i++) {
+		uint32_t nr = i < SIGSYS_BPF_LEARN_NRS ? (uint32_t)i : args[i - SIGSYS_BPF_LEARN_NRS].nr;
+		uint32_t who = i < SIGSYS_BPF_LEARN_NRS ? tgid[i] : args[i - SIGSYS_BPF_LEARN_NRS].tgid;
 		struct seccomp_data d;
 		struct sigsys_verdict vd;
 
-		if (!tgid[nr] || !bpf_plan.counted[nr] || bpf_plan.allowed[nr])
+		if (!who || nr >= SIGSYS_BPF_LEARN_NRS || !bpf_plan.counted[nr] ||
+		    bpf_plan.allowed[nr])
 			continue;
 		memset(&d, 0, sizeof(d));
 		d.nr = (int)nr;
@@ -585,9 +596,11 @@ static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_r
 		sigsys_policy_verdict(so->policy, &d, &vd);
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-		v[n].pid = v[n].tid = tgid[nr];
+		v[n].pid = v[n].tid = who;
 		v[n].nr = (int32_t)nr;
 		v[n].arch = d.arch;
+		if (i >= SIGSYS_BPF_LEARN_NRS)
+			v[n].args[0] = args[i - SIGSYS_BPF_LEARN_NRS].arg; /* masked */
 		v[n].action = vd.kind;
 		v[n].outcome = 2; /* allowed (audit) */
 		v[n].mode = so->mode;
