@@ -4,8 +4,8 @@
  *
  *  - learning itself runs the program for real (same stdout and exit status
  *    as unconfined), from execve, through the kernel's counter (--learn-via
- *    bpf: every task of the tree counted by eBPF, argument-learned calls and
- *    other ABIs through the supervisor): static musl, Go and Java too;
+ *    bpf: every task of the tree counted by eBPF, the first argument of
+ *    clone/unshare/socket read there too): static musl, Go and Java too;
  *  - under the learned profile applied as a container runtime applies it
  *    (`sigsys run --native`: the profile's own filter from execve, the
  *    kernel's answers) the program gives the same stdout and exit status;

@@ -897,6 +897,8 @@ static const char *const LEARN_BASE[] = { "--mode", "audit", "--default", "errno
 struct learned {
 	uint8_t native[LEARN_NRS], i386[LEARN_NRS];
 	int events, other;
+	uint64_t unshare_arg[4]; /* first arguments of the unshare events */
+	int n_unshare;
 };
 
 /* Learn LEARN_WL with `via` (auto, bpf, supervisor) and the steps in args. */
@@ -917,7 +919,7 @@ static void learn_run(const char *d, const char *name, const char *via, const ch
 	args[n++] = "--report-once";
 	/* clone's flags are learned: clone stays with the supervisor. */
 	args[n++] = "--distinct-arg0";
-	args[n++] = "56:0x7e020000";
+	args[n++] = "56:0x7e020000,272:0x7e020000";
 	args[n++] = "--learn-via";
 	args[n++] = via;
 	args[n++] = "--spool";
@@ -940,6 +942,8 @@ static void learn_run(const char *d, const char *name, const char *via, const ch
 		const struct live_ev *e = &rr.ev[k];
 
 		l->events++;
+		if (e->nr == NR_UNSHARE && e->arch == AUDIT_ARCH_X86_64_ && l->n_unshare < 4)
+			l->unshare_arg[l->n_unshare++] = e->args[0];
 		if (e->nr >= 0 && e->nr < LEARN_NRS && e->arch == AUDIT_ARCH_X86_64_)
 			l->native[e->nr] = 1;
 		else if (e->nr >= 0 && e->nr < LEARN_NRS && e->arch == AUDIT_ARCH_I386_)
@@ -976,7 +980,7 @@ static int cgroup_left(pid_t launcher)
  */
 static void t18_learn_bpf_tree(void)
 {
-	const char *const steps[] = { "main", "thread", "fork", "exec", NULL };
+	const char *const steps[] = { "main", "thread", "fork", "exec", "unshare", NULL };
 	const char *d = live_tmpdir("launcher-18");
 	struct xrun r;
 	struct learned bpf, sup;
@@ -997,6 +1001,13 @@ static void t18_learn_bpf_tree(void)
 		CHECK(nr == NR_FUTEX || bpf.native[nr] == sup.native[nr],
 		      "nr %d: learned %s only", nr, bpf.native[nr] ? "by the counter" : "by the supervisor");
 	CHECK(bpf.other == 0 && sup.other == 0, "other events: bpf %d sup %d", bpf.other, sup.other);
+	/* unshare is learned with its namespace flags, read by the counter. */
+	CHECK(strstr(r.out, "unshare ret=0\n") != NULL, "stdout %s", r.out);
+	CHECK(bpf.n_unshare == 1 && bpf.unshare_arg[0] == CLONE_NEWUTS_ && sup.n_unshare == 1 &&
+		      sup.unshare_arg[0] == CLONE_NEWUTS_,
+	      "unshare events: bpf %d (0x%llx), supervisor %d (0x%llx)", bpf.n_unshare,
+	      (unsigned long long)bpf.unshare_arg[0], sup.n_unshare,
+	      (unsigned long long)sup.unshare_arg[0]);
 	/* The launcher's own calls before execve are not the program's. */
 	CHECK(!bpf.native[157] && !bpf.native[317], "prctl %d seccomp %d learned", bpf.native[157],
 	      bpf.native[317]);

@@ -66,10 +66,10 @@ Options:
   --learn-via auto|bpf|supervisor
                          how the calls are seen (audit mode).  bpf: the
                          kernel counts them (eBPF on sys_enter, CMD's tree
-                         in a cgroup v2 of its own; root): only clone,
-                         unshare, personality, socket and calls of other
-                         arches stop for the supervisor; close to
-                         unconfined speed.  supervisor: every call stops
+                         in a cgroup v2 of its own, root; the namespace
+                         flags and socket families read there too): only
+                         calls of other arches stop for the supervisor;
+                         close to unconfined speed.  supervisor: every call stops
                          (slower; works without root).  auto (default): bpf
                          where it can be used, else the supervisor, with one
                          line saying why

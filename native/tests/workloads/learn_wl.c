@@ -10,6 +10,7 @@
  *   fork      times() in a forked child (100), waited for
  *   exec      fork + exec this program with "getpgid", waited for
  *   getpgid   getpgid(0)              (121)
+ *   unshare   unshare(CLONE_NEWUTS)   (272; learned with its argument)
  *   i386      `int $0x80` with i386 number 83 (symlink(NULL, NULL): EFAULT);
  *             native 83 is mkdir, which nothing here makes
  *   pause     print "ready" (stdout, flushed) and wait for SIGUSR1
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
 			waitpid(p, NULL, 0);
 		} else if (strcmp(s, "getpgid") == 0) {
 			syscall(SYS_getpgid, 0);
+		} else if (strcmp(s, "unshare") == 0) {
+			printf("unshare ret=%ld\n", syscall(SYS_unshare, 0x04000000L));
 		} else if (strcmp(s, "i386") == 0) {
 			printf("i386 ret=%ld\n", i386_call(83));
 		} else if (strcmp(s, "pause") == 0) {
