@@ -307,6 +307,34 @@ describe('sigsys learn', () => {
     expect(r.stderr).toMatch(/ \(enforce, base /);
   });
 
+  it.each([
+    ['sh exec\'ing ls and cat', () => shCmd],
+    ['a workload with a thread and a fork', () => [workload(), 'thread', 'fork', 'getppid=1']],
+    ['a static glibc binary making an unnamed call (nr 1000: the same warning)', () => [staticBin]],
+  ])('the kernel\'s counter (--learn-via bpf) and the supervisor alone learn the same profile: %s', async (_n, cmd) => {
+    const got: Record<string, { names: string[]; rules: string[]; warnings: string[] }> = {};
+    for (const via of ['bpf', 'supervisor']) {
+      const out = join(dir, `via-${via}.json`);
+      const r = await learn(['--learn-via', via, '-o', out], cmd());
+      expect(r.stderr).not.toMatch(/sigsys-exec/);
+      const p = await readProfile(out);
+      // futex: a contended join or exit, only when the timing says so
+      got[via] = { warnings: r.stderr.split('\n').filter((l) => l.includes('warning')), names: learnedNames(p).filter((n) => n !== 'futex'), rules: p.syscalls.filter((e) => e.args).map((e) => JSON.stringify([e.names, e.args])) };
+    }
+    expect(got.bpf).toEqual(got.supervisor);
+    expect(got.bpf!.names.length).toBeGreaterThan(5);
+  });
+
+  it('--mode enforce learns through the supervisor (denied calls never reach the kernel\'s counter) and says so in one line', async () => {
+    const out = join(dir, 'enforce-via.json');
+    const r = await learn(['--mode', 'enforce', '--base', fixture('base-deny-acct.json'), '-o', out], [workload(), 'acct=1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('sigsys-exec:'))).toEqual([
+      'sigsys-exec: learning through the supervisor alone (every call stops; slower): enforce mode: calls the profile denies never reach the kernel\'s counter',
+    ]);
+    expect(learnedNames(await readProfile(out))).toEqual(['acct']);
+  });
+
   it('--out also writes the learning run\'s events as NDJSON', async () => {
     const out = join(dir, 'events.json');
     const events = join(dir, 'events.ndjson');
@@ -326,6 +354,8 @@ describe('sigsys learn', () => {
     ['a base that is not a profile', ['--base', '@pkg', '-o', '@out', '--', 'true'], /^sigsys: \S+package\.json: \$/, 2],
     ['a bad mode', ['--mode', 'strict', '-o', '@out', '--', 'true'], /^sigsys: learn: --mode must be audit or enforce/, 2],
     ['a bad ring size', ['--ring-records', '8', '-o', '@out', '--', 'true'], /^sigsys: learn: --ring-records must be an integer in \[16, 4194304\], not "8"$/m, 2],
+    ['a bad --learn-via', ['--learn-via', 'ptrace', '-o', '@out', '--', 'true'], /^sigsys: learn: --learn-via must be auto, bpf or supervisor, not "ptrace"$/m, 2],
+    ['--learn-via bpf in enforce mode', ['--learn-via', 'bpf', '--mode', 'enforce', '-o', '@out', '--', 'true'], /^sigsys: learn: --learn-via bpf needs --mode audit/m, 2],
     ['an unknown option', ['--bogus', '-o', '@out', '--', 'true'], /^sigsys: learn: .*--bogus/, 2],
     ['--merge into a profile learn did not write', ['--merge', '-o', '@foreign', '--', 'true'], /^sigsys: \S+foreign\.json: \$\.syscalls: no rule learned by sigsys to merge with/, 2],
   ])('bad usage is one line and exit 2, before the command runs: %s', async (_n, args0, msg, code) => {

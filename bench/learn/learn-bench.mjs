@@ -1,9 +1,20 @@
-// learn-bench.mjs - see run.sh.  A python loop making N getppid/getpid calls
-// (N = 40000 by default, --calls N), timed as: unconfined, under strace -f,
-// and under `sigsys learn` (deny-everything base, so every call is learned).
+// learn-bench.mjs - see run.sh.  Three loads, each timed unconfined, under
+// strace -f, under `sigsys learn` through the kernel's counter (--learn-via
+// bpf) and through the supervisor alone (--learn-via supervisor), and the
+// same two mechanisms without the node CLI (sigsys-exec as learn runs it):
+//
+//   tight  a python loop of 40k getppid/getpid (--calls N): so short (~0.05 s)
+//          that the CLI's fixed start-up dominates
+//   heavy  the same loop with 10x the calls: per-call cost dominates
+//   scan   cat over every /usr/share/doc/*/copyright, 5 times (a C program:
+//          openat/fstat/read/write/close per file, no interpreter)
+//
+// Rounds alternate configurations; the fastest of each is kept.  The load
+// average is recorded with the result: other work on the machine slows every
+// configuration, the stopping ones (strace, supervisor) the most.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, release, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, release, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -15,8 +26,14 @@ const cli = join(root, 'dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'sigsys-bench-learn-'));
 // The python binary itself, not a shim script (pyenv) that would add a bash to every configuration.
 const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
-const prog = [python, '-c', `import os\nfor i in range(${Math.floor(calls / 2)}):\n    os.getppid(); os.getpid()`];
-// The mechanism alone, without the CLI's node start-up: sigsys-exec as learn runs it.
+const loop = (n) => [python, '-c', `import os\nfor i in range(${Math.floor(n / 2)}):\n    os.getppid(); os.getpid()`];
+const loads = {
+  tight: { what: `a python3 loop of ${calls} syscalls (getppid, getpid)`, cmd: loop(calls) },
+  heavy: { what: `a python3 loop of ${calls * 10} syscalls (getppid, getpid)`, cmd: loop(calls * 10) },
+  scan: { what: 'cat of every /usr/share/doc/*/copyright, 5 times (openat, fstat, read, write, close per file)', cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do cat /usr/share/doc/*/copyright; done >/dev/null'] },
+};
+
+// The mechanisms alone, without the CLI's node start-up: sigsys-exec as learn runs it.
 const learnProfile = join(tmp, 'learning.json');
 writeFileSync(learnProfile, JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['execve', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] }));
 const policy = join(tmp, 'learning.pol');
@@ -24,23 +41,31 @@ const spool = join(tmp, 'spool');
 mkdirSync(spool);
 spawnSync(process.execPath, [cli, 'compile', learnProfile, '--mode', 'audit', '-o', policy], { stdio: 'ignore' });
 const sigsysExec = join(root, 'build', 'native', 'Release', 'sigsys-exec');
+const exec = (via, cmd) => [sigsysExec, '--mode', 'audit', '--report-once', '--learn-via', via, '--spool', spool, policy, '--', ...cmd];
+const learn = (via, cmd) => [process.execPath, cli, 'learn', '--learn-via', via, '-o', join(tmp, `learned-${via}.json`), '--', ...cmd];
 
-const configs = {
-  unconfined: prog,
-  strace: ['strace', '-f', '-o', '/dev/null', ...prog],
-  learn: [process.execPath, cli, 'learn', '-o', join(tmp, 'learned.json'), '--', ...prog],
-  supervisor: [sigsysExec, '--mode', 'audit', '--report-once', '--spool', spool, policy, '--', ...prog],
-  cliStartup: [process.execPath, cli, 'learn', '-o', join(tmp, 'true.json'), '--', '/bin/true'],
-};
+const configs = {};
+for (const [l, { cmd }] of Object.entries(loads)) {
+  configs[`${l}.unconfined`] = cmd;
+  configs[`${l}.strace`] = ['strace', '-f', '-o', '/dev/null', ...cmd];
+  configs[`${l}.learnBpf`] = learn('bpf', cmd);
+  configs[`${l}.learnSupervisor`] = learn('supervisor', cmd);
+  configs[`${l}.execBpf`] = exec('bpf', cmd);
+  configs[`${l}.execSupervisor`] = exec('supervisor', cmd);
+}
+configs.cliStartup = learn('bpf', ['/bin/true']);
 
 function time(argv) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SIGSYS_LOG_LEVEL: 'silent' } });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  // The counter must have been used: a fallback line would mean the supervisor was measured.
+  if (String(r.stderr).includes('learning through the supervisor alone')) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return s;
 }
 
+const loadBefore = loadavg();
 const best = Object.fromEntries(Object.keys(configs).map((k) => [k, Infinity]));
 for (let i = 0; i < rounds; i++) {
   for (const [k, argv] of Object.entries(configs)) {
@@ -48,37 +73,64 @@ for (let i = 0; i < rounds; i++) {
     for (const f of readdirSync(spool)) rmSync(join(spool, f), { force: true });
   }
 }
-const learned = JSON.parse(readFileSync(join(tmp, 'learned.json'), 'utf8'));
+const loadAfter = loadavg();
 rmSync(tmp, { recursive: true, force: true });
 
-const learnVsPlain = best.learn / best.unconfined;
-const straceVsLearn = best.strace / best.learn;
+const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
 const date = new Date().toISOString().slice(0, 10);
-const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+const perLoad = {};
+for (const l of Object.keys(loads)) {
+  const b = (k) => best[`${l}.${k}`];
+  perLoad[l] = {
+    seconds: { unconfined: b('unconfined'), strace: b('strace'), learnBpf: b('learnBpf'), learnSupervisor: b('learnSupervisor'), execBpf: b('execBpf'), execSupervisor: b('execSupervisor') },
+    ratios: {
+      learnBpfVsUnconfined: b('learnBpf') / b('unconfined'),
+      straceVsLearnBpf: b('strace') / b('learnBpf'),
+      learnSupervisorVsUnconfined: b('learnSupervisor') / b('unconfined'),
+      straceVsLearnSupervisor: b('strace') / b('learnSupervisor'),
+      execBpfVsUnconfined: b('execBpf') / b('unconfined'),
+      straceVsExecBpf: b('strace') / b('execBpf'),
+    },
+  };
+  perLoad[l].met = { learnBpfVsUnconfined: perLoad[l].ratios.learnBpfVsUnconfined <= 2, straceVsLearnBpf: perLoad[l].ratios.straceVsLearnBpf >= 5 };
+}
 const result = {
-  date, kernel: release(), load, calls, rounds,
-  seconds: best,
-  ratios: { learnVsUnconfined: learnVsPlain, straceVsLearn, supervisorVsUnconfined: best.supervisor / best.unconfined, straceVsSupervisor: best.strace / best.supervisor },
+  date, kernel: release(), cpus: cpus().length, load: { before: fmt(loadBefore), after: fmt(loadAfter) }, calls, rounds,
+  loads: Object.fromEntries(Object.entries(loads).map(([k, v]) => [k, v.what])),
+  cliStartup: best.cliStartup,
   targets: { learnVsUnconfined: 2, straceVsLearn: 5 },
-  met: { learnVsUnconfined: learnVsPlain <= 2, straceVsLearn: straceVsLearn >= 5 },
-  learnedEntries: learned.syscalls.length,
+  results: perLoad,
 };
-const md = `# learn bench, ${date} (kernel ${release()}, load ${load})
+const row = (l, label, k) => `| ${l} | ${label} | ${perLoad[l].seconds[k].toFixed(3)} | ${(perLoad[l].seconds[k] / perLoad[l].seconds.unconfined).toFixed(2)}x |`;
+const x = (v) => `${v.toFixed(2)}x`;
+let md = `# learn bench, ${date} (kernel ${release()}, ${cpus().length} CPUs, load ${fmt(loadBefore)} before, ${fmt(loadAfter)} after)
 
-A python3 loop of ${calls} syscalls (getppid, getpid), fastest of ${rounds} alternating rounds.
+Fastest of ${rounds} alternating rounds per configuration.  Loads:
+${Object.entries(loads).map(([k, v]) => `- **${k}**: ${v.what}`).join('\n')}
 
-| configuration | seconds |
-|---|---|
-| unconfined | ${best.unconfined.toFixed(3)} |
-| strace -f -o /dev/null | ${best.strace.toFixed(3)} |
-| sigsys learn (deny-everything base) | ${best.learn.toFixed(3)} |
-| sigsys-exec --report-once (learn's mechanism, no node CLI) | ${best.supervisor.toFixed(3)} |
-| sigsys learn -- /bin/true (CLI start-up, compile, collector) | ${best.cliStartup.toFixed(3)} |
+\`sigsys learn\` is the whole CLI (node start-up, compile, the run, collector, profile written);
+\`sigsys-exec\` rows are the mechanism alone (the learning run as learn starts it).
 
-- learn vs unconfined: **${learnVsPlain.toFixed(2)}x** (target <= 2: ${learnVsPlain <= 2})
-- strace vs learn: **${straceVsLearn.toFixed(2)}x** faster (target >= 5: ${straceVsLearn >= 5})
-- the mechanism alone: sigsys-exec --report-once vs unconfined **${(best.supervisor / best.unconfined).toFixed(2)}x**, strace vs it **${(best.strace / best.supervisor).toFixed(2)}x** faster
+| load | configuration | seconds | vs unconfined |
+|---|---|---|---|
 `;
+for (const l of Object.keys(loads)) {
+  md += [
+    row(l, 'unconfined', 'unconfined'),
+    row(l, 'strace -f -o /dev/null', 'strace'),
+    row(l, '**sigsys learn --learn-via bpf** (default as root)', 'learnBpf'),
+    row(l, 'sigsys learn --learn-via supervisor', 'learnSupervisor'),
+    row(l, 'sigsys-exec --report-once --learn-via bpf', 'execBpf'),
+    row(l, 'sigsys-exec --report-once --learn-via supervisor', 'execSupervisor'),
+  ].join('\n') + '\n';
+}
+md += `\n\`sigsys learn -- /bin/true\` (the CLI's fixed cost: node start-up, compile, collector): ${best.cliStartup.toFixed(3)} s\n\n`;
+md += '| load | learn (bpf) vs unconfined (target <= 2) | strace vs learn (bpf) (target >= 5) | learn (supervisor) vs unconfined | strace vs learn (supervisor) | sigsys-exec bpf vs unconfined | strace vs sigsys-exec bpf |\n|---|---|---|---|---|---|---|\n';
+for (const l of Object.keys(loads)) {
+  const r = perLoad[l].ratios;
+  const m = perLoad[l].met;
+  md += `| ${l} | ${x(r.learnBpfVsUnconfined)} (${m.learnBpfVsUnconfined ? 'met' : 'not met'}) | ${x(r.straceVsLearnBpf)} (${m.straceVsLearnBpf ? 'met' : 'not met'}) | ${x(r.learnSupervisorVsUnconfined)} | ${x(r.straceVsLearnSupervisor)} | ${x(r.execBpfVsUnconfined)} | ${x(r.straceVsExecBpf)} |\n`;
+}
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `learn-${date}.json`), JSON.stringify(result, null, 2) + '\n');
 writeFileSync(join(root, 'bench', 'results', `learn-${date}.md`), md);

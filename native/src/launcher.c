@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/filter.h>
@@ -54,6 +55,7 @@
 
 #include "arch/arch.h"
 #include "bpf_eval.h"
+#include "bpf_learn.h"
 #include "policy.h"
 #include "trusted_page.h"
 #include "ring.h"
@@ -108,6 +110,15 @@ static const char usage[] =
 	"  --distinct-arg0 NR:MASK[,NR:MASK...]\n"
 	"                         with --report-once: calls whose first argument\n"
 	"                         matters (native arch numbers, masks in hex or decimal)\n"
+	"  --learn-via auto|bpf|supervisor\n"
+	"                         with --report-once in audit mode: how calls are seen.\n"
+	"                         bpf: the kernel counts the calls of CMD's tree (eBPF\n"
+	"                         on sys_enter, a cgroup v2 for the tree; the first\n"
+	"                         argument of --distinct-arg0 calls read there too);\n"
+	"                         only calls of other arches stop for the supervisor.\n"
+	"                         supervisor: every call stops (default).\n"
+	"                         auto: bpf where it can be used, else the supervisor,\n"
+	"                         with one line on stderr saying why\n"
 	"  --status-fd FD         write CMD's end as \"exit N\" or \"signal N\" to FD (not\n"
 	"                         with --native, which execs in place), or\n"
 	"                         sigsys-exec's own error as \"error STATUS MESSAGE\"\n"
@@ -121,17 +132,35 @@ static const char usage[] =
 struct opts {
 	const char *mode, *spool, *preload, *policy;
 	int native, status_fd, report_once;
+	int learn_via; /* LEARN_VIA_* */
 	uint32_t ring_records;
 	struct sigsys_sup_once once;
 	char **cmd;
 };
 
+#define LEARN_VIA_SUPERVISOR 0
+#define LEARN_VIA_AUTO 1
+#define LEARN_VIA_BPF 2
+
 /* Written by the vfork child, read by the parent once it runs again. */
 struct handoff {
 	int listener;
-	int stage; /* 0 exec'd, 1 seccomp failed, 2 execve failed */
+	int stage; /* 0 exec'd, 1 seccomp failed, 2 execve failed, 3 no cgroup */
 	int err;
 };
+
+/* The learning cgroup, removed however sigsys-exec ends (die() exits). */
+static struct sigsys_bpf_learn bpf_learn;
+static int bpf_on;
+
+static void bpf_cleanup(void)
+{
+	char why[PATH_MAX + 64];
+
+	if (bpf_on && sigsys_bpf_learn_stop(&bpf_learn, why, sizeof(why)) < 0)
+		dprintf(2, "sigsys-exec: %s\n", why);
+	bpf_on = 0;
+}
 
 /* --status-fd: a caller that reads it (sigsys run) words the error itself. */
 static int status_fd = -1;
@@ -207,6 +236,18 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->native = 1;
 		} else if (strcmp(a, "--report-once") == 0) {
 			o->report_once = 1;
+		} else if (strcmp(a, "--learn-via") == 0) {
+			if (!val)
+				die(EXIT_USAGE, "%s needs a value (see --help)", a);
+			if (strcmp(val, "auto") == 0)
+				o->learn_via = LEARN_VIA_AUTO;
+			else if (strcmp(val, "bpf") == 0)
+				o->learn_via = LEARN_VIA_BPF;
+			else if (strcmp(val, "supervisor") == 0)
+				o->learn_via = LEARN_VIA_SUPERVISOR;
+			else
+				die(EXIT_USAGE, "--learn-via must be auto, bpf or supervisor, not \"%s\"", val);
+			i++;
 		} else if (strcmp(a, "--distinct-arg0") == 0) {
 			if (!val)
 				die(EXIT_USAGE, "%s needs a value (see --help)", a);
@@ -253,6 +294,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				"--report-once: it reports nothing");
 	if (o->once.n && !o->report_once)
 		die(EXIT_USAGE, "--distinct-arg0 only applies with --report-once");
+	if (o->learn_via != LEARN_VIA_SUPERVISOR && !o->report_once)
+		die(EXIT_USAGE, "--learn-via only applies with --report-once");
+	/* The preload's trusted-ip tail reads the ip on every notifying path:
+	 * the learning prefix could count nothing behind it. */
+	if (o->learn_via != LEARN_VIA_SUPERVISOR && o->preload)
+		die(EXIT_USAGE, "--learn-via takes no --preload (learning runs without it)");
 }
 
 static void *read_policy(const char *path, size_t *len)
@@ -461,6 +508,108 @@ static int run_native(const struct opts *o, const struct sock_filter *prog, uint
 	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", o->cmd[0], strerror(errno));
 }
 
+/* What the learning filter left to the kernel's counter (bpf_learn.h). */
+static struct sigsys_bpf_learn_plan bpf_plan;
+
+/*
+ * --learn-via bpf|auto: load the counter, make the cgroup, and put the
+ * learning prefix in front of the NOTIFY variant.  bpf: any failure ends
+ * sigsys-exec; auto: falls back to the supervisor alone and says why, once
+ * (a learned profile is never silently incomplete: the supervisor sees
+ * every call).
+ */
+static void setup_bpf(const struct opts *o, const struct sigsys_policy *pol,
+		      struct sock_filter *prog, uint32_t *n_prog)
+{
+	char why[PATH_MAX + 256];
+	int ret = -EINVAL;
+
+	if (pol->hdr->mode != SIGSYS_MODE_AUDIT) {
+		/* Denied calls never reach sys_enter (seccomp answers first):
+		 * only the supervisor sees them. */
+		snprintf(why, sizeof(why), "enforce mode: calls the profile denies never reach "
+					   "the kernel's counter");
+	} else if (geteuid() != 0) {
+		snprintf(why, sizeof(why), "not root (loading eBPF and making a cgroup need it)");
+		ret = -EPERM;
+	} else if ((ret = sigsys_bpf_learn_start(&bpf_learn, o->once.nr, o->once.mask, o->once.n,
+						 why, sizeof(why))) == 0) {
+		bpf_on = 1;
+		atexit(bpf_cleanup);
+		ret = sigsys_bpf_learn_filter(pol, prog, n_prog, &bpf_plan, why, sizeof(why));
+		if (ret == 0)
+			return;
+		bpf_cleanup();
+	}
+	if (o->learn_via == LEARN_VIA_BPF)
+		die(EXIT_CONFINE, "--learn-via bpf: %s", why);
+	dprintf(2, "sigsys-exec: learning through the supervisor alone (every call stops; "
+		   "slower): %s\n",
+		why);
+}
+
+/*
+ * The calls the kernel counted, as the events --report-once would have
+ * written: one per native number, for those the policy does not allow,
+ * with the profile's action and outcome "allowed" (audit mode), no
+ * arguments (never needed: calls whose arguments are learned stayed with
+ * the supervisor).  Into one ring about the command.
+ */
+static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_result *res,
+			   uint32_t owner)
+{
+	static uint32_t tgid[SIGSYS_BPF_LEARN_NRS];
+	static struct sigsys_bpf_learn_arg args[SIGSYS_BPF_LEARN_ARGS];
+	static struct sigsys_violation v[SIGSYS_BPF_LEARN_NRS + SIGSYS_BPF_LEARN_ARGS];
+	char why[PATH_MAX + 64];
+	struct timespec now;
+	size_t n = 0, n_args = 0;
+	uint64_t lost = 0;
+	int ret = sigsys_bpf_learn_seen(&bpf_learn, tgid);
+
+	if (ret == 0)
+		ret = sigsys_bpf_learn_args(&bpf_learn, args, SIGSYS_BPF_LEARN_ARGS, &n_args, &lost);
+	if (ret < 0)
+		die(EXIT_CONFINE, "reading the learning counter: %s", strerror(-ret));
+	if (lost) {
+		/* Never silent: the names may be missing their argument rules. */
+		dprintf(2, "sigsys-exec: %llu first arguments of counted calls could not be "
+			   "recorded\n",
+			(unsigned long long)lost);
+		res->lost += lost;
+	}
+	if (sigsys_bpf_learn_stop(&bpf_learn, why, sizeof(why)) < 0)
+		dprintf(2, "sigsys-exec: %s\n", why);
+	bpf_on = 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (size_t i = 0; i < SIGSYS_BPF_LEARN_NRS + n_args; i++) {
+		uint32_t nr = i < SIGSYS_BPF_LEARN_NRS ? (uint32_t)i : args[i - SIGSYS_BPF_LEARN_NRS].nr;
+		uint32_t who = i < SIGSYS_BPF_LEARN_NRS ? tgid[i] : args[i - SIGSYS_BPF_LEARN_NRS].tgid;
+		struct seccomp_data d;
+		struct sigsys_verdict vd;
+
+		if (!who || nr >= SIGSYS_BPF_LEARN_NRS || !bpf_plan.counted[nr] ||
+		    bpf_plan.allowed[nr])
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.nr = (int)nr;
+		d.arch = so->policy->hdr->arch;
+		sigsys_policy_verdict(so->policy, &d, &vd);
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		v[n].pid = v[n].tid = who;
+		v[n].nr = (int32_t)nr;
+		v[n].arch = d.arch;
+		if (i >= SIGSYS_BPF_LEARN_NRS)
+			v[n].args[0] = args[i - SIGSYS_BPF_LEARN_NRS].arg; /* masked */
+		v[n].action = vd.kind;
+		v[n].outcome = 2; /* allowed (audit) */
+		v[n].mode = so->mode;
+		n++;
+	}
+	sigsys_sup_write_events(so, owner, v, n, res);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -611,6 +760,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (o.learn_via != LEARN_VIA_SUPERVISOR)
+		setup_bpf(&o, &pol, prog, &n_prog);
+
 	/* Orphans of the workload become our children: we reap them and
 	 * stay until they are gone, so every confined process is answered. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -659,6 +811,13 @@ int main(int argc, char **argv)
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, (size_t)8);
 		/* The supervisor gone, denied calls would only get ENOSYS. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* Into the counted tree last before the filter (bpf_learn.h:
+		 * the calls from here to execve are marked as the launcher's). */
+		if (bpf_on && (ret = sigsys_bpf_learn_enter(&bpf_learn)) < 0) {
+			h->stage = 3;
+			h->err = -ret;
+			_exit(EXIT_CONFINE);
+		}
 		/*
 		 * WAIT_KILLABLE_RECV (5.19+): once the supervisor has received a
 		 * notification, only a fatal signal interrupts the caller's
@@ -688,6 +847,9 @@ int main(int argc, char **argv)
 		if (h->stage == 1)
 			die(EXIT_CONFINE, "seccomp filter with a notification listener: %s",
 			    strerror(h->err));
+		if (h->stage == 3)
+			die(EXIT_CONFINE, "entering the learning cgroup %s: %s", bpf_learn.cg_path,
+			    strerror(h->err));
 		die(h->err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", o.cmd[0],
 		    strerror(h->err));
 	}
@@ -703,12 +865,15 @@ int main(int argc, char **argv)
 	so.report_once = o.report_once;
 	so.once = o.once;
 	so.trusted_off = (uint64_t)(sigsys_trusted_ip - (const char *)sigsys_trusted_syscall);
+	so.bpf = bpf_on ? &bpf_learn : NULL;
 	ret = sigsys_supervise(&so, &res);
 	if (ret < 0) {
 		/* Stop the workload rather than leave it unanswered. */
 		kill(child, SIGKILL);
 		die(EXIT_CONFINE, "supervisor: %s", strerror(-ret));
 	}
+	if (bpf_on)
+		report_counted(&so, &res, (uint32_t)child);
 	if (res.lost) {
 		/* The supervisor names the spool by its descriptor: say its path. */
 		size_t dl = strlen(spool_dir);

@@ -23,6 +23,7 @@
 #include <linux/seccomp.h>
 
 #include "bpf_eval.h"
+#include "bpf_learn.h"
 #include "encode.h"
 #include "rewrite.h"
 #include "ring.h"
@@ -497,7 +498,7 @@ static void answer(struct sup *s)
 	struct seccomp_notif_resp resp;
 	struct sigsys_violation v;
 	uint32_t ret, kind = 0, data = 0, tgid = 0;
-	int cont = 0, err = 0, do_kill = 0;
+	int cont = 0, err = 0, do_kill = 0, skip;
 
 	memset(&req, 0, sizeof(req));
 	if (ioctl(s->o->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
@@ -572,8 +573,18 @@ static void answer(struct sup *s)
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	else
 		resp.error = -err;
+	/*
+	 * A CONTINUEd call of another arch reaches the kernel's counter next,
+	 * numbered by its own ABI (an i386 number read as a native one): mark
+	 * its task so that the counter skips exactly that call.  Marked
+	 * before the answer, which is what lets the call run.  x32 numbers
+	 * carry their bit and are ignored by the counter anyway.
+	 */
+	skip = cont && s->o->bpf && req.data.arch != s->o->policy->hdr->arch &&
+	       sigsys_bpf_learn_skip_next(s->o->bpf, req.pid) == 0;
 	/* ENOENT: the caller died meanwhile; nothing to answer. */
-	ioctl(s->o->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	if (ioctl(s->o->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && skip)
+		sigsys_bpf_learn_unskip(s->o->bpf, req.pid);
 }
 
 /* Reap every child; note the command's status.  1 once none is left. */
@@ -691,4 +702,56 @@ int sigsys_supervise(const struct sigsys_sup_opts *o, struct sigsys_sup_result *
 	free(s.meta);
 	free(s.seen);
 	return ret;
+}
+
+int sigsys_sup_write_events(const struct sigsys_sup_opts *o, uint32_t owner,
+			    struct sigsys_violation *v, size_t n, struct sigsys_sup_result *res)
+{
+	struct sigsys_sup_meta_in in;
+	struct sigsys_ring ring;
+	struct sup s;
+	int meta_len, ret;
+
+	if (n == 0)
+		return 0;
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.res = res;
+	s.meta = malloc(SIGSYS_RING_META_MAX);
+	if (!s.meta) {
+		lost(&s, "ring metadata", ENOMEM);
+		res->lost += n - 1;
+		return -ENOMEM;
+	}
+	memset(&in, 0, sizeof(in));
+	in.pid = owner;
+	in.writer_pid = (uint32_t)getpid();
+	in.policy_hash = o->policy->hdr->profile_hash;
+	in.mode = o->mode;
+	in.pod = getenv("POD_NAME") ? getenv("POD_NAME") : getenv("KUBERNETES_POD_NAME");
+	in.namespace_ = getenv("POD_NAMESPACE");
+	/* Best effort: the owner has exited, its /proc fields stay empty. */
+	meta_len = sigsys_sup_meta_collect(&in, s.meta, SIGSYS_RING_META_MAX);
+	memset(&ring, 0, sizeof(ring));
+	ret = ring_create_guarded(&s, &ring, owner, meta_len < 0 ? 0 : (size_t)meta_len);
+	free(s.meta);
+	if (ret < 0) {
+		lost(&s, o->spool, -ret);
+		res->lost += n - 1;
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = ring_write(&ring, &v[i]);
+		if (ret > 0)
+			res->events++;
+		else if (ret < 0) {
+			lost(&s, "ring file truncated while mapped", EFAULT);
+			res->lost += n - i - 1;
+			break;
+		}
+	}
+	if (ret >= 0)
+		ring_close_flag(&ring);
+	sigsys_ring_unmap(&ring);
+	return ret < 0 ? ret : 0;
 }

@@ -35,7 +35,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "encode.h"
 #include "policy.h"
+
+struct sigsys_bpf_learn;
 
 /*
  * --report-once (sigsys learn): each kind of denied call is recorded once for
@@ -62,6 +65,10 @@ struct sigsys_sup_opts {
 	uint64_t trusted_off;   /* preload stub: offset of its trusted ip */
 	int report_once;        /* record each kind of call once (see above) */
 	struct sigsys_sup_once once;
+	/* --learn-via bpf: the kernel counts the calls the filter allows; the
+	 * supervisor marks each call of another arch it CONTINUEs so that
+	 * the counter skips it (bpf_learn.h).  NULL otherwise. */
+	const struct sigsys_bpf_learn *bpf;
 };
 
 struct sigsys_sup_result {
@@ -78,5 +85,14 @@ void sigsys_sup_forwarded(sigset_t *set);
 
 /* Run until the command and all its descendants exited.  0 or -errno. */
 int sigsys_supervise(const struct sigsys_sup_opts *o, struct sigsys_sup_result *res);
+
+/*
+ * After the run: write v[0..n) (seq filled in here) into one new ring about
+ * process `owner` (the command, exited by now) and close it - the events of
+ * calls the kernel counted instead of the supervisor (bpf_learn.h).  Counts
+ * into res->events, or res->lost with the reason.  0 or -errno.
+ */
+int sigsys_sup_write_events(const struct sigsys_sup_opts *o, uint32_t owner,
+			    struct sigsys_violation *v, size_t n, struct sigsys_sup_result *res);
 
 #endif

@@ -58,6 +58,8 @@ static void slurp(const char *path, char *buf, size_t cap)
 static rlim_t xrun_nofile;
 /* uid/gid the next xrun's sigsys-exec runs as (0: ours). */
 static uid_t xrun_uid;
+/* Called once the workload printed "ready", before `sig` is sent (NULL: none). */
+static void (*xrun_on_ready)(void);
 
 static void xrun(const char *dir, const char *const *args, int sig, struct xrun *r)
 {
@@ -102,6 +104,8 @@ static void xrun(const char *dir, const char *const *args, int sig, struct xrun 
 		if (sig && !sent) {
 			slurp(outp, r->out, sizeof(r->out));
 			if (strstr(r->out, "ready\n")) {
+				if (xrun_on_ready)
+					xrun_on_ready();
 				kill(r->launcher, sig);
 				sent = 1;
 			}
@@ -872,6 +876,212 @@ static void t17_flood_does_not_starve(void)
 	live_rings_free(&rr);
 }
 
+
+/* ---- learning (--report-once --learn-via): the kernel's counter vs the supervisor ---- */
+
+#define NR_GETITIMER 36
+#define NR_MKDIR 83
+#define NR_GETRUSAGE 98
+#define NR_SYSINFO 99
+#define NR_TIMES 100
+#define NR_GETPGID 121
+#define NR_FUTEX 202
+#define AUDIT_ARCH_I386_ 0x40000003u
+#define AUDIT_ARCH_X86_64_ 0xc000003eu
+#define LEARN_NRS 1024
+
+/* A learning base: deny everything (errno 1) but what the launcher needs. */
+static const char *const LEARN_BASE[] = { "--mode", "audit", "--default", "errno:1", "--rule",
+					  "execve:allow", "--rule", "exit_group:allow", NULL };
+
+struct learned {
+	uint8_t native[LEARN_NRS], i386[LEARN_NRS];
+	int events, other;
+	uint64_t unshare_arg[4]; /* first arguments of the unshare events */
+	int n_unshare;
+};
+
+/* Learn LEARN_WL with `via` (auto, bpf, supervisor) and the steps in args. */
+static void learn_run(const char *d, const char *name, const char *via, const char *const *steps,
+		      int sig, struct xrun *r, struct learned *l)
+{
+	char spool[600];
+	const char *args[32];
+	const char *pol = policy(d, name, LEARN_BASE);
+	struct live_rings rr;
+	int n = 0;
+
+	snprintf(spool, sizeof(spool), "%s/spool-%s", d, name);
+	mkdir(spool, 0777);
+	chmod(spool, 0777);
+	args[n++] = "--mode";
+	args[n++] = "audit";
+	args[n++] = "--report-once";
+	/* clone's flags are learned: clone stays with the supervisor. */
+	args[n++] = "--distinct-arg0";
+	args[n++] = "56:0x7e020000,272:0x7e020000";
+	args[n++] = "--learn-via";
+	args[n++] = via;
+	args[n++] = "--spool";
+	args[n++] = spool;
+	args[n++] = pol;
+	args[n++] = "--";
+	args[n++] = LEARN_WL;
+	for (int i = 0; steps[i] && n < 31; i++)
+		args[n++] = steps[i];
+	args[n] = NULL;
+	xrun(d, args, sig, r);
+	memset(l, 0, sizeof(*l));
+	if (live_read_rings(spool, &rr) != 0) {
+		CHECK(0, "read rings of %s", spool);
+		return;
+	}
+	CHECK(rr.bad == 0 && rr.dropped == 0, "%d bad, %llu dropped", rr.bad,
+	      (unsigned long long)rr.dropped);
+	for (size_t k = 0; k < rr.n; k++) {
+		const struct live_ev *e = &rr.ev[k];
+
+		l->events++;
+		if (e->nr == NR_UNSHARE && e->arch == AUDIT_ARCH_X86_64_ && l->n_unshare < 4)
+			l->unshare_arg[l->n_unshare++] = e->args[0];
+		if (e->nr >= 0 && e->nr < LEARN_NRS && e->arch == AUDIT_ARCH_X86_64_)
+			l->native[e->nr] = 1;
+		else if (e->nr >= 0 && e->nr < LEARN_NRS && e->arch == AUDIT_ARCH_I386_)
+			l->i386[e->nr] = 1;
+		else
+			l->other++;
+	}
+	live_rings_free(&rr);
+}
+
+static int cgroup_left(pid_t launcher)
+{
+	char line[4096], mnt[1024] = "", path[1200];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	struct stat st;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - cgroup2 ");
+
+		if (dash && sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/sigsys-learn.%d", mnt, (int)launcher);
+	return *mnt && stat(path, &st) == 0;
+}
+
+/*
+ * The counter sees every task of the tree: the main thread, a pthread, a
+ * forked child, an exec'd static child; the set it learns is exactly the
+ * supervisor's (which stops on every call) for the same steps.  Its cgroup
+ * is gone afterwards.
+ */
+static void t18_learn_bpf_tree(void)
+{
+	const char *const steps[] = { "main", "thread", "fork", "exec", "unshare", NULL };
+	const char *d = live_tmpdir("launcher-18");
+	struct xrun r;
+	struct learned bpf, sup;
+	static const int markers[] = { NR_SYSINFO, NR_GETRUSAGE, NR_TIMES, NR_GETPGID };
+
+	learn_run(d, "bpf", "bpf", steps, 0, &r, &bpf);
+	CHECK(exit_code(r.status) == 0, "bpf: status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(r.err[0] == 0, "bpf: stderr %s", r.err);
+	CHECK(!cgroup_left(r.launcher), "the learning cgroup of %d is left", (int)r.launcher);
+	learn_run(d, "sup", "supervisor", steps, 0, &r, &sup);
+	CHECK(exit_code(r.status) == 0, "supervisor: status %d, stderr %s", exit_code(r.status),
+	      r.err);
+	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		CHECK(bpf.native[markers[i]] && sup.native[markers[i]], "nr %d: bpf %d sup %d",
+		      markers[i], bpf.native[markers[i]], sup.native[markers[i]]);
+	/* futex: a contended join or exit, only when the timing says so. */
+	for (int nr = 0; nr < LEARN_NRS; nr++)
+		CHECK(nr == NR_FUTEX || bpf.native[nr] == sup.native[nr],
+		      "nr %d: learned %s only", nr, bpf.native[nr] ? "by the counter" : "by the supervisor");
+	CHECK(bpf.other == 0 && sup.other == 0, "other events: bpf %d sup %d", bpf.other, sup.other);
+	/* unshare is learned with its namespace flags, read by the counter. */
+	CHECK(strstr(r.out, "unshare ret=0\n") != NULL, "stdout %s", r.out);
+	CHECK(bpf.n_unshare == 1 && bpf.unshare_arg[0] == CLONE_NEWUTS_ && sup.n_unshare == 1 &&
+		      sup.unshare_arg[0] == CLONE_NEWUTS_,
+	      "unshare events: bpf %d (0x%llx), supervisor %d (0x%llx)", bpf.n_unshare,
+	      (unsigned long long)bpf.unshare_arg[0], sup.n_unshare,
+	      (unsigned long long)sup.unshare_arg[0]);
+	/* The launcher's own calls before execve are not the program's. */
+	CHECK(!bpf.native[157] && !bpf.native[317], "prctl %d seccomp %d learned", bpf.native[157],
+	      bpf.native[317]);
+}
+
+/* An i386 call (int $0x80) is learned as i386 83, never as native 83 (mkdir). */
+static void t19_learn_bpf_i386(void)
+{
+	const char *const steps[] = { "main", "i386", NULL };
+	const char *d = live_tmpdir("launcher-19");
+	struct xrun r;
+	struct learned l;
+
+	learn_run(d, "bpf", "bpf", steps, 0, &r, &l);
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(strstr(r.out, "i386 ret=-14\n") != NULL, "stdout %s", r.out);
+	CHECK(l.i386[NR_MKDIR], "i386 83 not learned");
+	CHECK(!l.native[NR_MKDIR], "i386 83 learned as native mkdir");
+	CHECK(l.native[NR_SYSINFO], "sysinfo not learned");
+}
+
+static void getitimer_outside(void)
+{
+	long it[4];
+
+	syscall(NR_GETITIMER, 0, it);
+}
+
+/* A process outside the tree (this test) making a call while the tree
+ * runs: not learned. */
+static void t20_learn_bpf_outside(void)
+{
+	const char *const steps[] = { "main", "pause", NULL };
+	const char *d = live_tmpdir("launcher-20");
+	struct xrun r;
+	struct learned l;
+
+	xrun_on_ready = getitimer_outside;
+	learn_run(d, "bpf", "bpf", steps, SIGUSR1, &r, &l);
+	xrun_on_ready = NULL;
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(l.native[NR_SYSINFO] && l.native[130 /* rt_sigsuspend */], "tree's calls not learned");
+	CHECK(!l.native[NR_GETITIMER], "getitimer of a process outside the tree learned");
+}
+
+/*
+ * Where the counter cannot be used the supervisor learns alone and says
+ * so in one line; --learn-via bpf refuses instead (125, nothing started).
+ */
+static void t21_learn_fallback(void)
+{
+	const char *const steps[] = { "main", "thread", NULL };
+	const char *d = live_tmpdir("launcher-21");
+	struct xrun r;
+	struct learned l;
+
+	chmod(d, 0755);
+	xrun_uid = 65534;
+	learn_run(d, "auto", "auto", steps, 0, &r, &l);
+	xrun_uid = 0;
+	CHECK(exit_code(r.status) == 0, "status %d, stderr %s", exit_code(r.status), r.err);
+	/* One line, saying why. */
+	CHECK(strstr(r.err, "sigsys-exec: learning through the supervisor alone") == r.err &&
+		      strstr(r.err, "not root") && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+	      "stderr %s", r.err);
+	CHECK(l.native[NR_SYSINFO] && l.native[NR_GETRUSAGE], "supervisor path incomplete");
+	xrun_uid = 65534;
+	learn_run(d, "forced", "bpf", steps, 0, &r, &l);
+	xrun_uid = 0;
+	CHECK(exit_code(r.status) == 125 && strstr(r.err, "--learn-via bpf: not root"),
+	      "status %d, stderr %s", exit_code(r.status), r.err);
+	CHECK(l.events == 0, "%d events: the command ran", l.events);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -893,6 +1103,10 @@ static const struct {
 	{ "15-no-ptrace-window", t15_no_ptrace_window },
 	{ "16-spool-swapped", t16_spool_swapped },
 	{ "17-flood-does-not-starve", t17_flood_does_not_starve },
+	{ "18-learn-bpf-tree", t18_learn_bpf_tree },
+	{ "19-learn-bpf-i386", t19_learn_bpf_i386 },
+	{ "20-learn-bpf-outside", t20_learn_bpf_outside },
+	{ "21-learn-fallback", t21_learn_fallback },
 };
 
 static const char *test_name(size_t i)

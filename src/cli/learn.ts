@@ -63,6 +63,16 @@ Options:
                          audit mode to name any call the profile denies; fail
                          (exit 1) if it ended differently or a call was
                          denied; CMD runs three times
+  --learn-via auto|bpf|supervisor
+                         how the calls are seen (audit mode).  bpf: the
+                         kernel counts them (eBPF on sys_enter, CMD's tree
+                         in a cgroup v2 of its own, root; the namespace
+                         flags and socket families read there too): only
+                         calls of other arches stop for the supervisor;
+                         close to unconfined speed.  supervisor: every call stops
+                         (slower; works without root).  auto (default): bpf
+                         where it can be used, else the supervisor, with one
+                         line saying why
   --out EVENTS.ndjson    also write every event as NDJSON ("-" = stdout)
   --ring-records N       records per process ring (default 65536, or
                          $SIGSYS_RING_RECORDS); each kind of call is
@@ -78,6 +88,7 @@ const OPTIONS = {
   merge: { type: 'boolean', default: false },
   verify: { type: 'boolean', default: false },
   mode: { type: 'string', default: 'audit' },
+  'learn-via': { type: 'string', default: 'auto' },
   out: { type: 'string' },
   'ring-records': { type: 'string' },
 } as const;
@@ -91,6 +102,7 @@ export interface LearnOptions {
   merge: boolean;
   verify: boolean;
   mode: 'audit' | 'enforce';
+  learnVia: 'auto' | 'bpf' | 'supervisor';
   out?: string;
   /** Undefined: $SIGSYS_RING_RECORDS as set, else LEARN_RING_RECORDS. */
   ringRecords?: number;
@@ -101,11 +113,14 @@ export function parseLearnArgs(argv: string[]): LearnOptions {
   const { opts, cmd } = splitCommand(argv, OPTIONS);
   const { values } = parseCommandArgs('learn', { args: opts, options: OPTIONS, allowPositionals: false });
   if (values.mode !== 'audit' && values.mode !== 'enforce') throw new UsageError(`learn: --mode must be audit or enforce, not "${values.mode}"`);
+  const via = values['learn-via'];
+  if (via !== 'auto' && via !== 'bpf' && via !== 'supervisor') throw new UsageError(`learn: --learn-via must be auto, bpf or supervisor, not "${via}"`);
+  if (via === 'bpf' && values.mode === 'enforce') throw new UsageError('learn: --learn-via bpf needs --mode audit (in enforce mode denied calls never reach the kernel\'s counter)');
   if (!values.output) throw new UsageError('learn: no output file given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
   if (cmd.length === 0) throw new UsageError('learn: no command given (sigsys learn -o PROFILE.json -- CMD [ARG...])');
   let ringRecords = intOption('learn', 'ring-records', values['ring-records'], MIN_RING_RECORDS, MAX_RING_RECORDS);
   if (ringRecords === undefined && !process.env.SIGSYS_RING_RECORDS) ringRecords = LEARN_RING_RECORDS;
-  return { output: values.output, base: values.base, merge: values.merge, verify: values.verify, mode: values.mode, out: values.out, ringRecords, cmd };
+  return { output: values.output, base: values.base, merge: values.merge, verify: values.verify, mode: values.mode, learnVia: via, out: values.out, ringRecords, cmd };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -133,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     ringRecords: o.ringRecords,
     preload: false,
     reportOnce: distinctArg0(compiled.arch),
+    learnVia: o.learnVia,
   });
 
   // Earlier learning: the -o file (--merge) and a base that is itself a learned profile.
@@ -203,6 +219,7 @@ async function verify(o: LearnOptions, text: string, learnedExit: ExitInfo): Pro
     ringRecords: o.ringRecords,
     preload: false,
     reportOnce: distinctArg0(audited.arch),
+    learnVia: o.learnVia,
   });
   const denied = [...seen.names, ...seen.unknown.keys()].sort();
   const lost = stats.dropped + stats.torn + stats.corrupt;

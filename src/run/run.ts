@@ -52,6 +52,13 @@ export interface ConfinedRunOptions {
    * argument for the native-arch numbers listed (sigsys learn).
    */
   reportOnce?: { nr: number; mask: bigint }[];
+  /**
+   * With reportOnce: how calls are seen (sigsys-exec --learn-via): 'bpf' the
+   * kernel counts them (eBPF, a cgroup for the tree), 'supervisor' every
+   * call stops, 'auto' bpf where possible (sigsys-exec says why not).
+   * Default: 'supervisor'.
+   */
+  learnVia?: 'auto' | 'bpf' | 'supervisor';
   keepSpool?: boolean;
   /** Records per process ring; default: the producers' (8192). */
   ringRecords?: number;
@@ -158,6 +165,7 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
   if (o.reportOnce) {
     args.push('--report-once');
     if (o.reportOnce.length) args.push('--distinct-arg0', o.reportOnce.map((k) => `${k.nr}:0x${k.mask.toString(16)}`).join(','));
+    if (o.learnVia) args.push('--learn-via', o.learnVia);
   }
   args.push(policyPath, '--', ...o.cmd);
   const child = spawn(execPath(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
