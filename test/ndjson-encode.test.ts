@@ -98,6 +98,23 @@ describe('NDJSON encoder = JSON.stringify, byte for byte', () => {
     expectSameBytes([event(over as Partial<ViolationEvent>), event({ seq: 5 })]);
   });
 
+  // The encoder caches runs of fields; a first event (nothing cached yet)
+  // whose field is undefined must not match an empty cache.
+  it.each<[string, Record<string, unknown>]>([
+    ['time', { time: undefined }],
+    ['host, bootId, ringPid, ringStartNs', { host: undefined, bootId: undefined, ringPid: undefined, ringStartNs: undefined }],
+    ['comm and exe', { comm: undefined, exe: undefined }],
+    ['syscall, nr, arch', { syscall: undefined, nr: undefined, arch: undefined }],
+    ['action and outcome', { action: undefined, outcome: undefined }],
+    ['mode and the workload fields', { mode: undefined, containerId: undefined, pod: undefined, namespace: undefined, workload: undefined, policyHash: undefined, identity: undefined, writerUid: undefined, source: undefined }],
+  ])('undefined %s in the first event of a fresh encoder', (_n, over) => {
+    expectSameBytes([event(over as Partial<ViolationEvent>), event()]);
+  });
+
+  it('a syscall that becomes undefined right after comm changed', () => {
+    expectSameBytes([event(), event({ comm: 'other' }), event({ comm: 'other2', syscall: undefined } as unknown as Partial<ViolationEvent>), event()]);
+  });
+
   it.each<[string, () => object]>([
     ['keys in another order', () => {
       const { time, ...rest } = event();

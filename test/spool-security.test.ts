@@ -194,7 +194,12 @@ describe('forged identity', () => {
     }
 
     // Prometheus: one series per writer uid, under its identity; no claimed name anywhere.
-    const text = await metricsOf(port);
+    // The sinks take a batch one after the other (NDJSON, then Prometheus),
+    // so the lines can be on disk a moment before the counters move.
+    const text = await until('the neighbour events in Prometheus', async () => {
+      const t = await metricsOf(port);
+      return t.split('\n').some((l) => l.startsWith('sigsys_violations_total{')) ? t : undefined;
+    });
     const series = text.split('\n').filter((l) => l.startsWith('sigsys_violations_total{'));
     expect(series.length).toBeGreaterThan(0);
     for (const s of series) {

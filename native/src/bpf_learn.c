@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,11 +570,25 @@ int sigsys_bpf_learn_args(const struct sigsys_bpf_learn *b, struct sigsys_bpf_le
 	}
 }
 
+/* nftw callback: remove a cgroup directory (children first, FTW_DEPTH); its
+ * control files go with it and cannot be unlinked one by one. */
+static int rm_cgroup_dir(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	if (type == FTW_DP && f->level > 0)
+		rmdir(path); /* a failure shows in the final rmdir's EBUSY */
+	return 0;
+}
+
 int sigsys_bpf_learn_stop(struct sigsys_bpf_learn *b, char *why, size_t whylen)
 {
 	int ret = 0;
 
 	close_all(b);
+	/* Sub-cgroups the workload made (systemd-like programs do) first: a
+	 * cgroup with children cannot be removed. */
+	if (*b->cg_path)
+		nftw(b->cg_path, rm_cgroup_dir, 16, FTW_DEPTH | FTW_PHYS);
 	if (*b->cg_path && rmdir(b->cg_path) < 0) {
 		ret = -errno;
 		snprintf(why, whylen, "rmdir %s: %s", b->cg_path, strerror(errno));

@@ -115,7 +115,9 @@ static const char usage[] =
 	"                         bpf: the kernel counts the calls of CMD's tree (eBPF\n"
 	"                         on sys_enter, a cgroup v2 for the tree; the first\n"
 	"                         argument of --distinct-arg0 calls read there too);\n"
-	"                         only calls of other arches stop for the supervisor.\n"
+	"                         only calls of other arches, calls the policy judges\n"
+	"                         by their arguments and calls it answers in the kernel\n"
+	"                         stop for the supervisor.\n"
 	"                         supervisor: every call stops (default).\n"
 	"                         auto: bpf where it can be used, else the supervisor,\n"
 	"                         with one line on stderr saying why\n"
@@ -594,6 +596,12 @@ static void report_counted(const struct sigsys_sup_opts *so, struct sigsys_sup_r
 		memset(&d, 0, sizeof(d));
 		d.nr = (int)nr;
 		d.arch = so->policy->hdr->arch;
+		/*
+		 * Not the trusted ip: the policy's trusted-ip checks still hold
+		 * the placeholder 0 here, and ip 0 would take the trusted path
+		 * (ALLOW) instead of the profile's answer.
+		 */
+		d.instruction_pointer = 1;
 		sigsys_policy_verdict(so->policy, &d, &vd);
 		memset(&v[n], 0, sizeof(v[n]));
 		v[n].time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;

@@ -202,13 +202,13 @@ static int ring_close_flag(struct sigsys_ring *r)
  * fd and mapping are leaked, one per such race won by the workload.
  */
 static int ring_create_guarded(struct sup *s, struct sigsys_ring *ring, uint32_t tgid,
-			       size_t meta_len)
+			       uint32_t records, size_t meta_len)
 {
 	sigjmp_buf jb;
 	int ret;
 
 	BUS_GUARD_BEGIN(jb, 0, UINTPTR_MAX);
-	ret = sigsys_ring_create_for(ring, s->o->spool, tgid, s->o->ring_records, s->meta,
+	ret = sigsys_ring_create_for(ring, s->o->spool, tgid, records, s->meta,
 				     meta_len, NULL, 0);
 	BUS_GUARD_END();
 	return ret;
@@ -327,7 +327,7 @@ static struct sup_ring *ring_for(struct sup *s, uint32_t tgid, uint64_t id)
 		close(r->pidfd);
 		return NULL;
 	}
-	ret = ring_create_guarded(s, &r->ring, tgid, (size_t)meta_len);
+	ret = ring_create_guarded(s, &r->ring, tgid, s->o->ring_records, (size_t)meta_len);
 	if (ret < 0) {
 		close(r->pidfd);
 		lost(s, s->o->spool, -ret);
@@ -710,6 +710,7 @@ int sigsys_sup_write_events(const struct sigsys_sup_opts *o, uint32_t owner,
 	struct sigsys_sup_meta_in in;
 	struct sigsys_ring ring;
 	struct sup s;
+	uint32_t records;
 	int meta_len, ret;
 
 	if (n == 0)
@@ -733,7 +734,14 @@ int sigsys_sup_write_events(const struct sigsys_sup_opts *o, uint32_t owner,
 	/* Best effort: the owner has exited, its /proc fields stay empty. */
 	meta_len = sigsys_sup_meta_collect(&in, s.meta, SIGSYS_RING_META_MAX);
 	memset(&ring, 0, sizeof(ring));
-	ret = ring_create_guarded(&s, &ring, owner, meta_len < 0 ? 0 : (size_t)meta_len);
+	/*
+	 * All n events go in at once, after the run, with nobody reading in
+	 * between: the ring holds them all whatever --ring-records says.
+	 */
+	records = o->ring_records ? o->ring_records : SIGSYS_RING_DEFAULT_RECORDS;
+	if (records < n)
+		records = n > SIGSYS_RING_MAX_RECORDS ? SIGSYS_RING_MAX_RECORDS : (uint32_t)n;
+	ret = ring_create_guarded(&s, &ring, owner, records, meta_len < 0 ? 0 : (size_t)meta_len);
 	free(s.meta);
 	if (ret < 0) {
 		lost(&s, o->spool, -ret);

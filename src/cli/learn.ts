@@ -68,8 +68,9 @@ Options:
                          kernel counts them (eBPF on sys_enter, CMD's tree
                          in a cgroup v2 of its own, root; the namespace
                          flags and socket families read there too): only
-                         calls of other arches stop for the supervisor;
-                         close to unconfined speed.  supervisor: every call stops
+                         calls of other arches, calls the base judges by
+                         their arguments and calls it answers in the kernel
+                         stop for the supervisor; close to unconfined speed.  supervisor: every call stops
                          (slower; works without root).  auto (default): bpf
                          where it can be used, else the supervisor, with one
                          line saying why

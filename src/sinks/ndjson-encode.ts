@@ -87,6 +87,9 @@ export interface NdjsonEncoder {
  * One per sink: it keeps a scratch buffer (grown to the largest batch) and
  * the encoded per-ring fields of the last event.
  */
+/** A value no event field holds: the caches' "nothing encoded yet". */
+const UNSET: unknown = Symbol('unset');
+
 export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): NdjsonEncoder {
   let buf = Buffer.allocUnsafe(opts.initialBytes ?? 1 << 20);
   let off = 0;
@@ -94,15 +97,17 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
   // Cached runs of fields, valid while their values are the same as when
   // encoded: time; host..seq; comm..args (per syscall); action..errno;
   // mode..source.
-  let tTime: unknown, timeSeg: Uint8Array = new Uint8Array(0);
-  let rHost: unknown, rBoot: unknown, rRingPid: unknown, rStart: unknown, ringSeg: Uint8Array = timeSeg;
-  let cComm: unknown, cExe: unknown, commText = '';
-  let sName: unknown, sNr: unknown, sArch: unknown, sysSeg: Uint8Array = timeSeg;
+  // Caches start at UNSET, never equal to a field's value (undefined
+  // included), so the first event always encodes its runs.
+  let tTime: unknown = UNSET, timeSeg: Uint8Array = new Uint8Array(0);
+  let rHost: unknown = UNSET, rBoot: unknown = UNSET, rRingPid: unknown = UNSET, rStart: unknown = UNSET, ringSeg: Uint8Array = timeSeg;
+  let cComm: unknown = UNSET, cExe: unknown = UNSET, commText = '';
+  let sName: unknown = UNSET, sNr: unknown = UNSET, sArch: unknown = UNSET, sysSeg: Uint8Array = timeSeg;
   const sysSegs = new Map<string, { nr: number; arch: string; bytes: Uint8Array }>();
-  let wCont: unknown, wPod: unknown, wNs: unknown, wWork: unknown, wHash: unknown, wId: unknown, wUid: unknown, wSrc: unknown;
+  let wCont: unknown = UNSET, wPod: unknown = UNSET, wNs: unknown = UNSET, wWork: unknown = UNSET, wHash: unknown = UNSET, wId: unknown = UNSET, wUid: unknown = UNSET, wSrc: unknown = UNSET;
   let tailSeg: Uint8Array = timeSeg;
-  let aAction: unknown, aOutcome: unknown, actionSeg: Uint8Array = timeSeg;
-  let mMode: unknown;
+  let aAction: unknown = UNSET, aOutcome: unknown = UNSET, actionSeg: Uint8Array = timeSeg;
+  let mMode: unknown = UNSET;
 
   function room(n: number): void {
     if (off + n <= buf.length) return;
@@ -183,7 +188,7 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
       cComm = comm;
       cExe = exe;
       sysSegs.clear();
-      sName = undefined;
+      sName = UNSET;
     }
     if (syscall !== sName || nr !== sNr || arch !== sArch) {
       if (!isStr(syscall) || !isNum(nr) || !isStr(arch)) return false;
