@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "live_util.h"
+#include "policy.h"
 #include "ring.h"
 
 #define NR_ACCT 163
@@ -897,6 +898,7 @@ static const char *const LEARN_BASE[] = { "--mode", "audit", "--default", "errno
 struct learned {
 	uint8_t native[LEARN_NRS], i386[LEARN_NRS];
 	int events, other;
+	int not_errno; /* events whose action is not the base's errno:1 */
 	uint64_t unshare_arg[4]; /* first arguments of the unshare events */
 	int n_unshare;
 };
@@ -942,6 +944,10 @@ static void learn_run(const char *d, const char *name, const char *via, const ch
 		const struct live_ev *e = &rr.ev[k];
 
 		l->events++;
+		/* Every learned call is one the base denies (errno:1): the event
+		 * carries that action whichever path saw it. */
+		if (e->action != SIGSYS_ACT_ERRNO)
+			l->not_errno++;
 		if (e->nr == NR_UNSHARE && e->arch == AUDIT_ARCH_X86_64_ && l->n_unshare < 4)
 			l->unshare_arg[l->n_unshare++] = e->args[0];
 		if (e->nr >= 0 && e->nr < LEARN_NRS && e->arch == AUDIT_ARCH_X86_64_)
@@ -1001,6 +1007,9 @@ static void t18_learn_bpf_tree(void)
 		CHECK(nr == NR_FUTEX || bpf.native[nr] == sup.native[nr],
 		      "nr %d: learned %s only", nr, bpf.native[nr] ? "by the counter" : "by the supervisor");
 	CHECK(bpf.other == 0 && sup.other == 0, "other events: bpf %d sup %d", bpf.other, sup.other);
+	CHECK(bpf.not_errno == 0 && sup.not_errno == 0,
+	      "events without the base's errno action: bpf %d of %d, supervisor %d of %d",
+	      bpf.not_errno, bpf.events, sup.not_errno, sup.events);
 	/* unshare is learned with its namespace flags, read by the counter. */
 	CHECK(strstr(r.out, "unshare ret=0\n") != NULL, "stdout %s", r.out);
 	CHECK(bpf.n_unshare == 1 && bpf.unshare_arg[0] == CLONE_NEWUTS_ && sup.n_unshare == 1 &&
