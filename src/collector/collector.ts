@@ -94,6 +94,8 @@ export interface CollectorOptions {
   maxRingsPerCgroup?: number;
   /** How unverified rings are labelled (enrich.ts withIdentity). */
   identity?: IdentityOptions;
+  /** Only this process and its children can write the spool (discovery.ts). */
+  privateSpool?: boolean;
   /** Least time between two full /proc scans for rings whose writer is not found at once. Default 1000. */
   verifyScanIntervalMs?: number;
   /**
@@ -167,6 +169,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     verifyScanIntervalMs: opts.verifyScanIntervalMs,
     staleMs: opts.staleMs,
     identity: opts.identity,
+    privateSpool: opts.privateSpool,
     persistIdentity: opts.persistIdentity,
   });
 

@@ -39,6 +39,14 @@ export interface DiscoveryOptions {
   /** Remove an unmapped, drained ring whose head did not move this long even if /proc was not fully visible. Default 10 min. */
   staleMs?: number;
   identity?: IdentityOptions;
+  /**
+   * The spool is a directory only this process and its children can write
+   * (`sigsys run` and `learn` make a 0700 temp dir): a ring whose writer the
+   * cheap check does not find is unverified at once.  The full /proc scan
+   * exists to find a hostile writer that maps the ring under a false claim,
+   * and costs tens of ms per pass on a busy machine.  Default false.
+   */
+  privateSpool?: boolean;
   /** Keep verdicts in <spool>/.sigsys-collect.d (verdicts.ts). */
   persistIdentity?: boolean;
 }
@@ -292,7 +300,12 @@ export function createDiscovery(o: DiscoveryOptions): Discovery {
       if (v) applyVerdict(r, v, bootId);
       else left++;
     }
-    if (left === 0 || now - lastVerifyScan < verifyScanMs) return;
+    if (left === 0) return;
+    if (o.privateSpool) {
+      for (const r of pending) if (!r.verdict) applyVerdict(r, { identity: 'unverified', reason: 'its writer is gone (private spool: no /proc scan)' }, bootId);
+      return;
+    }
+    if (now - lastVerifyScan < verifyScanMs) return;
     lastVerifyScan = now;
     const mappers = await scanMappers();
     for (const r of pending) {

@@ -195,6 +195,8 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     pollIntervalMs: 20,
     logger: log,
     identity: { unverifiedWorkload: 'claimed' },
+    // The temp spool below is 0700: only this process and the command write it.
+    privateSpool: true,
   });
   let exit: ExitInfo;
   let stats: CollectorStats;
