@@ -13,18 +13,7 @@
 #include "errbuf.h"
 #include "rewrite.h"
 
-#ifndef SECCOMP_RET_ACTION_FULL
-#define SECCOMP_RET_ACTION_FULL 0xffff0000U
-#endif
-#ifndef SECCOMP_RET_KILL_PROCESS
-#define SECCOMP_RET_KILL_PROCESS 0x80000000U
-#endif
-#ifndef SECCOMP_RET_USER_NOTIF
-#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
-#endif
-#ifndef SECCOMP_RET_LOG
-#define SECCOMP_RET_LOG 0x7ffc0000U
-#endif
+#include "seccomp_compat.h"
 
 #define OFF_NR offsetof(struct seccomp_data, nr)
 #define OFF_ARCH offsetof(struct seccomp_data, arch)

@@ -17,12 +17,7 @@
 #endif
 #define NOTIFY_PROLOGUE_MAX 12u
 
-#ifndef SECCOMP_RET_USER_NOTIF
-#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
-#endif
-#ifndef SECCOMP_RET_ACTION_FULL
-#define SECCOMP_RET_ACTION_FULL 0xffff0000U
-#endif
+#include "seccomp_compat.h"
 
 /* A stub of the epilogue: `ldx #(TRAP|MAGIC|idx)`, optionally | LOGFLAG. */
 static int stub_index(const struct sock_filter *f, uint32_t n_actions)
