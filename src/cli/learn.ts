@@ -1,9 +1,11 @@
 /**
  * sigsys learn - write a seccomp profile from what a command really did.
  *
- * Thin CLI over src/learn/learn.ts: runs CMD through sigsys-exec (filter
- * installed before execve, no preload: the supervisor answers and records
- * every call the base denies, in every process, from execve on) in audit
+ * Thin CLI (flags, help, printing) over src/learn/session.ts (the run, the
+ * file, --verify) and learn.ts (the profile): runs CMD through sigsys-exec
+ * (filter installed before execve, no preload: the kernel's counter or the
+ * supervisor records every call the base denies, in every process, from
+ * execve on) in audit
  * mode with a base profile that denies everything (or --base), each kind of
  * call recorded once (--report-once), and writes the base plus the learned
  * ALLOW rules to -o.  --verify runs CMD under the result as a container
@@ -12,27 +14,9 @@
  * unless the profile could not be written or did not verify.
  */
 import { intOption, parseCommandArgs, splitCommand } from './args.js';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { SigsysError, UsageError, describeError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import {
-  buildLearnedProfile,
-  defaultBase,
-  describeSource,
-  distinctArg0,
-  emptyLearned,
-  formatProfile,
-  learnSink,
-  planLearning,
-  readBase,
-  readPreviousFile,
-  shellLine,
-} from '../learn/learn.js';
-import { compileProfileText } from '../profile/compile.js';
-import { describeExit, type ExitInfo } from '../report/report.js';
-import { MAX_RING_RECORDS, MIN_RING_RECORDS, runConfined } from '../run/run.js';
-import { createNdjsonSink } from '../sinks/ndjson.js';
-import type { Sink } from '../sinks/sink.js';
+import { UsageError } from '../errors.js';
+import { learnProfile, type LearnSessionOptions } from '../learn/session.js';
+import { MAX_RING_RECORDS, MIN_RING_RECORDS } from '../run/run.js';
 
 export const help = `Usage: sigsys learn [options] -o PROFILE.json -- CMD [ARG...]
 
@@ -97,18 +81,7 @@ const OPTIONS = {
 /** Bigger than run's 8192: with a deny-all base every call of a busy loop is an event. */
 export const LEARN_RING_RECORDS = 65536;
 
-export interface LearnOptions {
-  output: string;
-  base?: string;
-  merge: boolean;
-  verify: boolean;
-  mode: 'audit' | 'enforce';
-  learnVia: 'auto' | 'bpf' | 'supervisor';
-  out?: string;
-  /** Undefined: $SIGSYS_RING_RECORDS as set, else LEARN_RING_RECORDS. */
-  ringRecords?: number;
-  cmd: string[];
-}
+export type LearnOptions = LearnSessionOptions;
 
 export function parseLearnArgs(argv: string[]): LearnOptions {
   const { opts, cmd } = splitCommand(argv, OPTIONS);
@@ -124,114 +97,6 @@ export function parseLearnArgs(argv: string[]): LearnOptions {
   return { output: values.output, base: values.base, merge: values.merge, verify: values.verify, mode: values.mode, learnVia: via, out: values.out, ringRecords, cmd };
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
 export async function run(argv: string[]): Promise<number> {
-  const o = parseLearnArgs(argv);
-  const log = createLogger('learn');
-  const base = o.base ? readBase(o.base) : defaultBase();
-  // Read before the run: a bad file to merge into should not cost a run.
-  const previous = o.merge ? readPreviousFile(o.output) : undefined;
-  for (const w of base.warnings ?? []) process.stderr.write(`sigsys: warning: ${w}\n`);
-  const plan = planLearning(base, o.mode);
-  // Its warnings are about sigsys's own learning profile (everything traps), not the user's.
-  const compiled = compileProfileText(formatProfile(plan.learningProfile), base.file, { mode: o.mode });
-
-  const learned = emptyLearned();
-  const sinks: Sink[] = [learnSink(learned)];
-  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
-  const started = new Date();
-  const { exit, stats } = await runConfined({
-    policy: compiled.policy,
-    cmd: o.cmd,
-    sinks,
-    logger: log,
-    ringRecords: o.ringRecords,
-    preload: false,
-    reportOnce: distinctArg0(compiled.arch),
-    learnVia: o.learnVia,
-  });
-
-  // Earlier learning: the -o file (--merge) and a base that is itself a learned profile.
-  const before = [base.learned, previous].filter((x) => x !== undefined);
-  const known = new Set(before.flatMap((b) => b.names));
-  const names = new Set([...known, ...learned.names]);
-  const added = [...learned.names].filter((n) => !known.has(n)).length;
-  const argValues = new Map<string, Set<bigint>>();
-  for (const m of [...before.map((x) => x.argValues), learned.argValues]) {
-    for (const [n, vs] of m) argValues.set(n, new Set([...(argValues.get(n) ?? []), ...vs]));
-  }
-  const profile = buildLearnedProfile({
-    base,
-    plan,
-    names,
-    argValues,
-    sources: [...new Set([...before.flatMap((b) => b.sources), describeSource(o.cmd, started)])],
-  });
-  const text = formatProfile(profile) + '\n';
-  const tmp = `${o.output}.sigsys-${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, o.output);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new SigsysError(`learn: cannot write ${o.output}: ${describeError(err)}`, { cause: err });
-  }
-
-  if (learned.unknown.size) {
-    const list = [...learned.unknown].map(([k, n]) => `${k} (${n}x)`).join(', ');
-    process.stderr.write(`sigsys: warning: syscalls without a name are not in the profile: ${list}\n`);
-  }
-  const lost = stats.dropped + stats.torn + stats.corrupt;
-  if (lost) process.stderr.write(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls (learn again with a bigger --ring-records)\n`);
-  if (learned.events === 0) {
-    process.stderr.write(`sigsys: warning: no call was reported: the base allows everything ${shellLine(o.cmd)} did (nothing learned)\n`);
-  }
-  if (exit.signal === 'SIGSYS') {
-    process.stderr.write(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS (the base's SCMP_ACT_TRAP/KILL, or the program's own doing); the profile may be incomplete\n`);
-  }
-  const merged = before.length ? `, ${added} new, ${names.size} in total` : '';
-  process.stderr.write(
-    `sigsys: learned ${plural(learned.names.size, 'syscall')} from ${plural(learned.events, 'event')} in ${plural(learned.pids.size, 'process', 'processes')}${merged}` +
-      ` -> ${o.output} (${o.mode}, base ${o.base ?? base.file}); ${describeExit(exit)}\n`,
-  );
-  if (o.verify) await verify(o, text, exit);
-  return exit.status;
-}
-
-/**
- * Run CMD under the learned profile as runc applies it (sigsys-exec --native:
- * the profile's own filter from execve, the kernel's answers, no preload, no
- * supervisor), then once more under the supervisor in audit mode with the
- * same profile, which names every call it denies (once per kind).  Throw
- * unless the native run ended as the learning run did and nothing was denied.
- */
-async function verify(o: LearnOptions, text: string, learnedExit: ExitInfo): Promise<void> {
-  const enforced = compileProfileText(text, o.output, { mode: 'enforce' });
-  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logger: createLogger('learn') });
-  process.stderr.write(`sigsys: verify: under the learned profile's own filter (--native): ${describeExit(native.exit)}\n`);
-  const audited = compileProfileText(text, o.output, { mode: 'audit' });
-  const seen = emptyLearned();
-  const { exit, stats } = await runConfined({
-    policy: audited.policy,
-    cmd: o.cmd,
-    sinks: [learnSink(seen)],
-    logger: createLogger('learn'),
-    ringRecords: o.ringRecords,
-    preload: false,
-    reportOnce: distinctArg0(audited.arch),
-    learnVia: o.learnVia,
-  });
-  const denied = [...seen.names, ...seen.unknown.keys()].sort();
-  const lost = stats.dropped + stats.torn + stats.corrupt;
-  process.stderr.write(
-    `sigsys: verify: supervised (audit) under the learned profile: ${denied.length ? `denied ${denied.join(', ')}` : 'no call denied'}` +
-      `${lost ? ` (${plural(lost, 'event')} lost)` : ''}; ${describeExit(exit)}\n`,
-  );
-  const missing = denied.length ? `; the profile denies ${denied.join(', ')} (taken by this run, not by the learning run: learn again with --merge)` : '';
-  if (native.exit.status !== learnedExit.status) {
-    throw new SigsysError(`learn: verify: ${describeExit(native.exit)} under the learned profile (--native), ${describeExit(learnedExit)} while learning${missing}`);
-  }
-  if (denied.length) throw new SigsysError(`learn: verify: ${plural(denied.length, 'call')} denied under the learned profile${missing}`);
-  process.stderr.write(`sigsys: verify: ok: same end under the kernel's filter, no call denied\n`);
+  return learnProfile(parseLearnArgs(argv), (line) => process.stderr.write(`${line}\n`));
 }

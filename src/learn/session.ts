@@ -1,0 +1,151 @@
+/**
+ * session.ts - one `sigsys learn`: compile the learning profile, run the
+ * command confined (src/run/run.ts) with every kind of call reported once,
+ * fold what was seen with earlier learning (--base, --merge), write the
+ * profile atomically, and --verify it as a container runtime applies it.
+ * What it has to say goes to `say` one line at a time (the CLI prints them
+ * to stderr); errors are SigsysErrors.
+ */
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { SigsysError, describeError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { compileProfileText } from '../profile/compile.js';
+import { describeExit, type ExitInfo } from '../report/report.js';
+import { runConfined } from '../run/run.js';
+import { createNdjsonSink } from '../sinks/ndjson.js';
+import type { Sink } from '../sinks/sink.js';
+import {
+  buildLearnedProfile,
+  defaultBase,
+  describeSource,
+  distinctArg0,
+  emptyLearned,
+  formatProfile,
+  learnSink,
+  planLearning,
+  readBase,
+  readPreviousFile,
+  shellLine,
+} from './learn.js';
+
+export interface LearnSessionOptions {
+  output: string;
+  base?: string;
+  merge: boolean;
+  verify: boolean;
+  mode: 'audit' | 'enforce';
+  learnVia: 'auto' | 'bpf' | 'supervisor';
+  /** Also write the events seen as NDJSON here. */
+  out?: string;
+  /** Undefined: $SIGSYS_RING_RECORDS as set, else run.ts's default. */
+  ringRecords?: number;
+  cmd: string[];
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Learn from one run of o.cmd; resolves to the command's exit status. */
+export async function learnProfile(o: LearnSessionOptions, say: (line: string) => void): Promise<number> {
+  const log = createLogger('learn');
+  const base = o.base ? readBase(o.base) : defaultBase();
+  // Read before the run: a bad file to merge into should not cost a run.
+  const previous = o.merge ? readPreviousFile(o.output) : undefined;
+  for (const w of base.warnings ?? []) say(`sigsys: warning: ${w}`);
+  const plan = planLearning(base, o.mode);
+  // Its warnings are about sigsys's own learning profile (everything traps), not the user's.
+  const compiled = compileProfileText(formatProfile(plan.learningProfile), base.file, { mode: o.mode });
+
+  const learned = emptyLearned();
+  const sinks: Sink[] = [learnSink(learned)];
+  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
+  const started = new Date();
+  const { exit, stats } = await runConfined({
+    policy: compiled.policy,
+    cmd: o.cmd,
+    sinks,
+    logger: log,
+    ringRecords: o.ringRecords,
+    preload: false,
+    reportOnce: distinctArg0(compiled.arch),
+    learnVia: o.learnVia,
+  });
+
+  // Earlier learning: the -o file (--merge) and a base that is itself a learned profile.
+  const before = [base.learned, previous].filter((x) => x !== undefined);
+  const known = new Set(before.flatMap((b) => b.names));
+  const names = new Set([...known, ...learned.names]);
+  const added = [...learned.names].filter((n) => !known.has(n)).length;
+  const argValues = new Map<string, Set<bigint>>();
+  for (const m of [...before.map((x) => x.argValues), learned.argValues]) {
+    for (const [n, vs] of m) argValues.set(n, new Set([...(argValues.get(n) ?? []), ...vs]));
+  }
+  const profile = buildLearnedProfile({
+    base,
+    plan,
+    names,
+    argValues,
+    sources: [...new Set([...before.flatMap((b) => b.sources), describeSource(o.cmd, started)])],
+  });
+  const text = formatProfile(profile) + '\n';
+  const tmp = `${o.output}.sigsys-${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, o.output);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new SigsysError(`learn: cannot write ${o.output}: ${describeError(err)}`, { cause: err });
+  }
+
+  if (learned.unknown.size) {
+    const list = [...learned.unknown].map(([k, n]) => `${k} (${n}x)`).join(', ');
+    say(`sigsys: warning: syscalls without a name are not in the profile: ${list}`);
+  }
+  const lost = stats.dropped + stats.torn + stats.corrupt;
+  if (lost) say(`sigsys: warning: ${plural(lost, 'event')} lost (dropped ${stats.dropped}, torn ${stats.torn}, corrupt ${stats.corrupt}): the profile may miss calls (learn again with a bigger --ring-records)`);
+  if (learned.events === 0) {
+    say(`sigsys: warning: no call was reported: the base allows everything ${shellLine(o.cmd)} did (nothing learned)`);
+  }
+  if (exit.signal === 'SIGSYS') {
+    say(`sigsys: warning: ${shellLine(o.cmd)} was killed by SIGSYS (the base's SCMP_ACT_TRAP/KILL, or the program's own doing); the profile may be incomplete`);
+  }
+  const merged = before.length ? `, ${added} new, ${names.size} in total` : '';
+  say(`sigsys: learned ${plural(learned.names.size, 'syscall')} from ${plural(learned.events, 'event')} in ${plural(learned.pids.size, 'process', 'processes')}${merged}` +
+      ` -> ${o.output} (${o.mode}, base ${o.base ?? base.file}); ${describeExit(exit)}`);
+  if (o.verify) await verify(o, text, exit, say);
+  return exit.status;
+}
+
+/**
+ * Run CMD under the learned profile as runc applies it (sigsys-exec --native:
+ * the profile's own filter from execve, the kernel's answers, no preload, no
+ * supervisor), then once more under the supervisor in audit mode with the
+ * same profile, which names every call it denies (once per kind).  Throw
+ * unless the native run ended as the learning run did and nothing was denied.
+ */
+async function verify(o: LearnSessionOptions, text: string, learnedExit: ExitInfo, say: (line: string) => void): Promise<void> {
+  const enforced = compileProfileText(text, o.output, { mode: 'enforce' });
+  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logger: createLogger('learn') });
+  say(`sigsys: verify: under the learned profile's own filter (--native): ${describeExit(native.exit)}`);
+  const audited = compileProfileText(text, o.output, { mode: 'audit' });
+  const seen = emptyLearned();
+  const { exit, stats } = await runConfined({
+    policy: audited.policy,
+    cmd: o.cmd,
+    sinks: [learnSink(seen)],
+    logger: createLogger('learn'),
+    ringRecords: o.ringRecords,
+    preload: false,
+    reportOnce: distinctArg0(audited.arch),
+    learnVia: o.learnVia,
+  });
+  const denied = [...seen.names, ...seen.unknown.keys()].sort();
+  const lost = stats.dropped + stats.torn + stats.corrupt;
+  say(`sigsys: verify: supervised (audit) under the learned profile: ${denied.length ? `denied ${denied.join(', ')}` : 'no call denied'}` +
+      `${lost ? ` (${plural(lost, 'event')} lost)` : ''}; ${describeExit(exit)}`);
+  const missing = denied.length ? `; the profile denies ${denied.join(', ')} (taken by this run, not by the learning run: learn again with --merge)` : '';
+  if (native.exit.status !== learnedExit.status) {
+    throw new SigsysError(`learn: verify: ${describeExit(native.exit)} under the learned profile (--native), ${describeExit(learnedExit)} while learning${missing}`);
+  }
+  if (denied.length) throw new SigsysError(`learn: verify: ${plural(denied.length, 'call')} denied under the learned profile${missing}`);
+  say(`sigsys: verify: ok: same end under the kernel's filter, no call denied`);
+}
