@@ -97,6 +97,16 @@ function hex(lo: number, hi: number): string {
   return '0x' + hex32(hi) + H2[lo >>> 24]! + H2[(lo >>> 16) & 255]! + H2[(lo >>> 8) & 255]! + H2[lo & 255]!;
 }
 
+// Time without BigInt: ns = hi * 2^32 + lo.  hi * 2^32 is split once per hi
+// (it changes every ~4.3 s) into whole seconds and nanoseconds; adding lo
+// then stays within safe integers (seconds < 2^64 / 1e9 < 2^35).
+const NS_PER_S = 1_000_000_000;
+const PAD9 = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000'];
+
+/** Bounds of the per-arch name cache (syscall numbers are below 1024 on every arch today). */
+const MAX_CACHED_NR = 4096;
+const MAX_CACHED_ARCHES = 16;
+
 export interface FastEnricher {
   /**
    * The event, or undefined when the record needs the general decoder.  The
@@ -119,9 +129,26 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
   let lastTimeLo = -1;
   let lastTimeHi = -1;
   let lastTimeNs = '';
+  let splitHi = -1, splitSec = 0, splitNs = 0;
+  let lastSec = -1, lastSecText = '';
   let mapsFor: RingContext | undefined;
   let numMaps: NumMap[] | undefined;
   const args = new Array<string>(6);
+  // Syscall names by arch, then nr: the enricher's cache keys on a string
+  // built per call; arch names come from a fixed table (the same string
+  // objects), so this is a Map hit on a cached hash and an array index.
+  const namesByArch = new Map<string, string[]>();
+
+  function syscallName(nr: number, arch: string): string {
+    if (nr < 0 || nr >= MAX_CACHED_NR) return names.syscallName(nr, arch);
+    let byNr = namesByArch.get(arch);
+    if (!byNr) {
+      // Unknown arches are named by their number: a hostile ring could make many.
+      if (namesByArch.size >= MAX_CACHED_ARCHES) namesByArch.clear();
+      namesByArch.set(arch, (byNr = []));
+    }
+    return (byNr[nr] ??= names.syscallName(nr, arch));
+  }
 
   function mapsOf(ctx: RingContext): NumMap[] | undefined {
     if (mapsFor === ctx) return numMaps;
@@ -192,9 +219,26 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     if (timeLo !== lastTimeLo || timeHi !== lastTimeHi) {
       lastTimeLo = timeLo;
       lastTimeHi = timeHi;
-      const ns = (BigInt(timeHi) << 32n) | BigInt(timeLo);
-      lastTimeNs = ns.toString();
-      const ms = Number(ns / 1_000_000n);
+      if (timeHi !== splitHi) {
+        const b = BigInt(timeHi) << 32n;
+        splitHi = timeHi;
+        splitSec = Number(b / 1_000_000_000n);
+        splitNs = Number(b % 1_000_000_000n);
+      }
+      const t = splitNs + timeLo; // < 1e9 + 2^32
+      const carry = Math.floor(t / NS_PER_S);
+      const sec = splitSec + carry;
+      const ns = t - carry * NS_PER_S;
+      if (sec === 0) lastTimeNs = '' + ns;
+      else {
+        if (sec !== lastSec) {
+          lastSec = sec;
+          lastSecText = '' + sec;
+        }
+        const frac = '' + ns;
+        lastTimeNs = lastSecText + PAD9[9 - frac.length]! + frac;
+      }
+      const ms = sec * 1000 + Math.floor(ns / 1_000_000);
       if (ms !== lastMsKey) {
         lastMsKey = ms;
         const d = new Date(ms);
@@ -215,7 +259,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       seq,
       pid,
       tid,
-      syscall: names.syscallName(nr, archName),
+      syscall: syscallName(nr, archName),
       nr,
       arch: archName,
       args: [args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!],
