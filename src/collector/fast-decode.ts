@@ -92,16 +92,51 @@ function hex32(x: number): string {
 // and a new string per arg and event is garbage the collector then sweeps.
 const SMALL_HEX = Array.from({ length: 4096 }, (_, i) => '0x' + i.toString(16));
 
+// Strings of 13 characters or more that are built by `+` are ropes (V8 cons
+// strings): the NDJSON encoder reads them character by character, which
+// first flattens each into a new string in the runtime - measured at
+// ~150-400 ns per string, more than building it.  Long strings of an event
+// (timeNs, 64-bit args and addresses, call sites) are therefore made flat
+// at once: their character codes in a scratch array, then one
+// String.fromCharCode call.
+const fromCodes = String.fromCharCode;
+const SCRATCH: number[][] = [];
+const MAX_FLAT = 256;
+function scratch(n: number): number[] {
+  return (SCRATCH[n] ??= new Array<number>(n).fill(0));
+}
+const HEX_CODE = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
+
+/** '0x' + hex(hi) + eight digits of lo, flat; hi > 0. */
+function hex64(lo: number, hi: number): string {
+  const n = 8 - (Math.clz32(hi) >> 2); // digits of hi
+  const a = scratch(n + 10);
+  a[0] = 0x30;
+  a[1] = 0x78;
+  for (let k = n + 1, x = hi; k >= 2; k--, x >>>= 4) a[k] = HEX_CODE[x & 15]!;
+  for (let k = n + 9, x = lo; k >= n + 2; k--, x >>>= 4) a[k] = HEX_CODE[x & 15]!;
+  return fromCodes.apply(null, a);
+}
+
 function hex(lo: number, hi: number): string {
   if (hi === 0) return lo < 4096 ? SMALL_HEX[lo]! : '0x' + hex32(lo);
-  return '0x' + hex32(hi) + H2[lo >>> 24]! + H2[(lo >>> 16) & 255]! + H2[(lo >>> 8) & 255]! + H2[lo & 255]!;
+  return hex64(lo, hi);
 }
 
 // Time without BigInt: ns = hi * 2^32 + lo.  hi * 2^32 is split once per hi
 // (it changes every ~4.3 s) into whole seconds and nanoseconds; adding lo
 // then stays within safe integers (seconds < 2^64 / 1e9 < 2^35).
 const NS_PER_S = 1_000_000_000;
-const PAD9 = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000'];
+
+/** sec (1 .. 2^64 / 1e9) and ns (< 1e9) as one flat decimal string: sec's digits, then ns in nine. */
+function decimalNs(sec: number, ns: number): string {
+  let n = 1;
+  for (let x = sec; x >= 10; x = Math.floor(x / 10)) n++;
+  const a = scratch(n + 9);
+  for (let k = n + 8, x = ns; k >= n; k--, x = Math.floor(x / 10)) a[k] = 0x30 + (x % 10);
+  for (let k = n - 1, x = sec; k >= 0; k--, x = Math.floor(x / 10)) a[k] = 0x30 + (x % 10);
+  return fromCodes.apply(null, a);
+}
 
 /** Bounds of the per-arch name cache (syscall numbers are below 1024 on every arch today). */
 const MAX_CACHED_NR = 4096;
@@ -121,6 +156,20 @@ interface NumMap {
   end: number;
   offset: number;
   module: string;
+  /** Character codes of `<module>+0x`, when short enough to build call sites flat. */
+  prefix: number[] | undefined;
+}
+
+function prefixCodes(module: string): number[] | undefined {
+  const p = module + '+0x';
+  if (p.length > MAX_FLAT - 14) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c > 0xff) return undefined; // fromCharCode would make a two-byte string: same text, but keep it simple
+    out.push(c);
+  }
+  return out;
 }
 
 export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEnricher {
@@ -130,7 +179,6 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
   let lastTimeHi = -1;
   let lastTimeNs = '';
   let splitHi = -1, splitSec = 0, splitNs = 0;
-  let lastSec = -1, lastSecText = '';
   let mapsFor: RingContext | undefined;
   let numMaps: NumMap[] | undefined;
   const args = new Array<string>(6);
@@ -154,7 +202,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     if (mapsFor === ctx) return numMaps;
     mapsFor = ctx;
     const safe = ctx.maps.every((m) => m.end <= BigInt(Number.MAX_SAFE_INTEGER));
-    numMaps = safe ? ctx.maps.map((m) => ({ start: Number(m.start), end: Number(m.end), offset: Number(m.offset), module: m.module })) : undefined;
+    numMaps = safe ? ctx.maps.map((m) => ({ start: Number(m.start), end: Number(m.end), offset: Number(m.offset), module: m.module, prefix: prefixCodes(m.module) })) : undefined;
     return numMaps;
   }
 
@@ -165,7 +213,15 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     const i = mappingIndex(maps, ip);
     if (i < 0) return hex(ipLo, ipHi);
     const m = maps[i]!;
-    return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
+    const off = ip - m.start + m.offset;
+    const pre = m.prefix;
+    if (!pre || off >= TWO32 || off < 0) return `${m.module}+0x${off.toString(16)}`;
+    // module+0x<off>, flat (see SCRATCH)
+    const n = off === 0 ? 1 : 8 - (Math.clz32(off) >> 2);
+    const a = scratch(pre.length + n);
+    for (let k = 0; k < pre.length; k++) a[k] = pre[k]!;
+    for (let k = pre.length + n - 1, x = off; k >= pre.length; k--, x >>>= 4) a[k] = HEX_CODE[x & 15]!;
+    return fromCodes.apply(null, a);
   }
 
   function enrich(b: Uint8Array, ctx: RingContext, start = 0, end = b.length): ViolationEvent | undefined {
@@ -229,15 +285,7 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       const carry = Math.floor(t / NS_PER_S);
       const sec = splitSec + carry;
       const ns = t - carry * NS_PER_S;
-      if (sec === 0) lastTimeNs = '' + ns;
-      else {
-        if (sec !== lastSec) {
-          lastSec = sec;
-          lastSecText = '' + sec;
-        }
-        const frac = '' + ns;
-        lastTimeNs = lastSecText + PAD9[9 - frac.length]! + frac;
-      }
+      lastTimeNs = sec === 0 ? '' + ns : decimalNs(sec, ns);
       const ms = sec * 1000 + Math.floor(ns / 1_000_000);
       if (ms !== lastMsKey) {
         lastMsKey = ms;
