@@ -128,13 +128,25 @@ function hex(lo: number, hi: number): string {
 // then stays within safe integers (seconds < 2^64 / 1e9 < 2^35).
 const NS_PER_S = 1_000_000_000;
 
+// The seconds' digits change once a second: kept as character codes.
+let decSec = -1;
+let decSecCodes: number[] = [];
+
 /** sec (1 .. 2^64 / 1e9) and ns (< 1e9) as one flat decimal string: sec's digits, then ns in nine. */
 function decimalNs(sec: number, ns: number): string {
-  let n = 1;
-  for (let x = sec; x >= 10; x = Math.floor(x / 10)) n++;
+  if (sec !== decSec) {
+    decSec = sec;
+    decSecCodes = [];
+    for (let x = sec; x > 0; x = Math.floor(x / 10)) decSecCodes.unshift(0x30 + (x % 10));
+  }
+  const n = decSecCodes.length;
   const a = scratch(n + 9);
-  for (let k = n + 8, x = ns; k >= n; k--, x = Math.floor(x / 10)) a[k] = 0x30 + (x % 10);
-  for (let k = n - 1, x = sec; k >= 0; k--, x = Math.floor(x / 10)) a[k] = 0x30 + (x % 10);
+  for (let k = 0; k < n; k++) a[k] = decSecCodes[k]!;
+  for (let k = n + 8, x = ns | 0; k >= n; k--) {
+    const q = (x / 10) | 0;
+    a[k] = 0x30 + x - q * 10;
+    x = q;
+  }
   return fromCodes.apply(null, a);
 }
 
