@@ -14,7 +14,7 @@
  * mutated records either agree or fall back.
  */
 import { callSiteOf, mappingIndex, type RingContext, type Enricher } from '../events/enrich.js';
-import { ACTIONS, archName as archNameOf, buildEvent, MODES, OUTCOMES, ViolationField as F, WireType } from '../events/schema.js';
+import { ACTIONS, archName as archNameOf, buildEvent, MODES, OUTCOMES, ViolationField as F, WireType, type EventFields } from '../events/schema.js';
 import type { ViolationEvent } from '../events/types.js';
 
 // Result registers of readVarint (uint32 halves); a failed read sets pos = -1.
@@ -63,6 +63,7 @@ function readVarint(b: Uint8Array, pos: number, end: number): number {
 }
 
 const TWO32 = 4294967296;
+const NO_ARGS: string[] = [];
 
 // Field numbers as plain constants: the switch below compares against them.
 const F_TIME = F.timeNs, F_SEQ = F.seq, F_PID = F.pid, F_TID = F.tid, F_NR = F.nr, F_ARCH = F.arch;
@@ -194,6 +195,10 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
   let mapsFor: RingContext | undefined;
   let numMaps: NumMap[] | undefined;
   const args = new Array<string>(6);
+  const fields: EventFields = {
+    time: '', timeNs: '', seq: 0, pid: 0, tid: 0, syscall: '', nr: 0, arch: '', args: NO_ARGS, ip: '', callSite: '',
+    action: 'unknown', outcome: 'unknown', errno: 0, mode: 'unknown', ret: undefined, repeat: 0,
+  };
   // Syscall names by arch, then nr: the enricher's cache keys on a string
   // built per call; arch names come from a fixed table (the same string
   // objects), so this is a Map hit on a cached hash and an array index.
@@ -313,25 +318,29 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       const z = (BigInt(retHi) << 32n) | BigInt(retLo);
       ret = (hasRet ? (z >> 1n) ^ -(z & 1n) : 0n).toString();
     }
-    return buildEvent(ctx, {
-      time: lastIso,
-      timeNs: lastTimeNs,
-      seq,
-      pid,
-      tid,
-      syscall: syscallName(nr, archName),
-      nr,
-      arch: archName,
-      args: [args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!],
-      ip: hex(ipLo, ipHi),
-      callSite: callSite(ctx, ipLo, ipHi),
-      action: ACTIONS[action] ?? 'unknown',
-      outcome: OUTCOMES[outcome] ?? 'unknown',
-      errno,
-      mode: evMode,
-      ret,
-      repeat: repeat > 0 ? Math.min(repeat, Number.MAX_SAFE_INTEGER) : 0,
-    });
+    // One fields object for every event: buildEvent copies what it reads
+    // (it is not inlined here, so a literal would be one more object per event).
+    const f = fields;
+    f.time = lastIso;
+    f.timeNs = lastTimeNs;
+    f.seq = seq;
+    f.pid = pid;
+    f.tid = tid;
+    f.syscall = syscallName(nr, archName);
+    f.nr = nr;
+    f.arch = archName;
+    f.args = [args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!];
+    f.ip = hex(ipLo, ipHi);
+    f.callSite = callSite(ctx, ipLo, ipHi);
+    f.action = ACTIONS[action] ?? 'unknown';
+    f.outcome = OUTCOMES[outcome] ?? 'unknown';
+    f.errno = errno;
+    f.mode = evMode;
+    f.ret = ret;
+    f.repeat = repeat > 0 ? Math.min(repeat, Number.MAX_SAFE_INTEGER) : 0;
+    const ev = buildEvent(ctx, f);
+    f.args = NO_ARGS; // not kept alive by the scratch object
+    return ev;
   }
 
   return { enrich };
