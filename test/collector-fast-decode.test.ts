@@ -45,6 +45,13 @@ describe('fast path = general path', () => {
     ['max 64-bit args', { args: [2n ** 64n - 1n, 2n ** 63n, 1n, 0n, 2n ** 32n, 2n ** 32n - 1n] }],
     ['fewer than six args', { args: [1n, 2n] }],
     ['time far in the future', { timeNs: 2n ** 63n }],
+    // timeNs is computed without BigInt: whole seconds of hi * 2^32 plus lo
+    ['time zero', { timeNs: 0n }],
+    ['time below one second', { timeNs: 999_999_999n }],
+    ['time with a leading zero after the seconds', { timeNs: 1_796_223_047_000_000_007n }],
+    ['time where lo carries into the next second', { timeNs: (418_000_000n << 32n) + 4_294_967_295n }],
+    ['time at 2^32 ns', { timeNs: 2n ** 32n }],
+    ['the largest time', { timeNs: 2n ** 64n - 1n }],
   ])('encoded by proto.ts: %s', (_n, v) => {
     const b = encodeViolation(v);
     expect(fast.enrich(b, ctx)).toEqual(general(b));

@@ -14,7 +14,7 @@
  * mutated records either agree or fall back.
  */
 import { callSiteOf, mappingIndex, type RingContext, type Enricher } from '../events/enrich.js';
-import { ACTIONS, archName as archNameOf, buildEvent, MODES, OUTCOMES, ViolationField as F, WireType } from '../events/schema.js';
+import { ACTIONS, archName as archNameOf, buildEvent, MODES, OUTCOMES, ViolationField as F, WireType, type EventFields } from '../events/schema.js';
 import type { ViolationEvent } from '../events/types.js';
 
 // Result registers of readVarint (uint32 halves); a failed read sets pos = -1.
@@ -63,6 +63,7 @@ function readVarint(b: Uint8Array, pos: number, end: number): number {
 }
 
 const TWO32 = 4294967296;
+const NO_ARGS: string[] = [];
 
 // Field numbers as plain constants: the switch below compares against them.
 const F_TIME = F.timeNs, F_SEQ = F.seq, F_PID = F.pid, F_TID = F.tid, F_NR = F.nr, F_ARCH = F.arch;
@@ -92,10 +93,67 @@ function hex32(x: number): string {
 // and a new string per arg and event is garbage the collector then sweeps.
 const SMALL_HEX = Array.from({ length: 4096 }, (_, i) => '0x' + i.toString(16));
 
+// Strings of 13 characters or more that are built by `+` are ropes (V8 cons
+// strings): the NDJSON encoder reads them character by character, which
+// first flattens each into a new string in the runtime - measured at
+// ~150-400 ns per string, more than building it.  Long strings of an event
+// (timeNs, 64-bit args and addresses, call sites) are therefore made flat
+// at once: their character codes in a scratch array, then one
+// String.fromCharCode call.
+const fromCodes = String.fromCharCode;
+const SCRATCH: number[][] = [];
+const MAX_FLAT = 256;
+function scratch(n: number): number[] {
+  return (SCRATCH[n] ??= Array.from({ length: n }, () => 0)); // packed, not holey: the fast path of apply
+}
+const HEX_CODE = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
+
+/** '0x' + hex(hi) + eight digits of lo, flat; hi > 0. */
+function hex64(lo: number, hi: number): string {
+  const n = 8 - (Math.clz32(hi) >> 2); // digits of hi
+  const a = scratch(n + 10);
+  a[0] = 0x30;
+  a[1] = 0x78;
+  for (let k = n + 1, x = hi; k >= 2; k--, x >>>= 4) a[k] = HEX_CODE[x & 15]!;
+  for (let k = n + 9, x = lo; k >= n + 2; k--, x >>>= 4) a[k] = HEX_CODE[x & 15]!;
+  return fromCodes.apply(null, a);
+}
+
 function hex(lo: number, hi: number): string {
   if (hi === 0) return lo < 4096 ? SMALL_HEX[lo]! : '0x' + hex32(lo);
-  return '0x' + hex32(hi) + H2[lo >>> 24]! + H2[(lo >>> 16) & 255]! + H2[(lo >>> 8) & 255]! + H2[lo & 255]!;
+  return hex64(lo, hi);
 }
+
+// Time without BigInt: ns = hi * 2^32 + lo.  hi * 2^32 is split once per hi
+// (it changes every ~4.3 s) into whole seconds and nanoseconds; adding lo
+// then stays within safe integers (seconds < 2^64 / 1e9 < 2^35).
+const NS_PER_S = 1_000_000_000;
+
+// The seconds' digits change once a second: kept as character codes.
+let decSec = -1;
+let decSecCodes: number[] = [];
+
+/** sec (1 .. 2^64 / 1e9) and ns (< 1e9) as one flat decimal string: sec's digits, then ns in nine. */
+function decimalNs(sec: number, ns: number): string {
+  if (sec !== decSec) {
+    decSec = sec;
+    decSecCodes = [];
+    for (let x = sec; x > 0; x = Math.floor(x / 10)) decSecCodes.unshift(0x30 + (x % 10));
+  }
+  const n = decSecCodes.length;
+  const a = scratch(n + 9);
+  for (let k = 0; k < n; k++) a[k] = decSecCodes[k]!;
+  for (let k = n + 8, x = ns | 0; k >= n; k--) {
+    const q = (x / 10) | 0;
+    a[k] = 0x30 + x - q * 10;
+    x = q;
+  }
+  return fromCodes.apply(null, a);
+}
+
+/** Bounds of the per-arch name cache (syscall numbers are below 1024 on every arch today). */
+const MAX_CACHED_NR = 4096;
+const MAX_CACHED_ARCHES = 16;
 
 export interface FastEnricher {
   /**
@@ -111,6 +169,20 @@ interface NumMap {
   end: number;
   offset: number;
   module: string;
+  /** Character codes of `<module>+0x`, when short enough to build call sites flat. */
+  prefix: number[] | undefined;
+}
+
+function prefixCodes(module: string): number[] | undefined {
+  const p = module + '+0x';
+  if (p.length > MAX_FLAT - 14) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c > 0xff) return undefined; // fromCharCode would make a two-byte string: same text, but keep it simple
+    out.push(c);
+  }
+  return out;
 }
 
 export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEnricher {
@@ -119,15 +191,35 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
   let lastTimeLo = -1;
   let lastTimeHi = -1;
   let lastTimeNs = '';
+  let splitHi = -1, splitSec = 0, splitNs = 0;
   let mapsFor: RingContext | undefined;
   let numMaps: NumMap[] | undefined;
   const args = new Array<string>(6);
+  const fields: EventFields = {
+    time: '', timeNs: '', seq: 0, pid: 0, tid: 0, syscall: '', nr: 0, arch: '', args: NO_ARGS, ip: '', callSite: '',
+    action: 'unknown', outcome: 'unknown', errno: 0, mode: 'unknown', ret: undefined, repeat: 0,
+  };
+  // Syscall names by arch, then nr: the enricher's cache keys on a string
+  // built per call; arch names come from a fixed table (the same string
+  // objects), so this is a Map hit on a cached hash and an array index.
+  const namesByArch = new Map<string, string[]>();
+
+  function syscallName(nr: number, arch: string): string {
+    if (nr < 0 || nr >= MAX_CACHED_NR) return names.syscallName(nr, arch);
+    let byNr = namesByArch.get(arch);
+    if (!byNr) {
+      // Unknown arches are named by their number: a hostile ring could make many.
+      if (namesByArch.size >= MAX_CACHED_ARCHES) namesByArch.clear();
+      namesByArch.set(arch, (byNr = []));
+    }
+    return (byNr[nr] ??= names.syscallName(nr, arch));
+  }
 
   function mapsOf(ctx: RingContext): NumMap[] | undefined {
     if (mapsFor === ctx) return numMaps;
     mapsFor = ctx;
     const safe = ctx.maps.every((m) => m.end <= BigInt(Number.MAX_SAFE_INTEGER));
-    numMaps = safe ? ctx.maps.map((m) => ({ start: Number(m.start), end: Number(m.end), offset: Number(m.offset), module: m.module })) : undefined;
+    numMaps = safe ? ctx.maps.map((m) => ({ start: Number(m.start), end: Number(m.end), offset: Number(m.offset), module: m.module, prefix: prefixCodes(m.module) })) : undefined;
     return numMaps;
   }
 
@@ -138,7 +230,15 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     const i = mappingIndex(maps, ip);
     if (i < 0) return hex(ipLo, ipHi);
     const m = maps[i]!;
-    return `${m.module}+0x${(ip - m.start + m.offset).toString(16)}`;
+    const off = ip - m.start + m.offset;
+    const pre = m.prefix;
+    if (!pre || off >= TWO32 || off < 0) return `${m.module}+0x${off.toString(16)}`;
+    // module+0x<off>, flat (see SCRATCH)
+    const n = off === 0 ? 1 : 8 - (Math.clz32(off) >> 2);
+    const a = scratch(pre.length + n);
+    for (let k = 0; k < pre.length; k++) a[k] = pre[k]!;
+    for (let k = pre.length + n - 1, x = off; k >= pre.length; k--, x >>>= 4) a[k] = HEX_CODE[x & 15]!;
+    return fromCodes.apply(null, a);
   }
 
   function enrich(b: Uint8Array, ctx: RingContext, start = 0, end = b.length): ViolationEvent | undefined {
@@ -192,9 +292,18 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
     if (timeLo !== lastTimeLo || timeHi !== lastTimeHi) {
       lastTimeLo = timeLo;
       lastTimeHi = timeHi;
-      const ns = (BigInt(timeHi) << 32n) | BigInt(timeLo);
-      lastTimeNs = ns.toString();
-      const ms = Number(ns / 1_000_000n);
+      if (timeHi !== splitHi) {
+        const b = BigInt(timeHi) << 32n;
+        splitHi = timeHi;
+        splitSec = Number(b / 1_000_000_000n);
+        splitNs = Number(b % 1_000_000_000n);
+      }
+      const t = splitNs + timeLo; // < 1e9 + 2^32
+      const carry = Math.floor(t / NS_PER_S);
+      const sec = splitSec + carry;
+      const ns = t - carry * NS_PER_S;
+      lastTimeNs = sec === 0 ? '' + ns : decimalNs(sec, ns);
+      const ms = sec * 1000 + Math.floor(ns / 1_000_000);
       if (ms !== lastMsKey) {
         lastMsKey = ms;
         const d = new Date(ms);
@@ -209,25 +318,29 @@ export function createFastEnricher(names: Pick<Enricher, 'syscallName'>): FastEn
       const z = (BigInt(retHi) << 32n) | BigInt(retLo);
       ret = (hasRet ? (z >> 1n) ^ -(z & 1n) : 0n).toString();
     }
-    return buildEvent(ctx, {
-      time: lastIso,
-      timeNs: lastTimeNs,
-      seq,
-      pid,
-      tid,
-      syscall: names.syscallName(nr, archName),
-      nr,
-      arch: archName,
-      args: [args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!],
-      ip: hex(ipLo, ipHi),
-      callSite: callSite(ctx, ipLo, ipHi),
-      action: ACTIONS[action] ?? 'unknown',
-      outcome: OUTCOMES[outcome] ?? 'unknown',
-      errno,
-      mode: evMode,
-      ret,
-      repeat: repeat > 0 ? Math.min(repeat, Number.MAX_SAFE_INTEGER) : 0,
-    });
+    // One fields object for every event: buildEvent copies what it reads
+    // (it is not inlined here, so a literal would be one more object per event).
+    const f = fields;
+    f.time = lastIso;
+    f.timeNs = lastTimeNs;
+    f.seq = seq;
+    f.pid = pid;
+    f.tid = tid;
+    f.syscall = syscallName(nr, archName);
+    f.nr = nr;
+    f.arch = archName;
+    f.args = [args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!];
+    f.ip = hex(ipLo, ipHi);
+    f.callSite = callSite(ctx, ipLo, ipHi);
+    f.action = ACTIONS[action] ?? 'unknown';
+    f.outcome = OUTCOMES[outcome] ?? 'unknown';
+    f.errno = errno;
+    f.mode = evMode;
+    f.ret = ret;
+    f.repeat = repeat > 0 ? Math.min(repeat, Number.MAX_SAFE_INTEGER) : 0;
+    const ev = buildEvent(ctx, f);
+    f.args = NO_ARGS; // not kept alive by the scratch object
+    return ev;
   }
 
   return { enrich };

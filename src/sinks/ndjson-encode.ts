@@ -108,6 +108,7 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
   let tailSeg: Uint8Array = timeSeg;
   let aAction: unknown = UNSET, aOutcome: unknown = UNSET, actionSeg: Uint8Array = timeSeg;
   let mMode: unknown = UNSET;
+  let xAction: Uint8Array | undefined, xTail: Uint8Array | undefined, xErrno: unknown = UNSET, xSeg: Uint8Array = timeSeg;
 
   function room(n: number): void {
     if (off + n <= buf.length) return;
@@ -254,9 +255,20 @@ export function createNdjsonEncoder(opts: { initialBytes?: number } = {}): Ndjso
     o = str(ip, o);
     o = put(K_CALLSITE, o);
     o = str(callSite, o);
-    o = put(actionSeg, o);
-    o = num(errno, o);
-    o = put(tailSeg, o);
+    // action..source is one copy while action, outcome, errno and the tail
+    // are as before (errno is usually the same for a ring's events).
+    if (actionSeg !== xAction || tailSeg !== xTail || errno !== xErrno) {
+      const e = '' + (errno as number);
+      const m = new Uint8Array(actionSeg.length + e.length + tailSeg.length);
+      m.set(actionSeg, 0);
+      for (let i = 0; i < e.length; i++) m[actionSeg.length + i] = e.charCodeAt(i);
+      m.set(tailSeg, actionSeg.length + e.length);
+      xSeg = m;
+      xAction = actionSeg;
+      xTail = tailSeg;
+      xErrno = errno;
+    }
+    o = put(xSeg, o);
     if (ret !== undefined) {
       o = put(K_RET, o);
       o = str(ret as string, o);
