@@ -8,13 +8,25 @@ import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SigsysError, describeError } from '../errors.js';
-import { defaultProfilePath } from '../profile/index.js';
 import type { Sink } from '../sinks/sink.js';
-import { renderHtml } from './html.js';
 import { readAggregate } from './input.js';
 import { defaultWorkers, readEventsFile } from './parallel.js';
 import { createReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
-import { suggestProfileChange, type SuggestedChange } from './suggest.js';
+import type { SuggestedChange } from './suggest.js';
+
+/**
+ * The modules that draw the page and the diff (d3, diff, the profile
+ * compiler): loaded only once a report is made, and for an events file
+ * while the parser threads read it - this thread waits for them then, so
+ * loading them costs the report no time.
+ */
+const drawing = () =>
+  Promise.all([import('./html.js'), import('./suggest.js'), import('../profile/index.js')]).then(([html, suggest, profile]) => ({
+    renderHtml: html.renderHtml,
+    suggestProfileChange: suggest.suggestProfileChange,
+    defaultProfilePath: profile.defaultProfilePath,
+  }));
+type Drawing = Awaited<ReturnType<typeof drawing>>;
 
 export interface ReportPageOptions extends ReportFoldOptions {
   /** NDJSON events file (exactly one of events / aggregate). */
@@ -55,7 +67,8 @@ async function sha256File(file: string): Promise<string> {
  * default profile when the events say they were produced by it (their
  * policyHash is its SHA-256), else a sentence saying what to pass.
  */
-async function suggestion(model: ReportModel, profile: string | undefined, hashes: string[], warnings: string[]): Promise<SuggestedChange | string> {
+async function suggestion(d: Drawing, model: ReportModel, profile: string | undefined, hashes: string[], warnings: string[]): Promise<SuggestedChange | string> {
+  const { suggestProfileChange, defaultProfilePath } = d;
   if (profile) return suggestProfileChange(profile, model.denied);
   const def = defaultProfilePath();
   if (hashes.length === 1 && hashes[0] === (await sha256File(def).catch(() => ''))) return suggestProfileChange(def, model.denied, 'default.json');
@@ -65,8 +78,9 @@ async function suggestion(model: ReportModel, profile: string | undefined, hashe
 }
 
 export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage> {
+  let draw: Promise<Drawing> | undefined;
   // A bad --profile is reported before a large input is read, not after.
-  if (o.profile) suggestProfileChange(o.profile, []);
+  if (o.profile) (await (draw = drawing())).suggestProfileChange(o.profile, []);
   const fold = createReportFold(o);
   const warnings: string[] = [];
   let duplicates: number | undefined;
@@ -75,7 +89,11 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     source = o.events;
     const size = await stat(o.events).then((st) => st.size, () => 0);
     const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
-    const r = await readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes });
+    const reading = readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes });
+    // Loaded while the parser threads start and read (a failure is reported when it is awaited below).
+    draw ??= drawing();
+    draw.catch(() => undefined);
+    const r = await reading;
     if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
   } else if (o.aggregate !== undefined) {
     source = o.aggregate;
@@ -84,7 +102,8 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     throw new SigsysError('report: give an events file or --aggregate URL', { exitCode: 2 });
   }
   const model = fold.build({ title: o.title ?? `sigsys report: ${basename(source)}`, source, duplicates });
-  const html = renderHtml(model, await suggestion(model, o.profile, fold.policyHashes(), warnings));
+  const d = await (draw ??= drawing());
+  const html = d.renderHtml(model, await suggestion(d, model, o.profile, fold.policyHashes(), warnings));
   return { model, html, warnings };
 }
 
@@ -130,6 +149,7 @@ export async function createRunHtml(out: string): Promise<RunHtml> {
     },
     async finish(run, profileFile) {
       const model = fold.build({ title: `sigsys run: ${run.command.join(' ')}`.slice(0, 200), source: `sigsys run (${run.profile}, ${run.mode})`, run });
+      const { renderHtml, suggestProfileChange } = await drawing();
       let s: SuggestedChange | string;
       try {
         s = suggestProfileChange(profileFile, model.denied, run.profile);
