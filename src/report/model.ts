@@ -119,29 +119,6 @@ export interface FineHandle {
   readonly __fine: true;
 }
 
-/**
- * What a run of events adds to the fold, summed by a parser thread
- * (parse-worker.ts summarize): per key its calls and first/last time, the
- * (host, pid) pairs seen, and the timeline points.  Only for events the
- * deduper accepted (ReportFold.acceptIds said none was a duplicate).
- */
-export interface FoldSummary {
-  /** Per key (index k): its handle, calls, first and last ms. */
-  fines: readonly FineHandle[];
-  calls: ArrayLike<number>;
-  first: ArrayLike<number>;
-  last: ArrayLike<number>;
-  /** Pairs seen: key index, index into `hosts`, pid. */
-  pidFine: ArrayLike<number>;
-  pidHost: ArrayLike<number>;
-  pidPid: ArrayLike<number>;
-  hosts: readonly { host: string }[];
-  /** Timeline points: key index, ms, calls at that ms. */
-  pointFine: ArrayLike<number>;
-  pointMs: ArrayLike<number>;
-  pointCalls: ArrayLike<number>;
-}
-
 export interface ReportFold {
   /** Fold one event; false when it was a duplicate. */
   add(e: ReportEvent): boolean;
@@ -153,17 +130,6 @@ export interface ReportFold {
   resolve(k: FineKey): FineHandle;
   /** `calls`: how many calls the event stands for (a count record's `repeat`; default 1). */
   addResolved(h: FineHandle, producer: string, seq: number, host: string, pid: number, ms: number, calls?: number): boolean;
-  /**
-   * The deduper's verdict on n events in order (ring ids[producer[i]],
-   * seq[i]): undefined when all are new, else 1 per new event, 0 per
-   * duplicate (counted).  The events are then folded with addSummary (all
-   * new) or addAccepted (the new ones).
-   */
-  acceptIds(ids: readonly { id: string }[], producer: ArrayLike<number>, seq: ArrayLike<number>, n: number): Uint8Array | undefined;
-  /** addResolved() of an event acceptIds() accepted. */
-  addAccepted(h: FineHandle, host: string, pid: number, ms: number, calls: number): void;
-  /** Fold events acceptIds() accepted, summed by a parser thread. */
-  addSummary(s: FoldSummary): void;
   /** Modes and policy hashes seen (add() records them from the event). */
   noteMode(mode: string): void;
   notePolicyHash(hash: string): void;
@@ -343,22 +309,26 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       duplicates++;
       return false;
     }
-    countFine(f, host, pid, ms, calls);
-    return true;
-  }
-
-  function notePid(c: Cell, host: string, pid: number): void {
-    let onHost = c.pids.get(host);
-    if (!onHost) c.pids.set(host, (onHost = new Set()));
-    onHost.add(pid);
-    c.hosts.add(host);
-  }
-
-  function point(f: Fine, ms: number, calls: number): void {
+    events += calls;
+    const c = f.cell;
+    c.count += calls;
+    f.site.count += calls;
+    if (pid !== f.lastPid || host !== f.lastHost) {
+      let onHost = c.pids.get(host);
+      if (!onHost) c.pids.set(host, (onHost = new Set()));
+      onHost.add(pid);
+      c.hosts.add(host);
+      f.lastPid = pid;
+      f.lastHost = host;
+    }
+    if (ms < c.first) c.first = ms;
+    if (ms > c.last) c.last = ms;
+    if (ms < minMs) minMs = ms;
+    if (ms > maxMs) maxMs = ms;
     if (calls !== 1) {
       // A count record (a hot loop counted at the source): all its calls at its time.
       tick(f.key.syscall, ms, calls);
-      return;
+      return true;
     }
     if (pending === pendingMs.length) {
       if (pending === PENDING) flushPending();
@@ -374,23 +344,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     }
     pendingMs[pending] = ms;
     pendingSys[pending++] = f.sys;
-  }
-
-  function countFine(f: Fine, host: string, pid: number, ms: number, calls: number): void {
-    events += calls;
-    const c = f.cell;
-    c.count += calls;
-    f.site.count += calls;
-    if (pid !== f.lastPid || host !== f.lastHost) {
-      notePid(c, host, pid);
-      f.lastPid = pid;
-      f.lastHost = host;
-    }
-    if (ms < c.first) c.first = ms;
-    if (ms > c.last) c.last = ms;
-    if (ms < minMs) minMs = ms;
-    if (ms > maxMs) maxMs = ms;
-    point(f, ms, calls);
+    return true;
   }
 
   function buildTimeline(): Timeline {
@@ -460,40 +414,6 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     },
     addResolved(h, producer, seq, host, pid, ms, calls) {
       return addFine(h as unknown as Fine, producer, seq, host, pid, ms, calls);
-    },
-    acceptIds(ids, producer, seq, n) {
-      let flags: Uint8Array | undefined;
-      for (let i = 0; i < n; i++) {
-        if (dedupe.acceptId(ids[producer[i]!]!.id, seq[i]!)) {
-          if (flags) flags[i] = 1;
-        } else {
-          duplicates++;
-          if (!flags) (flags = new Uint8Array(n)).fill(1, 0, i);
-        }
-      }
-      return flags;
-    },
-    addAccepted(h, host, pid, ms, calls) {
-      countFine(h as unknown as Fine, host, pid, ms, calls);
-    },
-    addSummary(s) {
-      const fs = s.fines as unknown as Fine[];
-      for (let k = 0; k < fs.length; k++) {
-        const f = fs[k]!;
-        const calls = s.calls[k]!;
-        const first = s.first[k]!;
-        const last = s.last[k]!;
-        events += calls;
-        const c = f.cell;
-        c.count += calls;
-        f.site.count += calls;
-        if (first < c.first) c.first = first;
-        if (last > c.last) c.last = last;
-        if (first < minMs) minMs = first;
-        if (last > maxMs) maxMs = last;
-      }
-      for (let i = 0; i < s.pidFine.length; i++) notePid(fs[s.pidFine[i]!]!.cell, s.hosts[s.pidHost[i]!]!.host, s.pidPid[i]!);
-      for (let i = 0; i < s.pointFine.length; i++) point(fs[s.pointFine[i]!]!, s.pointMs[i]!, s.pointCalls[i]!);
     },
     noteMode(mode) {
       if (mode) modes.add(mode);

@@ -97,19 +97,9 @@ function apply(fold: ReportFold, r: ChunkResult, ids: ThreadIds): void {
   for (const m of r.modes) fold.noteMode(m);
   for (const h of r.hashes) fold.notePolicyHash(h);
   const { fine, producer, seq, pid, ms, calls } = r;
-  // Duplicates are found here, in file order, for every event; the rest of the fold takes the
-  // parser thread's sums when the chunk has none (the usual case), else goes event by event.
-  const accepted = fold.acceptIds(producers, producer, seq, r.events);
-  const s = r.summary;
-  if (!accepted && s) {
-    const fines = new Array<FineHandle>(s.fine.length);
-    for (let k = 0; k < s.fine.length; k++) fines[k] = handles[s.fine[k]!]!;
-    fold.addSummary({ fines, calls: s.calls, first: s.first, last: s.last, pidFine: s.pidFine, pidHost: s.pidProducer, pidPid: s.pidPid, hosts: producers, pointFine: s.pointFine, pointMs: s.pointMs, pointCalls: s.pointCalls });
-    return;
-  }
   for (let i = 0; i < r.events; i++) {
-    if (accepted && accepted[i] === 0) continue;
-    fold.addAccepted(handles[fine[i]!]!, producers[producer[i]!]!.host, pid[i]!, ms[i]!, calls[i]!);
+    const p = producers[producer[i]!]!;
+    fold.addResolved(handles[fine[i]!]!, p.id, seq[i]!, p.host, pid[i]!, ms[i]!, calls[i]!);
   }
 }
 

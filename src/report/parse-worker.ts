@@ -71,113 +71,6 @@ export interface ChunkResult {
   bytes: Uint8Array;
   /** RangeTask: the bytes after the range's last '\n' when the file ended there (a last line without its newline). */
   rest?: Uint8Array;
-  /** The events summed by key (summarize()): what the fold adds when none of them is a duplicate. */
-  summary?: ChunkSummary;
-}
-
-/**
- * A chunk's events summed on the parser thread, so the main thread folds
- * per key, not per event (model.ts FoldSummary).  Keys are this thread's
- * fine ids; `pidFine` and `pointFine` index `fine`.
- */
-export interface ChunkSummary {
-  fine: Int32Array;
-  calls: Float64Array;
-  first: Float64Array;
-  last: Float64Array;
-  /** (key, ring, pid) whenever a key's ring or pid changes. */
-  pidFine: Int32Array;
-  pidProducer: Int32Array;
-  pidPid: Float64Array;
-  /** Timeline points: alike events at one ms summed. */
-  pointFine: Int32Array;
-  pointMs: Float64Array;
-  pointCalls: Float64Array;
-}
-
-/** Sum a chunk's columns by key (see ChunkSummary). */
-export function summarize(r: ChunkResult): ChunkSummary {
-  const { fine, producer, pid, ms, calls, events: n } = r;
-  const slotOf = new Map<number, number>();
-  const sFine: number[] = [];
-  const sCalls: number[] = [];
-  const sFirst: number[] = [];
-  const sLast: number[] = [];
-  const lastProducer: number[] = [];
-  const lastPid: number[] = [];
-  const pidFine: number[] = [];
-  const pidProducer: number[] = [];
-  const pidPid: number[] = [];
-  const pointFine = new Int32Array(n);
-  const pointMs = new Float64Array(n);
-  const pointCalls = new Float64Array(n);
-  let points = 0;
-  let lastFine = -1;
-  let slot = -1;
-  for (let i = 0; i < n; i++) {
-    const f = fine[i]!;
-    const t = ms[i]!;
-    const c = calls[i]!;
-    if (f !== lastFine) {
-      const s = slotOf.get(f);
-      if (s === undefined) {
-        slot = sFine.length;
-        slotOf.set(f, slot);
-        sFine.push(f);
-        sCalls.push(0);
-        sFirst.push(t);
-        sLast.push(t);
-        lastProducer.push(-1);
-        lastPid.push(-1);
-      } else slot = s;
-      lastFine = f;
-    } else if (points > 0 && pointMs[points - 1] === t) {
-      // The same key at the same ms as the event before: one point.
-      sCalls[slot]! += c;
-      pointCalls[points - 1]! += c;
-      if (producer[i] !== lastProducer[slot] || pid[i] !== lastPid[slot]) {
-        lastProducer[slot] = producer[i]!;
-        lastPid[slot] = pid[i]!;
-        pidFine.push(slot);
-        pidProducer.push(producer[i]!);
-        pidPid.push(pid[i]!);
-      }
-      continue;
-    }
-    sCalls[slot]! += c;
-    if (t < sFirst[slot]!) sFirst[slot] = t;
-    if (t > sLast[slot]!) sLast[slot] = t;
-    if (producer[i] !== lastProducer[slot] || pid[i] !== lastPid[slot]) {
-      lastProducer[slot] = producer[i]!;
-      lastPid[slot] = pid[i]!;
-      pidFine.push(slot);
-      pidProducer.push(producer[i]!);
-      pidPid.push(pid[i]!);
-    }
-    pointFine[points] = slot;
-    pointMs[points] = t;
-    pointCalls[points++] = c;
-  }
-  return {
-    fine: Int32Array.from(sFine),
-    calls: Float64Array.from(sCalls),
-    first: Float64Array.from(sFirst),
-    last: Float64Array.from(sLast),
-    pidFine: Int32Array.from(pidFine),
-    pidProducer: Int32Array.from(pidProducer),
-    pidPid: Float64Array.from(pidPid),
-    pointFine: pointFine.slice(0, points),
-    pointMs: pointMs.slice(0, points),
-    pointCalls: pointCalls.slice(0, points),
-  };
-}
-
-/** The buffers a ChunkResult's columns and summary live in (transferred, not copied, to the main thread). */
-export function chunkBuffers(r: ChunkResult): ArrayBuffer[] {
-  const a: ArrayBufferLike[] = [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer];
-  const s = r.summary;
-  if (s) a.push(s.fine.buffer, s.calls.buffer, s.first.buffer, s.last.buffer, s.pidFine.buffer, s.pidProducer.buffer, s.pidPid.buffer, s.pointFine.buffer, s.pointMs.buffer, s.pointCalls.buffer);
-  return a as ArrayBuffer[];
 }
 
 /**
@@ -517,7 +410,6 @@ export function createRangeReader(): RangeReader {
         const r = parseChunk({ index: task.index, bytes: buf.subarray(first, stop), fast: task.fast, native: task.native }, state);
         r.bytes = new Uint8Array(0);
         if (rest) r.rest = rest;
-        if (!r.error) r.summary = summarize(r);
         return r;
       } finally {
         closeSync(fd);
@@ -536,6 +428,6 @@ if (parentPort && workerData === PARSER_THREAD) {
   const reader = createRangeReader();
   port.on('message', (task: RangeTask) => {
     const r = reader.read(task, state);
-    port.postMessage(r, chunkBuffers(r));
+    port.postMessage(r, [r.fine.buffer, r.producer.buffer, r.seq.buffer, r.pid.buffer, r.ms.buffer, r.calls.buffer] as ArrayBuffer[]);
   });
 }
