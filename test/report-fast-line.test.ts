@@ -190,7 +190,7 @@ describe('fast line reader agrees with JSON.parse', () => {
     expect(ref.model.events).toBeGreaterThan(30000);
   });
 
-  it("the parser threads' sums per chunk fold to the model of folding every event in order: re-deliveries, count records, shared milliseconds", async () => {
+  it('events read in byte ranges by parser threads fold to the model of folding every event in order: re-deliveries, count records, shared milliseconds', async () => {
     const gen = join(dir, 'sums.ndjson');
     execFileSync(process.execPath, [join(root, 'bench/report/gen-events.mjs'), '20000', gen]);
     const lines = (await readFile(gen, 'utf8')).trimEnd().split('\n');
