@@ -225,4 +225,35 @@ describe('fast line reader agrees with JSON.parse', () => {
       }
     }
   }, 600_000);
+
+  it('lines of ~140 KiB, cut by ranges anywhere: the model of folding every event, and a bad line far in is named by its number', async () => {
+    const gen = join(dir, 'giant.ndjson');
+    execFileSync(process.execPath, [join(root, 'bench/report/gen-events.mjs'), '3000', gen]);
+    const lines = (await readFile(gen, 'utf8')).trimEnd().split('\n');
+    const out = lines.map((l, i) => {
+      if (i % 700 !== 5) return l;
+      const e = JSON.parse(l) as Record<string, unknown>;
+      e.exe = '/x'.repeat(70_000 + i); // a ~140 KiB line
+      return JSON.stringify(e);
+    });
+    await writeFile(gen, out.join('\n') + '\n' + lines[3]!.slice(0, 100));
+    const fold = createReportFold();
+    for (const l of out) {
+      const e = parseEventLine(l);
+      if (typeof e === 'string') throw new Error(e);
+      fold.add(e);
+    }
+    const ref = fold.build({ title: 't', source: gen });
+    const bad = join(dir, 'giant-bad.ndjson');
+    await writeFile(bad, out.map((l, i) => (i === 2501 ? l.replace('"seq":', '"seq":0') : l)).join('\n') + '\n');
+    for (const chunkBytes of [50_000, 300_000, undefined]) {
+      for (const workers of [1, 2]) {
+        const page = await buildReportPage({ events: gen, workers, chunkBytes, title: 't' });
+        expect(strip(page.model)).toEqual(strip(ref));
+        expect(page.warnings).toEqual([`${gen}:${out.length + 1}: last line is incomplete (a writer stopped mid-line); skipped`]);
+        const err = await buildReportPage({ events: bad, workers, chunkBytes }).then(() => 'no error', (e: Error) => e.message);
+        expect(err).toMatch(new RegExp(`^${bad}:2502: not JSON`));
+      }
+    }
+  }, 600_000);
 });
