@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnricher, createRingContext } from '../src/events/enrich.js';
-import type { ReportModel } from '../src/report/model.js';
+import { parseEventLine } from '../src/report/input.js';
+import { createReportFold, type ReportModel } from '../src/report/model.js';
 import { nativeScanAvailable, parseChunk, type ChunkResult } from '../src/report/parse-worker.js';
 import { ensureDist, root } from './collector-helpers.js';
 
@@ -188,4 +189,71 @@ describe('fast line reader agrees with JSON.parse', () => {
     const ref = await expectSamePages(big);
     expect(ref.model.events).toBeGreaterThan(30000);
   });
+
+  it('events read in byte ranges by parser threads fold to the model of folding every event in order: re-deliveries, count records, shared milliseconds', async () => {
+    const gen = join(dir, 'sums.ndjson');
+    execFileSync(process.execPath, [join(root, 'bench/report/gen-events.mjs'), '20000', gen]);
+    const lines = (await readFile(gen, 'utf8')).trimEnd().split('\n');
+    const out: string[] = [];
+    lines.forEach((l, i) => {
+      const e = JSON.parse(l) as Record<string, unknown>;
+      // Count records (a hot loop counted at the source), and runs of events at one ms.
+      if (i % 97 === 0) e.repeat = 1 + (i % 13);
+      if (i % 5 !== 0 && i > 0) {
+        const p = JSON.parse(lines[i - 1]!) as Record<string, unknown>;
+        e.timeNs = p.timeNs;
+        e.time = p.time;
+      }
+      out.push(JSON.stringify(e));
+      // A collector retry: a batch sent again later, in chunks of its own and mixed with new events.
+      if (i === 12000) out.push(...lines.slice(3000, 3400));
+      if (i === 15000) out.push(...lines.slice(14990, 15001));
+    });
+    await writeFile(gen, out.join('\n') + '\n');
+    const fold = createReportFold();
+    for (const l of out) {
+      const e = parseEventLine(l);
+      if (typeof e === 'string') throw new Error(e);
+      fold.add(e);
+    }
+    const ref = fold.build({ title: 't', source: gen });
+    expect(ref.duplicates).toBe(411);
+    for (const chunkBytes of [4096, 200_000, undefined]) {
+      for (const workers of [1, 2]) {
+        const page = await buildReportPage({ events: gen, workers, chunkBytes, title: 't' });
+        expect(strip(page.model)).toEqual(strip(ref));
+      }
+    }
+  }, 600_000);
+
+  it('lines of ~140 KiB, cut by ranges anywhere: the model of folding every event, and a bad line far in is named by its number', async () => {
+    const gen = join(dir, 'giant.ndjson');
+    execFileSync(process.execPath, [join(root, 'bench/report/gen-events.mjs'), '3000', gen]);
+    const lines = (await readFile(gen, 'utf8')).trimEnd().split('\n');
+    const out = lines.map((l, i) => {
+      if (i % 700 !== 5) return l;
+      const e = JSON.parse(l) as Record<string, unknown>;
+      e.exe = '/x'.repeat(70_000 + i); // a ~140 KiB line
+      return JSON.stringify(e);
+    });
+    await writeFile(gen, out.join('\n') + '\n' + lines[3]!.slice(0, 100));
+    const fold = createReportFold();
+    for (const l of out) {
+      const e = parseEventLine(l);
+      if (typeof e === 'string') throw new Error(e);
+      fold.add(e);
+    }
+    const ref = fold.build({ title: 't', source: gen });
+    const bad = join(dir, 'giant-bad.ndjson');
+    await writeFile(bad, out.map((l, i) => (i === 2501 ? l.replace('"seq":', '"seq":0') : l)).join('\n') + '\n');
+    for (const chunkBytes of [50_000, 300_000, undefined]) {
+      for (const workers of [1, 2]) {
+        const page = await buildReportPage({ events: gen, workers, chunkBytes, title: 't' });
+        expect(strip(page.model)).toEqual(strip(ref));
+        expect(page.warnings).toEqual([`${gen}:${out.length + 1}: last line is incomplete (a writer stopped mid-line); skipped`]);
+        const err = await buildReportPage({ events: bad, workers, chunkBytes }).then(() => 'no error', (e: Error) => e.message);
+        expect(err).toMatch(new RegExp(`^${bad}:2502: not JSON`));
+      }
+    }
+  }, 600_000);
 });

@@ -8,13 +8,26 @@ import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SigsysError, describeError } from '../errors.js';
-import { defaultProfilePath } from '../profile/index.js';
 import type { Sink } from '../sinks/sink.js';
-import { renderHtml } from './html.js';
 import { readAggregate } from './input.js';
 import { defaultWorkers, readEventsFile } from './parallel.js';
 import { createReportFold, type ReportFoldOptions, type ReportModel, type RunInfo } from './model.js';
-import { suggestProfileChange, type SuggestedChange } from './suggest.js';
+import type { Base, SuggestedChange } from './suggest.js';
+
+/**
+ * The modules that draw the page and the diff (d3, diff, the profile
+ * compiler): loaded only once a report is made, and for an events file
+ * while the parser threads read it - this thread waits for them then, so
+ * loading them costs the report no time.
+ */
+const drawing = () =>
+  Promise.all([import('./html.js'), import('./suggest.js'), import('../profile/index.js')]).then(([html, suggest, profile]) => ({
+    renderHtml: html.renderHtml,
+    suggestProfileChange: suggest.suggestProfileChange,
+    readBase: suggest.readBase,
+    defaultProfilePath: profile.defaultProfilePath,
+  }));
+type Drawing = Awaited<ReturnType<typeof drawing>>;
 
 export interface ReportPageOptions extends ReportFoldOptions {
   /** NDJSON events file (exactly one of events / aggregate). */
@@ -55,18 +68,44 @@ async function sha256File(file: string): Promise<string> {
  * default profile when the events say they were produced by it (their
  * policyHash is its SHA-256), else a sentence saying what to pass.
  */
-async function suggestion(model: ReportModel, profile: string | undefined, hashes: string[], warnings: string[]): Promise<SuggestedChange | string> {
-  if (profile) return suggestProfileChange(profile, model.denied);
+/** The profile the diff is against, read and checked while the events are read (it does not depend on them). */
+interface Early {
+  /** --profile's, read. */
+  profile?: Base;
+  /** The default profile's SHA-256 and the profile, read ('' / undefined: it could not be; read again when needed). */
+  defaultHash?: string;
+  defaultBase?: Base;
+}
+
+async function readDefault(d: Drawing): Promise<Early> {
+  const def = d.defaultProfilePath();
+  const defaultHash = await sha256File(def).catch(() => '');
+  try {
+    return { defaultHash, defaultBase: d.readBase(def) };
+  } catch {
+    return { defaultHash };
+  }
+}
+
+async function suggestion(d: Drawing, model: ReportModel, profile: string | undefined, hashes: string[], warnings: string[], early: Early = {}): Promise<SuggestedChange | string> {
+  const { suggestProfileChange, defaultProfilePath } = d;
+  if (profile) return suggestProfileChange(profile, model.denied, undefined, early.profile);
   const def = defaultProfilePath();
-  if (hashes.length === 1 && hashes[0] === (await sha256File(def).catch(() => ''))) return suggestProfileChange(def, model.denied, 'default.json');
+  const hash = early.defaultHash || (await sha256File(def).catch(() => ''));
+  if (hashes.length === 1 && hashes[0] === hash) return suggestProfileChange(def, model.denied, 'default.json', early.defaultBase);
   if (model.denied.length === 0) return 'Nothing was denied: no profile change needed.';
   warnings.push('no --profile given and the events do not name the default profile: the page shows no profile diff');
   return `Pass --profile P.json (the profile these workloads ran under) to see the change that allows ${model.denied.join(', ')} as a diff.`;
 }
 
 export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage> {
+  let draw: Promise<Drawing> | undefined;
+  let early: Promise<Early> | undefined;
   // A bad --profile is reported before a large input is read, not after.
-  if (o.profile) suggestProfileChange(o.profile, []);
+  if (o.profile) {
+    const d = await (draw = drawing());
+    early = Promise.resolve({ profile: d.readBase(o.profile) });
+  }
   const fold = createReportFold(o);
   const warnings: string[] = [];
   let duplicates: number | undefined;
@@ -75,7 +114,13 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     source = o.events;
     const size = await stat(o.events).then((st) => st.size, () => 0);
     const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
-    const r = await readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes });
+    const reading = readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes });
+    // Loaded while the parser threads start and read (a failure is reported when it is awaited below).
+    draw ??= drawing();
+    draw.catch(() => undefined);
+    // The default profile (read and checked: ~0.2 s) too, while the parser threads read.
+    early ??= draw.then((d) => readDefault(d)).catch(() => ({}));
+    const r = await reading;
     if (r.partialLastLine) warnings.push(`${o.events}:${r.lines}: last line is incomplete (a writer stopped mid-line); skipped`);
   } else if (o.aggregate !== undefined) {
     source = o.aggregate;
@@ -84,7 +129,8 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     throw new SigsysError('report: give an events file or --aggregate URL', { exitCode: 2 });
   }
   const model = fold.build({ title: o.title ?? `sigsys report: ${basename(source)}`, source, duplicates });
-  const html = renderHtml(model, await suggestion(model, o.profile, fold.policyHashes(), warnings));
+  const d = await (draw ??= drawing());
+  const html = d.renderHtml(model, await suggestion(d, model, o.profile, fold.policyHashes(), warnings, await early));
   return { model, html, warnings };
 }
 
@@ -130,6 +176,7 @@ export async function createRunHtml(out: string): Promise<RunHtml> {
     },
     async finish(run, profileFile) {
       const model = fold.build({ title: `sigsys run: ${run.command.join(' ')}`.slice(0, 200), source: `sigsys run (${run.profile}, ${run.mode})`, run });
+      const { renderHtml, suggestProfileChange } = await drawing();
       let s: SuggestedChange | string;
       try {
         s = suggestProfileChange(profileFile, model.denied, run.profile);

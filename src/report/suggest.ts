@@ -7,7 +7,9 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import { basename } from 'node:path';
-import { allowIn, formatProfile, readBase } from '../learn/learn.js';
+import { allowIn, formatProfile, readBase, type Base } from '../learn/learn.js';
+
+export { readBase, type Base };
 
 export interface SuggestedChange {
   /** The profile the diff is against (its label: the file name as the user knows it). */
@@ -20,10 +22,11 @@ export interface SuggestedChange {
   diff: string;
 }
 
-export function suggestProfileChange(profileFile: string, denied: readonly string[], label = basename(profileFile)): SuggestedChange {
+/** `base`: readBase(profileFile) when it was read before (the report reads it while the events are read). */
+export function suggestProfileChange(profileFile: string, denied: readonly string[], label = basename(profileFile), base?: Base): SuggestedChange {
   const allow = denied.filter((n) => n && !/^nr:/.test(n));
   const unnamed = denied.filter((n) => /^nr:/.test(n));
-  const base = readBase(profileFile);
+  base ??= readBase(profileFile);
   if (allow.length === 0) return { profile: label, allow, unnamed, diff: '' };
   const before = formatProfile(base.seccomp) + '\n';
   const rule = {
