@@ -10,16 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNdjsonSink } from '../src/sinks/ndjson.js';
 import { createReportSink, renderReport, verdictLine } from '../src/report/report.js';
 import type { ViolationEvent } from '../src/events/types.js';
+import { sampleEvent } from './fixtures/events.js';
 
-function event(over: Partial<ViolationEvent>): ViolationEvent {
-  return {
-    time: '2026-01-01T00:00:00.000Z', timeNs: '1767225600000000000', host: 'h', bootId: 'b', ringPid: 1, ringStartNs: '1', seq: 0, pid: 10, tid: 10,
-    comm: 'c', exe: '/bin/c', syscall: 'acct', nr: 163, arch: 'x86_64', args: ['0x0', '0x0', '0x0', '0x0', '0x0', '0x0'], ip: '0x1',
-    callSite: 'c+0x10', action: 'errno', outcome: 'denied', errno: 1, mode: 'enforce', containerId: '', pod: '', namespace: '',
-    workload: '/bin/c', policyHash: 'ab', identity: 'verified', writerUid: 0, source: 'handler',
-    ...over,
-  };
-}
+const event = sampleEvent;
 
 describe('NDJSON sink', () => {
   let dir: string;
