@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sigsys::InitSyscalls(env, exports);
   sigsys::InitRing(env, exports);
   sigsys::InitScan(env, exports);
+  sigsys::InitNdjson(env, exports);
   return exports;
 }
 

@@ -13,6 +13,8 @@ void InitSyscalls(Napi::Env env, Napi::Object exports);
 void InitRing(Napi::Env env, Napi::Object exports);
 // scan_binding.cc: LineScanner class (sigsys's own NDJSON lines to columns, for the report)
 void InitScan(Napi::Env env, Napi::Object exports);
+// ndjson_binding.cc: NdjsonEncoder class (ring records to NDJSON lines + a label tally, for the collector)
+void InitNdjson(Napi::Env env, Napi::Object exports);
 }  // namespace sigsys
 
 #endif

@@ -45,6 +45,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { SigsysMetrics } from '../metrics.js';
 import { protoDecoder, type RingDecoder } from './decode.js';
 import { createDiscovery, RING_NAME } from './discovery.js';
+import { createBatchEncoder } from './batch-encode.js';
 import { createFastEnricher } from './fast-decode.js';
 import { createRingReading } from './reader.js';
 import { createRingTable, type CollectorStats, type RingStatus } from './rings.js';
@@ -66,6 +67,11 @@ export interface CollectorOptions {
   enricher?: Enricher;
   /** Decode handler-written records straight to events (fast-decode.ts); default true unless a decoder is given. */
   fastPath?: boolean;
+  /**
+   * Encode batches to NDJSON lines and label tallies in the addon
+   * (batch-encode.ts) when every sink takes them; default true with the fast path.
+   */
+  batchEncode?: boolean;
   /** Records per read (and per sink write). Default 1024. */
   batchSize?: number;
   /** Batches read from one ring before moving to the next (fairness). Default 8. */
@@ -135,6 +141,9 @@ export function createCollector(opts: CollectorOptions): Collector {
       syscallName: typeof native.syscallName === 'function' ? (native.syscallName as (nr: number, arch: string) => string | undefined) : undefined,
     });
   const fast = (opts.fastPath ?? !opts.decoder) ? createFastEnricher(enricher) : undefined;
+  // Sinks that all take encoded batches (NDJSON, Prometheus) get them from
+  // the addon's encoder, without an event object per record.
+  const batchEncoder = fast && (opts.batchEncode ?? true) ? createBatchEncoder(native, { fast, decoder, enricher }) : undefined;
   const metrics = opts.metrics;
   const pollMs = opts.pollIntervalMs ?? 100;
   const rescanMs = opts.rescanIntervalMs ?? 2000;
@@ -153,6 +162,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     decoder,
     enricher,
     fast,
+    batchEncoder,
     sinks: opts.sinks,
     batchSize: opts.batchSize,
     batchesPerTurn: opts.batchesPerTurn,

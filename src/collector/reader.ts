@@ -2,17 +2,20 @@
  * reader.ts - reading one ring: map it (the addon's RingReader: map and
  * close, no descriptor kept), decode its RingMeta once, then batch by batch
  * from the ticket after the last commit: decode each record (the fast path,
- * else protobufjs + enrich), hand the batch to every sink in order, and only
+ * else protobufjs + enrich) - or, when every sink takes encoded batches, let
+ * batch-encode.ts turn the batch into NDJSON lines and a tally without event
+ * objects -, hand the batch to every sink in order, and only
  * after all of them resolved store the new cursor in the file.  A sink that
  * rejects leaves the cursor where it was and puts the ring in back-off.
  * Pending tickets that stay pending are skipped as torn; the header's
  * untrusted numbers (head, drops) are clamped before they reach a metric.
  */
 import { describeError } from '../errors.js';
-import { createRingContext, type DecodedRingMeta, type DecodedViolation, type Enricher } from '../events/enrich.js';
+import { createRingContext, type DecodedRingMeta, type Enricher } from '../events/enrich.js';
 import type { ViolationEvent } from '../events/types.js';
 import type { RingReader, SigsysNative } from '../native/native.js';
 import type { Sink } from '../sinks/sink.js';
+import { recordEvent, type BatchEncoder } from './batch-encode.js';
 import type { RingDecoder } from './decode.js';
 import type { FastEnricher } from './fast-decode.js';
 import { fileKey } from './identity.js';
@@ -40,6 +43,8 @@ export interface RingReadingOptions {
   enricher: Enricher;
   /** Handler-written records straight to events; undefined: always the decoder. */
   fast?: FastEnricher;
+  /** Batches straight to NDJSON lines and tallies, used when every sink has writeEncoded. */
+  batchEncoder?: BatchEncoder;
   sinks: Sink[];
   /** Records per read (and per sink write). Default 1024. */
   batchSize?: number;
@@ -67,6 +72,9 @@ export interface RingReading {
 
 export function createRingReading(o: RingReadingOptions): RingReading {
   const { table, native, decoder, enricher, fast, sinks } = o;
+  const decoding = { fast, decoder, enricher };
+  const batchEncoder = o.batchEncoder;
+  const encodedPath = batchEncoder !== undefined && sinks.length > 0 && sinks.every((s) => typeof s.writeEncoded === 'function');
   const { totals, metrics, log } = table;
   const batchSize = o.batchSize ?? 1024;
   const batchesPerTurn = o.batchesPerTurn ?? 8;
@@ -132,39 +140,36 @@ export function createRingReading(o: RingReadingOptions): RingReading {
       r.reader.flushHot(BigInt(Date.now()) * 1_000_000n);
       // Packed: one buffer for the batch, not an object and a Buffer per record.
       const res = r.reader.readPacked(r.next, batchSize);
-      const { data, ends, seqs } = res;
-      const events: ViolationEvent[] = [];
+      // Every sink takes encoded batches: no event objects (batch-encode.ts).
+      const encoded = encodedPath ? batchEncoder!.encode(r.ctx, res) : undefined;
+      let count: number;
       let undecodable = 0;
-      for (let i = 0, start = 0; i < ends.length; start = ends[i++]!) {
-        const end = ends[i]!;
-        const quick = fast?.enrich(data, r.ctx, start, end);
-        if (quick) {
-          quick.seq = seqs[i]!;
-          events.push(quick);
-          continue;
+      let deliver: () => Promise<void>;
+      if (encoded) {
+        const { batch } = encoded;
+        count = batch.events;
+        undecodable = encoded.undecodable;
+        deliver = async () => {
+          for (const sink of sinks) await sink.writeEncoded!(batch);
+        };
+      } else {
+        const { data, ends, seqs } = res;
+        const events: ViolationEvent[] = [];
+        for (let i = 0, start = 0; i < ends.length; start = ends[i++]!) {
+          const ev = recordEvent(decoding, data, start, ends[i]!, seqs[i]!, r.ctx);
+          if (ev) events.push(ev);
+          else undecodable++;
         }
-        let v: DecodedViolation;
-        try {
-          v = decoder.violation(data.subarray(start, end));
-        } catch {
-          undecodable++;
-          continue;
-        }
-        try {
-          const ev = enricher.enrich(v, r.ctx);
-          ev.seq = seqs[i]!;
-          events.push(ev);
-        } catch {
-          undecodable++;
-        }
+        count = events.length;
+        deliver = () => writeAll(events);
       }
-      if (events.length) {
+      if (count) {
         try {
-          await writeAll(events);
+          await deliver();
         } catch (err) {
           totals.sinkErrors++;
           r.retryAt = Date.now() + retryMs;
-          log.warn({ ring: r.path, events: events.length }, `sink failed, batch stays in the ring and is retried: ${describeError(err)}`);
+          log.warn({ ring: r.path, events: count }, `sink failed, batch stays in the ring and is retried: ${describeError(err)}`);
           return delivered;
         }
       }
@@ -174,10 +179,10 @@ export function createRingReading(o: RingReadingOptions): RingReading {
         table.countCorrupt('decode', undecodable);
         r.reader.commit(res.next);
         r.next = res.next;
-        totals.events += events.length;
-        metrics?.eventsCollected.inc(events.length);
-        delivered += events.length;
-        o.onCommit?.({ path: r.path, events: events.length, cursor: res.next });
+        totals.events += count;
+        metrics?.eventsCollected.inc(count);
+        delivered += count;
+        o.onCommit?.({ path: r.path, events: count, cursor: res.next });
       }
       if (res.stop === 'pending') {
         const t = Date.now();

@@ -263,9 +263,56 @@ export interface LineScannerConstructor {
   readonly NUMS: number;
 }
 
+/** One ring's constant fields as JSON text and its mappings (native/src/ndjson_encode.h struct nj_ring). */
+export interface NdjsonRingSpec {
+  /** `,"host":..,"bootId":..,"ringPid":..,"ringStartNs":..,"seq":` */
+  ring: Uint8Array;
+  /** `,"comm":..,"exe":..,"syscall":` */
+  comm: Uint8Array;
+  /** `,"containerId":..` through `"source":..` */
+  tail: Uint8Array;
+  /** Forged rings: the pid every event gets (tid 0). */
+  forgedPid?: Uint8Array;
+  /** The ring's mode as the enum value (0 unknown, 1 enforce, 2 audit). */
+  mode: number;
+  /** Mappings sorted by start; offset + (end - start) must not pass 2^64. */
+  mapStart: BigUint64Array;
+  mapEnd: BigUint64Array;
+  mapOffset: BigUint64Array;
+  /** JSON text `"<module>+0x` of each mapping, back to back, and their end offsets. */
+  prefixes: Uint8Array;
+  prefixEnds: Uint32Array;
+}
+
+export interface NdjsonEncodeResult {
+  /** Bytes written to `out`: the lines of the records written natively, in order. */
+  length: number;
+  /** Batch indices of the records left to the TypeScript path... */
+  fallback: Uint32Array;
+  /** ...and the offset in `out` where each one's line belongs. */
+  fallbackAt: Uint32Array;
+  /** Six numbers per label set (first-seen order): arch, nr, action, outcome, calls, first index. */
+  tally: Float64Array;
+  /** Two numbers per syscall that had no name (arch, nr): setSyscall() them and encode again. */
+  missing: Float64Array;
+}
+
+/** A readPacked batch to NDJSON lines in one call (native/addon/ndjson_binding.cc). */
+export interface NdjsonEncoder {
+  /** JSON text `"<name>","nr":<nr>,"arch":"<arch>","args":[` for (AUDIT_ARCH, nr). */
+  setSyscall(arch: number, nr: number, text: Uint8Array): void;
+  /**
+   * Lines into out[0, length).  When `out` is shorter than this batch's worst
+   * case, writes nothing and returns only `needBytes` (grow it and call again).
+   */
+  encode(ring: NdjsonRingSpec, data: Uint8Array, ends: Uint32Array, seqs: Float64Array, out: Uint8Array): NdjsonEncodeResult | { needBytes: number };
+}
+
 export interface SigsysNative {
   RingReader: RingReaderConstructor;
   LineScanner: LineScannerConstructor;
+  /** Absent in an addon built before it (the collector then encodes in TypeScript). */
+  NdjsonEncoder?: new () => NdjsonEncoder;
   /** Throws Error with code 'ERULE' (+ jsonPath, syscall), 'ECOMPILE', 'E2BIG'. */
   compile(profile: NativeProfile, opts: NativeCompileOptions): NativeCompileResult;
   /** Throws Error with code 'EPOLICY' for a buffer that is not a valid policy. */

@@ -15,7 +15,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ViolationEvent } from '../events/types.js';
 import { createNdjsonEncoder } from './ndjson-encode.js';
-import type { Sink } from './sink.js';
+import type { EncodedBatch, Sink } from './sink.js';
 
 export interface NdjsonSinkOptions {
   /** File to append to, or "-" for stdout. */
@@ -88,6 +88,28 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
     });
   }
 
+  /** Append the lines; resolves once write(2) returned for all of them (see the top). */
+  async function writeBytes(bytes: Uint8Array, done: () => void): Promise<void> {
+    try {
+      if (toStdout) return await writeStdout(bytes);
+      const h = await handle();
+      await h.appendFile(bytes);
+      dirty = true;
+      const now = Date.now();
+      if (fsyncMode === 'always' || (fsyncMode === 'interval' && now - lastSync >= interval)) {
+        await h.datasync();
+        dirty = false;
+        lastSync = now;
+      }
+      failed = false;
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      done();
+    }
+  }
+
   return {
     name: toStdout ? 'ndjson:stdout' : `ndjson:${opts.path}`,
     async write(events: readonly ViolationEvent[]) {
@@ -97,24 +119,13 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
       // awaits each write, a write while another is in flight gets its own.
       const bytes = (writing ? createNdjsonEncoder({ initialBytes: 64 * 1024 }) : encoder).encode(events);
       writing++;
-      try {
-        if (toStdout) return await writeStdout(bytes);
-        const h = await handle();
-        await h.appendFile(bytes);
-        dirty = true;
-        const now = Date.now();
-        if (fsyncMode === 'always' || (fsyncMode === 'interval' && now - lastSync >= interval)) {
-          await h.datasync();
-          dirty = false;
-          lastSync = now;
-        }
-        failed = false;
-      } catch (err) {
-        failed = true;
-        throw err;
-      } finally {
-        writing--;
-      }
+      await writeBytes(bytes, () => writing--);
+    },
+    // The collector's batch path (src/collector/batch-encode.ts): the lines are ready.
+    async writeEncoded(batch: EncodedBatch) {
+      if (closed) throw new Error(`ndjson sink ${opts.path} is closed`);
+      if (batch.events === 0) return;
+      await writeBytes(batch.ndjson, () => undefined);
     },
     health: () => (failed ? 'degraded' : 'ok'),
     async close() {

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SigsysMetrics } from '../metrics.js';
 import { eventCalls, type ViolationEvent } from '../events/types.js';
-import type { Sink, SinkHealth } from './sink.js';
+import type { EncodedBatch, Sink, SinkHealth } from './sink.js';
 
 interface Tally {
   ev: ViolationEvent;
@@ -51,6 +51,11 @@ export function createPrometheusSink(opts: { metrics: SigsysMetrics }): Sink {
         }
       }
       for (const { ev, n } of order) metrics.countViolation(ev, n);
+    },
+    // The collector's batch path: the same counts, already grouped by label
+    // set in first-seen order (src/collector/batch-encode.ts).
+    async writeEncoded(batch: EncodedBatch) {
+      for (const t of batch.tally) metrics.countViolation(t, t.n);
     },
     health: () => 'ok',
     async close() {},
