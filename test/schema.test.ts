@@ -2,7 +2,8 @@
  * The event schema is written in three languages: the .proto (the contract),
  * src/events/schema.ts (TS decoders, Kafka codec, enrichment) and the C
  * headers the SIGSYS handler's encoder uses (native/src/schema.h, policy.h,
- * sup_meta.h, and the action names of rewrite.c).  These tests parse all
+ * sup_meta.h, and the action names of rewrite.c), plus the enum names of the
+ * collector's C line encoder (ndjson_encode.c).  These tests parse all
  * three and fail on any number or name that drifted.
  */
 import { readFileSync } from 'node:fs';
@@ -119,6 +120,16 @@ describe('the event schema: the C headers and the .proto agree', () => {
   it('policy.h Action: C names every action the proto has (UNSPECIFIED aside)', () => {
     const c = cNumbers(cText('policy.h'), 'SIGSYS_ACT_');
     expect([...c.keys()].sort()).toEqual([...protoEnum('Action').keys()].filter((k) => k !== 'UNSPECIFIED').sort());
+  });
+
+  it.each([
+    ['ACTIONS', ACTIONS],
+    ['OUTCOMES', OUTCOMES],
+    ['MODES', MODES],
+  ] as const)('ndjson_encode.c %s: the collector\'s C line encoder names enum values as events do', (table, ts) => {
+    const m = new RegExp(`static const char \\*const ${table}\\[\\] = \\{([^}]*)\\}`).exec(cText('ndjson_encode.c'));
+    expect(m, table).not.toBeNull();
+    expect([...m![1]!.matchAll(/"(\w+)"/g)].map((x) => x[1])).toEqual([...ts]);
   });
 
   it('rewrite.c sigsys_action_kind_name: the C names are the event names of the same values', () => {

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
+
 /* ---- syscall name table ---- */
 
 #define NAMES_SLOTS 4096u
@@ -249,10 +251,16 @@ static int varint(const uint8_t *b, size_t *pos, size_t end, uint64_t *v)
 
 /* ---- one record ---- */
 
-/* Field numbers and name tables: src/events/schema.ts (test/schema.test.ts keeps C and TS equal). */
+/*
+ * Field numbers from schema.h; the name tables are src/events/schema.ts's
+ * ACTIONS, OUTCOMES and MODES (test/schema.test.ts checks they are equal).
+ */
 enum {
-	F_TIME = 1, F_SEQ, F_PID, F_TID, F_NR, F_ARCH, F_ARGS, F_IP, F_ACTION, F_OUTCOME, F_ERRNO, F_RET, F_MODE,
-	F_REPEAT = 36,
+	F_TIME = SIGSYS_VIOLATION_TIME_NS, F_PID = SIGSYS_VIOLATION_PID, F_TID = SIGSYS_VIOLATION_TID,
+	F_NR = SIGSYS_VIOLATION_NR, F_ARCH = SIGSYS_VIOLATION_ARCH, F_ARGS = SIGSYS_VIOLATION_ARGS,
+	F_IP = SIGSYS_VIOLATION_IP, F_ACTION = SIGSYS_VIOLATION_ACTION, F_OUTCOME = SIGSYS_VIOLATION_OUTCOME,
+	F_ERRNO = SIGSYS_VIOLATION_ERRNO_RET, F_RET = SIGSYS_VIOLATION_RET, F_MODE = SIGSYS_VIOLATION_MODE,
+	F_REPEAT = SIGSYS_VIOLATION_REPEAT,
 };
 static const char *const ACTIONS[] = { "unknown", "kill_process", "kill_thread", "trap", "errno",
 				       "trace", "log", "user_notif", "allow" };
@@ -299,6 +307,7 @@ static int parse(const uint8_t *b, size_t pos, size_t end, struct rec *r)
 			}
 			continue;
 		}
+		/* The [handler] fields are 1..13 (F_TIME..F_MODE) and 36. */
 		if (wt != 0 || ((field < F_TIME || field > F_MODE) && field != F_REPEAT))
 			return -1;
 		if (varint(b, &pos, end, &v))
@@ -321,7 +330,7 @@ static int parse(const uint8_t *b, size_t pos, size_t end, struct rec *r)
 		case F_RET: r->ret = v; r->has_ret = 1; break;
 		case F_MODE: r->mode = (int32_t)(uint32_t)v; break;
 		case F_REPEAT: r->repeat = v; break;
-		default: break; /* F_SEQ: the ticket is the event's seq */
+		default: break; /* seq: the ring ticket is the event's seq */
 		}
 	}
 	return r->nargs > 6 ? -1 : 0;

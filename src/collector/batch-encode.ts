@@ -78,6 +78,8 @@ export interface BatchResult {
   batch: EncodedBatch;
   /** Records that are not Violations (skipped, counted as corrupt 'decode'). */
   undecodable: number;
+  /** Records the addon wrote (the rest took the event path). */
+  native: number;
 }
 
 export interface BatchEncoder {
@@ -190,7 +192,8 @@ export function createBatchEncoder(native: SigsysNative, d: RecordDecoding): Bat
     }
 
     let ndjson: Uint8Array = lines;
-    let events = ends.length - res.fallback.length;
+    const nativeCount = ends.length - res.fallback.length;
+    let events = nativeCount;
     let undecodable = 0;
     if (res.fallback.length) {
       const parts: Uint8Array[] = [];
@@ -226,7 +229,7 @@ export function createBatchEncoder(native: SigsysNative, d: RecordDecoding): Bat
       if (have) have.n += f.n;
       else byLabel.set(key, { syscall: f.syscall, action: f.action, outcome: f.outcome, workload: ctx.workload, identity: ctx.identity, n: f.n });
     }
-    return { batch: { events, ndjson, tally: [...byLabel.values()] }, undecodable };
+    return { batch: { events, ndjson, tally: [...byLabel.values()] }, undecodable, native: nativeCount };
   }
 
   return { encode };
