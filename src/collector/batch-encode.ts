@@ -164,18 +164,28 @@ export function createBatchEncoder(native: SigsysNative, d: RecordDecoding): Bat
     }
   }
 
+  /** undefined when the addon refused the arguments: the batch takes the event path, the ring is not dropped. */
+  function tryRun(spec: NdjsonRingSpec, recs: PackedRecords): NdjsonEncodeResult | undefined {
+    try {
+      return run(spec, recs);
+    } catch {
+      return undefined;
+    }
+  }
+
   function encode(ctx: RingContext, recs: PackedRecords): BatchResult | undefined {
     let spec = specs.get(ctx);
     if (spec === undefined) specs.set(ctx, (spec = ringSpec(ctx) ?? null));
     if (!spec) return undefined;
     const { data, ends, seqs } = recs;
-    let res = run(spec, recs);
-    if (res.missing.length) {
+    let res = tryRun(spec, recs);
+    if (res?.missing.length) {
       // Syscalls the encoder meets for the first time: tell it their names and
       // encode again (once per batch with a new syscall).
       for (let k = 0; k < res.missing.length; k += 2) tell(res.missing[k]!, res.missing[k + 1]!);
-      res = run(spec, recs);
+      res = tryRun(spec, recs);
     }
+    if (!res) return undefined;
     const lines = out.subarray(0, res.length);
     const t = res.tally;
 
