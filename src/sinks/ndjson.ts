@@ -93,7 +93,9 @@ export function createNdjsonSink(opts: NdjsonSinkOptions): Sink {
     try {
       if (toStdout) return await writeStdout(bytes);
       const h = await handle();
-      await h.appendFile(bytes);
+      // write() until all is written, not appendFile(): that cuts a batch into
+      // 512 KiB writes, each a round trip through the thread pool.
+      for (let off = 0; off < bytes.length; ) off += (await h.write(bytes, off, bytes.length - off)).bytesWritten;
       dirty = true;
       const now = Date.now();
       if (fsyncMode === 'always' || (fsyncMode === 'interval' && now - lastSync >= interval)) {
