@@ -169,8 +169,19 @@ mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/collector.json'), JSON.stringify(result, null, 2) + '\n');
 const row = (name, r) =>
   `| ${name} | ${r.eventsPerCpuSec.toLocaleString('en')} | ${r.eventsPerSec.toLocaleString('en')} | ${r.ratio}x | ${r.peakAnonMb} MB ${r.rssOk ? '(ok)' : '(OVER)'} | ${r.peakRingPagesMb} MB |`;
+// The table of this run replaces the top of the file; the dated `##`
+// sections below it (A/B sessions written by hand) are kept.
+const mdPath = join(root, 'bench/results/collector.md');
+let history = '';
+try {
+  const old = readFileSync(mdPath, 'utf8');
+  const at = old.indexOf('\n## ');
+  if (at >= 0) history = old.slice(at + 1);
+} catch {
+  // no file yet
+}
 writeFileSync(
-  join(root, 'bench/results/collector.md'),
+  mdPath,
   [
     `# collector bench (${result.date})`,
     '',
@@ -184,5 +195,5 @@ writeFileSync(
     '',
     'Reproduce: `bash bench/run.sh collector` (pins to CPU 0 with taskset).',
     '',
-  ].join('\n'),
+  ].join('\n') + (history ? '\n' + history : ''),
 );
