@@ -137,15 +137,8 @@ export function createBatchEncoder(native: SigsysNative, d: RecordDecoding): Bat
   const lineEncoder = createNdjsonEncoder({ initialBytes: 64 * 1024 });
   // Per RingContext (a new object whenever a ring's identity verdict changes).
   const specs = new WeakMap<RingContext, NdjsonRingSpec | null>();
-  // (arch, nr) pairs whose names the encoder has (it empties its table when full; so do we).
-  const told = new Set<string>();
-  const MAX_TOLD = 3072; // ndjson_encode.c NAMES_MAX
-
+  /** Give the encoder a syscall's JSON text: what fast-decode.ts writes for (arch, nr). */
   function tell(arch: number, nr: number): void {
-    const key = `${arch}:${nr}`; // only on the event path: a string is fine
-    if (told.has(key)) return;
-    if (told.size >= MAX_TOLD) told.clear();
-    told.add(key);
     const archText = archName(arch, nr);
     const name = d.enricher.syscallName(nr, archText);
     enc.setSyscall(arch, nr, utf8(`${J(name)},"nr":${J(nr)},"arch":${J(archText)},"args":[`));
