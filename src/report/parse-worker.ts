@@ -139,8 +139,16 @@ function fromEvent(e: ReportEvent, out: LineFields): void {
   out.calls = eventCalls(x);
 }
 
-/** This thread's LineScanner and the strings of its ids (undefined: no addon; the JS reader is used). */
-let scanner: { s: LineScanner; names: string[]; cols: LineScanColumns; slots: number; nums: number } | undefined | null = null;
+/** This thread's LineScanner (undefined: no addon; the JS reader is used) and the strings of its ids. */
+interface NativeScan {
+  s: LineScanner;
+  names: string[];
+  cols: Required<LineScanColumns>;
+  slots: number;
+  nums: number;
+  tups: number;
+}
+let scanner: NativeScan | undefined | null = null;
 const SCAN_BATCH = 4096;
 const MAX_NAMES = 1 << 20;
 
@@ -148,8 +156,15 @@ function lineScanner() {
   if (scanner !== null) return scanner;
   try {
     const { LineScanner: L } = loadNative();
-    const cols = { end: new Int32Array(SCAN_BATCH), ok: new Uint8Array(SCAN_BATCH), str: new Int32Array(SCAN_BATCH * L.SLOTS), num: new Float64Array(SCAN_BATCH * L.NUMS) };
-    scanner = { s: new L(), names: [], cols, slots: L.SLOTS, nums: L.NUMS };
+    if (typeof L.TUPS !== 'number') throw new Error('an addon without tuple ids');
+    const cols = {
+      end: new Int32Array(SCAN_BATCH),
+      ok: new Uint8Array(SCAN_BATCH),
+      str: new Int32Array(SCAN_BATCH * L.SLOTS),
+      num: new Float64Array(SCAN_BATCH * L.NUMS),
+      tup: new Int32Array(SCAN_BATCH * L.TUPS),
+    };
+    scanner = { s: new L(), names: [], cols, slots: L.SLOTS, nums: L.NUMS, tups: L.TUPS };
   } catch {
     // No addon (not built, or an older one): the JS reader gives the same result, slower.
     scanner = undefined;
@@ -167,6 +182,13 @@ export interface ParserState {
   fineIds: Map<string, Map<string, Map<string, number[]>>>;
   producers: ChunkProducer[];
   producerIds: Map<string, number>;
+  /**
+   * Per tuple id of the scanner that read this parser's lines (ndjson_scan.h:
+   * the fields a line is keyed by), this parser's fine / producer id: resolved
+   * at the first line with that tuple, so the key lookups run once per
+   * distinct tuple, not once per line.  Reset when the scanner changes.
+   */
+  tuples?: { scan: NativeScan; fineOf: number[]; producerOf: number[]; /** meta tuples (mode, policyHash) already reported */ metaSeen: Uint8Array };
 }
 
 export const createParserState = (): ParserState => ({ fines: [], fineIds: new Map(), producers: [], producerIds: new Map() });
@@ -219,10 +241,53 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
     calls: calls.subarray(0, n),
     bytes: task.bytes,
   });
-  // Ids live only within a chunk (they become strings line by line), so a scanner that has seen
-  // too many distinct strings (a long-lived process, hostile input) is replaced between chunks.
-  if (scanner && scanner.names.length > MAX_NAMES) scanner = null;
+  // The scanner's ids are this thread's (they become keys once per distinct tuple), so a scanner that
+  // has seen too many distinct strings or tuples (a long-lived process, hostile input) is replaced between chunks.
+  if (scanner && (scanner.names.length > MAX_NAMES || scanner.s.tuples(0) > MAX_NAMES || scanner.s.tuples(1) > MAX_NAMES)) scanner = null;
   const sc = fast && task.native !== false ? lineScanner() : undefined;
+  if (sc && state.tuples?.scan !== sc) state.tuples = { scan: sc, fineOf: [], producerOf: [], metaSeen: new Uint8Array(64) };
+  const tuples = state.tuples!;
+
+  /** The parser's id of line `e`'s fine key (workload, syscall, action, errno, outcome, call site, exe). */
+  const fineId = (e: LineFields): number => {
+    const workload = e.workload || e.exe || 'unknown';
+    let bySyscall = fineIds.get(workload);
+    if (!bySyscall) fineIds.set(workload, (bySyscall = new Map()));
+    let bySite = bySyscall.get(e.syscall);
+    if (!bySite) bySyscall.set(e.syscall, (bySite = new Map()));
+    let ids = bySite.get(e.callSite);
+    if (!ids) bySite.set(e.callSite, (ids = []));
+    for (const x of ids) {
+      const k = fines[x]!;
+      if (k.action === e.action && k.errno === e.errno && k.outcome === e.outcome && k.exe === e.exe) return x;
+    }
+    const id = fines.length;
+    ids.push(id);
+    fines.push({ workload, syscall: e.syscall, action: e.action, errno: e.errno, outcome: e.outcome, callSite: e.callSite, exe: e.exe });
+    return id;
+  };
+  /** The parser's id of line `e`'s ring. */
+  const producerIdOf = (e: LineFields): number => {
+    const key = producerId(e);
+    let id = producerIds.get(key);
+    if (id === undefined) {
+      id = producers.length;
+      producerIds.set(key, id);
+      producers.push({ id: key, host: e.host });
+    }
+    return id;
+  };
+  const grow = (): void => {
+    cap *= 2;
+    const g = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+    fine = g(fine, new Int32Array(cap));
+    producer = g(producer, new Int32Array(cap));
+    seq = g(seq, new Float64Array(cap));
+    pid = g(pid, new Float64Array(cap));
+    ms = g(ms, new Float64Array(cap));
+    calls = g(calls, new Float64Array(cap));
+  };
+
   let batch = 0; // lines of the current LineScanner batch
   let b = 0; // the next of them
   for (;;) {
@@ -236,32 +301,63 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
         const more = sc.s.strings(sc.names.length);
         for (const x of more) sc.names.push(x);
       }
-      const { end, ok, str, num } = sc.cols;
+      const { end, ok, str, num, tup } = sc.cols;
       j = end[b]!;
       matched = ok[b] === 1;
       if (matched) {
-        const names = sc.names;
+        // A line in the writer's shape: its tuple ids say which keys it has; the strings are read only
+        // for a tuple this thread has not seen (the first line of each).
+        lines++;
+        fastLines++;
+        i = j + 1;
         const o = b * sc.slots;
         const q = b * sc.nums;
-        cur.host = names[str[o]!]!;
-        cur.bootId = names[str[o + 1]!]!;
-        cur.ringStartNs = names[str[o + 2]!]!;
-        cur.exe = names[str[o + 3]!]!;
-        cur.syscall = names[str[o + 4]!]!;
-        cur.callSite = names[str[o + 5]!]!;
-        cur.action = names[str[o + 6]!]!;
-        cur.outcome = names[str[o + 7]!]!;
-        cur.mode = names[str[o + 8]!]!;
-        cur.workload = names[str[o + 9]!]!;
-        cur.policyHash = names[str[o + 10]!]!;
-        const id = str[o + 11]!;
-        cur.identity = id < 0 ? undefined : names[id]!;
-        cur.ms = num[q]!;
-        cur.ringPid = num[q + 1]!;
-        cur.seq = num[q + 2]!;
-        cur.pid = num[q + 3]!;
-        cur.errno = num[q + 4]!;
-        cur.calls = num[q + 5]!;
+        const t = b * sc.tups;
+        b++;
+        const names = sc.names;
+        let f = tuples.fineOf[tup[t]!];
+        if (f === undefined) {
+          cur.workload = names[str[o + 9]!]!;
+          cur.exe = names[str[o + 3]!]!;
+          cur.syscall = names[str[o + 4]!]!;
+          cur.callSite = names[str[o + 5]!]!;
+          cur.action = names[str[o + 6]!]!;
+          cur.outcome = names[str[o + 7]!]!;
+          cur.errno = num[q + 4]!;
+          f = tuples.fineOf[tup[t]!] = fineId(cur);
+        }
+        let p = tuples.producerOf[tup[t + 1]!];
+        if (p === undefined) {
+          const id = str[o + 11]!;
+          cur.host = names[str[o]!]!;
+          cur.bootId = names[str[o + 1]!]!;
+          cur.ringStartNs = names[str[o + 2]!]!;
+          cur.identity = id < 0 ? undefined : names[id]!;
+          cur.ringPid = num[q + 1]!;
+          p = tuples.producerOf[tup[t + 1]!] = producerIdOf(cur);
+        }
+        const m = tup[t + 2]!;
+        if (m >= tuples.metaSeen.length || tuples.metaSeen[m] === 0) {
+          // Modes and policy hashes are sets (sorted when shown): once per thread is enough.
+          if (m >= tuples.metaSeen.length) {
+            const a = new Uint8Array(Math.max(m + 1, tuples.metaSeen.length * 2));
+            a.set(tuples.metaSeen);
+            tuples.metaSeen = a;
+          }
+          tuples.metaSeen[m] = 1;
+          modes.add(names[str[o + 8]!]!);
+          const hash = names[str[o + 10]!]!;
+          if (hash) hashes.add(hash);
+        }
+        if (n === cap) grow();
+        fine[n] = f;
+        producer[n] = p;
+        seq[n] = num[q + 2]!;
+        pid[n] = num[q + 3]!;
+        ms[n] = num[q]!;
+        calls[n] = num[q + 5]!;
+        n++;
+        continue;
       }
       b++;
     } else {
@@ -280,52 +376,12 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
       if (typeof e === 'string') return res({ line: lines, cause: e });
       fromEvent(e, cur);
     }
-    if (n === cap) {
-      cap *= 2;
-      const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
-      fine = grow(fine, new Int32Array(cap));
-      producer = grow(producer, new Int32Array(cap));
-      seq = grow(seq, new Float64Array(cap));
-      pid = grow(pid, new Float64Array(cap));
-      ms = grow(ms, new Float64Array(cap));
-      calls = grow(calls, new Float64Array(cap));
-    }
+    if (n === cap) grow();
     const e = cur;
     const p = prev;
     // Runs of alike events (one ring's batch) skip the lookups.
-    if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) {
-      const workload = e.workload || e.exe || 'unknown';
-      let bySyscall = fineIds.get(workload);
-      if (!bySyscall) fineIds.set(workload, (bySyscall = new Map()));
-      let bySite = bySyscall.get(e.syscall);
-      if (!bySite) bySyscall.set(e.syscall, (bySite = new Map()));
-      let ids = bySite.get(e.callSite);
-      if (!ids) bySite.set(e.callSite, (ids = []));
-      let id = -1;
-      for (const x of ids) {
-        const k = fines[x]!;
-        if (k.action === e.action && k.errno === e.errno && k.outcome === e.outcome && k.exe === e.exe) {
-          id = x;
-          break;
-        }
-      }
-      if (id < 0) {
-        id = fines.length;
-        ids.push(id);
-        fines.push({ workload, syscall: e.syscall, action: e.action, errno: e.errno, outcome: e.outcome, callSite: e.callSite, exe: e.exe });
-      }
-      pf = id;
-    }
-    if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) {
-      const key = producerId(e);
-      let id = producerIds.get(key);
-      if (id === undefined) {
-        id = producers.length;
-        producerIds.set(key, id);
-        producers.push({ id: key, host: e.host });
-      }
-      pp = id;
-    }
+    if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) pf = fineId(e);
+    if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) pp = producerIdOf(e);
     if (!(havePrev && p.mode === e.mode)) modes.add(e.mode);
     if (e.policyHash && !(havePrev && p.policyHash === e.policyHash)) hashes.add(e.policyHash);
     fine[n] = pf;
