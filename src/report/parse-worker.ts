@@ -195,10 +195,28 @@ export const createParserState = (): ParserState => ({ fines: [], fineIds: new M
 
 /** One chunk; `state` (default: a fresh one) carries the ids on from the chunks this parser parsed before. */
 export function parseChunk(task: ChunkTask, state: ParserState = createParserState()): ChunkResult {
-  const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
+  const parser = createChunkParser(task, state, task.bytes.byteLength);
+  parser.feed(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength));
+  const r = parser.result();
+  r.bytes = task.bytes;
+  return r;
+}
+
+/**
+ * A chunk's parser fed its whole lines in pieces (a range read piece by
+ * piece into one small buffer, parsecChunk in one): the events of all
+ * pieces go into one set of columns, and line numbers run on across pieces.
+ */
+export interface ChunkParser {
+  /** Whole '\n'-terminated lines; false: a bad line (the result has the error; feed no more). */
+  feed(bytes: Buffer): boolean;
+  result(): ChunkResult;
+}
+
+export function createChunkParser(task: { index: number; fast?: boolean; native?: boolean }, state: ParserState, sizeHint: number): ChunkParser {
   const fast = task.fast !== false;
   // Sized for sigsys's ~700-byte lines: grown (copied) only for shorter ones.
-  let cap = Math.max(64, Math.ceil(bytes.length / 512));
+  let cap = Math.max(64, Math.ceil(sizeHint / 512));
   let fine = new Int32Array(cap);
   let producer = new Int32Array(cap);
   let seq = new Float64Array(cap);
@@ -213,15 +231,14 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
   let n = 0;
   let lines = 0;
   let fastLines = 0;
-  let i = 0;
-  let j: number;
+  let error: ChunkResult['error'];
   let pf = -1;
   let pp = -1;
   // Two records, swapped per event: this line's fields and the previous line's.
   let cur = emptyFields();
   let prev = emptyFields();
   let havePrev = false;
-  const res = (error?: ChunkResult['error']): ChunkResult => ({
+  const res = (): ChunkResult => ({
     index: task.index,
     lines,
     ...(error ? { error } : {}),
@@ -239,7 +256,7 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
     pid: pid.subarray(0, n),
     ms: ms.subarray(0, n),
     calls: calls.subarray(0, n),
-    bytes: task.bytes,
+    bytes: new Uint8Array(0),
   });
   // The scanner's ids are this thread's (they become keys once per distinct tuple), so a scanner that
   // has seen too many distinct strings or tuples (a long-lived process, hostile input) is replaced between chunks.
@@ -288,185 +305,202 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
     calls = g(calls, new Float64Array(cap));
   };
 
-  let batch = 0; // lines of the current LineScanner batch
-  let b = 0; // the next of them
-  for (;;) {
-    const start = i;
-    let matched: boolean;
-    if (sc) {
-      if (b === batch) {
-        batch = sc.s.scan(bytes, i, sc.cols);
-        b = 0;
-        if (batch === 0) break;
-        const more = sc.s.strings(sc.names.length);
-        for (const x of more) sc.names.push(x);
-      }
-      const { end, ok, str, num, tup } = sc.cols;
-      j = end[b]!;
-      matched = ok[b] === 1;
-      if (matched) {
-        // A line in the writer's shape: its tuple ids say which keys it has; the strings are read only
-        // for a tuple this thread has not seen (the first line of each).
-        lines++;
-        fastLines++;
-        i = j + 1;
-        const o = b * sc.slots;
-        const q = b * sc.nums;
-        const t = b * sc.tups;
-        b++;
-        const names = sc.names;
-        let f = tuples.fineOf[tup[t]!];
-        if (f === undefined) {
-          cur.workload = names[str[o + 9]!]!;
-          cur.exe = names[str[o + 3]!]!;
-          cur.syscall = names[str[o + 4]!]!;
-          cur.callSite = names[str[o + 5]!]!;
-          cur.action = names[str[o + 6]!]!;
-          cur.outcome = names[str[o + 7]!]!;
-          cur.errno = num[q + 4]!;
-          f = tuples.fineOf[tup[t]!] = fineId(cur);
+  function feed(bytes: Buffer): boolean {
+    if (error) return false;
+    let i = 0;
+    let j: number;
+    let batch = 0; // lines of the current LineScanner batch
+    let b = 0; // the next of them
+    for (;;) {
+      const start = i;
+      let matched: boolean;
+      if (sc) {
+        if (b === batch) {
+          batch = sc.s.scan(bytes, i, sc.cols);
+          b = 0;
+          if (batch === 0) break;
+          const more = sc.s.strings(sc.names.length);
+          for (const x of more) sc.names.push(x);
         }
-        let p = tuples.producerOf[tup[t + 1]!];
-        if (p === undefined) {
-          const id = str[o + 11]!;
-          cur.host = names[str[o]!]!;
-          cur.bootId = names[str[o + 1]!]!;
-          cur.ringStartNs = names[str[o + 2]!]!;
-          cur.identity = id < 0 ? undefined : names[id]!;
-          cur.ringPid = num[q + 1]!;
-          p = tuples.producerOf[tup[t + 1]!] = producerIdOf(cur);
-        }
-        const m = tup[t + 2]!;
-        if (m >= tuples.metaSeen.length || tuples.metaSeen[m] === 0) {
-          // Modes and policy hashes are sets (sorted when shown): once per thread is enough.
-          if (m >= tuples.metaSeen.length) {
-            const a = new Uint8Array(Math.max(m + 1, tuples.metaSeen.length * 2));
-            a.set(tuples.metaSeen);
-            tuples.metaSeen = a;
+        const { end, ok, str, num, tup } = sc.cols;
+        j = end[b]!;
+        matched = ok[b] === 1;
+        if (matched) {
+          // A line in the writer's shape: its tuple ids say which keys it has; the strings are read only
+          // for a tuple this thread has not seen (the first line of each).
+          lines++;
+          fastLines++;
+          i = j + 1;
+          const o = b * sc.slots;
+          const q = b * sc.nums;
+          const t = b * sc.tups;
+          b++;
+          const names = sc.names;
+          let f = tuples.fineOf[tup[t]!];
+          if (f === undefined) {
+            cur.workload = names[str[o + 9]!]!;
+            cur.exe = names[str[o + 3]!]!;
+            cur.syscall = names[str[o + 4]!]!;
+            cur.callSite = names[str[o + 5]!]!;
+            cur.action = names[str[o + 6]!]!;
+            cur.outcome = names[str[o + 7]!]!;
+            cur.errno = num[q + 4]!;
+            f = tuples.fineOf[tup[t]!] = fineId(cur);
           }
-          tuples.metaSeen[m] = 1;
-          modes.add(names[str[o + 8]!]!);
-          const hash = names[str[o + 10]!]!;
-          if (hash) hashes.add(hash);
+          let p = tuples.producerOf[tup[t + 1]!];
+          if (p === undefined) {
+            const id = str[o + 11]!;
+            cur.host = names[str[o]!]!;
+            cur.bootId = names[str[o + 1]!]!;
+            cur.ringStartNs = names[str[o + 2]!]!;
+            cur.identity = id < 0 ? undefined : names[id]!;
+            cur.ringPid = num[q + 1]!;
+            p = tuples.producerOf[tup[t + 1]!] = producerIdOf(cur);
+          }
+          const m = tup[t + 2]!;
+          if (m >= tuples.metaSeen.length || tuples.metaSeen[m] === 0) {
+            // Modes and policy hashes are sets (sorted when shown): once per thread is enough.
+            if (m >= tuples.metaSeen.length) {
+              const a = new Uint8Array(Math.max(m + 1, tuples.metaSeen.length * 2));
+              a.set(tuples.metaSeen);
+              tuples.metaSeen = a;
+            }
+            tuples.metaSeen[m] = 1;
+            modes.add(names[str[o + 8]!]!);
+            const hash = names[str[o + 10]!]!;
+            if (hash) hashes.add(hash);
+          }
+          if (n === cap) grow();
+          fine[n] = f;
+          producer[n] = p;
+          seq[n] = num[q + 2]!;
+          pid[n] = num[q + 3]!;
+          ms[n] = num[q]!;
+          calls[n] = num[q + 5]!;
+          n++;
+          continue;
         }
-        if (n === cap) grow();
-        fine[n] = f;
-        producer[n] = p;
-        seq[n] = num[q + 2]!;
-        pid[n] = num[q + 3]!;
-        ms[n] = num[q]!;
-        calls[n] = num[q + 5]!;
-        n++;
-        continue;
+        b++;
+      } else {
+        j = bytes.indexOf(10, i);
+        if (j === -1) break;
+        matched = fast && matchLine(bytes, start, j, cur, prev);
       }
-      b++;
-    } else {
-      j = bytes.indexOf(10, i);
-      if (j === -1) break;
-      matched = fast && matchLine(bytes, start, j, cur, prev);
+      lines++;
+      i = j + 1;
+      if (matched) fastLines++;
+      else {
+        // An all-ASCII line (the usual case) decodes faster as latin1, to the same string.
+        const line = bytes.toString(isAscii(bytes.subarray(start, j)) ? 'latin1' : 'utf8', start, j);
+        if (!line.trim()) continue;
+        const e = parseEventLine(line);
+        if (typeof e === 'string') {
+          error = { line: lines, cause: e };
+          return false;
+        }
+        fromEvent(e, cur);
+      }
+      if (n === cap) grow();
+      const e = cur;
+      const p = prev;
+      // Runs of alike events (one ring's batch) skip the lookups.
+      if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) pf = fineId(e);
+      if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) pp = producerIdOf(e);
+      if (!(havePrev && p.mode === e.mode)) modes.add(e.mode);
+      if (e.policyHash && !(havePrev && p.policyHash === e.policyHash)) hashes.add(e.policyHash);
+      fine[n] = pf;
+      producer[n] = pp;
+      seq[n] = e.seq;
+      pid[n] = e.pid;
+      ms[n] = e.ms;
+      calls[n] = e.calls;
+      n++;
+      prev = e;
+      cur = p;
+      havePrev = true;
     }
-    lines++;
-    i = j + 1;
-    if (matched) fastLines++;
-    else {
-      // An all-ASCII line (the usual case) decodes faster as latin1, to the same string.
-      const line = bytes.toString(isAscii(bytes.subarray(start, j)) ? 'latin1' : 'utf8', start, j);
-      if (!line.trim()) continue;
-      const e = parseEventLine(line);
-      if (typeof e === 'string') return res({ line: lines, cause: e });
-      fromEvent(e, cur);
-    }
-    if (n === cap) grow();
-    const e = cur;
-    const p = prev;
-    // Runs of alike events (one ring's batch) skip the lookups.
-    if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) pf = fineId(e);
-    if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) pp = producerIdOf(e);
-    if (!(havePrev && p.mode === e.mode)) modes.add(e.mode);
-    if (e.policyHash && !(havePrev && p.policyHash === e.policyHash)) hashes.add(e.policyHash);
-    fine[n] = pf;
-    producer[n] = pp;
-    seq[n] = e.seq;
-    pid[n] = e.pid;
-    ms[n] = e.ms;
-    calls[n] = e.calls;
-    n++;
-    prev = e;
-    cur = p;
-    havePrev = true;
+    return true;
   }
-  return res();
+  return { feed, result: res };
 }
 
-/** A parser thread's range reader: one buffer, read into again for every range. */
+/** A parser thread's range reader: one small buffer, read into again and again. */
 export interface RangeReader {
   read(task: RangeTask, state: ParserState): ChunkResult;
 }
 
-/** Bytes read past a range's end at first: one sigsys line is ~800. */
-const OVERRUN = 4096;
+/**
+ * Bytes read at a time.  A range is read piece by piece into one buffer of
+ * this size and each piece's whole lines are scanned at once: the buffer
+ * stays in the CPU's L2 cache, so the kernel's copy of the file into it and
+ * the scan that reads it again both hit the cache (the kernel's copy of the
+ * 742 MiB bench file into 8 MiB buffers was a sixth of the report's CPU).
+ * Grown only for a line longer than it.
+ */
+const PIECE = 128 << 10;
 
-export function createRangeReader(): RangeReader {
-  let buf = Buffer.allocUnsafeSlow(0);
-  /** Read up to n bytes at file offset `pos` into buf[at..] (grown, keeping buf[0, at)); bytes read, short only at the end of the file. */
-  function fill(fd: number, at: number, pos: number, n: number): number {
-    if (buf.length < at + n) {
-      const b = Buffer.allocUnsafeSlow(Math.max(at + n, buf.length * 2));
-      buf.copy(b, 0, 0, at);
-      buf = b;
-    }
-    let got = 0;
-    while (got < n) {
-      const r = readSync(fd, buf, at + got, n - got, pos + got);
-      if (r === 0) break;
-      got += r;
-    }
-    return got;
-  }
+export function createRangeReader(opts: { pieceBytes?: number } = {}): RangeReader {
+  let buf = Buffer.allocUnsafeSlow(opts.pieceBytes ?? PIECE);
   return {
     read(task, state) {
       const fd = openSync(task.file, 'r');
       try {
-        // From the byte before `start`: a '\n' there means a line starts at `start`.
-        const from = task.start === 0 ? 0 : task.start - 1;
         const whole = !Number.isFinite(task.end);
-        let want = whole ? 8 << 20 : task.end - from + OVERRUN;
-        let len = fill(fd, 0, from, want);
-        let eof = len < want;
-        let first = 0;
-        if (task.start > 0) {
-          const nl = buf.subarray(0, len).indexOf(10);
-          // No line starts in the range (inside one longer line, or past the end of the file).
-          if (nl === -1 || (!whole && from + nl + 1 >= task.end)) return parseChunk({ index: task.index, bytes: new Uint8Array(0) }, state);
-          first = nl + 1;
-        }
-        // Up to the '\n' that ends the last line starting before `end` (the first at or after end - 1), or the end of the file.
-        let stop = -1;
-        let look = whole ? len : Math.max(first, task.end - 1 - from);
+        const parser = createChunkParser(task, state, whole ? 8 << 20 : task.end - task.start);
+        // buf[0, have) holds the file's bytes from `pos`.  From the byte before `start`: a '\n' there means a line starts at `start`.
+        let pos = task.start === 0 ? 0 : task.start - 1;
+        let have = 0;
+        // Until the first '\n' at or after pos: the line that started before `start` (the range before ends it).
+        let skipping = task.start > 0;
         for (;;) {
-          if (!whole) {
-            const nl = buf.subarray(0, len).indexOf(10, look);
-            if (nl !== -1) {
-              stop = nl + 1;
-              break;
-            }
+          if (have === buf.length) {
+            // One line longer than the buffer: twice the room, keeping its bytes.
+            const b = Buffer.allocUnsafeSlow(buf.length * 2);
+            buf.copy(b, 0, 0, have);
+            buf = b;
           }
-          if (eof) break;
-          look = len;
-          want = Math.max(len, 1 << 16);
-          const got = fill(fd, len, from + len, want);
-          len += got;
-          eof = got < want;
+          let got = 0;
+          while (have < buf.length) {
+            const r = readSync(fd, buf, have, buf.length - have, pos + have);
+            if (r === 0) break;
+            have += r;
+            got += r;
+          }
+          const eof = got === 0 || have < buf.length;
+          const bytes = buf.subarray(0, have);
+          let s = 0;
+          if (skipping) {
+            const nl = bytes.indexOf(10);
+            // No line starts in the range (inside one longer line, or past the end of the file).
+            if (nl === -1 ? eof || pos + have >= task.end : pos + nl + 1 >= task.end) return parser.result();
+            if (nl === -1) {
+              pos += have;
+              have = 0;
+              continue;
+            }
+            s = nl + 1;
+            skipping = false;
+          }
+          // The last line of the range is the one whose '\n' is the first at or after end - 1.
+          const stop = whole ? -1 : bytes.indexOf(10, Math.max(s, task.end - 1 - pos));
+          if (stop !== -1) {
+            parser.feed(bytes.subarray(s, stop + 1));
+            return parser.result();
+          }
+          const last = bytes.lastIndexOf(10);
+          if (last >= s && !parser.feed(bytes.subarray(s, last + 1))) return parser.result();
+          // Carry the cut line over to the front.
+          const keep = Math.max(s, last + 1);
+          if (eof) {
+            const r = parser.result();
+            // The file ended inside a line (one without its newline): the caller decides about it.
+            if (keep < have) r.rest = Uint8Array.prototype.slice.call(buf, keep, have);
+            return r;
+          }
+          buf.copy(buf, 0, keep, have);
+          pos += keep;
+          have -= keep;
         }
-        let rest: Uint8Array | undefined;
-        if (stop < 0) {
-          stop = Math.max(first, buf.subarray(0, len).lastIndexOf(10) + 1);
-          if (stop < len) rest = Uint8Array.prototype.slice.call(buf, stop, len);
-        }
-        const r = parseChunk({ index: task.index, bytes: buf.subarray(first, stop), fast: task.fast, native: task.native }, state);
-        r.bytes = new Uint8Array(0);
-        if (rest) r.rest = rest;
-        return r;
       } finally {
         closeSync(fd);
       }
