@@ -25,6 +25,8 @@ export interface ReadOptions {
   native?: boolean;
   /** Bytes per range a parser thread reads (default 8 MiB; small in tests, to cut lines everywhere). */
   chunkBytes?: number;
+  /** Bytes read at a time within a range (default 128 KiB, parse-worker.ts; small in tests, to cut lines everywhere). */
+  pieceBytes?: number;
 }
 
 export function defaultWorkers(): number {
@@ -154,7 +156,7 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
       const thread = index % size;
       const start = index * chunk;
       const end = index === ranges - 1 ? Infinity : start + chunk;
-      inflight.push({ thread, result: pool.run({ index, file, start, end, fast: opts.fast, native: opts.native }, thread) });
+      inflight.push({ thread, result: pool.run({ index, file, start, end, fast: opts.fast, native: opts.native, pieceBytes: opts.pieceBytes }, thread) });
       index++;
       if (inflight.length >= 2 * size) await settle();
     }

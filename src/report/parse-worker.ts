@@ -87,6 +87,8 @@ export interface RangeTask {
   end: number;
   fast?: boolean;
   native?: boolean;
+  /** Bytes read at a time (default PIECE; tests make it small to cut lines at many places). */
+  pieceBytes?: number;
 }
 
 /** The fields of one event the fold reads (from fast-line.ts or from a parsed object). */
@@ -439,10 +441,11 @@ export interface RangeReader {
  */
 const PIECE = 128 << 10;
 
-export function createRangeReader(opts: { pieceBytes?: number } = {}): RangeReader {
-  let buf = Buffer.allocUnsafeSlow(opts.pieceBytes ?? PIECE);
+export function createRangeReader(): RangeReader {
+  let buf = Buffer.allocUnsafeSlow(PIECE);
   return {
     read(task, state) {
+      if (task.pieceBytes && buf.length !== task.pieceBytes) buf = Buffer.allocUnsafeSlow(task.pieceBytes);
       const fd = openSync(task.file, 'r');
       try {
         const whole = !Number.isFinite(task.end);
