@@ -98,11 +98,7 @@ function apply(fold: ReportFold, r: ChunkResult, ids: ThreadIds): void {
   for (const p of r.producers) producers.push(p);
   for (const m of r.modes) fold.noteMode(m);
   for (const h of r.hashes) fold.notePolicyHash(h);
-  const { fine, producer, seq, pid, ms, calls } = r;
-  for (let i = 0; i < r.events; i++) {
-    const p = producers[producer[i]!]!;
-    fold.addResolved(handles[fine[i]!]!, p.id, seq[i]!, p.host, pid[i]!, ms[i]!, calls[i]!);
-  }
+  fold.addColumns({ handles, producers, fine: r.fine, producer: r.producer, seq: r.seq, pid: r.pid, ms: r.ms, calls: r.calls, n: r.events });
 }
 
 /**
