@@ -49,6 +49,8 @@ static long scan_exact(struct ns_interner *in, const char *bytes, size_t n)
 	return r;
 }
 
+static int variant(char *out, size_t size, const char *from, const char *to);
+
 static int is(struct ns_interner *in, int32_t id, const char *want)
 {
 	size_t len;
@@ -140,6 +142,27 @@ static void test_interner(void)
 		}
 	}
 	CHECK(ns_interner_count(in) >= 200, "200 distinct workloads");
+
+	/* Strings of every length 0-40 that differ only in length (the hash reads words, the last one
+	 * overlapping): each its own id, the same the second time. */
+	int32_t by_len[41];
+	for (int round = 0; round < 2; round++) {
+		for (i = 0; i <= 40; i++) {
+			char w[41];
+
+			memset(w, 'a', (size_t)i);
+			w[i] = 0;
+			n = variant(line, sizeof line, "shop/api", w);
+			CHECK(n > 0 && scan_exact(in, line, (size_t)n) == 1 && ok[0] == 1, "workload of %d bytes matched", i);
+			CHECK(is(in, str[NS_WORKLOAD], w), "workload of %d bytes read back", i);
+			if (round == 0)
+				by_len[i] = str[NS_WORKLOAD];
+			else
+				CHECK(str[NS_WORKLOAD] == by_len[i], "workload of %d bytes: same id the second time", i);
+			for (int k = 0; k < i; k++)
+				CHECK(by_len[k] != by_len[i], "lengths %d and %d: different ids", k, i);
+		}
+	}
 	ns_interner_free(in);
 }
 
@@ -239,7 +262,7 @@ static const struct check_case tests[] = {
 	{ 1, "a line of sigsys's shape: its strings and numbers", test_fields },
 	{ 2, "every cut of the line: not matched, no read past the buffer", test_cuts },
 	{ 3, "a breaking byte at every place: not matched, no read past the buffer", test_bad_bytes },
-	{ 4, "the interner: one id per string across its growth", test_interner },
+	{ 4, "the interner: one id per string across its growth and per length", test_interner },
 	{ 5, "tuple ids: new exactly when one of their fields changes, stable across growth", test_tuples },
 };
 
