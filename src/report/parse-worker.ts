@@ -265,7 +265,6 @@ export function createChunkParser(task: { index: number; fast?: boolean; native?
   if (scanner && (scanner.names.length > MAX_NAMES || scanner.s.tuples(0) > MAX_NAMES || scanner.s.tuples(1) > MAX_NAMES)) scanner = null;
   const sc = fast && task.native !== false ? lineScanner() : undefined;
   if (sc && state.tuples?.scan !== sc) state.tuples = { scan: sc, fineOf: [], producerOf: [], metaSeen: new Uint8Array(64) };
-  const tuples = state.tuples!;
 
   /** The parser's id of line `e`'s fine key (workload, syscall, action, errno, outcome, call site, exe). */
   const fineId = (e: LineFields): number => {
@@ -307,121 +306,148 @@ export function createChunkParser(task: { index: number; fast?: boolean; native?
     calls = g(calls, new Float64Array(cap));
   };
 
-  function feed(bytes: Buffer): boolean {
-    if (error) return false;
-    let i = 0;
-    let j: number;
-    let batch = 0; // lines of the current LineScanner batch
-    let b = 0; // the next of them
-    for (;;) {
-      const start = i;
-      let matched: boolean;
-      if (sc) {
-        if (b === batch) {
-          batch = sc.s.scan(bytes, i, sc.cols);
-          b = 0;
-          if (batch === 0) break;
-          const more = sc.s.strings(sc.names.length);
-          for (const x of more) sc.names.push(x);
-        }
-        const { end, ok, str, num, tup } = sc.cols;
-        j = end[b]!;
-        matched = ok[b] === 1;
-        if (matched) {
-          // A line in the writer's shape: its tuple ids say which keys it has; the strings are read only
-          // for a tuple this thread has not seen (the first line of each).
-          lines++;
-          fastLines++;
-          i = j + 1;
-          const o = b * sc.slots;
-          const q = b * sc.nums;
-          const t = b * sc.tups;
-          b++;
-          const names = sc.names;
-          let f = tuples.fineOf[tup[t]!];
-          if (f === undefined) {
-            cur.workload = names[str[o + 9]!]!;
-            cur.exe = names[str[o + 3]!]!;
-            cur.syscall = names[str[o + 4]!]!;
-            cur.callSite = names[str[o + 5]!]!;
-            cur.action = names[str[o + 6]!]!;
-            cur.outcome = names[str[o + 7]!]!;
-            cur.errno = num[q + 4]!;
-            f = tuples.fineOf[tup[t]!] = fineId(cur);
-          }
-          let p = tuples.producerOf[tup[t + 1]!];
-          if (p === undefined) {
-            const id = str[o + 11]!;
-            cur.host = names[str[o]!]!;
-            cur.bootId = names[str[o + 1]!]!;
-            cur.ringStartNs = names[str[o + 2]!]!;
-            cur.identity = id < 0 ? undefined : names[id]!;
-            cur.ringPid = num[q + 1]!;
-            p = tuples.producerOf[tup[t + 1]!] = producerIdOf(cur);
-          }
-          const m = tup[t + 2]!;
-          if (m >= tuples.metaSeen.length || tuples.metaSeen[m] === 0) {
-            // Modes and policy hashes are sets (sorted when shown): once per thread is enough.
-            if (m >= tuples.metaSeen.length) {
-              const a = new Uint8Array(Math.max(m + 1, tuples.metaSeen.length * 2));
-              a.set(tuples.metaSeen);
-              tuples.metaSeen = a;
-            }
-            tuples.metaSeen[m] = 1;
-            modes.add(names[str[o + 8]!]!);
-            const hash = names[str[o + 10]!]!;
-            if (hash) hashes.add(hash);
-          }
-          if (n === cap) grow();
-          fine[n] = f;
-          producer[n] = p;
-          seq[n] = num[q + 2]!;
-          pid[n] = num[q + 3]!;
-          ms[n] = num[q]!;
-          calls[n] = num[q + 5]!;
-          n++;
-          continue;
-        }
-        b++;
-      } else {
-        j = bytes.indexOf(10, i);
-        if (j === -1) break;
-        matched = fast && matchLine(bytes, start, j, cur, prev);
+  /** Append the event in `cur` (read by fast-line.ts or JSON.parse) to the columns; `cur` becomes `prev`. */
+  function append(): void {
+    if (n === cap) grow();
+    const e = cur;
+    const p = prev;
+    // Runs of alike events (one ring's batch) skip the lookups.
+    if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) pf = fineId(e);
+    if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) pp = producerIdOf(e);
+    if (!(havePrev && p.mode === e.mode)) modes.add(e.mode);
+    if (e.policyHash && !(havePrev && p.policyHash === e.policyHash)) hashes.add(e.policyHash);
+    fine[n] = pf;
+    producer[n] = pp;
+    seq[n] = e.seq;
+    pid[n] = e.pid;
+    ms[n] = e.ms;
+    calls[n] = e.calls;
+    n++;
+    prev = e;
+    cur = p;
+    havePrev = true;
+  }
+
+  /** The line bytes[start, j) (not read fast) through JSON.parse; false: not an event (error set). */
+  function slowLine(bytes: Buffer, start: number, j: number): boolean {
+    // An all-ASCII line (the usual case) decodes faster as latin1, to the same string.
+    const line = bytes.toString(isAscii(bytes.subarray(start, j)) ? 'latin1' : 'utf8', start, j);
+    if (!line.trim()) return true;
+    const e = parseEventLine(line);
+    if (typeof e === 'string') {
+      error = { line: lines, cause: e };
+      return false;
+    }
+    fromEvent(e, cur);
+    append();
+    return true;
+  }
+
+  /**
+   * Lines b, b+1, ... of the scanner's batch while they are in the writer's
+   * shape, to the columns: their tuple ids say which keys they have, and the
+   * strings are read only for a tuple this parser has not seen (the first
+   * line of each).  Returns the first line that is not (or `batch`).  Kept
+   * apart from the other paths: the hot loop, small to compile.
+   */
+  function nativeRun(sc: NativeScan, t: NonNullable<ParserState['tuples']>, b: number, batch: number): number {
+    const { ok, str, num, tup } = sc.cols;
+    const names = sc.names;
+    const { fineOf, producerOf } = t;
+    for (; b < batch; b++) {
+      if (ok[b] !== 1) return b;
+      const o = b * sc.slots;
+      const q = b * sc.nums;
+      const u = b * sc.tups;
+      let f = fineOf[tup[u]!];
+      if (f === undefined) {
+        cur.workload = names[str[o + 9]!]!;
+        cur.exe = names[str[o + 3]!]!;
+        cur.syscall = names[str[o + 4]!]!;
+        cur.callSite = names[str[o + 5]!]!;
+        cur.action = names[str[o + 6]!]!;
+        cur.outcome = names[str[o + 7]!]!;
+        cur.errno = num[q + 4]!;
+        f = fineOf[tup[u]!] = fineId(cur);
       }
-      lines++;
-      i = j + 1;
-      if (matched) fastLines++;
-      else {
-        // An all-ASCII line (the usual case) decodes faster as latin1, to the same string.
-        const line = bytes.toString(isAscii(bytes.subarray(start, j)) ? 'latin1' : 'utf8', start, j);
-        if (!line.trim()) continue;
-        const e = parseEventLine(line);
-        if (typeof e === 'string') {
-          error = { line: lines, cause: e };
-          return false;
+      let p = producerOf[tup[u + 1]!];
+      if (p === undefined) {
+        const id = str[o + 11]!;
+        cur.host = names[str[o]!]!;
+        cur.bootId = names[str[o + 1]!]!;
+        cur.ringStartNs = names[str[o + 2]!]!;
+        cur.identity = id < 0 ? undefined : names[id]!;
+        cur.ringPid = num[q + 1]!;
+        p = producerOf[tup[u + 1]!] = producerIdOf(cur);
+      }
+      const m = tup[u + 2]!;
+      if (m >= t.metaSeen.length || t.metaSeen[m] === 0) {
+        // Modes and policy hashes are sets (sorted when shown): once per parser is enough.
+        if (m >= t.metaSeen.length) {
+          const a = new Uint8Array(Math.max(m + 1, t.metaSeen.length * 2));
+          a.set(t.metaSeen);
+          t.metaSeen = a;
         }
-        fromEvent(e, cur);
+        t.metaSeen[m] = 1;
+        modes.add(names[str[o + 8]!]!);
+        const hash = names[str[o + 10]!]!;
+        if (hash) hashes.add(hash);
       }
       if (n === cap) grow();
-      const e = cur;
-      const p = prev;
-      // Runs of alike events (one ring's batch) skip the lookups.
-      if (!(havePrev && p.syscall === e.syscall && p.workload === e.workload && p.exe === e.exe && p.callSite === e.callSite && p.action === e.action && p.outcome === e.outcome && p.errno === e.errno)) pf = fineId(e);
-      if (!(havePrev && p.host === e.host && p.bootId === e.bootId && p.ringPid === e.ringPid && p.ringStartNs === e.ringStartNs && p.identity === e.identity)) pp = producerIdOf(e);
-      if (!(havePrev && p.mode === e.mode)) modes.add(e.mode);
-      if (e.policyHash && !(havePrev && p.policyHash === e.policyHash)) hashes.add(e.policyHash);
-      fine[n] = pf;
-      producer[n] = pp;
-      seq[n] = e.seq;
-      pid[n] = e.pid;
-      ms[n] = e.ms;
-      calls[n] = e.calls;
+      fine[n] = f;
+      producer[n] = p;
+      seq[n] = num[q + 2]!;
+      pid[n] = num[q + 3]!;
+      ms[n] = num[q]!;
+      calls[n] = num[q + 5]!;
       n++;
-      prev = e;
-      cur = p;
-      havePrev = true;
+      lines++;
+      fastLines++;
     }
-    return true;
+    return batch;
+  }
+
+  /** With the addon: batches of lines scanned in C; the lines not in the writer's shape through JSON.parse. */
+  function feedNative(sc: NativeScan, bytes: Buffer): boolean {
+    const t = state.tuples!;
+    const { end } = sc.cols;
+    let i = 0;
+    for (;;) {
+      const batch = sc.s.scan(bytes, i, sc.cols);
+      if (batch === 0) return true;
+      const more = sc.s.strings(sc.names.length);
+      for (const x of more) sc.names.push(x);
+      for (let b = 0; b < batch; b++) {
+        b = nativeRun(sc, t, b, batch);
+        if (b === batch) break;
+        lines++;
+        if (!slowLine(bytes, b === 0 ? i : end[b - 1]! + 1, end[b]!)) return false;
+      }
+      i = end[batch - 1]! + 1;
+    }
+  }
+
+  /** Without the addon (or `native: false`): fast-line.ts, or JSON.parse for every line (`fast: false`). */
+  function feedJs(bytes: Buffer): boolean {
+    for (let i = 0; ; ) {
+      const j = bytes.indexOf(10, i);
+      if (j === -1) return true;
+      const start = i;
+      i = j + 1;
+      if (fast && matchLine(bytes, start, j, cur, prev)) {
+        lines++;
+        fastLines++;
+        append();
+      } else {
+        lines++;
+        if (!slowLine(bytes, start, j)) return false;
+      }
+    }
+  }
+
+  function feed(bytes: Buffer): boolean {
+    if (error) return false;
+    return sc ? feedNative(sc, bytes) : feedJs(bytes);
   }
   return { feed, result: res };
 }
