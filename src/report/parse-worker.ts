@@ -8,7 +8,8 @@
  *
  * Lines in sigsys's own writer's shape are read without JSON.parse: by the
  * addon's LineScanner (native/src/ndjson_scan.c: the bytes are checked and
- * the strings interned in C, so a line costs this thread a few integer
+ * the strings and each line's key tuples interned in C, so this thread
+ * looks a key up once per distinct tuple and a line costs it a few array
  * reads) or, without the addon or with `native: false`, by fast-line.ts in
  * JS; both accept exactly the same lines.  Any other line (and every line
  * with `fast: false`, the reference the tests compare against) goes through
@@ -206,7 +207,7 @@ export function parseChunk(task: ChunkTask, state: ParserState = createParserSta
 
 /**
  * A chunk's parser fed its whole lines in pieces (a range read piece by
- * piece into one small buffer, parsecChunk in one): the events of all
+ * piece into one small buffer; parseChunk feeds one): the events of all
  * pieces go into one set of columns, and line numbers run on across pieces.
  */
 export interface ChunkParser {
