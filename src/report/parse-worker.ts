@@ -263,7 +263,7 @@ export function createChunkParser(task: { index: number; fast?: boolean; native?
   });
   // The scanner's ids are this thread's (they become keys once per distinct tuple), so a scanner that
   // has seen too many distinct strings or tuples (a long-lived process, hostile input) is replaced between chunks.
-  if (scanner && (scanner.names.length > MAX_NAMES || scanner.s.tuples(0) > MAX_NAMES || scanner.s.tuples(1) > MAX_NAMES)) scanner = null;
+  if (scanner && (scanner.names.length > MAX_NAMES || scanner.s.tuples(0) > MAX_NAMES || scanner.s.tuples(1) > MAX_NAMES || scanner.s.tuples(2) > MAX_NAMES)) scanner = null;
   const sc = fast && task.native !== false ? lineScanner() : undefined;
   if (sc && state.tuples?.scan !== sc) state.tuples = { scan: sc, fineOf: [], producerOf: [], metaSeen: new Uint8Array(64) };
 
