@@ -91,6 +91,35 @@ describe('fast line reader agrees with JSON.parse', () => {
     }
   }, 600_000);
 
+  // Parser threads read a range a piece at a time into one buffer (grown for a longer line): pieces smaller than a
+  // line, and sizes that cut the ~800-byte lines at many places, in ranges of one piece and of many.
+  it.each([
+    { scenario: 'pieces of 1 byte: the buffer grows for each longer line', pieceBytes: 1 },
+    { scenario: 'pieces of 1000 bytes: most lines cut, the awkward long ones grow it', pieceBytes: 1000 },
+    { scenario: 'pieces of 1001 bytes', pieceBytes: 1001 },
+    { scenario: 'pieces of 1531 bytes', pieceBytes: 1531 },
+    { scenario: 'pieces of 4096 bytes', pieceBytes: 4096 },
+  ])('ranges read in pieces, $scenario: the page and warnings of JSON.parse', async ({ pieceBytes }) => {
+    const ref = await buildReportPage({ events: awkward, workers: 1, fast: false });
+    const mixed = join(dir, 'pieces.ndjson');
+    execFileSync(process.execPath, [join(root, 'bench/report/gen-events.mjs'), '3000', mixed]);
+    const odd = (await readFile(awkward, 'utf8')).split('\n').slice(0, -1);
+    const lines = (await readFile(mixed, 'utf8')).trimEnd().split('\n').flatMap((l, i) => (i % 37 === 0 ? [l, odd[(i / 37) % odd.length]!] : [l]));
+    await writeFile(mixed, lines.join('\n') + '\n');
+    const mixedRef = await buildReportPage({ events: mixed, workers: 1, fast: false, title: 't' });
+    for (const chunkBytes of [undefined, 20_000]) {
+      for (const workers of [1, 2]) {
+        for (const native of [true, false]) {
+          const page = await buildReportPage({ events: awkward, workers, native, chunkBytes, pieceBytes });
+          expect(stripHtml(page.html)).toBe(stripHtml(ref.html));
+          expect(page.warnings).toEqual(ref.warnings);
+          const big = await buildReportPage({ events: mixed, workers, native, chunkBytes, pieceBytes, title: 't' });
+          expect(stripHtml(big.html)).toBe(stripHtml(mixedRef.html));
+        }
+      }
+    }
+  }, 600_000);
+
   it('a FIFO (no byte ranges: read in order, in chunks) gives the page of the file', async () => {
     const fifo = join(dir, 'events.fifo');
     execFileSync('mkfifo', [fifo]);
@@ -101,7 +130,7 @@ describe('fast line reader agrees with JSON.parse', () => {
     expect(fromFifo.warnings).toEqual(ref.warnings.map((w) => w.replace(awkward, fifo)));
   });
 
-  it('a bad line is named by its line number however the file is cut into ranges', async () => {
+  it('a bad line is named by its line number however the file is cut into ranges and pieces', async () => {
     const text = await readFile(awkward, 'utf8');
     const lines = text.split('\n').slice(0, 20);
     lines.splice(13, 0, '{"syscall": oops}');
@@ -109,8 +138,10 @@ describe('fast line reader agrees with JSON.parse', () => {
     await writeFile(f, lines.join('\n') + '\n');
     for (const chunkBytes of [1, 100, 5000, undefined]) {
       for (const workers of [1, 2]) {
-        const err = await buildReportPage({ events: f, workers, chunkBytes }).then(() => 'no error', (e: Error) => e.message);
-        expect(err).toMatch(new RegExp(`bad-ranges.ndjson:14: not JSON \\(`));
+        for (const pieceBytes of [undefined, 1000]) {
+          const err = await buildReportPage({ events: f, workers, chunkBytes, pieceBytes }).then(() => 'no error', (e: Error) => e.message);
+          expect(err).toMatch(new RegExp(`bad-ranges.ndjson:14: not JSON \\(`));
+        }
       }
     }
   });

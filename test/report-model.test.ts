@@ -10,7 +10,8 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ViolationEvent } from '../src/events/types.js';
+import { producerId } from '../src/aggregate/dedupe.js';
+import { eventCalls, type ViolationEvent } from '../src/events/types.js';
 import { createReportFold, type ReportModel } from '../src/report/model.js';
 import { ensureDist, root } from './collector-helpers.js';
 
@@ -80,6 +81,40 @@ describe('report model', () => {
     expect(m.timeline.bucketMs).toBe(bucketMs);
     expect(m.timeline.buckets).toBeLessThanOrEqual(61);
     expect(m.timeline.series[0]!.counts.reduce((a, b) => a + b, 0)).toBe(2);
+  });
+
+  // addColumns (the parallel reader's fold of a chunk's columns) must fold exactly as add() event by event.
+  it.each([
+    { scenario: 're-deliveries in and across chunks', events: [ev({}), ev({ ms: 1 }), ev({}), ev({ ms: 2 }), ev({ ms: 1 })], cut: 2 },
+    { scenario: 'count records among single events', events: [ev({ repeat: 5 } as Partial<ViolationEvent>), ev({ ms: 1 }), ev({ ms: 2, repeat: 3 } as Partial<ViolationEvent>)], cut: 1 },
+    {
+      scenario: 'pids and hosts per row, two rings, one seq in both',
+      events: [ev({ pid: 7 }), ev({ ms: 1, host: 'h2', pid: 7 }), ev({ ms: 2, pid: 8 }), ev({ ms: 1, ringPid: 2, pid: 9 }), ev({ ms: 3, pid: 7 })],
+      cut: 3,
+    },
+    { scenario: 'an event before the time range so far, in the second chunk', events: [ev({ ms: 50 }), ev({ ms: 60 }), ev({ ms: 5, seq: 99 })], cut: 2 },
+  ])('columns folded a chunk at a time give the model of add(): $scenario', ({ events, cut }) => {
+    const ref = model(events);
+    const f = createReportFold();
+    const handles: ReturnType<typeof f.resolve>[] = [];
+    const producers: { id: string; host: string }[] = [];
+    for (const chunk of [events.slice(0, cut), events.slice(cut)]) {
+      const n = chunk.length;
+      const c = { handles, producers, fine: new Int32Array(n), producer: new Int32Array(n), seq: new Float64Array(n), pid: new Float64Array(n), ms: new Float64Array(n), calls: new Float64Array(n), n };
+      chunk.forEach((e, i) => {
+        handles.push(f.resolve({ workload: e.workload, syscall: e.syscall, action: e.action, errno: e.errno, outcome: e.outcome, callSite: e.callSite, exe: e.exe }));
+        producers.push({ id: producerId(e), host: e.host });
+        f.noteMode(e.mode);
+        c.fine[i] = handles.length - 1;
+        c.producer[i] = producers.length - 1;
+        c.seq[i] = e.seq;
+        c.pid[i] = e.pid;
+        c.ms[i] = Number(e.timeNs.slice(0, -6));
+        c.calls[i] = eventCalls(e);
+      });
+      f.addColumns(c);
+    }
+    expect({ ...f.build({ title: 't', source: 's' }), generatedAt: '' }).toEqual({ ...ref, generatedAt: '' });
   });
 
   it('beyond the top syscalls, the rest is one "other" series with their sum', () => {

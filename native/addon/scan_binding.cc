@@ -5,7 +5,10 @@
 //   new LineScanner()
 //   .scan(bytes, from, cols)   lines of bytes[from..] ending in '\n', at most
 //                              cols.end.length of them, into the columns;
-//                              returns how many
+//                              returns how many.  With cols.tup (an
+//                              Int32Array of TUPS per line) each matched
+//                              line's tuple ids too (ndjson_scan.h ns_tup)
+//   .tuples(kind)              tuples of that kind interned so far
 //   .strings(from)             the interned strings with ids >= from
 //
 // One scanner per thread: it keeps the strings it has seen, so the ids in
@@ -38,7 +41,9 @@ class LineScanner : public Napi::ObjectWrap<LineScanner> {
                        {
                            InstanceMethod<&LineScanner::Scan>("scan"),
                            InstanceMethod<&LineScanner::Strings>("strings"),
+                           InstanceMethod<&LineScanner::Tuples>("tuples"),
                            StaticValue("SLOTS", Napi::Number::New(env, NS_SLOTS)),
+                           StaticValue("TUPS", Napi::Number::New(env, NS_TUPS)),
                            StaticValue("NUMS", Napi::Number::New(env, NS_NUMS)),
                        });
   }
@@ -69,11 +74,19 @@ class LineScanner : public Napi::ObjectWrap<LineScanner> {
     cols.str = Column<int32_t>(env, o, "str", napi_int32_array, &nStr);
     cols.num = Column<double>(env, o, "num", napi_float64_array, &nNum);
     cols.cap = nEnd;
-    if (nOk < cols.cap || nStr < cols.cap * NS_SLOTS || nNum < cols.cap * NS_NUMS)
+    cols.tup = nullptr;
+    size_t nTup = 0;
+    if (o.Has("tup")) cols.tup = Column<int32_t>(env, o, "tup", napi_int32_array, &nTup);
+    if (nOk < cols.cap || nStr < cols.cap * NS_SLOTS || nNum < cols.cap * NS_NUMS || (cols.tup && nTup < cols.cap * NS_TUPS))
       throw Napi::RangeError::New(env, "scan: columns shorter than cols.end");
     long n = ns_scan(in_, bytes.Data(), bytes.ByteLength(), static_cast<size_t>(from), &cols);
     if (n < 0) throw Napi::Error::New(env, "scan: out of memory");
     return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  Napi::Value Tuples(const Napi::CallbackInfo &info) {
+    int kind = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+    return Napi::Number::New(info.Env(), ns_interner_tuples(in_, kind));
   }
 
   Napi::Value Strings(const Napi::CallbackInfo &info) {

@@ -20,7 +20,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Fixed-width tuples of 64-bit words -> dense ids (open addressing). */
+struct ns_tuples {
+  uint32_t width;     /* words per tuple */
+  uint64_t *keys;     /* count * width */
+  uint32_t *table;    /* id + 1, 0 = empty */
+  uint32_t mask, count, cap;
+};
+
+static const uint32_t tuple_width[NS_TUPS] = { 7, 5, 2 };
+
 struct ns_interner {
+  struct ns_tuples tup[NS_TUPS];
   uint32_t *table;    /* open addressing: id + 1, 0 = empty */
   uint32_t mask;
   uint32_t *hashes;   /* per id */
@@ -46,11 +57,27 @@ struct ns_interner *ns_interner_new(void) {
     ns_interner_free(in);
     return NULL;
   }
+  for (int k = 0; k < NS_TUPS; k++) {
+    struct ns_tuples *t = &in->tup[k];
+    t->width = tuple_width[k];
+    t->mask = 255;
+    t->cap = 64;
+    t->table = calloc(t->mask + 1, sizeof *t->table);
+    t->keys = malloc((size_t)t->cap * t->width * sizeof *t->keys);
+    if (!t->table || !t->keys) {
+      ns_interner_free(in);
+      return NULL;
+    }
+  }
   return in;
 }
 
 void ns_interner_free(struct ns_interner *in) {
   if (!in) return;
+  for (int k = 0; k < NS_TUPS; k++) {
+    free(in->tup[k].table);
+    free(in->tup[k].keys);
+  }
   free(in->table);
   free(in->hashes);
   free(in->offs);
@@ -60,6 +87,10 @@ void ns_interner_free(struct ns_interner *in) {
 }
 
 uint32_t ns_interner_count(const struct ns_interner *in) { return in->count; }
+
+uint32_t ns_interner_tuples(const struct ns_interner *in, int kind) {
+  return kind >= 0 && kind < NS_TUPS ? in->tup[kind].count : 0;
+}
 
 const uint8_t *ns_interner_get(const struct ns_interner *in, uint32_t id, size_t *len) {
   *len = in->lens[id];
@@ -124,6 +155,86 @@ static long intern(struct ns_interner *in, const uint8_t *p, size_t n) {
   in->table[i] = id + 1;
   if ((uint64_t)in->count * 2 > in->mask && grow_table(in) < 0) return -ENOMEM;
   return id;
+}
+
+static uint32_t hash_words(const uint64_t *w, uint32_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15u;
+  for (uint32_t i = 0; i < n; i++) {
+    h ^= w[i];
+    h *= 0xff51afd7ed558ccdu; /* a multiply-xorshift mix per word (murmur3's finaliser constant) */
+    h ^= h >> 32;
+  }
+  return (uint32_t)h;
+}
+
+/* The id of tuple `key` (t->width words), added when new; negative errno on failure. */
+static long tuple(struct ns_tuples *t, const uint64_t *key) {
+  size_t bytes = (size_t)t->width * sizeof *key;
+  uint32_t i = hash_words(key, t->width) & t->mask;
+  for (uint32_t e; (e = t->table[i]) != 0; i = (i + 1) & t->mask)
+    if (memcmp(t->keys + (size_t)(e - 1) * t->width, key, bytes) == 0) return e - 1;
+  if (t->count >= INT32_MAX / 4) return -ENOMEM;
+  if (t->count == t->cap) {
+    uint64_t *k = realloc(t->keys, (size_t)t->cap * 2 * bytes);
+    if (!k) return -ENOMEM;
+    t->keys = k;
+    t->cap *= 2;
+  }
+  uint32_t id = t->count++;
+  memcpy(t->keys + (size_t)id * t->width, key, bytes);
+  t->table[i] = id + 1;
+  if ((uint64_t)t->count * 2 > t->mask) {
+    /* Rehash into a table twice the size (kept at most half full). */
+    uint32_t mask = t->mask * 2 + 1;
+    uint32_t *tab = calloc((size_t)mask + 1, sizeof *tab);
+    if (!tab) return -ENOMEM;
+    for (uint32_t x = 0; x < t->count; x++) {
+      uint32_t j = hash_words(t->keys + (size_t)x * t->width, t->width) & mask;
+      while (tab[j]) j = (j + 1) & mask;
+      tab[j] = x + 1;
+    }
+    free(t->table);
+    t->table = tab;
+    t->mask = mask;
+  }
+  return id;
+}
+
+/* A double's bits as a tuple word (the numbers here are integers read exactly). */
+static inline uint64_t num_word(double d) {
+  uint64_t w;
+  memcpy(&w, &d, sizeof w);
+  return w;
+}
+
+/* String ids as tuple words; -1 (absent) stays distinct from every id. */
+#define ID_WORD(x) ((uint64_t)(uint32_t)(x))
+
+/*
+ * The tuple ids of a matched line into tup[NS_TUPS].  A tuple equal to the
+ * previous matched line's (one ring's burst) reuses its id without hashing.
+ */
+static int line_tuples(struct ns_interner *in, const int32_t *ids, const double *num, uint64_t last[NS_TUPS][8],
+                       int32_t last_id[NS_TUPS], int32_t *tup) {
+  uint64_t key[NS_TUPS][8] = {
+    { ID_WORD(ids[NS_WORKLOAD]), ID_WORD(ids[NS_EXE]), ID_WORD(ids[NS_SYSCALL]), ID_WORD(ids[NS_CALL_SITE]),
+      ID_WORD(ids[NS_ACTION]), ID_WORD(ids[NS_OUTCOME]), num_word(num[NS_ERRNO]) },
+    { ID_WORD(ids[NS_HOST]), ID_WORD(ids[NS_BOOT_ID]), ID_WORD(ids[NS_RING_START_NS]), ID_WORD(ids[NS_IDENTITY]),
+      num_word(num[NS_RING_PID]) },
+    { ID_WORD(ids[NS_MODE]), ID_WORD(ids[NS_POLICY_HASH]) },
+  };
+  for (int k = 0; k < NS_TUPS; k++) {
+    size_t bytes = tuple_width[k] * sizeof(uint64_t);
+    if (last_id[k] >= 0 && memcmp(last[k], key[k], bytes) == 0) {
+      tup[k] = last_id[k];
+      continue;
+    }
+    long id = tuple(&in->tup[k], key[k]);
+    if (id < 0) return (int)id;
+    tup[k] = last_id[k] = (int32_t)id;
+    memcpy(last[k], key[k], bytes);
+  }
+  return 0;
 }
 
 /* Bytes allowed inside a string matched here: 0x20-0x7f except '"' and '\\'. */
@@ -352,6 +463,8 @@ long ns_scan(struct ns_interner *in, const uint8_t *buf, size_t len, size_t from
   const uint8_t *at[NS_SLOTS];
   size_t lens[NS_SLOTS];
   for (int s = 0; s < NS_SLOTS; s++) last[s] = -1, at[s] = NULL, lens[s] = 0;
+  uint64_t last_tup[NS_TUPS][8];
+  int32_t last_tup_id[NS_TUPS] = { -1, -1, -1 };
   size_t i = 0;
   while (i < cols->cap && from < len) {
     const uint8_t *start = buf + from;
@@ -362,6 +475,10 @@ long ns_scan(struct ns_interner *in, const uint8_t *buf, size_t len, size_t from
     double *num = cols->num + i * NS_NUMS;
     int r = match(in, &c, ids, num, last, at, lens);
     if (r < 0) return r;
+    if (r && cols->tup) {
+      int t = line_tuples(in, ids, num, last_tup, last_tup_id, cols->tup + i * NS_TUPS);
+      if (t < 0) return t;
+    }
     cols->ok[i] = (uint8_t)r;
     cols->end[i] = (int32_t)(nl - buf);
     if (r) memcpy(last, ids, sizeof last);

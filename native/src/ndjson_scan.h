@@ -25,7 +25,20 @@ enum ns_slot {
 /* Number fields per line. */
 enum ns_num { NS_MS, NS_RING_PID, NS_SEQ, NS_PID, NS_ERRNO, NS_CALLS, NS_NUMS };
 
-/* Distinct strings -> dense ids 0, 1, 2, ... (bytes kept in an arena). */
+/*
+ * Tuples of a line's fields that the report keys by, each interned to a
+ * dense id of its own kind, so the caller does its key lookups once per
+ * distinct tuple instead of once per line:
+ *  NS_TUP_FINE      workload, exe, syscall, callSite, action, outcome, errno
+ *  NS_TUP_PRODUCER  host, bootId, ringStartNs, identity, ringPid (the ring)
+ *  NS_TUP_META      mode, policyHash
+ */
+enum ns_tup { NS_TUP_FINE, NS_TUP_PRODUCER, NS_TUP_META, NS_TUPS };
+
+/*
+ * Distinct strings -> dense ids 0, 1, 2, ... (bytes kept in an arena), and
+ * distinct tuples of each ns_tup kind -> dense ids of that kind.
+ */
 struct ns_interner;
 
 struct ns_interner *ns_interner_new(void);
@@ -33,6 +46,8 @@ void ns_interner_free(struct ns_interner *in);
 uint32_t ns_interner_count(const struct ns_interner *in);
 /* Bytes of string `id` (< count). */
 const uint8_t *ns_interner_get(const struct ns_interner *in, uint32_t id, size_t *len);
+/* Tuples of kind `kind` (an ns_tup) interned so far. */
+uint32_t ns_interner_tuples(const struct ns_interner *in, int kind);
 
 /* Per-line output columns, `cap` lines each. */
 struct ns_cols {
@@ -41,6 +56,7 @@ struct ns_cols {
   int32_t *str;   /* NS_SLOTS ids per line */
   double *num;    /* NS_NUMS numbers per line */
   size_t cap;
+  int32_t *tup;   /* NULL, or NS_TUPS tuple ids per matched line */
 };
 
 /*

@@ -4,7 +4,9 @@
  * the right ids and numbers; every cut of it and every byte of it replaced
  * by a byte that breaks it, in buffers allocated to the exact size, is not
  * matched and never read past (the scanner loads 16 bytes at a time); the
- * interner gives one id per distinct string across its growth.  That the
+ * interner gives one id per distinct string across its growth; the tuple
+ * ids (the fields a line is keyed by) change exactly when one of their
+ * fields does, across the tables' growth.  That the
  * fields equal what JSON.parse gives is test/report-fast-line.test.ts.
  *
  * Usage: test_ndjson_scan [case-number]
@@ -32,7 +34,8 @@ static int32_t end[CAP];
 static uint8_t ok[CAP];
 static int32_t str[CAP * NS_SLOTS];
 static double num[CAP * NS_NUMS];
-static struct ns_cols cols = { end, ok, str, num, CAP };
+static int32_t tup[CAP * NS_TUPS];
+static struct ns_cols cols = { end, ok, str, num, CAP, tup };
 
 /* Scan `n` bytes copied into an allocation of exactly n (ASan sees any read past it). */
 static long scan_exact(struct ns_interner *in, const char *bytes, size_t n)
@@ -45,6 +48,8 @@ static long scan_exact(struct ns_interner *in, const char *bytes, size_t n)
 	free(b);
 	return r;
 }
+
+static int variant(char *out, size_t size, const char *from, const char *to);
 
 static int is(struct ns_interner *in, int32_t id, const char *want)
 {
@@ -137,6 +142,119 @@ static void test_interner(void)
 		}
 	}
 	CHECK(ns_interner_count(in) >= 200, "200 distinct workloads");
+
+	/* Strings of every length 0-40 that differ only in length (the hash reads words, the last one
+	 * overlapping): each its own id, the same the second time. */
+	int32_t by_len[41];
+	for (int round = 0; round < 2; round++) {
+		for (i = 0; i <= 40; i++) {
+			char w[41];
+
+			memset(w, 'a', (size_t)i);
+			w[i] = 0;
+			n = variant(line, sizeof line, "shop/api", w);
+			CHECK(n > 0 && scan_exact(in, line, (size_t)n) == 1 && ok[0] == 1, "workload of %d bytes matched", i);
+			CHECK(is(in, str[NS_WORKLOAD], w), "workload of %d bytes read back", i);
+			if (round == 0)
+				by_len[i] = str[NS_WORKLOAD];
+			else
+				CHECK(str[NS_WORKLOAD] == by_len[i], "workload of %d bytes: same id the second time", i);
+			for (int k = 0; k < i; k++)
+				CHECK(by_len[k] != by_len[i], "lengths %d and %d: different ids", k, i);
+		}
+	}
+	ns_interner_free(in);
+}
+
+/* `good` with its first `from` replaced by `to`, and a '\n': into out; its length. */
+static int variant(char *out, size_t size, const char *from, const char *to)
+{
+	const char *at = strstr(good, from);
+
+	if (!at)
+		return -1;
+	return snprintf(out, size, "%.*s%s%s\n", (int)(at - good), good, to, at + strlen(from));
+}
+
+static void test_tuples(void)
+{
+	/* Each variant of the line against the line itself: which of its tuples are new. */
+	static const struct {
+		const char *scenario, *from, *to;
+		int fine, producer, meta;
+	} cases[] = {
+		{ "another seq, pid and time: the same keys", "\"seq\":42,\"pid\":101", "\"seq\":43,\"pid\":109", 0, 0, 0 },
+		{ "another syscall: a new fine tuple", "\"openat\"", "\"mount\"", 1, 0, 0 },
+		{ "another errno: a new fine tuple", "\"errno\":13", "\"errno\":1", 1, 0, 0 },
+		{ "another exe: a new fine tuple", "\"/app/server\"", "\"/app/other\"", 1, 0, 0 },
+		{ "another call site: a new fine tuple", "server+0x4a10", "server+0x4a20", 1, 0, 0 },
+		{ "another ring pid: a new producer", "\"ringPid\":100", "\"ringPid\":200", 0, 1, 0 },
+		{ "another boot: a new producer", "0b6c1d2e", "1b6c1d2e", 0, 1, 0 },
+		{ "no identity: a new producer", "\"identity\":\"verified\",", "", 0, 1, 0 },
+		{ "another mode: a new meta tuple", "\"enforce\"", "\"audit\"", 0, 0, 1 },
+		{ "another policy hash: a new meta tuple", "0123456789abcdef0123", "f123456789abcdef0123", 0, 0, 1 },
+	};
+	char line[sizeof good + 64];
+	int32_t base[NS_TUPS];
+	int n;
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		/* A fresh interner per case: the line's tuples first, then the variant's. */
+		struct ns_interner *in = ns_interner_new();
+
+		n = variant(line, sizeof line, "\"seq\"", "\"seq\"");
+		CHECK(n > 0 && scan_exact(in, line, (size_t)n) == 1 && ok[0] == 1, "%s: the line matched", cases[c].scenario);
+		memcpy(base, tup, sizeof base);
+		CHECK(base[NS_TUP_FINE] == 0 && base[NS_TUP_PRODUCER] == 0 && base[NS_TUP_META] == 0, "%s: first ids 0", cases[c].scenario);
+		n = variant(line, sizeof line, cases[c].from, cases[c].to);
+		CHECK(n > 0 && scan_exact(in, line, (size_t)n) == 1 && ok[0] == 1, "%s: the variant matched", cases[c].scenario);
+		CHECK(tup[NS_TUP_FINE] == cases[c].fine && tup[NS_TUP_PRODUCER] == cases[c].producer && tup[NS_TUP_META] == cases[c].meta,
+		      "%s: tuple ids %d %d %d, want %d %d %d", cases[c].scenario, tup[NS_TUP_FINE], tup[NS_TUP_PRODUCER], tup[NS_TUP_META],
+		      cases[c].fine, cases[c].producer, cases[c].meta);
+		CHECK(ns_interner_tuples(in, NS_TUP_FINE) == (uint32_t)(1 + cases[c].fine) &&
+			      ns_interner_tuples(in, NS_TUP_PRODUCER) == (uint32_t)(1 + cases[c].producer) &&
+			      ns_interner_tuples(in, NS_TUP_META) == (uint32_t)(1 + cases[c].meta),
+		      "%s: tuple counts", cases[c].scenario);
+		ns_interner_free(in);
+	}
+
+	/* 600 call sites x 2 ring pids, twice; each scan two lines, the second of ring 100 (the same line as
+	 * the first, or the first with ring 7: the "same as the line before" shortcut and the hash table both
+	 * used): 600 fine and 2 producer tuples, each the same id every time. */
+	struct ns_interner *in = ns_interner_new();
+	int32_t first[600];
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 600; i++) {
+			char site[32], line2[sizeof good + 64];
+
+			snprintf(site, sizeof site, "server+0x%x", 0x10000 + i);
+			n = variant(line, sizeof line, "server+0x4a10", site);
+			CHECK(n > 0, "site %d", i);
+			/* The same line twice: its second copy takes the shortcut. */
+			memcpy(line2, line, (size_t)n + 1);
+			for (int k = 0; k < 2; k++) {
+				const char *pid = k ? "\"ringPid\":7" : "\"ringPid\":100";
+				char *at = strstr(line2, "\"ringPid\":100");
+				char both[2 * sizeof line2];
+				int m;
+
+				m = snprintf(both, sizeof both, "%.*s%s%s%s", (int)(at - line2), line2, pid, at + strlen("\"ringPid\":100"), line);
+				CHECK(m > 0 && (size_t)m < sizeof both, "site %d: line built", i);
+				CHECK(scan_exact(in, both, (size_t)m) == 2 && ok[0] == 1 && ok[1] == 1, "site %d ring %d: two lines matched", i, k);
+				CHECK(tup[NS_TUP_FINE] == tup[NS_TUPS + NS_TUP_FINE], "site %d ring %d: one fine tuple for both lines", i, k);
+				CHECK(tup[NS_TUPS + NS_TUP_PRODUCER] == 0, "site %d ring %d: the second line's ring is the first ring", i, k);
+				CHECK(tup[NS_TUP_PRODUCER] == k, "site %d ring %d: the first line's ring", i, k);
+				if (round == 0 && k == 0)
+					first[i] = tup[NS_TUP_FINE];
+				else
+					CHECK(tup[NS_TUP_FINE] == first[i], "site %d ring %d round %d: the same fine id", i, k, round);
+			}
+		}
+	}
+	CHECK(ns_interner_tuples(in, NS_TUP_FINE) == 600, "600 fine tuples, got %u", ns_interner_tuples(in, NS_TUP_FINE));
+	CHECK(ns_interner_tuples(in, NS_TUP_PRODUCER) == 2, "2 producers, got %u", ns_interner_tuples(in, NS_TUP_PRODUCER));
+	CHECK(ns_interner_tuples(in, NS_TUP_META) == 1, "1 meta tuple");
 	ns_interner_free(in);
 }
 
@@ -144,7 +262,8 @@ static const struct check_case tests[] = {
 	{ 1, "a line of sigsys's shape: its strings and numbers", test_fields },
 	{ 2, "every cut of the line: not matched, no read past the buffer", test_cuts },
 	{ 3, "a breaking byte at every place: not matched, no read past the buffer", test_bad_bytes },
-	{ 4, "the interner: one id per string across its growth", test_interner },
+	{ 4, "the interner: one id per string across its growth and per length", test_interner },
+	{ 5, "tuple ids: new exactly when one of their fields changes, stable across growth", test_tuples },
 };
 
 int main(int argc, char **argv)

@@ -248,6 +248,12 @@ export interface LineScanColumns {
   str: Int32Array;
   /** NUMS numbers per line (ms, ringPid, seq, pid, errno, calls). */
   num: Float64Array;
+  /**
+   * Optional: TUPS ids per matched line, each a dense id of its own kind for a distinct tuple of fields:
+   * fine (workload, exe, syscall, callSite, action, outcome, errno), producer (host, bootId, ringStartNs,
+   * identity, ringPid), meta (mode, policyHash).
+   */
+  tup?: Int32Array;
 }
 
 export interface LineScanner {
@@ -255,12 +261,15 @@ export interface LineScanner {
   scan(bytes: Uint8Array, from: number, cols: LineScanColumns): number;
   /** Strings with ids >= from (ids are dense, in order of first sight). */
   strings(from: number): string[];
+  /** Tuples of kind 0 (fine), 1 (producer) or 2 (meta) interned so far. */
+  tuples(kind: number): number;
 }
 
 export interface LineScannerConstructor {
   new (): LineScanner;
   readonly SLOTS: number;
   readonly NUMS: number;
+  readonly TUPS: number;
 }
 
 /** One ring's constant fields as JSON text and its mappings (native/src/ndjson_encode.h struct nj_ring). */

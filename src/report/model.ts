@@ -130,6 +130,22 @@ export interface ReportFold {
   resolve(k: FineKey): FineHandle;
   /** `calls`: how many calls the event stands for (a count record's `repeat`; default 1). */
   addResolved(h: FineHandle, producer: string, seq: number, host: string, pid: number, ms: number, calls?: number): boolean;
+  /**
+   * addResolved for `n` events given as columns (the parallel reader's
+   * chunks), in order: handles[fine[i]], producers[producer[i]], seq[i], ...
+   * One loop with its counters in locals instead of a call per event.
+   */
+  addColumns(c: {
+    handles: readonly FineHandle[];
+    producers: readonly { id: string; host: string }[];
+    fine: Int32Array;
+    producer: Int32Array;
+    seq: Float64Array;
+    pid: Float64Array;
+    ms: Float64Array;
+    calls: Float64Array;
+    n: number;
+  }): void;
   /** Modes and policy hashes seen (add() records them from the event). */
   noteMode(mode: string): void;
   notePolicyHash(hash: string): void;
@@ -330,6 +346,11 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       tick(f.key.syscall, ms, calls);
       return true;
     }
+    pushPending(ms, f.sys);
+    return true;
+  }
+
+  function pushPending(ms: number, sys: number): void {
     if (pending === pendingMs.length) {
       if (pending === PENDING) flushPending();
       else {
@@ -343,8 +364,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       }
     }
     pendingMs[pending] = ms;
-    pendingSys[pending++] = f.sys;
-    return true;
+    pendingSys[pending++] = sys;
   }
 
   function buildTimeline(): Timeline {
@@ -414,6 +434,49 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
     },
     addResolved(h, producer, seq, host, pid, ms, calls) {
       return addFine(h as unknown as Fine, producer, seq, host, pid, ms, calls);
+    },
+    addColumns(x) {
+      // addFine, event by event, with the running totals in locals (written back at the end).
+      const handles = x.handles as unknown as readonly Fine[];
+      const { producers, fine: fineCol, producer: producerCol, seq, pid: pidCol, ms: msCol, calls: callsCol, n } = x;
+      let count = 0;
+      let dups = 0;
+      let lo = minMs;
+      let hi = maxMs;
+      for (let i = 0; i < n; i++) {
+        const p = producers[producerCol[i]!]!;
+        if (!dedupe.acceptId(p.id, seq[i]!)) {
+          dups++;
+          continue;
+        }
+        const f = handles[fineCol[i]!]!;
+        const calls = callsCol[i]!;
+        const ms = msCol[i]!;
+        const pid = pidCol[i]!;
+        count += calls;
+        const c = f.cell;
+        c.count += calls;
+        f.site.count += calls;
+        if (pid !== f.lastPid || p.host !== f.lastHost) {
+          let onHost = c.pids.get(p.host);
+          if (!onHost) c.pids.set(p.host, (onHost = new Set()));
+          onHost.add(pid);
+          c.hosts.add(p.host);
+          f.lastPid = pid;
+          f.lastHost = p.host;
+        }
+        if (ms < c.first) c.first = ms;
+        if (ms > c.last) c.last = ms;
+        if (ms < lo) lo = ms;
+        if (ms > hi) hi = ms;
+        // A count record (a hot loop counted at the source): all its calls at its time.
+        if (calls !== 1) tick(f.key.syscall, ms, calls);
+        else pushPending(ms, f.sys);
+      }
+      events += count;
+      duplicates += dups;
+      if (lo < minMs) minMs = lo;
+      if (hi > maxMs) maxMs = hi;
     },
     noteMode(mode) {
       if (mode) modes.add(mode);

@@ -48,6 +48,8 @@ export interface ReportPageOptions extends ReportFoldOptions {
   native?: boolean;
   /** Bytes per range a parser thread reads (default 8 MiB); for tests. */
   chunkBytes?: number;
+  /** Bytes a parser thread reads at a time within a range (default 128 KiB); for tests, to cut lines everywhere. */
+  pieceBytes?: number;
 }
 
 const PARALLEL_FROM = 32 << 20;
@@ -114,7 +116,7 @@ export async function buildReportPage(o: ReportPageOptions): Promise<ReportPage>
     source = o.events;
     const size = await stat(o.events).then((st) => st.size, () => 0);
     const workers = o.workers ?? (size >= PARALLEL_FROM ? defaultWorkers() : 1);
-    const reading = readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes });
+    const reading = readEventsFile(o.events, fold, { workers, fast: o.fast, native: o.native, chunkBytes: o.chunkBytes, pieceBytes: o.pieceBytes });
     // Loaded while the parser threads start and read (a failure is reported when it is awaited below).
     draw ??= drawing();
     draw.catch(() => undefined);

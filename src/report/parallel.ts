@@ -25,6 +25,8 @@ export interface ReadOptions {
   native?: boolean;
   /** Bytes per range a parser thread reads (default 8 MiB; small in tests, to cut lines everywhere). */
   chunkBytes?: number;
+  /** Bytes read at a time within a range (default 128 KiB, parse-worker.ts; small in tests, to cut lines everywhere). */
+  pieceBytes?: number;
 }
 
 export function defaultWorkers(): number {
@@ -96,11 +98,7 @@ function apply(fold: ReportFold, r: ChunkResult, ids: ThreadIds): void {
   for (const p of r.producers) producers.push(p);
   for (const m of r.modes) fold.noteMode(m);
   for (const h of r.hashes) fold.notePolicyHash(h);
-  const { fine, producer, seq, pid, ms, calls } = r;
-  for (let i = 0; i < r.events; i++) {
-    const p = producers[producer[i]!]!;
-    fold.addResolved(handles[fine[i]!]!, p.id, seq[i]!, p.host, pid[i]!, ms[i]!, calls[i]!);
-  }
+  fold.addColumns({ handles, producers, fine: r.fine, producer: r.producer, seq: r.seq, pid: r.pid, ms: r.ms, calls: r.calls, n: r.events });
 }
 
 /**
@@ -154,7 +152,7 @@ export async function readEventsFile(file: string, fold: ReportFold, opts: ReadO
       const thread = index % size;
       const start = index * chunk;
       const end = index === ranges - 1 ? Infinity : start + chunk;
-      inflight.push({ thread, result: pool.run({ index, file, start, end, fast: opts.fast, native: opts.native }, thread) });
+      inflight.push({ thread, result: pool.run({ index, file, start, end, fast: opts.fast, native: opts.native, pieceBytes: opts.pieceBytes }, thread) });
       index++;
       if (inflight.length >= 2 * size) await settle();
     }
