@@ -61,7 +61,7 @@ export async function learnProfile(o: LearnSessionOptions, say: (line: string) =
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
-    logNs: 'learn',
+    logNs: 'learn', overlapStartup: true,
     ringRecords: o.ringRecords,
     preload: false,
     reportOnce: distinctArg0(compiled.arch),
@@ -122,7 +122,7 @@ export async function learnProfile(o: LearnSessionOptions, say: (line: string) =
  */
 async function verify(o: LearnSessionOptions, text: string, learnedExit: ExitInfo, say: (line: string) => void): Promise<void> {
   const enforced = compileProfileText(text, o.output, { mode: 'enforce' });
-  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logNs: 'learn' });
+  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logNs: 'learn', overlapStartup: true });
   say(`sigsys: verify: under the learned profile's own filter (--native): ${describeExit(native.exit)}`);
   const audited = compileProfileText(text, o.output, { mode: 'audit' });
   const seen = emptyLearned();
@@ -130,7 +130,7 @@ async function verify(o: LearnSessionOptions, text: string, learnedExit: ExitInf
     policy: audited.policy,
     cmd: o.cmd,
     sinks: [learnSink(seen)],
-    logNs: 'learn',
+    logNs: 'learn', overlapStartup: true,
     ringRecords: o.ringRecords,
     preload: false,
     reportOnce: distinctArg0(audited.arch),

@@ -63,8 +63,19 @@ export interface ConfinedRunOptions {
   /** Records per process ring; default: the producers' (8192). */
   ringRecords?: number;
   logger?: Logger;
-  /** Without `logger`: the namespace of the one made once the command has started (default 'run'). */
+  /** Without `logger`: the namespace of the one made with the collector (default 'run'). */
   logNs?: string;
+  /**
+   * Start the command first and load the collector (and the logger) while
+   * it runs: their modules (protobufjs, pino: ~0.1 s of start-up on a small
+   * VM) then cost no wall time when a CPU is free (`sigsys learn`,
+   * docs/learn.md "Cost").  Only where nothing is judged differently for
+   * it: a ring whose writer has exited before the collector first looks is
+   * labelled "unverified", so `sigsys run`, whose short-lived preloaded
+   * processes write their own rings, keeps the collector first; learn's
+   * rings are written by sigsys-exec, which outlives them.
+   */
+  overlapStartup?: boolean;
   /** Called once the workload exited and the rings are drained, before the spool is removed. */
   onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
 }
@@ -178,12 +189,11 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
  * Run `cmd` confined by `policy`: temp dir with the policy and a spool,
  * collector in-process until the rings are drained, signals forwarded.
  *
- * The command starts before the collector (and the logger) are loaded:
- * their modules (protobufjs, pino: ~0.1 s of the CLI's start-up on a small
- * VM) load while the command runs, instead of before it (`sigsys learn`'s
- * wall time, docs/learn.md "Speed").  Nothing is lost by starting to read
- * late: the spool is a directory of ring files the collector discovers
- * whenever it starts, and a ring holds its records until they are read.
+ * The collector and the logger are loaded on demand (not at import: every
+ * module on the CLI's path is start-up time).  With overlapStartup they
+ * load while the command runs.  Nothing is lost by starting to read late:
+ * the spool is a directory of ring files the collector discovers whenever
+ * it starts, and a ring holds its records until they are read.
  */
 export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats; supervisorKilled: NodeJS.Signals | null }> {
   let log = o.logger;
@@ -208,10 +218,30 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     log?.debug({ signal: sig }, 'forwarding signal to the workload');
     started?.kill(sig);
   };
+  const startCollector = async (): Promise<Collector> => {
+    const [{ createCollector }, { createLogger }] = await Promise.all([import('../collector/collector.js'), import('../logger.js')]);
+    log ??= createLogger(o.logNs ?? 'run');
+    // The spool is private (0700, ours): only the workload tree writes into it,
+    // so a ring whose process exited before it was looked at keeps its claimed
+    // workload (labelled identity "unverified"); forged rings are still renamed.
+    const c = createCollector({
+      spoolDir: spool,
+      sinks: o.sinks,
+      removeFinished: false,
+      pollIntervalMs: 20,
+      logger: log,
+      identity: { unverifiedWorkload: 'claimed' },
+      // The temp spool below is 0700: only this process and the command write it.
+      privateSpool: true,
+    });
+    c.start();
+    return c;
+  };
   // Before the command starts: it may signal us at once.
   for (const s of SHIELDED) process.on(s, shield);
   for (const s of FORWARDED) process.on(s, forward);
   try {
+    if (!o.overlapStartup) collector = await startCollector();
     const { child, status } = startCommand(o, policyPath, spool);
     started = child;
     // Listened for at once: the command may end while the collector loads.
@@ -223,22 +253,7 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
       });
     });
     ended.catch(() => undefined); // awaited below; not unhandled while the modules load
-    const [{ createCollector }, { createLogger }] = await Promise.all([import('../collector/collector.js'), import('../logger.js')]);
-    log ??= createLogger(o.logNs ?? 'run');
-    // The spool is private (0700, ours): only the workload tree writes into it,
-    // so a ring whose process exited before it was looked at keeps its claimed
-    // workload (labelled identity "unverified"); forged rings are still renamed.
-    collector = createCollector({
-      spoolDir: spool,
-      sinks: o.sinks,
-      removeFinished: false,
-      pollIntervalMs: 20,
-      logger: log,
-      identity: { unverifiedWorkload: 'claimed' },
-      // The temp spool below is 0700: only this process and the command write it.
-      privateSpool: true,
-    });
-    collector.start();
+    if (o.overlapStartup) collector = await startCollector();
     try {
       const raw = await ended;
       // The command's own end when sigsys-exec reported it; otherwise
@@ -250,9 +265,10 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
       for (const s of FORWARDED) process.off(s, forward);
     }
     // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
-    await collector.drain();
-    await collector.stop();
-    stats = collector.stats();
+    const c = collector!; // started before the command, or right after it (overlapStartup)
+    await c.drain();
+    await c.stop();
+    stats = c.stats();
     o.onExit?.(exit, stats);
   } catch (err) {
     started?.kill('SIGKILL'); // only if the collector could not be loaded: never left running unread
