@@ -443,8 +443,9 @@ int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_
 		ret = fail(why, whylen, errno, "%s: %s", "bpf(BPF_MAP_CREATE)");
 		goto out;
 	}
-	/* Not preallocated: 65536 elements cost ~3 ms to make, and marks are rare. */
-	b->skip_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, 65536, BPF_F_NO_PREALLOC);
+	/* Preallocated (~3 ms to make): kernels before 6.1 refuse tracing
+	 * programs that use hash maps allocating at run time. */
+	b->skip_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, 65536, 0);
 	b->cg_map_fd = map_create(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1, 0);
 	b->masks_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, SIGSYS_BPF_LEARN_NRS, 0);
 	b->argseen_fd = map_create(BPF_MAP_TYPE_HASH, 8, 4, SIGSYS_BPF_LEARN_ARGS, 0);
