@@ -3,12 +3,21 @@
 #
 #   bash bench/run.sh              every suite
 #   bash bench/run.sh native ...   the named suites
+#   bash bench/run.sh learn -- --rounds 3   options after -- go to every suite named
 #
 # A suite is a directory bench/<name>/ with an executable run.sh; add one and
 # it is picked up here.  Each suite writes its results to bench/results/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-suites=("$@")
+suites=()
+pass=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --) shift; pass=("$@"); break ;;
+    -*) echo "bench: '$1' is not a suite: suite options go after -- (bash bench/run.sh learn -- --rounds 3)" >&2; exit 2 ;;
+    *) suites+=("$1"); shift ;;
+  esac
+done
 if [ ${#suites[@]} -eq 0 ]; then
   for d in "$here"/*/; do
     [ -f "$d/run.sh" ] && suites+=("$(basename "$d")")
@@ -22,6 +31,6 @@ for s in "${suites[@]}"; do
     continue
   fi
   echo "== bench: $s"
-  bash "$here/$s/run.sh" || status=$?
+  bash "$here/$s/run.sh" ${pass[@]+"${pass[@]}"} || status=$?
 done
 exit $status

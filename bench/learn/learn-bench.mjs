@@ -1,9 +1,14 @@
-// learn-bench.mjs - see run.sh.  Three loads, each timed unconfined, under
+// learn-bench.mjs - see run.sh.  Four loads, each timed unconfined, under
 // strace -f, under `sigsys learn` through the kernel's counter (--learn-via
 // bpf) and through the supervisor alone (--learn-via supervisor), and the
 // same two mechanisms without the node CLI (sigsys-exec as learn runs it):
 //
-//   tight  a python loop of 40k getppid/getpid (--calls N): so short (~0.05 s)
+//   issue  the issue's load by TIME: a python loop of getppid/getpid sized at
+//          the start of the run to take --issue-seconds (0.3 s, what the
+//          issue's 40k-call loop took where it was filed) unconfined here
+//          (fastest of 3 runs of a 200k-call loop and of an empty one give
+//          the per-call time; --issue-calls N fixes the size instead)
+//   tight  a python loop of 40k getppid/getpid (--calls N): so short (~0.1 s)
 //          that the CLI's fixed start-up dominates
 //   heavy  the same loop with 10x the calls: per-call cost dominates
 //   scan   cat over every /usr/share/doc/*/copyright, 5 times (a C program:
@@ -11,15 +16,28 @@
 //
 // Rounds alternate configurations; the fastest of each is kept.  The load
 // average is recorded with the result: other work on the machine slows every
-// configuration, the stopping ones (strace, supervisor) the most.
+// configuration, the stopping ones (strace, supervisor) the most.  `node -e 0`
+// is timed too: the floor of any node CLI, which a load shorter than about
+// twice that cannot hide (learn <= 2x unconfined is out of reach there).
+//
+// Results go to bench/results/<--name>.md and .json (default learn-<date>);
+// an existing file is never overwritten: -2, -3, ... is appended instead.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = join(import.meta.dirname, '..', '..');
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '40000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '40000' },
+    rounds: { type: 'string', default: '5' },
+    'issue-seconds': { type: 'string', default: '0.3' },
+    'issue-calls': { type: 'string' },
+    name: { type: 'string' },
+  },
+});
 const calls = Number(values.calls);
 const rounds = Number(values.rounds);
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -27,7 +45,30 @@ const tmp = mkdtempSync(join(tmpdir(), 'sigsys-bench-learn-'));
 // The python binary itself, not a shim script (pyenv) that would add a bash to every configuration.
 const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const loop = (n) => [python, '-c', `import os\nfor i in range(${Math.floor(n / 2)}):\n    os.getppid(); os.getpid()`];
+
+function time(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SIGSYS_LOG_LEVEL: 'silent' } });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  // The counter must have been used: a fallback line would mean the supervisor was measured.
+  if (String(r.stderr).includes('learning through the supervisor alone')) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return s;
+}
+
+// The issue's load, sized by time on this machine (see the top).
+const issueSeconds = Number(values['issue-seconds']);
+const fastest = (argv) => Math.min(...[0, 1, 2].map(() => time(argv)));
+const calibration = { empty: fastest(loop(0)), calls200k: fastest(loop(200000)) };
+calibration.perCallUs = ((calibration.calls200k - calibration.empty) / 200000) * 1e6;
+const issueCalls = values['issue-calls']
+  ? Number(values['issue-calls'])
+  : Math.max(20000, Math.round((issueSeconds - calibration.empty) / (calibration.perCallUs / 1e6) / 20000) * 20000);
+const issueHow = values['issue-calls']
+  ? `${issueCalls} calls (--issue-calls)`
+  : `${issueCalls} calls: sized to take ${issueSeconds} s unconfined here (python start ${calibration.empty.toFixed(3)} s, ${calibration.perCallUs.toFixed(3)} us per call, fastest of 3)`;
 const loads = {
+  issue: { what: `the issue's load by time: a python3 loop of ${issueHow}`, cmd: loop(issueCalls) },
   tight: { what: `a python3 loop of ${calls} syscalls (getppid, getpid)`, cmd: loop(calls) },
   heavy: { what: `a python3 loop of ${calls * 10} syscalls (getppid, getpid)`, cmd: loop(calls * 10) },
   scan: { what: 'cat of every /usr/share/doc/*/copyright, 5 times (openat, fstat, read, write, close per file)', cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do cat /usr/share/doc/*/copyright; done >/dev/null'] },
@@ -54,16 +95,7 @@ for (const [l, { cmd }] of Object.entries(loads)) {
   configs[`${l}.execSupervisor`] = exec('supervisor', cmd);
 }
 configs.cliStartup = learn('bpf', ['/bin/true']);
-
-function time(argv) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SIGSYS_LOG_LEVEL: 'silent' } });
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  // The counter must have been used: a fallback line would mean the supervisor was measured.
-  if (String(r.stderr).includes('learning through the supervisor alone')) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-  return s;
-}
+configs.nodeStartup = [process.execPath, '-e', '0'];
 
 const loadBefore = loadavg();
 const best = Object.fromEntries(Object.keys(configs).map((k) => [k, Infinity]));
@@ -96,8 +128,10 @@ for (const l of Object.keys(loads)) {
 }
 const result = {
   date, kernel: release(), cpus: cpus().length, load: { before: fmt(loadBefore), after: fmt(loadAfter) }, calls, rounds,
+  issue: { seconds: issueSeconds, calls: issueCalls, calibration },
   loads: Object.fromEntries(Object.entries(loads).map(([k, v]) => [k, v.what])),
   cliStartup: best.cliStartup,
+  nodeStartup: best.nodeStartup,
   targets: { learnVsUnconfined: 2, straceVsLearn: 5 },
   results: perLoad,
 };
@@ -124,14 +158,21 @@ for (const l of Object.keys(loads)) {
     row(l, 'sigsys-exec --report-once --learn-via supervisor', 'execSupervisor'),
   ].join('\n') + '\n';
 }
-md += `\n\`sigsys learn -- /bin/true\` (the CLI's fixed cost: node start-up, compile, collector): ${best.cliStartup.toFixed(3)} s\n\n`;
+md += `\n\`sigsys learn -- /bin/true\` (the CLI's fixed cost: node start-up, compile, collector): ${best.cliStartup.toFixed(3)} s; \`node -e 0\` alone: ${best.nodeStartup.toFixed(3)} s `;
+md += `(a load shorter than ~2x that, ${(2 * best.nodeStartup).toFixed(2)} s, cannot meet learn <= 2x unconfined through a node CLI)\n\n`;
 md += '| load | learn (bpf) vs unconfined (target <= 2) | strace vs learn (bpf) (target >= 5) | learn (supervisor) vs unconfined | strace vs learn (supervisor) | sigsys-exec bpf vs unconfined | strace vs sigsys-exec bpf |\n|---|---|---|---|---|---|---|\n';
 for (const l of Object.keys(loads)) {
   const r = perLoad[l].ratios;
   const m = perLoad[l].met;
   md += `| ${l} | ${x(r.learnBpfVsUnconfined)} (${m.learnBpfVsUnconfined ? 'met' : 'not met'}) | ${x(r.straceVsLearnBpf)} (${m.straceVsLearnBpf ? 'met' : 'not met'}) | ${x(r.learnSupervisorVsUnconfined)} | ${x(r.straceVsLearnSupervisor)} | ${x(r.execBpfVsUnconfined)} | ${x(r.straceVsExecBpf)} |\n`;
 }
-mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', `learn-${date}.json`), JSON.stringify(result, null, 2) + '\n');
-writeFileSync(join(root, 'bench', 'results', `learn-${date}.md`), md);
+const resultsDir = join(root, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+// Never over an earlier result: the first free name.
+const base = values.name ?? `learn-${date}`;
+let name = base;
+for (let i = 2; existsSync(join(resultsDir, `${name}.md`)) || existsSync(join(resultsDir, `${name}.json`)); i++) name = `${base}-${i}`;
+writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(resultsDir, `${name}.md`), md);
 process.stdout.write(md);
+process.stderr.write(`bench learn: results in bench/results/${name}.md and .json\n`);

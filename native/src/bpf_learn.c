@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -61,6 +62,10 @@ enum { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 /* masks[] values: the call is learned with its first argument (bit 63) under the low 32 bits. */
 #define MASK_ARG0 (1ull << 63)
 
+/* seen[] as mmapped: 4-byte values in 8-byte elements (sigsys_bpf_learn_seen). */
+#define SEEN_STRIDE 2u
+#define SEEN_BYTES (SIGSYS_BPF_LEARN_NRS * SEEN_STRIDE * sizeof(uint32_t))
+
 /* skip[] values (bpf_learn.h). */
 #define SKIP_ONCE 1u
 #define SKIP_UNTIL_EXEC 2u
@@ -70,7 +75,7 @@ static long sys_bpf(int cmd, union bpf_attr *a)
 	return syscall(SYS_bpf, cmd, a, sizeof(*a));
 }
 
-static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t entries)
+static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t entries, uint32_t flags)
 {
 	union bpf_attr a;
 
@@ -79,8 +84,22 @@ static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t entr
 	a.key_size = key;
 	a.value_size = value;
 	a.max_entries = entries;
-	a.map_flags = 0;
+	a.map_flags = flags;
 	return (int)sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+/* An array map's values in our memory (BPF_F_MMAPABLE), or NULL. */
+static void *map_mmap(int fd, size_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Atomic: the program changes pending[0] concurrently (BPF_ATOMIC). */
+static void pending_add(const struct sigsys_bpf_learn *b, int64_t d)
+{
+	__atomic_fetch_add(b->pending, (uint64_t)d, __ATOMIC_SEQ_CST);
 }
 
 static int map_update(int fd, const void *key, const void *value)
@@ -127,7 +146,10 @@ static int attach(const char *tp, int prog)
  *   if (!bpf_current_task_under_cgroup(&cg, 0)) return 0;
  *   if (id >= NRS) return 0;                  // x32 bit, -1, unknown
  *   tid = (u32)bpf_get_current_pid_tgid();
- *   if ((m = skip[tid])) { if (*m == ONCE) delete skip[tid]; return 0; }
+ *   if (pending[0] && (m = skip[tid])) {      // a mark outstanding: rare
+ *       if (*m == ONCE && delete skip[tid] == 0) pending[0]--;  // atomic
+ *       return 0;
+ *   }
  *   if ((k = masks[id]) && *k) {              // learned with its first argument
  *       if (probe_read_kernel(&a0, 8, &regs->ARG0)) { lost++; return 0; }
  *       e = update(argseen, id << 32 | (a0 & (u32)*k), tgid, NOEXIST);
@@ -187,8 +209,21 @@ static size_t resolve(struct bpf_asm *a)
 	return a->n;
 }
 
-static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int seen, int masks, int argseen,
-			 int lost)
+/* pending[0] -= 1 (atomic); R0-R5 clobbered, key 0 stored at fp+off. */
+static void emit_pending_dec(struct bpf_asm *a, int pending, int off, int label_out)
+{
+	emit(a, ST_MEM(BPF_W, R10, off, 0));
+	emit_map(a, R1, pending);
+	emit(a, MOV64_REG(R2, R10));
+	emit(a, ADD64_IMM(R2, off));
+	emit(a, CALL(BPF_FUNC_map_lookup_elem));
+	emit_jmp(a, JMP_IMM(BPF_JEQ, R0, 0, 0), label_out);
+	emit(a, MOV64_IMM(R1, -1));
+	emit(a, ATOMIC_ADD64(R0, R1, 0));
+}
+
+static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int pending, int seen, int masks,
+			 int argseen, int lost)
 {
 	struct bpf_asm a = { .p = p };
 
@@ -202,6 +237,15 @@ static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int seen, int mas
 	emit(&a, CALL(BPF_FUNC_get_current_pid_tgid));
 	emit(&a, MOV64_REG(R8, R0));
 	emit(&a, STX_MEM(BPF_W, R10, R8, -4)); /* tid */
+	/* No mark outstanding (the common case): no hash lookup. */
+	emit(&a, ST_MEM(BPF_W, R10, -8, 0));
+	emit_map(&a, R1, pending);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -8));
+	emit(&a, CALL(BPF_FUNC_map_lookup_elem)); /* an array: inlined by the verifier */
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R0, 0, 0), L_RECORD);
+	emit(&a, LDX_MEM(BPF_DW, R1, R0, 0));
+	emit_jmp(&a, JMP_IMM(BPF_JEQ, R1, 0, 0), L_RECORD);
 	emit_map(&a, R1, skip);
 	emit(&a, MOV64_REG(R2, R10));
 	emit(&a, ADD64_IMM(R2, -4));
@@ -213,6 +257,9 @@ static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int seen, int mas
 	emit(&a, MOV64_REG(R2, R10));
 	emit(&a, ADD64_IMM(R2, -4));
 	emit(&a, CALL(BPF_FUNC_map_delete_elem));
+	/* Only the one whose delete succeeded lowers the count. */
+	emit_jmp(&a, JMP_IMM(BPF_JNE, R0, 0, 0), L_OUT);
+	emit_pending_dec(&a, pending, -12, L_OUT);
 	emit_jmp(&a, JA(0), L_OUT);
 
 	label(&a, L_RECORD);
@@ -283,21 +330,23 @@ static size_t enter_prog(struct bpf_insn *p, int cg, int skip, int seen, int mas
 }
 
 /* sched_process_exec: the exec succeeded, the task's calls are its own now. */
-static size_t exec_prog(struct bpf_insn *p, int skip)
+static size_t exec_prog(struct bpf_insn *p, int skip, int pending)
 {
-	const struct bpf_insn prog[] = {
-		CALL(BPF_FUNC_get_current_pid_tgid),
-		STX_MEM(BPF_W, R10, R0, -4),
-		LD_MAP_FD(R1, skip),
-		MOV64_REG(R2, R10),
-		ADD64_IMM(R2, -4),
-		CALL(BPF_FUNC_map_delete_elem),
-		MOV64_IMM(R0, 0),
-		EXIT(),
-	};
+	struct bpf_asm a = { .p = p };
 
-	memcpy(p, prog, sizeof(prog));
-	return sizeof(prog) / sizeof(prog[0]);
+	emit(&a, CALL(BPF_FUNC_get_current_pid_tgid));
+	emit(&a, STX_MEM(BPF_W, R10, R0, -4));
+	emit_map(&a, R1, skip);
+	emit(&a, MOV64_REG(R2, R10));
+	emit(&a, ADD64_IMM(R2, -4));
+	emit(&a, CALL(BPF_FUNC_map_delete_elem));
+	/* Every exec of the machine comes here: most had no mark to delete. */
+	emit_jmp(&a, JMP_IMM(BPF_JNE, R0, 0, 0), L_OUT);
+	emit_pending_dec(&a, pending, -8, L_OUT);
+	label(&a, L_OUT);
+	emit(&a, MOV64_IMM(R0, 0));
+	emit(&a, EXIT());
+	return resolve(&a);
 }
 
 static int fail(char *why, size_t whylen, int err, const char *fmt, const char *what)
@@ -352,7 +401,14 @@ static void close_all(struct sigsys_bpf_learn *b)
 {
 	int *fds[] = { &b->enter_link, &b->exec_link, &b->enter_fd,  &b->exec_fd,
 		       &b->seen_fd,    &b->skip_fd,   &b->cg_map_fd, &b->procs_fd,
-		       &b->masks_fd,   &b->argseen_fd, &b->lost_fd };
+		       &b->masks_fd,   &b->argseen_fd, &b->lost_fd,  &b->pending_fd };
+
+	if (b->pending)
+		munmap((void *)b->pending, sizeof(*b->pending));
+	if (b->seen)
+		munmap((void *)b->seen, SEEN_BYTES);
+	b->pending = NULL;
+	b->seen = NULL;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -364,7 +420,7 @@ static void close_all(struct sigsys_bpf_learn *b)
 int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_nr,
 			   const uint32_t *distinct_mask, int n_distinct, char *why, size_t whylen)
 {
-	struct bpf_insn insns[128];
+	struct bpf_insn insns[160];
 	char parent[PATH_MAX], path[PATH_MAX + 128];
 	static char log[1 << 16];
 	struct stat st;
@@ -375,26 +431,35 @@ int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_
 	memset(b, 0, sizeof(*b));
 	b->seen_fd = b->skip_fd = b->cg_map_fd = b->enter_fd = b->exec_fd = -1;
 	b->enter_link = b->exec_link = b->procs_fd = -1;
-	b->masks_fd = b->argseen_fd = b->lost_fd = -1;
+	b->masks_fd = b->argseen_fd = b->lost_fd = b->pending_fd = -1;
 
 	if (stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != PROC_PID_INIT_INO) {
 		snprintf(why, whylen, "not in the initial pid namespace (the counter sees the "
 				      "kernel's thread ids, the supervisor this namespace's)");
 		return -EPERM;
 	}
-	b->seen_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 4, SIGSYS_BPF_LEARN_NRS);
+	b->seen_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 4, SIGSYS_BPF_LEARN_NRS, BPF_F_MMAPABLE);
 	if (b->seen_fd < 0) {
 		ret = fail(why, whylen, errno, "%s: %s", "bpf(BPF_MAP_CREATE)");
 		goto out;
 	}
-	b->skip_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, 65536);
-	b->cg_map_fd = map_create(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1);
-	b->masks_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, SIGSYS_BPF_LEARN_NRS);
-	b->argseen_fd = map_create(BPF_MAP_TYPE_HASH, 8, 4, SIGSYS_BPF_LEARN_ARGS);
-	b->lost_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, 1);
+	/* Preallocated (~3 ms to make): kernels before 6.1 refuse tracing
+	 * programs that use hash maps allocating at run time. */
+	b->skip_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, 65536, 0);
+	b->cg_map_fd = map_create(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1, 0);
+	b->masks_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, SIGSYS_BPF_LEARN_NRS, 0);
+	b->argseen_fd = map_create(BPF_MAP_TYPE_HASH, 8, 4, SIGSYS_BPF_LEARN_ARGS, 0);
+	b->lost_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0);
+	b->pending_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 8, 1, BPF_F_MMAPABLE);
 	if (b->skip_fd < 0 || b->cg_map_fd < 0 || b->masks_fd < 0 || b->argseen_fd < 0 ||
-	    b->lost_fd < 0) {
+	    b->lost_fd < 0 || b->pending_fd < 0) {
 		ret = fail(why, whylen, errno, "%s: %s", "bpf(BPF_MAP_CREATE)");
+		goto out;
+	}
+	b->pending = map_mmap(b->pending_fd, sizeof(*b->pending), PROT_READ | PROT_WRITE);
+	b->seen = map_mmap(b->seen_fd, SEEN_BYTES, PROT_READ);
+	if (!b->pending || !b->seen) {
+		ret = fail(why, whylen, errno, "%s: %s", "mmap of a bpf array");
 		goto out;
 	}
 	for (int i = 0; i < n_distinct; i++) {
@@ -409,8 +474,8 @@ int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_
 		}
 	}
 
-	n = enter_prog(insns, b->cg_map_fd, b->skip_fd, b->seen_fd, b->masks_fd, b->argseen_fd,
-		       b->lost_fd);
+	n = enter_prog(insns, b->cg_map_fd, b->skip_fd, b->pending_fd, b->seen_fd, b->masks_fd,
+		       b->argseen_fd, b->lost_fd);
 	b->enter_fd = prog_load(insns, n, NULL, 0);
 	if (b->enter_fd < 0) {
 		int err = errno;
@@ -429,7 +494,7 @@ int sigsys_bpf_learn_start(struct sigsys_bpf_learn *b, const uint32_t *distinct_
 		ret = -err;
 		goto out;
 	}
-	n = exec_prog(insns, b->skip_fd);
+	n = exec_prog(insns, b->skip_fd, b->pending_fd);
 	b->exec_fd = prog_load(insns, n, NULL, 0);
 	if (b->exec_fd < 0) {
 		ret = fail(why, whylen, errno, "%s: %s", "bpf(BPF_PROG_LOAD) of the exec hook");
@@ -486,10 +551,14 @@ out:
 int sigsys_bpf_learn_enter(const struct sigsys_bpf_learn *b)
 {
 	uint32_t tid = (uint32_t)syscall(SYS_gettid), mark = SKIP_UNTIL_EXEC;
-	int ret = map_update(b->skip_fd, &tid, &mark);
+	int ret;
 
-	if (ret < 0)
+	pending_add(b, 1); /* before the mark exists (bpf_learn.h) */
+	ret = map_update(b->skip_fd, &tid, &mark);
+	if (ret < 0) {
+		pending_add(b, -1);
 		return ret;
+	}
 	/* "0": the writer itself.  Its sys_enter ran outside the cgroup. */
 	return write(b->procs_fd, "0", 1) == 1 ? 0 : -errno;
 }
@@ -497,8 +566,13 @@ int sigsys_bpf_learn_enter(const struct sigsys_bpf_learn *b)
 int sigsys_bpf_learn_skip_next(const struct sigsys_bpf_learn *b, uint32_t tid)
 {
 	uint32_t mark = SKIP_ONCE;
+	int ret;
 
-	return map_update(b->skip_fd, &tid, &mark);
+	pending_add(b, 1);
+	ret = map_update(b->skip_fd, &tid, &mark);
+	if (ret < 0)
+		pending_add(b, -1);
+	return ret;
 }
 
 void sigsys_bpf_learn_unskip(const struct sigsys_bpf_learn *b, uint32_t tid)
@@ -508,21 +582,19 @@ void sigsys_bpf_learn_unskip(const struct sigsys_bpf_learn *b, uint32_t tid)
 	memset(&a, 0, sizeof(a));
 	a.map_fd = (uint32_t)b->skip_fd;
 	a.key = (uint64_t)(uintptr_t)&tid;
-	sys_bpf(BPF_MAP_DELETE_ELEM, &a);
+	/* The program may have consumed it meanwhile: whoever deletes it lowers the count. */
+	if (sys_bpf(BPF_MAP_DELETE_ELEM, &a) == 0)
+		pending_add(b, -1);
 }
 
 int sigsys_bpf_learn_seen(const struct sigsys_bpf_learn *b, uint32_t tgid[SIGSYS_BPF_LEARN_NRS])
 {
-	for (uint32_t nr = 0; nr < SIGSYS_BPF_LEARN_NRS; nr++) {
-		union bpf_attr a;
-
-		memset(&a, 0, sizeof(a));
-		a.map_fd = (uint32_t)b->seen_fd;
-		a.key = (uint64_t)(uintptr_t)&nr;
-		a.value = (uint64_t)(uintptr_t)&tgid[nr];
-		if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0)
-			return -errno;
-	}
+	if (!b->seen)
+		return -EBADF;
+	/* An array's elements are 8-byte aligned (kernel/bpf/arraymap.c
+	 * elem_size): the 4-byte value of nr starts at byte 8 * nr. */
+	for (uint32_t nr = 0; nr < SIGSYS_BPF_LEARN_NRS; nr++)
+		tgid[nr] = b->seen[SEEN_STRIDE * nr];
 	return 0;
 }
 

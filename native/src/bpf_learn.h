@@ -33,6 +33,16 @@
  * skip[tid] = 2 before it enters the cgroup, and a second program on the raw
  * tracepoint sched_process_exec removes the mark when the exec succeeds.
  *
+ * Marks are rare (one per run, one per i386 call) but the program runs on
+ * every call of the tree: it looks skip[] up (a hash) only while a mark is
+ * outstanding.  pending[0] counts them: raised before a mark is made (by
+ * the launcher, through an mmap of the array, atomically), lowered by
+ * whoever removes one (the program consuming it, the exec hook, unskip),
+ * so a mark never exists while pending[0] reads 0.  A mark whose task dies
+ * before consuming it leaves the count raised: slower, never wrong.
+ * seen[] is mmapped too: read after the run in one copy, not 1024 bpf()
+ * calls.
+ *
  * After the run the launcher reads seen[] and writes one event per number
  * the policy does not allow into the spool (supervisor.h,
  * sigsys_sup_write_events), the same events --report-once writes: sigsys
@@ -66,6 +76,9 @@ struct sigsys_bpf_learn_arg {
 
 struct sigsys_bpf_learn {
 	int seen_fd, skip_fd, cg_map_fd;   /* maps */
+	int pending_fd;                    /* skip marks outstanding (the program's fast path) */
+	volatile uint64_t *pending;        /* pending_fd's one value, mmapped (BPF_F_MMAPABLE) */
+	const volatile uint32_t *seen;     /* seen_fd's values, mmapped: read in one go after the run */
 	int masks_fd, argseen_fd, lost_fd; /* calls learned with their first argument */
 	int enter_fd, exec_fd;             /* programs */
 	int enter_link, exec_link;         /* raw tracepoint attachments */

@@ -308,6 +308,11 @@ export function createCollector(opts: CollectorOptions): Collector {
     start() {
       if (running) return;
       running = true;
+      try {
+        decoder.prepare?.();
+      } catch {
+        // A schema that cannot be loaded is reported by the ring that needs it (corrupt, counted).
+      }
       startWatch();
       loop = mainLoop();
     },

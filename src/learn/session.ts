@@ -8,11 +8,9 @@
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { SigsysError, describeError } from '../errors.js';
-import { createLogger } from '../logger.js';
 import { compileProfileText } from '../profile/compile.js';
 import { describeExit, type ExitInfo } from '../report/report.js';
 import { runConfined } from '../run/run.js';
-import { createNdjsonSink } from '../sinks/ndjson.js';
 import type { Sink } from '../sinks/sink.js';
 import {
   buildLearnedProfile,
@@ -46,7 +44,6 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /** Learn from one run of o.cmd; resolves to the command's exit status. */
 export async function learnProfile(o: LearnSessionOptions, say: (line: string) => void): Promise<number> {
-  const log = createLogger('learn');
   const base = o.base ? readBase(o.base) : defaultBase();
   // Read before the run: a bad file to merge into should not cost a run.
   const previous = o.merge ? readPreviousFile(o.output) : undefined;
@@ -57,13 +54,14 @@ export async function learnProfile(o: LearnSessionOptions, say: (line: string) =
 
   const learned = emptyLearned();
   const sinks: Sink[] = [learnSink(learned)];
-  if (o.out) sinks.push(createNdjsonSink({ path: o.out }));
+  // Loaded only when asked for: every module on this path is start-up time (run.ts).
+  if (o.out) sinks.push((await import('../sinks/ndjson.js')).createNdjsonSink({ path: o.out }));
   const started = new Date();
   const { exit, stats } = await runConfined({
     policy: compiled.policy,
     cmd: o.cmd,
     sinks,
-    logger: log,
+    logNs: 'learn', overlapStartup: true,
     ringRecords: o.ringRecords,
     preload: false,
     reportOnce: distinctArg0(compiled.arch),
@@ -124,7 +122,7 @@ export async function learnProfile(o: LearnSessionOptions, say: (line: string) =
  */
 async function verify(o: LearnSessionOptions, text: string, learnedExit: ExitInfo, say: (line: string) => void): Promise<void> {
   const enforced = compileProfileText(text, o.output, { mode: 'enforce' });
-  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logger: createLogger('learn') });
+  const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logNs: 'learn', overlapStartup: true });
   say(`sigsys: verify: under the learned profile's own filter (--native): ${describeExit(native.exit)}`);
   const audited = compileProfileText(text, o.output, { mode: 'audit' });
   const seen = emptyLearned();
@@ -132,7 +130,7 @@ async function verify(o: LearnSessionOptions, text: string, learnedExit: ExitInf
     policy: audited.policy,
     cmd: o.cmd,
     sinks: [learnSink(seen)],
-    logger: createLogger('learn'),
+    logNs: 'learn', overlapStartup: true,
     ringRecords: o.ringRecords,
     preload: false,
     reportOnce: distinctArg0(audited.arch),

@@ -28,8 +28,8 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SigsysError, describeError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
-import { createCollector, type CollectorStats } from '../collector/collector.js';
+import type { Logger } from '../logger.js';
+import type { Collector, CollectorStats } from '../collector/collector.js';
 import { execPath, preloadPath } from '../native/loader.js';
 import type { Sink } from '../sinks/sink.js';
 import type { ExitInfo } from '../report/report.js';
@@ -63,6 +63,19 @@ export interface ConfinedRunOptions {
   /** Records per process ring; default: the producers' (8192). */
   ringRecords?: number;
   logger?: Logger;
+  /** Without `logger`: the namespace of the one made with the collector (default 'run'). */
+  logNs?: string;
+  /**
+   * Start the command first and load the collector (and the logger) while
+   * it runs: their modules (protobufjs, pino: ~0.1 s of start-up on a small
+   * VM) then cost no wall time when a CPU is free (`sigsys learn`,
+   * docs/learn.md "Cost").  Only where nothing is judged differently for
+   * it: a ring whose writer has exited before the collector first looks is
+   * labelled "unverified", so `sigsys run`, whose short-lived preloaded
+   * processes write their own rings, keeps the collector first; learn's
+   * rings are written by sigsys-exec, which outlives them.
+   */
+  overlapStartup?: boolean;
   /** Called once the workload exited and the rings are drained, before the spool is removed. */
   onExit?: (exit: ExitInfo, stats: CollectorStats) => void;
 }
@@ -175,9 +188,15 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
 /**
  * Run `cmd` confined by `policy`: temp dir with the policy and a spool,
  * collector in-process until the rings are drained, signals forwarded.
+ *
+ * The collector and the logger are loaded on demand (not at import: every
+ * module on the CLI's path is start-up time).  With overlapStartup they
+ * load while the command runs.  Nothing is lost by starting to read late:
+ * the spool is a directory of ring files the collector discovers whenever
+ * it starts, and a ring holds its records until they are read.
  */
 export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats; supervisorKilled: NodeJS.Signals | null }> {
-  const log = o.logger ?? createLogger('run');
+  let log = o.logger;
 
   const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
   const spool = join(tmp, 'spool');
@@ -185,47 +204,58 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
   const policyPath = join(tmp, 'policy.bin');
   await writeFile(policyPath, o.policy, { mode: 0o600 });
 
-  // The spool is private (0700, ours): only the workload tree writes into it,
-  // so a ring whose process exited before it was looked at keeps its claimed
-  // workload (labelled identity "unverified"); forged rings are still renamed.
-  const collector = createCollector({
-    spoolDir: spool,
-    sinks: o.sinks,
-    removeFinished: false,
-    pollIntervalMs: 20,
-    logger: log,
-    identity: { unverifiedWorkload: 'claimed' },
-    // The temp spool below is 0700: only this process and the command write it.
-    privateSpool: true,
-  });
+  let collector: Collector | undefined;
   let exit: ExitInfo;
   let stats: CollectorStats;
   // sigsys-exec killed before it wrote the command's end (a workload of its
   // uid can SIGKILL it): its signal is not the command's.
   let supervisorKilled: NodeJS.Signals | null = null;
-  collector.start();
   let started: ChildProcess | undefined;
   const forward = (sig: NodeJS.Signals) => {
     // Ctrl-C on a terminal already reached the workload (same foreground
     // process group); a second SIGINT would look like a double Ctrl-C.
     if (sig === 'SIGINT' && process.stdin.isTTY) return;
-    log.debug({ signal: sig }, 'forwarding signal to the workload');
+    log?.debug({ signal: sig }, 'forwarding signal to the workload');
     started?.kill(sig);
+  };
+  const startCollector = async (): Promise<Collector> => {
+    const [{ createCollector }, { createLogger }] = await Promise.all([import('../collector/collector.js'), import('../logger.js')]);
+    log ??= createLogger(o.logNs ?? 'run');
+    // The spool is private (0700, ours): only the workload tree writes into it,
+    // so a ring whose process exited before it was looked at keeps its claimed
+    // workload (labelled identity "unverified"); forged rings are still renamed.
+    const c = createCollector({
+      spoolDir: spool,
+      sinks: o.sinks,
+      removeFinished: false,
+      pollIntervalMs: 20,
+      logger: log,
+      identity: { unverifiedWorkload: 'claimed' },
+      // The temp spool below is 0700: only this process and the command write it.
+      privateSpool: true,
+    });
+    c.start();
+    return c;
   };
   // Before the command starts: it may signal us at once.
   for (const s of SHIELDED) process.on(s, shield);
   for (const s of FORWARDED) process.on(s, forward);
   try {
+    if (!o.overlapStartup) collector = await startCollector();
     const { child, status } = startCommand(o, policyPath, spool);
     started = child;
-    try {
-      const raw = await new Promise<ExitInfo>((resolve, reject) => {
-        child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.launcher === false ? o.cmd[0] : 'sigsys-exec'}: ${describeError(err)}`, { exitCode: 127, cause: err })));
-        child.once('exit', (code, signal) => {
-          const num = signal ? (constants.signals[signal] ?? 0) : 0;
-          resolve({ code, signal, status: signal ? 128 + num : (code ?? 0) });
-        });
+    // Listened for at once: the command may end while the collector loads.
+    const ended = new Promise<ExitInfo>((resolve, reject) => {
+      child.once('error', (err) => reject(new SigsysError(`run: cannot start ${o.launcher === false ? o.cmd[0] : 'sigsys-exec'}: ${describeError(err)}`, { exitCode: 127, cause: err })));
+      child.once('exit', (code, signal) => {
+        const num = signal ? (constants.signals[signal] ?? 0) : 0;
+        resolve({ code, signal, status: signal ? 128 + num : (code ?? 0) });
       });
+    });
+    ended.catch(() => undefined); // awaited below; not unhandled while the modules load
+    if (o.overlapStartup) collector = await startCollector();
+    try {
+      const raw = await ended;
       // The command's own end when sigsys-exec reported it; otherwise
       // sigsys-exec's (it could not start or confine the command and said why).
       const line = await status;
@@ -235,12 +265,14 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
       for (const s of FORWARDED) process.off(s, forward);
     }
     // The workload is gone: read whatever is left (pending tickets wait for the torn timeout).
-    await collector.drain();
-    await collector.stop();
-    stats = collector.stats();
+    const c = collector!; // started before the command, or right after it (overlapStartup)
+    await c.drain();
+    await c.stop();
+    stats = c.stats();
     o.onExit?.(exit, stats);
   } catch (err) {
-    await collector.stop().catch(() => undefined);
+    started?.kill('SIGKILL'); // only if the collector could not be loaded: never left running unread
+    await collector?.stop().catch(() => undefined);
     throw err;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
