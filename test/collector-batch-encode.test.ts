@@ -204,6 +204,16 @@ describe('batch path = event path, byte for byte and count for count', () => {
     expect(createBatchEncoder(native, decoding)!.encode(ctx, pack([encodeViolation({ ip: 0x400010n })]))).toBeUndefined();
   });
 
+  it('an error while a batch is encoded sends the batch down the event path instead of reaching the collector loop', () => {
+    // A ring context whose text cannot be made (here: a getter that throws,
+    // standing for any failure inside encode) must not escape: the collector
+    // would drop the ring from collection.
+    const broken = Object.defineProperty({ ...plain }, 'host', { get: () => { throw new Error('boom'); } });
+    const enc = createBatchEncoder(native, decoding)!;
+    expect(enc.encode(broken, pack([encodeViolation({ nr: 2, arch: 0xc000003e })]))).toBeUndefined();
+    expect(enc.encode(plain, pack([encodeViolation({ nr: 2, arch: 0xc000003e })]))?.batch.events).toBe(1);
+  });
+
   it('a batch whose calls add up past 2^53 takes the event path (sums would round differently)', async () => {
     const big = encodeViolation({ nr: 2, arch: 0xc000003e, repeat: 2n ** 52n + 1n });
     const recs = pack([big, big, big]);
@@ -218,7 +228,17 @@ function ctx0(): RingContext {
 describe('the collector on the batch path', () => {
   async function collect(spool: string, out: string, opts: { batchEncode: boolean; extra?: Sink }) {
     const metrics = createMetrics({ defaultMetrics: false });
-    const sinks: Sink[] = [createNdjsonSink({ path: out, fsync: 'never' }), createPrometheusSink({ metrics })];
+    // The NDJSON sink counts which of its entries the collector used: the
+    // comparisons below prove nothing unless the batch path really ran.
+    const nd = createNdjsonSink({ path: out, fsync: 'never' });
+    const used = { write: 0, writeEncoded: 0 };
+    const counted: Sink = {
+      name: nd.name,
+      write: (evs) => (used.write++, nd.write(evs)),
+      writeEncoded: (b) => (used.writeEncoded++, nd.writeEncoded!(b)),
+      close: () => nd.close(),
+    };
+    const sinks: Sink[] = [counted, createPrometheusSink({ metrics })];
     if (opts.extra) sinks.push(opts.extra);
     const c = createCollector({ spoolDir: spool, sinks, metrics, removeFinished: false, batchSize: 700, batchEncode: opts.batchEncode, logger: undefined });
     await c.drain({ timeoutMs: 60_000 });
@@ -227,7 +247,7 @@ describe('the collector on the batch path', () => {
     const text = await metrics.registry.metrics();
     // The series this change touches: violations and events collected (lag and rings are timing).
     const series = text.split('\n').filter((l) => /^sigsys_(violations_total|events_collected_total|corrupt_records_total|label_overflow_total)\b/.test(l));
-    return { ndjson: await readFile(out), series, events: st.events };
+    return { ndjson: await readFile(out), series, events: st.events, used };
   }
 
   it('NDJSON + Prometheus: the same file and the same counts as the event path, from copies of one spool', async () => {
@@ -242,6 +262,9 @@ describe('the collector on the batch path', () => {
       const event = await collect(join(dir, 'b'), join(dir, 'event.ndjson'), { batchEncode: false });
       expect(batch.events).toBe(6200);
       expect(event.events).toBe(6200);
+      expect(batch.used.writeEncoded).toBeGreaterThan(0);
+      expect(batch.used.write).toBe(0);
+      expect(event.used.writeEncoded).toBe(0);
       expect(batch.ndjson.equals(event.ndjson)).toBe(true);
       expect(batch.series).toEqual(event.series);
       expect(batch.series.some((l) => l.startsWith('sigsys_violations_total{'))).toBe(true);
@@ -262,6 +285,9 @@ describe('the collector on the batch path', () => {
       const mixed = await collect(a, join(dir, 'mixed.ndjson'), { batchEncode: true, extra: plainSink });
       const batch = await collect(join(dir, 'b'), join(dir, 'batch.ndjson'), { batchEncode: true });
       expect(seen).toHaveLength(1500);
+      expect(mixed.used).toEqual({ write: expect.any(Number), writeEncoded: 0 });
+      expect(mixed.used.write).toBeGreaterThan(0);
+      expect(batch.used.writeEncoded).toBeGreaterThan(0);
       expect(mixed.ndjson.equals(batch.ndjson)).toBe(true);
       expect(seen.map((e) => JSON.stringify(e) + '\n').join('')).toBe(mixed.ndjson.toString('utf8'));
       expect(mixed.series).toEqual(batch.series);

@@ -93,6 +93,12 @@ describe('report model', () => {
       cut: 3,
     },
     { scenario: 'an event before the time range so far, in the second chunk', events: [ev({ ms: 50 }), ev({ ms: 60 }), ev({ ms: 5, seq: 99 })], cut: 2 },
+    {
+      // Hostile repeat counts: past 2^53 the total rounds, and must round as add() rounds it.
+      scenario: 'count records whose total passes 2^53',
+      events: [ev({}), ...[1, 2, 3].map((ms) => ev({ ms, repeat: 2 ** 52 + 3 } as Partial<ViolationEvent>))],
+      cut: 1,
+    },
   ])('columns folded a chunk at a time give the model of add(): $scenario', ({ events, cut }) => {
     const ref = model(events);
     const f = createReportFold();

@@ -15,7 +15,8 @@
  *  - the same with the JS fast line reader (fast-line.ts) instead of the
  *    addon's C LineScanner (native/src/ndjson_scan.c);
  *  - with $SIGSYS_BENCH_BEFORE=PATH/dist/cli/main.js: an earlier build of
- *    the CLI on the same file, in the same run (before/after at one load).
+ *    the CLI on the same file, in the same run (before/after at one load);
+ *    $SIGSYS_BENCH_BEFORE_LABEL names it in the results (e.g. "main at abc1234").
  * Median of RUNS runs each, with the 1-minute load average before each run.
  * Target: the 1M-event page in under 2 s.
  * Writes bench/results/report-<date>.{json,md}.
@@ -56,6 +57,8 @@ const json = [];
 const jsReader = [];
 const before = [];
 const beforeCli = process.env.SIGSYS_BENCH_BEFORE;
+// What the results call it (never the local path, which means nothing elsewhere).
+const beforeLabel = process.env.SIGSYS_BENCH_BEFORE_LABEL ?? 'an earlier build ($SIGSYS_BENCH_BEFORE)';
 const rounds = [];
 const out = join(dir, 'report-1m.html');
 const load0 = loadavg();
@@ -119,7 +122,7 @@ const r = {
   report1: { wallMs: median(report1.map((x) => x.wallMs)), cpuMs: median(report1.map((x) => x.cpuMs)) },
   json: { wallMs: median(json.map((x) => x.wallMs)), cpuMs: median(json.map((x) => x.cpuMs)) },
   jsReader: { wallMs: median(jsReader.map((x) => x.wallMs)), cpuMs: median(jsReader.map((x) => x.cpuMs)) },
-  ...(beforeCli ? { before: { cli: beforeCli, wallMs: median(before.map((x) => x.wallMs)), cpuMs: median(before.map((x) => x.cpuMs)) } } : {}),
+  ...(beforeCli ? { before: { cli: beforeLabel, wallMs: median(before.map((x) => x.wallMs)), cpuMs: median(before.map((x) => x.cpuMs)) } } : {}),
   // Each round: the load average before it and every measure's time.
   rounds,
   nativeScan: nativeScanAvailable(),

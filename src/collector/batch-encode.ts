@@ -166,7 +166,7 @@ export function createBatchEncoder(native: SigsysNative, d: RecordDecoding): Bat
     }
   }
 
-  function encode(ctx: RingContext, recs: PackedRecords): BatchResult | undefined {
+  function encodeBatch(ctx: RingContext, recs: PackedRecords): BatchResult | undefined {
     let spec = specs.get(ctx);
     if (spec === undefined) specs.set(ctx, (spec = ringSpec(ctx) ?? null));
     if (!spec) return undefined;
@@ -233,6 +233,18 @@ export function createBatchEncoder(native: SigsysNative, d: RecordDecoding): Bat
       else byLabel.set(key, { syscall: f.syscall, action: f.action, outcome: f.outcome, workload: ctx.workload, identity: ctx.identity, n: f.n });
     }
     return { batch: { events, ndjson, tally: [...byLabel.values()] }, undecodable, native: nativeCount };
+  }
+
+  // Anything that fails here (the addon out of memory naming a syscall, a
+  // ring's text that cannot be made, ...) sends the batch down the event
+  // path, which decides about it as it always did: a thrown error would
+  // reach the collector loop and drop the whole ring from collection.
+  function encode(ctx: RingContext, recs: PackedRecords): BatchResult | undefined {
+    try {
+      return encodeBatch(ctx, recs);
+    } catch {
+      return undefined;
+    }
   }
 
   return { encode };

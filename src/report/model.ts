@@ -439,7 +439,9 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
       // addFine, event by event, with the running totals in locals (written back at the end).
       const handles = x.handles as unknown as readonly Fine[];
       const { producers, fine: fineCol, producer: producerCol, seq, pid: pidCol, ms: msCol, calls: callsCol, n } = x;
-      let count = 0;
+      // The running total itself (not a chunk sum added at the end): past 2^53
+      // the additions must happen in addFine's order to round alike.
+      let total = events;
       let dups = 0;
       let lo = minMs;
       let hi = maxMs;
@@ -453,7 +455,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
         const calls = callsCol[i]!;
         const ms = msCol[i]!;
         const pid = pidCol[i]!;
-        count += calls;
+        total += calls;
         const c = f.cell;
         c.count += calls;
         f.site.count += calls;
@@ -473,7 +475,7 @@ export function createReportFold(opts: ReportFoldOptions = {}): ReportFold {
         if (calls !== 1) tick(f.key.syscall, ms, calls);
         else pushPending(ms, f.sys);
       }
-      events += count;
+      events = total;
       duplicates += dups;
       if (lo < minMs) minMs = lo;
       if (hi > maxMs) maxMs = hi;

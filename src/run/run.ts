@@ -120,7 +120,13 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', '
 // reports the run: while the workload runs, a process of our uid sending one
 // (kill(grandparent, SIGPWR)) would stop the reporting and leave the rest of
 // the run uncollected.  Ignored for the run (SIGKILL and SIGSTOP cannot be).
-const SHIELDED: NodeJS.Signals[] = ['SIGPWR', 'SIGIO', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGSYS', 'SIGTRAP', 'SIGSTKFLT'];
+// SIGPROF is left alone under V8's sampling profiler (node --cpu-prof or --prof,
+// also through NODE_OPTIONS): the profiler's own SIGPROF handler would be
+// replaced, and removing ours at the end resets it to the default, which
+// kills the profiled CLI with "Profiling timer expired".
+const profiled = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--cpu-prof') || a === '--prof');
+const SHIELDED: NodeJS.Signals[] = ['SIGPWR', 'SIGIO', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGSYS', 'SIGTRAP', 'SIGSTKFLT'];
+if (!profiled) SHIELDED.push('SIGPROF');
 const shield = (): void => undefined;
 
 const signalName = (n: number): NodeJS.Signals | null =>
