@@ -19,7 +19,7 @@
  *    $SIGSYS_BENCH_BEFORE_LABEL names it in the results (e.g. "main at abc1234").
  * Median of RUNS runs each, with the 1-minute load average before each run.
  * Target: the 1M-event page in under 2 s.
- * Writes bench/results/report-<date>.{json,md}.
+ * Writes bench/results/report-<date>.{json,md} (-2, -3, ... when taken: never over an earlier result).
  *
  *   node bench/report/report-bench.mjs [EVENTS=1000000] [RUNS=3]
  */
@@ -168,7 +168,10 @@ ${r.before ? `| the build before (\`${r.before.cli}\`), \`sigsys report EVENTS -
 Reproduce: \`bash bench/run.sh report\` (\`node bench/report/report-bench.mjs [EVENTS] [RUNS]\`).
 `;
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-const stem = join(root, 'bench/results', `report-${r.date.slice(0, 10)}`);
+// Never over an earlier result: report-<date>, then -2, -3, ...
+const base = join(root, 'bench/results', `report-${r.date.slice(0, 10)}`);
+let stem = base;
+for (let i = 2; existsSync(`${stem}.md`) || existsSync(`${stem}.json`); i++) stem = `${base}-${i}`;
 writeFileSync(`${stem}.json`, JSON.stringify(r, null, 2) + '\n');
 writeFileSync(`${stem}.md`, md);
 process.stdout.write(md);
