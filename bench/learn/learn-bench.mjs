@@ -61,12 +61,20 @@ const issueSeconds = Number(values['issue-seconds']);
 const fastest = (argv) => Math.min(...[0, 1, 2].map(() => time(argv)));
 const calibration = { empty: fastest(loop(0)), calls200k: fastest(loop(200000)) };
 calibration.perCallUs = ((calibration.calls200k - calibration.empty) / 200000) * 1e6;
-const issueCalls = values['issue-calls']
+const round20k = (x) => Math.max(20000, Math.round(x / 20000) * 20000);
+let issueCalls = values['issue-calls']
   ? Number(values['issue-calls'])
-  : Math.max(20000, Math.round((issueSeconds - calibration.empty) / (calibration.perCallUs / 1e6) / 20000) * 20000);
+  : round20k((issueSeconds - calibration.empty) / (calibration.perCallUs / 1e6));
+if (!values['issue-calls']) {
+  // One correction at the size itself: a short calibration loop caught by a
+  // busy moment overestimates the per-call time (a 0.2 s "0.3 s" load once).
+  calibration.firstGuess = issueCalls;
+  calibration.firstGuessSeconds = fastest(loop(issueCalls));
+  issueCalls = round20k((issueCalls * (issueSeconds - calibration.empty)) / Math.max(1e-3, calibration.firstGuessSeconds - calibration.empty));
+}
 const issueHow = values['issue-calls']
   ? `${issueCalls} calls (--issue-calls)`
-  : `${issueCalls} calls: sized to take ${issueSeconds} s unconfined here (python start ${calibration.empty.toFixed(3)} s, ${calibration.perCallUs.toFixed(3)} us per call, fastest of 3)`;
+  : `${issueCalls} calls: sized to take ${issueSeconds} s unconfined here (python start ${calibration.empty.toFixed(3)} s, ${calibration.perCallUs.toFixed(3)} us per call, fastest of 3; ${calibration.firstGuess} calls took ${calibration.firstGuessSeconds.toFixed(3)} s, rescaled once)`;
 const loads = {
   issue: { what: `the issue's load by time: a python3 loop of ${issueHow}`, cmd: loop(issueCalls) },
   tight: { what: `a python3 loop of ${calls} syscalls (getppid, getpid)`, cmd: loop(calls) },

@@ -127,7 +127,12 @@ const r = {
   rounds,
   nativeScan: nativeScanAvailable(),
   samePage,
-  render: { wallMs: median(render.map((x) => x.wallMs)), cpuMs: median(render.map((x) => x.cpuMs)) },
+  render: {
+    wallMs: median(render.map((x) => x.wallMs)),
+    cpuMs: median(render.map((x) => x.cpuMs)),
+    foldWallMs: median(render.map((x) => x.foldWallMs)),
+    afterRunWallMs: median(render.map((x) => x.afterRunWallMs)),
+  },
   page: { bytes: statSync(out).size, loadMs: median(page.map((x) => x.loadMs)), fcpMs: median(page.map((x) => x.fcpMs)) },
 };
 r.ratio = { wall: r.report.wallMs / r.baseline.wallMs, cpu: r.report.cpuMs / r.baseline.cpuMs };
@@ -157,7 +162,7 @@ ${r.before ? `| the build before (\`${r.before.cli}\`), \`sigsys report EVENTS -
 
 - The page itself renders in ${s(r.page.loadMs)}: it holds the summary (rows, buckets, call sites), not the events.
 - From NDJSON, events to page on screen: ${s(total)} wall — target 2 s **${total <= 2000 ? 'met' : 'NOT met'}**.
-- From events in memory (\`sigsys run --html\`), events to page on screen: ${s(r.render.wallMs + r.page.loadMs)} wall, ${s(r.render.cpuMs)} CPU — target 2 s **${r.render.wallMs + r.page.loadMs <= 2000 ? 'met' : 'NOT met'}**.
+- From events in memory (\`sigsys run --html\`), events to page on screen: ${s(r.render.wallMs + r.page.loadMs)} wall, ${s(r.render.cpuMs)} CPU — target 2 s **${r.render.wallMs + r.page.loadMs <= 2000 ? 'met' : 'NOT met'}** counting the fold; of it, the fold (${s(r.render.foldWallMs)}, ${((1000 * r.render.foldWallMs) / n).toFixed(2)} µs per event) is done by \`sigsys run\` while the command runs, as each batch arrives, and what the user waits for once the run has ended (model, diff, page, then the page's load) is ${s(r.render.afterRunWallMs + r.page.loadMs)} — **${r.render.afterRunWallMs + r.page.loadMs <= 2000 ? 'met' : 'NOT met'}**.
 - The C line scanner (native/src/ndjson_scan.c) against the JS fast reader (fast-line.ts), the whole report: ${(r.jsReader.cpuMs / r.report.cpuMs).toFixed(2)}× less CPU, ${(r.jsReader.wallMs / r.report.wallMs).toFixed(2)}× less wall.
 - The report as it is against JSON.parse of every line, the whole report: ${(r.json.cpuMs / r.report.cpuMs).toFixed(2)}× less CPU, ${(r.json.wallMs / r.report.wallMs).toFixed(2)}× less wall; the whole report takes ${(100 * r.report.cpuMs / r.baseline.cpuMs).toFixed(0)}% of the CPU that JSON.parse of the lines alone takes.
 - All readers${r.before ? ' and the build before' : ''} wrote the same page (but its time): ${r.samePage}.

@@ -227,7 +227,7 @@ export function createCollector(opts: CollectorOptions): Collector {
       if (!everyRing && idle && now - r.lastPolled < idlePollMs) continue;
       r.lastPolled = now;
       try {
-        n += await reading.turn(r, now);
+        n += await reading.turn(r, now, everyRing);
         reading.refreshStats(r, now);
       } catch (err) {
         // The addon threw on a live ring (e.g. the file was truncated under us).
@@ -254,7 +254,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     for (const [identity, k] of Object.entries(byIdentity)) metrics?.ringsByIdentity.set({ identity }, k);
     if (removeFinished && now - lastRemoveCheck >= removeCheckMs) {
       lastRemoveCheck = now;
-      await discovery.removeFinished(now, (r) => reading.turn(r, Date.now()));
+      await discovery.removeFinished(now, (r) => reading.turn(r, Date.now(), true));
     }
     return n;
   }

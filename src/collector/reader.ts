@@ -54,6 +54,14 @@ export interface RingReadingOptions {
   tornTimeoutMs?: number;
   /** Back-off after a sink rejected a batch. Default 1000. */
   retryDelayMs?: number;
+  /**
+   * Hot-loop counts become count records at most this often per ring
+   * (default 100 ms), except when a turn is told to flush (drain, removal).
+   * Every turn flushing made a ring in a hot loop always have news: the
+   * collector's loop never slept, and its flushes competed with the
+   * handler's counting for the counters' cache line.
+   */
+  hotFlushIntervalMs?: number;
   onCommit?: (info: { path: string; events: number; cursor: number }) => void;
 }
 
@@ -64,8 +72,12 @@ export interface RingReading {
    * already read) is open under another name.
    */
   open(path: string, isOpen: (key: string) => boolean): RingState | undefined;
-  /** Read one ring until caught up or its turn is over. Returns events delivered. */
-  turn(r: RingState, now: number): Promise<number>;
+  /**
+   * Read one ring until caught up or its turn is over. Returns events
+   * delivered.  flushHot: turn hot-loop counts into records now, whatever
+   * the interval (drain, a finished ring).
+   */
+  turn(r: RingState, now: number, flushHot?: boolean): Promise<number>;
   /** Head, lag and drops from the ring's header, clamped. */
   refreshStats(r: RingState, now: number): void;
 }
@@ -80,6 +92,7 @@ export function createRingReading(o: RingReadingOptions): RingReading {
   const batchesPerTurn = o.batchesPerTurn ?? 8;
   const tornMs = o.tornTimeoutMs ?? 2000;
   const retryMs = o.retryDelayMs ?? 1000;
+  const hotFlushMs = o.hotFlushIntervalMs ?? 100;
 
   function open(path: string, isOpen: (key: string) => boolean): RingState | undefined {
     // O_NOFOLLOW|O_NONBLOCK in the addon: a file swapped for a FIFO or a
@@ -119,6 +132,7 @@ export function createRingReading(o: RingReadingOptions): RingReading {
       lastHead: st.head,
       headMovedAt: now,
       lastPolled: 0,
+      hotFlushedAt: 0,
       retryAt: 0,
       lag: 0,
       gone: false,
@@ -131,13 +145,16 @@ export function createRingReading(o: RingReadingOptions): RingReading {
     for (const sink of sinks) await sink.write(events);
   }
 
-  async function turn(r: RingState, now: number): Promise<number> {
+  async function turn(r: RingState, now: number, flushHot = false): Promise<number> {
     if (now < r.retryAt) return 0;
     let delivered = 0;
     for (let b = 0; b < batchesPerTurn; b++) {
       // Hot-loop counts become count records first, read below like any
       // record (a full ring: the next batch, after this one is committed).
-      r.reader.flushHot(BigInt(Date.now()) * 1_000_000n);
+      if (flushHot || now - r.hotFlushedAt >= hotFlushMs) {
+        r.reader.flushHot(BigInt(Date.now()) * 1_000_000n);
+        r.hotFlushedAt = now;
+      }
       // Packed: one buffer for the batch, not an object and a Buffer per record.
       const res = r.reader.readPacked(r.next, batchSize);
       // Every sink takes encoded batches: no event objects (batch-encode.ts).

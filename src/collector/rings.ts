@@ -66,6 +66,8 @@ export interface RingState {
   lastHead: number;
   headMovedAt: number;
   lastPolled: number;
+  /** When its hot-loop counts were last turned into records (reader.ts). */
+  hotFlushedAt: number;
   retryAt: number;
   lag: number;
   gone: boolean; // the file left the directory
