@@ -94,6 +94,21 @@ export interface ReportModel {
   run?: RunInfo;
 }
 
+/**
+ * A chunk of events as columns (the parallel reader's parser threads make
+ * them, src/report/parse-worker.ts): event i is fine[i] (a key id), its
+ * ring producer[i], ticket seq[i], pid[i], time ms[i] and the calls it
+ * stands for, calls[i] (`repeat` of a count record, else 1).
+ */
+export interface EventColumns {
+  fine: Int32Array;
+  producer: Int32Array;
+  seq: Float64Array;
+  pid: Float64Array;
+  ms: Float64Array;
+  calls: Float64Array;
+}
+
 export interface ReportFoldOptions {
   /** Series drawn separately in the chart; the rest are summed as "other" (default 8). */
   topSyscalls?: number;
@@ -135,17 +150,7 @@ export interface ReportFold {
    * chunks), in order: handles[fine[i]], producers[producer[i]], seq[i], ...
    * One loop with its counters in locals instead of a call per event.
    */
-  addColumns(c: {
-    handles: readonly FineHandle[];
-    producers: readonly { id: string; host: string }[];
-    fine: Int32Array;
-    producer: Int32Array;
-    seq: Float64Array;
-    pid: Float64Array;
-    ms: Float64Array;
-    calls: Float64Array;
-    n: number;
-  }): void;
+  addColumns(c: EventColumns & { handles: readonly FineHandle[]; producers: readonly { id: string; host: string }[]; n: number }): void;
   /** Modes and policy hashes seen (add() records them from the event). */
   noteMode(mode: string): void;
   notePolicyHash(hash: string): void;

@@ -24,7 +24,7 @@ import { loadNative } from '../native/loader.js';
 import type { LineScanColumns, LineScanner } from '../native/native.js';
 import { matchLine } from './fast-line.js';
 import { parseEventLine } from './input.js';
-import { nsToMs, type FineKey, type ReportEvent } from './model.js';
+import { nsToMs, type EventColumns, type FineKey, type ReportEvent } from './model.js';
 
 export interface ChunkTask {
   index: number;
@@ -41,7 +41,7 @@ export interface ChunkProducer {
   host: string;
 }
 
-export interface ChunkResult {
+export interface ChunkResult extends EventColumns {
   index: number;
   /** Lines in the chunk (empty ones included). */
   lines: number;
@@ -61,13 +61,6 @@ export interface ChunkResult {
   producers: ChunkProducer[];
   modes: string[];
   hashes: string[];
-  fine: Int32Array;
-  producer: Int32Array;
-  seq: Float64Array;
-  pid: Float64Array;
-  ms: Float64Array;
-  /** Calls each event stands for (`repeat` of a count record, else 1). */
-  calls: Float64Array;
   /** The task's bytes, back for the next chunk to be read into (empty for a RangeTask). */
   bytes: Uint8Array;
   /** RangeTask: the bytes after the range's last '\n' when the file ended there (a last line without its newline). */
