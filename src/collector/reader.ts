@@ -151,7 +151,8 @@ export function createRingReading(o: RingReadingOptions): RingReading {
     for (let b = 0; b < batchesPerTurn; b++) {
       // Hot-loop counts become count records first, read below like any
       // record (a full ring: the next batch, after this one is committed).
-      if (flushHot || now - r.hotFlushedAt >= hotFlushMs) {
+      // A ring whose file is gone may be closed after this turn: its counts now.
+      if (flushHot || r.gone || now - r.hotFlushedAt >= hotFlushMs) {
         r.reader.flushHot(BigInt(Date.now()) * 1_000_000n);
         r.hotFlushedAt = now;
       }
