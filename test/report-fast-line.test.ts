@@ -57,6 +57,17 @@ async function expectSamePages(file: string, chunkBytes?: number) {
 /** A chunk's columns without what differs by reader (lines read fast, the bytes). */
 const columns = (r: ChunkResult) => ({ ...r, fastLines: 0, bytes: null });
 
+/** The reference: every line parsed and folded in order, one thread, no ranges. */
+function foldEveryLine(lines: readonly string[], source: string): ReportModel {
+  const fold = createReportFold();
+  for (const l of lines) {
+    const e = parseEventLine(l);
+    if (typeof e === 'string') throw new Error(e);
+    fold.add(e);
+  }
+  return fold.build({ title: 't', source });
+}
+
 describe('fast line reader agrees with JSON.parse', () => {
   it('the awkward fixture: same model, page and warnings; the torn last line skipped', async () => {
     const ref = await expectSamePages(awkward);
@@ -241,13 +252,7 @@ describe('fast line reader agrees with JSON.parse', () => {
       if (i === 15000) out.push(...lines.slice(14990, 15001));
     });
     await writeFile(gen, out.join('\n') + '\n');
-    const fold = createReportFold();
-    for (const l of out) {
-      const e = parseEventLine(l);
-      if (typeof e === 'string') throw new Error(e);
-      fold.add(e);
-    }
-    const ref = fold.build({ title: 't', source: gen });
+    const ref = foldEveryLine(out, gen);
     expect(ref.duplicates).toBe(411);
     for (const chunkBytes of [4096, 200_000, undefined]) {
       for (const workers of [1, 2]) {
@@ -268,13 +273,7 @@ describe('fast line reader agrees with JSON.parse', () => {
       return JSON.stringify(e);
     });
     await writeFile(gen, out.join('\n') + '\n' + lines[3]!.slice(0, 100));
-    const fold = createReportFold();
-    for (const l of out) {
-      const e = parseEventLine(l);
-      if (typeof e === 'string') throw new Error(e);
-      fold.add(e);
-    }
-    const ref = fold.build({ title: 't', source: gen });
+    const ref = foldEveryLine(out, gen);
     const bad = join(dir, 'giant-bad.ndjson');
     await writeFile(bad, out.map((l, i) => (i === 2501 ? l.replace('"seq":', '"seq":0') : l)).join('\n') + '\n');
     for (const chunkBytes of [50_000, 300_000, undefined]) {
