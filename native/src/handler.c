@@ -312,6 +312,13 @@ static long emulate_sigprocmask(ucontext_t *uc, const uint64_t *a)
 	return ret;
 }
 
+/* Is sp on the stack [base, base + size)?  As the kernel's on_sig_stack():
+ * a stack pointer at the very top has pushed nothing there yet. */
+static int on_stack(uint64_t sp, const void *base, size_t size)
+{
+	return size && sp - 1 - (uint64_t)(uintptr_t)base < size;
+}
+
 /*
  * sigaltstack re-issued from the handler.  The handler may itself be running
  * on the alternate stack (SA_ONSTACK), so the kernel would report SS_ONSTACK
@@ -328,8 +335,11 @@ static long emulate_sigaltstack(ucontext_t *uc, const uint64_t *a)
 
 	if (ret != 0)
 		return ret;
+	/* From the trapped stack pointer: the frame's uc_stack.ss_flags holds
+	 * the task's flags, not whether the stack was in use. */
 	if (old)
-		old->ss_flags = (old->ss_flags & ~SS_ONSTACK) | (uc->uc_stack.ss_flags & SS_ONSTACK);
+		old->ss_flags = (old->ss_flags & ~SS_ONSTACK) |
+				(on_stack(sigsys_uc_sp(uc), old->ss_sp, old->ss_size) ? SS_ONSTACK : 0);
 	if (a[0] && sigsys_tsys(SYS_sigaltstack, 0, &cur, 0, 0, 0, 0) == 0) {
 		cur.ss_flags &= ~SS_ONSTACK;
 		uc->uc_stack = cur;
@@ -490,35 +500,55 @@ static long reissue(const ucontext_t *uc, long nr, const uint64_t *a)
  * call runs there and returns through sigsys_audit_resume.  No mask switch,
  * no extra syscall; signals, SA_RESTART (the kernel rewinds to the trusted
  * instruction) and blocking behave as for the application's own call.
+ *
+ * The hand-off needs three words of memory that stay put while the call
+ * runs and that rt_sigreturn does not read: they become the stack pointer
+ * for the call (a signal during it builds its frame below them).  Where
+ * depends on where the kernel put this signal frame:
+ *
+ *   - below the trapped stack pointer, on the same stack (no alternate
+ *     stack, the common case; or the trapped code was already on the
+ *     alternate stack): the frame's siginfo is dead once we return
+ *     (rt_sigreturn reads the ucontext and the xsave area, arch.h
+ *     sigsys_frame_info_is), so the words go there, over the siginfo the
+ *     kernel handed us.  Nothing reads info after this.  The application's
+ *     stack just below its red zone is NOT free here: that is where the
+ *     kernel put the frame (the top of its xsave area).
+ *   - on an alternate stack the trapped code was not on: that stack may be
+ *     reused from its top by the next signal (with SS_AUTODISARM the kernel
+ *     does not see that we are still "on" it), but the application's own
+ *     stack below its red zone is free: the kernel put nothing there.
+ *
+ * Which stack the frame is on comes from the addresses, not from
+ * uc_stack.ss_flags: the kernel stores the task's flags there (0 for a
+ * thread that never had an alternate stack), not whether it was used.
+ * uc_stack's base and size are the alternate stack as it was at the trap.
  */
-/*
- * The hand-off writes two words just below the application's red zone.
- * That memory is free only when this handler runs on the alternate stack
- * and the trapped code was not on it: otherwise the kernel put this very
- * signal frame (its xsave area) there, and rt_sigreturn would restore
- * register state we overwrote.  uc_stack is the alternate stack as the
- * kernel saw it at the trap: ss_flags 0 = one is set up and the trapped
- * code was not on it (SS_DISABLE: none; SS_ONSTACK: already on it).
- */
-#ifndef SS_AUTODISARM
-#define SS_AUTODISARM (1u << 31)
-#endif
-static int handoff_safe(const ucontext_t *uc)
+static uint64_t *handoff_slot(siginfo_t *info, const ucontext_t *uc)
 {
-	return ((unsigned)uc->uc_stack.ss_flags & ~(unsigned)SS_AUTODISARM) == 0;
+	uintptr_t lo = (uintptr_t)uc->uc_stack.ss_sp, size = uc->uc_stack.ss_size;
+	uintptr_t frame = (uintptr_t)info, sp = sigsys_uc_sp(uc);
+	int frame_on_alt = size && frame - lo < size;
+	int trapped_on_alt = on_stack(sp, uc->uc_stack.ss_sp, size);
+
+	if (!sigsys_frame_info_is(uc, info, sizeof(*info)))
+		return NULL; /* not the kernel's frame as we know it: re-issue */
+	if (frame_on_alt && !trapped_on_alt)
+		return (uint64_t *)(sp - SIGSYS_RED_ZONE - SIGSYS_HANDOFF_WORDS * sizeof(uint64_t));
+	return (uint64_t *)(void *)info;
 }
 
-static void handoff(ucontext_t *uc)
+static void handoff(ucontext_t *uc, uint64_t *slot)
 {
 	/* A blocked SIGSYS while the call runs would make a trap in an
 	 * application handler fatal (as in reissue()). */
 	uc_set_mask(uc, uc_mask(uc) & ~SIGSYS_KSIGSYS_BIT);
-	sigsys_uc_handoff(uc, sigsys_g.trusted_ip - SIGSYS_SYSCALL_INSN_LEN,
+	sigsys_uc_handoff(uc, slot, sigsys_g.trusted_ip - SIGSYS_SYSCALL_INSN_LEN,
 			  (uint64_t)(uintptr_t)sigsys_audit_resume);
 }
 
 /* Re-issue the trapped call from the trusted instruction (audit, LOG). */
-static void execute(struct sigsys_violation *v, ucontext_t *uc)
+static void execute(struct sigsys_violation *v, siginfo_t *info, ucontext_t *uc)
 {
 	const uint64_t *a = v->args;
 	long ret;
@@ -580,11 +610,13 @@ static void execute(struct sigsys_violation *v, ucontext_t *uc)
 		/* A repeat past the first few full events: counted, and run
 		 * after sigreturn.  The first ones keep their result (ret). */
 		if (v->action != SIGSYS_ACT_ALLOW && counted(v)) {
-			if (handoff_safe(uc)) {
-				handoff(uc);
+			uint64_t *slot = handoff_slot(info, uc);
+
+			if (slot) {
+				handoff(uc, slot);
 				return;
 			}
-			/* On the application's stack: run it from here (counted, no event). */
+			/* No safe place for the hand-off: run it from here (counted, no event). */
 			sigsys_uc_set_ret(uc, reissue(uc, v->nr, a));
 			return;
 		}
@@ -645,7 +677,7 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	foreign = v.arch != sigsys_g.arch || ((uint32_t)v.nr & SIGSYS_NR_FOREIGN_BIT);
 
 	if (sigsys_g.mode == SIGSYS_MODE_AUDIT && !foreign) {
-		execute(&v, uc);
+		execute(&v, info, uc);
 		return;
 	}
 	switch (act->kind) {
@@ -668,7 +700,7 @@ static void on_trap(int sig, siginfo_t *info, ucontext_t *uc, const struct sigsy
 	case SIGSYS_ACT_LOG:
 	case SIGSYS_ACT_ALLOW:
 		if (!foreign) {
-			execute(&v, uc);
+			execute(&v, info, uc);
 			return;
 		}
 		/* fallthrough */

@@ -829,9 +829,11 @@ static void t19_altstack(void)
 	live_rings_free(&c.rings);
 }
 
-/* 20: audit mode with sigaltstack trapped: the re-issued call sticks, and a
+/* 20: audit mode with sigaltstack trapped: the re-issued call sticks, a
  * query made outside any handler does not report SS_ONSTACK although our
- * handler answers it from the alternate stack. */
+ * handler answers it from the alternate stack, and one made inside an
+ * SA_ONSTACK handler does (judged from the trapped stack pointer: the
+ * frame's uc_stack.ss_flags does not say). */
 static void t20_audit_sigaltstack(void)
 {
 	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule",
@@ -843,7 +845,8 @@ static void t20_audit_sigaltstack(void)
 	if (setup(&c, "audit-alt", mk) || run(&c, NULL, args))
 		{ CHECK(0, "setup"); return; }
 	CHECK(exited0(&c.run) && live_field(c.run.out, "altstack_set") == 1 &&
-		      live_field(c.run.out, "onstack") == 0,
+		      live_field(c.run.out, "onstack") == 0 &&
+		      live_field(c.run.out, "handler_onstack") == 1,
 	      "%#x %s", c.run.status, c.run.out);
 	for (size_t i = 0; i < c.rings.n; i++)
 		alts += c.rings.ev[i].nr == SYS_sigaltstack && c.rings.ev[i].ret == 0;
@@ -1037,26 +1040,31 @@ static void t37_exec_counted(void)
 }
 
 /* 38: audit mode, counted calls handed off to the trusted syscall after
- * the handler returns: results are right, a call blocked that way sits at
- * the trusted instruction under the application's mask (not the handler's
- * all-blocked one), a signal interrupts it, SA_RESTART restarts it (then
- * it returns the byte written later) and without SA_RESTART it fails with
+ * the handler returns, on a thread without an alternate stack (the words
+ * go in the dead signal frame) and with one (below the red zone): results
+ * are right, a call blocked that way sits at the trusted instruction under
+ * the application's mask (not the handler's all-blocked one) and returns
+ * straight to the application's call site (not into the handler: no
+ * re-issue), a signal interrupts it, SA_RESTART restarts it (then it
+ * returns the byte written later) and without SA_RESTART it fails with
  * EINTR - as without sigsys.  Every call is in the ring's totals. */
 static void t38_audit_handoff_signals(void)
 {
 	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "read:errno:1",
 			     NULL };
 	static const struct {
-		const char *restart;
+		const char *restart, *altstack;
 		long ret;
 		int byte;
 	} cases[] = {
-		{ "1", 1, 'z' },
-		{ "0", -EINTR, 0 },
+		{ "1", "0", 1, 'z' },
+		{ "0", "0", -EINTR, 0 },
+		{ "1", "1", 1, 'z' },
+		{ "0", "1", -EINTR, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *args[] = { "hotblock", cases[i].restart, NULL };
+		const char *args[] = { "hotblock", cases[i].restart, cases[i].altstack, NULL };
 		unsigned long long blk, pc;
 		size_t full = 0, events = 0;
 		struct ctx c;
@@ -1069,8 +1077,9 @@ static void t38_audit_handoff_signals(void)
 		      c.run.status, c.run.out);
 		CHECK(live_field(c.run.out, "ret") == cases[i].ret &&
 			      live_field(c.run.out, "byte") == cases[i].byte &&
-			      live_field(c.run.out, "sigs") == 1,
-		      "restart %s: %s", cases[i].restart, c.run.out);
+			      live_field(c.run.out, "sigs") == 1 &&
+			      live_field(c.run.out, "returns_to_raw6") == 1,
+		      "restart %s altstack %s: %s", cases[i].restart, cases[i].altstack, c.run.out);
 		CHECK(!(blk & (1ull << (SIGUSR2 - 1))) && blk != ~0ull && !(blk & (1ull << (SIGSYS - 1))),
 		      "mask while blocked: %#llx", blk);
 		/* At the trusted page (trusted_page.h range), not in libc. */
@@ -1091,6 +1100,27 @@ static void t38_audit_handoff_signals(void)
 		      "reads from the loop's site: %zu, full events %zu", full, events);
 		live_rings_free(&c.rings);
 	}
+}
+
+/* 39: audited calls handed off keep the full register state: ymm0 across
+ * 8 x 40 getppid() calls (32 of each 40 handed off), at every alignment of
+ * the signal frame's xsave area on the application's stack.  A hand-off
+ * that wrote into that frame (below the red zone, with no alternate stack)
+ * would make rt_sigreturn restore damaged extended state. */
+static void t39_audit_handoff_keeps_registers(void)
+{
+	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",
+			     NULL };
+	const char *args[] = { "hotregs", "40", NULL };
+	struct ctx c;
+
+	if (setup(&c, "handoff-regs", mk) || run(&c, NULL, args))
+		{ CHECK(0, "setup"); return; }
+	CHECK(exited0(&c.run) && live_field(c.run.out, "regs_bad") == 0, "%#x %s %s", c.run.status,
+	      c.run.out, c.run.err);
+	CHECK(calls_of(&c.rings, 110, 0, NULL) == 320, "calls %llu",
+	      (unsigned long long)calls_of(&c.rings, 110, 0, NULL));
+	live_rings_free(&c.rings);
 }
 
 static const struct {
@@ -1135,6 +1165,7 @@ static const struct {
 	{ "36-fork-counted", t36_fork_counted },
 	{ "37-exec-counted", t37_exec_counted },
 	{ "38-audit-handoff-signals", t38_audit_handoff_signals },
+	{ "39-audit-handoff-keeps-registers", t39_audit_handoff_keeps_registers },
 };
 
 static const char *test_name(size_t i)

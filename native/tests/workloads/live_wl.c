@@ -380,18 +380,22 @@ static int cmd_selfpipe(char **v)
 }
 
 /*
- * hotblock RESTART: audited read() from one call site; the first ones are
- * full events, later ones are handed off to the trusted syscall after the
- * handler returns.  The 9th blocks on an empty pipe; a helper thread waits
- * until the kernel shows it blocked in read, notes the blocked mask and the
- * instruction pointer of the blocked call, sends SIGUSR2 (handler with or
- * without SA_RESTART), then (RESTART) writes a byte.  Prints what the read
- * returned, what the helper saw.
+ * hotblock RESTART [ALTSTACK]: audited read() from one call site; the first
+ * ones are full events, later ones are handed off to the trusted syscall
+ * after the handler returns.  The 9th blocks on an empty pipe; a helper
+ * thread waits until the kernel shows it blocked in read, notes the blocked
+ * mask, the instruction pointer of the blocked call and whether the word
+ * above its stack pointer returns straight into raw6() (the hand-off's
+ * frame; a call re-issued from the handler returns into the handler),
+ * sends SIGUSR2 (handler with or without SA_RESTART), then (RESTART) writes
+ * a byte.  ALTSTACK 1: the thread has an alternate stack (the handler runs
+ * there).  Prints what the read returned, what the helper saw.
  */
 static int hb_pipe[2];
 static volatile sig_atomic_t hb_sigs;
 static pid_t hb_tid;
-static char hb_blk[64], hb_pc[32];
+static char hb_blk[64], hb_pc[32], hb_sp[32];
+static uintptr_t hb_ret_at, hb_sp_at, hb_frame;
 static int hb_restart;
 
 static void hb_handler(int sig)
@@ -449,7 +453,16 @@ static void *hb_helper(void *arg)
 		sched_yield();
 	}
 	/* "nr a0..a5 sp pc": the pc of the blocked call. */
+	proc_field(path, NULL, 7, hb_sp, sizeof(hb_sp));
 	proc_field(path, NULL, 8, hb_pc, sizeof(hb_pc));
+	/* The word above the blocked call's stack pointer (same address
+	 * space, the thread is blocked: it stays put). */
+	if (strtoull(hb_sp, NULL, 16)) {
+		const uintptr_t *sp = (const uintptr_t *)(uintptr_t)strtoull(hb_sp, NULL, 16);
+
+		hb_ret_at = sp[1];
+		hb_sp_at = sp[2];
+	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)hb_tid);
 	proc_field(path, "SigBlk:", 0, hb_blk, sizeof(hb_blk));
 	syscall(SYS_tgkill, getpid(), hb_tid, SIGUSR2);
@@ -469,6 +482,13 @@ static int cmd_hotblock(char **v)
 	int bad = 0;
 
 	hb_restart = atoi(v[0]);
+	if (v[1] && atoi(v[1])) {
+		static char alt[64 * 1024];
+		stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0 };
+
+		if (sigaltstack(&ss, NULL) != 0)
+			return 2;
+	}
 	if (pipe(hb_pipe) != 0)
 		return 2;
 	memset(&sa, 0, sizeof(sa));
@@ -485,10 +505,61 @@ static int cmd_hotblock(char **v)
 	if (pthread_create(&th, NULL, hb_helper, NULL) != 0)
 		return 3;
 	b = 0;
+	hb_frame = (uintptr_t)__builtin_frame_address(0);
 	ret = raw6(SYS_read, hb_pipe[0], (long)&b, 1, 0, 0, 0);
 	pthread_join(th, NULL);
-	printf("warm_bad=%d ret=%ld byte=%d sigs=%d blk=0x%s pc=%s\n", bad, ret, b, (int)hb_sigs,
-	       hb_blk, hb_pc);
+	/* Handed off: the blocked call returns into raw6() with raw6's own
+	 * stack pointer (just below this frame), not into the handler. */
+	printf("warm_bad=%d ret=%ld byte=%d sigs=%d blk=0x%s pc=%s returns_to_raw6=%d\n", bad,
+	       ret, b, (int)hb_sigs, hb_blk, hb_pc,
+	       hb_ret_at > (uintptr_t)raw6 && hb_ret_at < (uintptr_t)raw6 + 256 &&
+		       hb_sp_at < hb_frame && hb_sp_at + 4096 > hb_frame);
+	return 0;
+}
+
+/*
+ * hotregs N: N audited getppid() calls from one call site, with a pattern in
+ * ymm0 across each `syscall`, at 8 stack depths 16 bytes apart (every
+ * alignment of the signal frame's xsave area).  The later calls are handed
+ * off: the full register state (the xsave area rt_sigreturn restores) must
+ * come back intact, as it does around a real syscall.  Prints how many
+ * calls lost any of ymm0's 32 bytes.
+ */
+__attribute__((noipa)) static int hotregs_at(int depth, long calls)
+{
+	volatile char *pad = __builtin_alloca((size_t)depth * 16 + 1);
+	unsigned char in[32], out[32];
+	int bad = 0;
+
+	pad[0] = 0;
+	for (long i = 0; i < calls; i++) {
+		long ret = SYS_getppid;
+
+		for (int k = 0; k < 32; k++)
+			in[k] = (unsigned char)(0xa5 ^ (k * 7) ^ (int)i ^ depth);
+		__asm__ volatile("vmovdqu (%[in]), %%ymm0\n\t"
+				 "syscall\n\t"
+				 "vmovdqu %%ymm0, (%[out])"
+				 : "+a"(ret)
+				 : [in] "r"(in), [out] "r"(out)
+				 : "rcx", "r11", "xmm0", "memory");
+		bad += memcmp(in, out, sizeof(in)) != 0;
+	}
+	return bad;
+}
+
+static int cmd_hotregs(char **v)
+{
+	long calls = num(v[0]);
+	int bad = 0;
+
+	if (!__builtin_cpu_supports("avx")) {
+		printf("regs_bad=0 avx=0\n");
+		return 0;
+	}
+	for (int depth = 0; depth < 8; depth++)
+		bad += hotregs_at(depth, calls);
+	printf("regs_bad=%d avx=1\n", bad);
 	return 0;
 }
 
@@ -631,6 +702,28 @@ static int cmd_rawclone(char **v)
 }
 
 /* A small alternate stack: the handler (SA_ONSTACK) runs on it. */
+static volatile sig_atomic_t alt_handler_onstack = -1;
+
+static void alt_probe(int sig)
+{
+	stack_t cur;
+
+	(void)sig;
+	if (sigaltstack(NULL, &cur) == 0)
+		alt_handler_onstack = !!(cur.ss_flags & SS_ONSTACK);
+}
+
+static void *alt_probe_thread(void *arg)
+{
+	static char big[64 * 1024];
+	stack_t ss = { .ss_sp = big, .ss_size = sizeof(big), .ss_flags = 0 };
+
+	(void)arg;
+	if (sigaltstack(&ss, NULL) == 0)
+		syscall(SYS_tgkill, getpid(), gettid(), SIGUSR1);
+	return NULL;
+}
+
 static int cmd_altstack(char **v)
 {
 	long a[6] = { 0 };
@@ -652,6 +745,20 @@ static int cmd_altstack(char **v)
 	printf("altstack_size=%zu altstack_set=%d onstack=%d\n", sz,
 	       cur.ss_sp == ss.ss_sp && cur.ss_size == sz && !(cur.ss_flags & SS_DISABLE),
 	       !!(cur.ss_flags & SS_ONSTACK));
+	/* Inside an SA_ONSTACK handler: it is (the kernel's answer).  On a
+	 * new thread (no alternate stack yet: setting one is not a change
+	 * made from our handler's stack) with room for two frames: the
+	 * handler's sigaltstack traps, and the SIGSYS frame nests there. */
+	pthread_t th;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = alt_probe;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGUSR1, &sa, NULL);
+	if (pthread_create(&th, NULL, alt_probe_thread, NULL) != 0 || pthread_join(th, NULL) != 0)
+		return 4;
+	printf("handler_onstack=%d\n", (int)alt_handler_onstack);
 	print_raw("", num(v[0]), a);
 	return 0;
 }
@@ -688,6 +795,8 @@ int main(int argc, char **argv)
 		return cmd_exec(argv + 2);
 	if (!strcmp(argv[1], "hotblock") && argc >= 3)
 		return cmd_hotblock(argv + 2);
+	if (!strcmp(argv[1], "hotregs") && argc >= 3)
+		return cmd_hotregs(argv + 2);
 	if (!strcmp(argv[1], "selfpipe"))
 		return cmd_selfpipe(argv + 2);
 	if (!strcmp(argv[1], "int80") && argc >= 3)

@@ -10,6 +10,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <stddef.h>
 #include <stdint.h>
 #include <ucontext.h>
 #include <linux/audit.h>
@@ -92,21 +93,41 @@ enum {
  * Hand an audited call off to the trusted `syscall` (audit_resume.S): after
  * rt_sigreturn the thread runs it with the application's registers and
  * mask, then the stub's `ret` goes to `resume`, which returns to the
- * trapped call's return address with the application's stack pointer.  The
- * two words go below the 128-byte red zone, where a signal frame would go.
+ * trapped call's return address and puts the application's stack pointer
+ * back.  Three words at `slot` (the handler picks free memory: handler.c,
+ * handoff_slot()), which becomes the stack pointer while the call runs:
+ *
+ *   slot[0]  resume                        <- popped by the stub's `ret`
+ *   slot[1]  the trapped call's return address
+ *   slot[2]  the application's stack pointer at the trap
  */
 #define SIGSYS_RED_ZONE 128u
-static inline void sigsys_uc_handoff(ucontext_t *uc, uint64_t syscall_insn, uint64_t resume)
+#define SIGSYS_HANDOFF_WORDS 3u
+static inline void sigsys_uc_handoff(ucontext_t *uc, uint64_t *slot, uint64_t syscall_insn,
+				     uint64_t resume)
 {
-	uint64_t sp = sigsys_uc_sp(uc) - SIGSYS_RED_ZONE - 16;
-	uint64_t *slot = (uint64_t *)(uintptr_t)sp;
-
 	slot[0] = resume;
 	slot[1] = sigsys_uc_ip(uc);
-	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+	slot[2] = sigsys_uc_sp(uc);
+	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)(uintptr_t)slot;
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)syscall_insn;
 	/* rax still holds the number (syscall_rollback); the arguments are
 	 * still in rdi, rsi, rdx, r10, r8, r9. */
+}
+
+/*
+ * Where the kernel's signal frame keeps the siginfo it passed the handler:
+ * right after its struct ucontext (arch/x86/include/asm/sigframe.h,
+ * struct rt_sigframe: pretcode, uc, info, then the xsave area above).  The
+ * kernel's ucontext is glibc's up to uc_sigmask, which is 8 bytes there.
+ * rt_sigreturn reads the ucontext and the xsave area, never the siginfo.
+ */
+static inline int sigsys_frame_info_is(const ucontext_t *uc, const void *info, size_t info_len)
+{
+	uintptr_t want = (uintptr_t)uc + __builtin_offsetof(ucontext_t, uc_sigmask) + 8;
+	uintptr_t fp = (uintptr_t)uc->uc_mcontext.fpregs;
+
+	return (uintptr_t)info == want && (fp == 0 || fp >= want + info_len);
 }
 
 static inline void sigsys_clone_frame_fill(uint64_t *f, const ucontext_t *uc, uint64_t child_entry)

@@ -8,17 +8,16 @@
  * application's registers and returns: rt_sigreturn restores the
  * application's mask and the call runs there, exactly once, with the
  * kernel's own restart rules.  The stub's `ret` after the `syscall` pops
- * the first of two words the handler stored below the red zone:
+ * the first of three words the handler stored (arch.h, sigsys_uc_handoff):
  *
- *   [rsp + 0]  sigsys_audit_resume        <- rsp at the trusted syscall
- *   [rsp + 8]  the trapped call's return address
- *   [rsp + 16, rsp + 144)  the application's 128-byte red zone, untouched
- *   rsp + 144  the application's stack pointer at the trap
+ *   [rsp + 0]   sigsys_audit_resume        <- rsp at the trusted syscall
+ *   [rsp + 8]   the trapped call's return address
+ *   [rsp + 16]  the application's stack pointer at the trap
  *
  * Here: pop the return address into rcx (the `syscall` clobbered rcx and
  * r11 anyway, and after a real syscall rcx holds exactly that address),
- * step over the red zone with lea (flags untouched), and jump back.  rax
- * holds the call's result.
+ * load the application's stack pointer with mov (flags untouched), and
+ * jump back.  rax holds the call's result.
  */
 	.text
 	.p2align 4
@@ -29,7 +28,7 @@ sigsys_audit_resume:
 	.cfi_startproc
 	.cfi_undefined rip
 	popq %rcx
-	leaq 128(%rsp), %rsp
+	movq (%rsp), %rsp
 	jmpq *%rcx
 	.cfi_endproc
 	.size sigsys_audit_resume, .-sigsys_audit_resume
