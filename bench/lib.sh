@@ -44,6 +44,17 @@ keep_min() {
   if [ -z "${best[$1]:-}" ] || awk -v a="$2" -v b="${best[$1]}" 'BEGIN{exit !(a<b)}'; then best[$1]=$2; fi
 }
 
+# bench/results/SUITE-DATE, or -2, -3, ... when taken: never over an earlier result.
+result_stem() {
+  local base="$root/bench/results/$suite-$(date -u +%Y-%m-%d)" stem i
+  stem=$base
+  for ((i = 2; ; i++)); do
+    [ -e "$stem.md" ] || [ -e "$stem.json" ] || break
+    stem="$base-$i"
+  done
+  printf '%s' "$stem"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a/b}'; }
 le() { awk -v r="$1" -v t="$2" 'BEGIN{print (r<=t)?"true":"false"}'; }
 

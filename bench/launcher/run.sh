@@ -18,7 +18,7 @@
 # supervisor).  Each configuration is a fresh process; configurations
 # alternate ROUNDS times and the fastest run is kept.  Pinned to one CPU
 # with taskset (supervisor and workload share it; SIGSYS_BENCH_PIN=0: not).
-# Results: bench/results/launcher-<date>.json and .md.
+# Results: bench/results/launcher-<date>.json and .md (-2, -3, ... when taken).
 set -euo pipefail
 suite=launcher
 source "$(dirname "$0")/../lib.sh"
@@ -49,8 +49,9 @@ r_denied=$(ratio "${best[denied_supervisor]}" "${best[denied_trap]}")
 ok_allowed=$(le "$r_allowed" 1.02)
 date_s="$(date -u +%Y-%m-%d)"
 mkdir -p "$root/bench/results"
-json="$root/bench/results/launcher-$date_s.json"
-md="$root/bench/results/launcher-$date_s.md"
+stem="$(result_stem)"
+json="$stem.json"
+md="$stem.md"
 cat >"$json" <<JSON
 {
 $(machine_json)

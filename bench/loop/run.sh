@@ -12,7 +12,7 @@
 # Rounds alternate (bare, sigsys); the fastest of each is kept; the workload
 # is pinned to CPU 0 and the collector to CPU 1 when taskset exists
 # (SIGSYS_BENCH_PIN=0: not).  Env: CALLS (default 10000000), ROUNDS (3),
-# SIGSYS_BUILD.  Results: bench/results/loop-<date>.json and .md.
+# SIGSYS_BUILD.  Results: bench/results/loop-<date>.json and .md (-2, -3, ... when taken).
 set -euo pipefail
 suite=loop
 source "$(dirname "$0")/../lib.sh"
@@ -74,7 +74,8 @@ ratio=$(ratio "$best_sigsys" "$best_bare")
 ok=$(le "$ratio" 1.10)
 date_s="$(date -u +%Y-%m-%d)"
 mkdir -p "$root/bench/results"
-cat >"$root/bench/results/loop-$date_s.json" <<JSON
+stem="$(result_stem)"
+cat >"$stem.json" <<JSON
 {
   "suite": "loop",
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
@@ -88,7 +89,7 @@ cat >"$root/bench/results/loop-$date_s.json" <<JSON
   "ndjson_total": $ndjson_total, "ndjson_records": $records, "prometheus_total": $prom_total, "dropped": $dropped
 }
 JSON
-cat >"$root/bench/results/loop-$date_s.md" <<MD
+cat >"$stem.md" <<MD
 # denied-call loop, $date_s (kernel $(uname -r), load $load0)
 
 $want getpriority calls answered EACCES from one call site; fastest of $rounds alternating rounds.
@@ -101,4 +102,4 @@ $want getpriority calls answered EACCES from one call site; fastest of $rounds a
 - wall time vs bare trap: **$ratio** (target <= 1.10: $ok)
 - NDJSON total $ndjson_total in $records records, Prometheus total $prom_total, dropped $dropped
 MD
-cat "$root/bench/results/loop-$date_s.md"
+cat "$stem.md"

@@ -12,7 +12,7 @@
 #
 # Method as bench/native/run.sh: fresh process per configuration, REPS runs of
 # ITERS calls, ROUNDS alternating rounds, fastest run kept, pinned to CPU 0
-# (SIGSYS_BENCH_PIN=0: not).  Results: bench/results/musl-<date>.json and .md.
+# (SIGSYS_BENCH_PIN=0: not).  Results: bench/results/musl-<date>.json and .md (-2, -3, ... when taken).
 # Needs musl-gcc (musl-tools; scripts/setup.sh installs it).
 #
 # Env: SIGSYS_BUILD (default build/native), ITERS, REPS, ROUNDS.
@@ -61,8 +61,9 @@ ok_allowed=$(awk -v r="$r_allowed" 'BEGIN{print (r<=1.02)?"true":"false"}')
 ok_enforce=$(awk -v r="$r_enforce" 'BEGIN{print (r<=1.25)?"true":"false"}')
 date_s="$(date -u +%Y-%m-%d)"
 mkdir -p "$root/bench/results"
-json="$root/bench/results/musl-$date_s.json"
-md="$root/bench/results/musl-$date_s.md"
+stem="$(result_stem)"
+json="$stem.json"
+md="$stem.md"
 cat >"$json" <<JSON
 {
 $(machine_json)
