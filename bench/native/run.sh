@@ -39,7 +39,7 @@ suite=native
 source "$(dirname "$0")/../lib.sh"
 iters="${ITERS:-50000}"
 reps="${REPS:-5}"
-rounds="${ROUNDS:-9}"
+rounds="${ROUNDS:-15}"
 bench_require "$lib" "$mk" "$bench" "$exe"
 bench_tmp
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
