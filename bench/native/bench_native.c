@@ -2,6 +2,7 @@
  * bench_native.c - what a syscall costs under sigsys.
  *
  *   sigsys-bench allowed|trapped ITERS REPS [--install allow-all|bare-trap]
+ *                [--lockstep IN_FIFO OUT_FIFO]
  *
  * allowed: getppid, which every filter here allows (the kernel's constant
  *          action cache answers it without running the filter);
@@ -11,7 +12,14 @@
  *          empty SIGSYS handler: the floor of any trap-based reporter.
  * --install allow-all installs a one-instruction "ret ALLOW" filter.
  *
- * Prints the median ns per call over REPS runs of ITERS calls.  Under the
+ * --lockstep: before each run, wait for a byte on IN_FIFO; after it, write
+ * one to OUT_FIFO.  bench/native/run.sh chains every configuration's
+ * process into one ring of FIFOs, so run k of each configuration is taken
+ * back to back with run k of the others: their ratio is not moved by this
+ * VM's speed drifting between runs.
+ *
+ * Prints the median ns per call over REPS runs of ITERS calls and every
+ * run's time in order (each=, ns, comma-separated).  Under the
  * preload, the ring is drained between runs (cursor = head, outside the
  * timed part), so every timed event is really written, never dropped;
  * dropped= is printed so run.sh can check that.
@@ -149,11 +157,24 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One byte through a lockstep FIFO (-1: not in lockstep). */
+static int token_wait(int fd)
+{
+	char c;
+
+	return fd < 0 || read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static int token_pass(int fd)
+{
+	return fd < 0 || write(fd, "t", 1) == 1 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	long iters, reps;
-	int trapped;
-	uint64_t *per = NULL;
+	int trapped, in_fd = -1, out_fd = -1;
+	uint64_t *per = NULL, *each = NULL;
 	long sink = 0;
 
 	if (argc < 4)
@@ -165,11 +186,30 @@ int main(int argc, char **argv)
 	reps = strtol(argv[3], NULL, 0);
 	if (iters <= 0 || reps <= 0 || reps > 1000)
 		goto usage;
-	if (argc >= 6 && !strcmp(argv[4], "--install") && install(argv[5]) != 0) {
-		perror("install");
-		return 1;
+	for (int i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "--install") && i + 1 < argc) {
+			if (install(argv[++i]) != 0) {
+				perror("install");
+				return 1;
+			}
+		} else if (!strcmp(argv[i], "--lockstep") && i + 2 < argc) {
+			/* O_RDWR: a FIFO opened so never blocks in open, whatever
+			 * order the ring's processes start in. */
+			in_fd = open(argv[i + 1], O_RDWR | O_CLOEXEC);
+			out_fd = open(argv[i + 2], O_RDWR | O_CLOEXEC);
+			if (in_fd < 0 || out_fd < 0) {
+				perror("lockstep");
+				return 1;
+			}
+			i += 2;
+		} else {
+			goto usage;
+		}
 	}
 	per = calloc((size_t)reps, sizeof(*per));
+	each = calloc((size_t)reps, sizeof(*each));
+	if (!per || !each)
+		return 1;
 	/* Warm up: first-trap lazy work (tid cache, page faults in the ring). */
 	for (long i = 0; i < 1000; i++)
 		sink += trapped ? raw2(SYS_getpriority, 0, 0) : raw0(SYS_getppid);
@@ -184,6 +224,10 @@ int main(int argc, char **argv)
 
 		if (have_ring)
 			sigsys_ring_set_cursor(&ring, sigsys_ring_head(&ring));
+		if (token_wait(in_fd) != 0) {
+			perror("lockstep read");
+			return 1;
+		}
 		t0 = mono_ns();
 		if (trapped)
 			for (long i = 0; i < iters; i++)
@@ -192,16 +236,25 @@ int main(int argc, char **argv)
 			for (long i = 0; i < iters; i++)
 				sink += raw0(SYS_getppid);
 		t1 = mono_ns();
-		per[r] = (t1 - t0) * 1000 / (uint64_t)iters; /* picoseconds per call */
+		if (token_pass(out_fd) != 0) {
+			perror("lockstep write");
+			return 1;
+		}
+		per[r] = each[r] = (t1 - t0) * 1000 / (uint64_t)iters; /* picoseconds per call */
 	}
 	qsort(per, (size_t)reps, sizeof(*per), cmp_u64);
-	printf("ns_per_call=%.1f min=%.1f max=%.1f ring=%d dropped=%llu head=%llu sink=%ld\n",
+	printf("ns_per_call=%.1f min=%.1f max=%.1f ring=%d dropped=%llu head=%llu sink=%ld each=",
 	       per[reps / 2] / 1000.0, per[0] / 1000.0, per[reps - 1] / 1000.0, have_ring,
 	       have_ring ? (unsigned long long)sigsys_ring_dropped(&ring) : 0ull,
 	       have_ring ? (unsigned long long)sigsys_ring_head(&ring) : 0ull, sink & 1);
+	for (long r = 0; r < reps; r++)
+		printf("%s%.1f", r ? "," : "", each[r] / 1000.0);
+	printf("\n");
 	free(per);
+	free(each);
 	return 0;
 usage:
-	fprintf(stderr, "usage: sigsys-bench allowed|trapped ITERS REPS [--install allow-all|bare-trap]\n");
+	fprintf(stderr, "usage: sigsys-bench allowed|trapped ITERS REPS [--install allow-all|bare-trap]"
+			" [--lockstep IN_FIFO OUT_FIFO]\n");
 	return 2;
 }

@@ -17,29 +17,32 @@
 # the cost of a program stuck in a denied-call loop.  Every run checks that
 # nothing was dropped.
 #
-# Each configuration is a fresh process (a filter cannot be removed) timing
-# REPS runs of ITERS calls (its fastest is its value); configurations
-# alternate ROUNDS times.  Two estimates of each ratio:
-#   - paired (the one judged against the target): the ratio within each
-#     round, of values measured seconds apart, then the median over rounds.
-#     This VM's speed drifts by 10-30 % over minutes; a ratio of values
-#     taken in the same round cancels that drift.
-#   - fastest: each configuration's fastest value over all rounds, then
-#     the ratio (what earlier versions of this bench printed).  It pairs
-#     values from different moments, so drift shows up in it.
+# Each configuration is a process of its own (a filter cannot be removed).
+# All of them run at once, pinned to one CPU, chained into a ring of FIFOs
+# (sigsys-bench --lockstep): run k of every configuration is taken back to
+# back with run k of the others, about a second for the whole ring, and
+# each run times ITERS calls.  This VM's speed drifts by 10-30 % within
+# seconds to minutes (from the other CPU's load, the host's), so:
+#   - paired ratio (judged against the target): the ratio of two
+#     configurations' run k, for every k and every pass, then the median;
+#   - fastest ratio: each configuration's fastest run over everything, then
+#     the ratio (what earlier versions of this bench printed; values from
+#     different moments, so drift shows up in it).
+# PASSES passes, each with fresh processes (their own memory layout); run 0
+# of each process is a warm-up and not counted.
 # The load average is recorded too.
 # Pinned to one CPU with taskset when available (SIGSYS_BENCH_PIN=0: not).  Results:
 # bench/results/native-<date>.json and .md (-2, -3, ... when taken).
 #
 # Env: SIGSYS_BUILD (build dir with Release/libsigsys.so, Release/
 # sigsys-mkpolicy and bench/sigsys-bench; default build/native), ITERS,
-# REPS, ROUNDS.
+# REPS (runs per process), PASSES.
 set -euo pipefail
 suite=native
 source "$(dirname "$0")/../lib.sh"
 iters="${ITERS:-50000}"
-reps="${REPS:-5}"
-rounds="${ROUNDS:-15}"
+reps="${REPS:-13}"
+passes="${PASSES:-4}"
 bench_require "$lib" "$mk" "$bench" "$exe"
 bench_tmp
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
@@ -51,26 +54,61 @@ node "$root/dist/cli/main.js" compile "$root/deploy/profiles/default.json" -o "$
 
 declare -A best per_round
 configs=(allowed_none allowed_allow_all allowed_sigsys allowed_run allowed_run_default trapped_none trapped_bare trapped_enforce trapped_audit trapped_run_enforce trapped_run_audit)
-# What `sigsys run` starts (src/run/run.ts): sigsys-exec with the preload.
-run_exec=("$exe" --spool "$tmp/spool" --preload "$lib" --ring-records $((iters * 2)))
-for ((r = 0; r < rounds; r++)); do
-  for c in "${configs[@]}"; do
-    case $c in
-      allowed_none)      v=$(run_one "$bench" allowed "$iters" "$reps") ;;
-      allowed_allow_all) v=$(run_one "$bench" allowed "$iters" "$reps" --install allow-all) ;;
-      allowed_sigsys)    v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" allowed "$iters" "$reps") ;;
-      allowed_run)       v=$(run_one "${run_exec[@]}" "$tmp/enforce.pol" -- "$bench" allowed "$iters" "$reps") ;;
-      allowed_run_default) v=$(run_one "${run_exec[@]}" "$tmp/default.pol" -- "$bench" allowed "$iters" "$reps") ;;
-      trapped_none)      v=$(run_one "$bench" trapped "$iters" "$reps") ;;
-      trapped_bare)      v=$(run_one "$bench" trapped "$iters" "$reps" --install bare-trap) ;;
-      trapped_enforce)   v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" trapped "$iters" "$reps") ;;
-      trapped_audit)     v=$(run_one env LD_PRELOAD="$lib" SIGSYS_POLICY="$tmp/audit.pol" "$bench" trapped "$iters" "$reps") ;;
-      trapped_run_enforce) v=$(run_one "${run_exec[@]}" "$tmp/enforce.pol" -- "$bench" trapped "$iters" "$reps") ;;
-      trapped_run_audit) v=$(run_one "${run_exec[@]}" "$tmp/audit.pol" -- "$bench" trapped "$iters" "$reps") ;;
-    esac
-    keep_min "$c" "$v"
-    per_round[$c,$r]=$v
+n=${#configs[@]}
+# config_cmd CONFIG: the command line of one configuration, in `cmd`.
+config_cmd() {
+  # What `sigsys run` starts (src/run/run.ts): sigsys-exec with the preload.
+  local run_exec=("$exe" --spool "$tmp/spool-$1" --preload "$lib" --ring-records $((iters * 2)))
+  local pre=(env LD_PRELOAD="$lib")
+  case $1 in
+    allowed_none)        cmd=("$bench" allowed) ;;
+    allowed_allow_all)   cmd=("$bench" allowed) ;;
+    allowed_sigsys)      cmd=("${pre[@]}" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" allowed) ;;
+    allowed_run)         cmd=("${run_exec[@]}" "$tmp/enforce.pol" -- "$bench" allowed) ;;
+    allowed_run_default) cmd=("${run_exec[@]}" "$tmp/default.pol" -- "$bench" allowed) ;;
+    trapped_none)        cmd=("$bench" trapped) ;;
+    trapped_bare)        cmd=("$bench" trapped) ;;
+    trapped_enforce)     cmd=("${pre[@]}" SIGSYS_POLICY="$tmp/enforce.pol" "$bench" trapped) ;;
+    trapped_audit)       cmd=("${pre[@]}" SIGSYS_POLICY="$tmp/audit.pol" "$bench" trapped) ;;
+    trapped_run_enforce) cmd=("${run_exec[@]}" "$tmp/enforce.pol" -- "$bench" trapped) ;;
+    trapped_run_audit)   cmd=("${run_exec[@]}" "$tmp/audit.pol" -- "$bench" trapped) ;;
+  esac
+  cmd+=("$iters" "$reps")
+  case $1 in
+    allowed_allow_all) cmd+=(--install allow-all) ;;
+    trapped_bare)      cmd+=(--install bare-trap) ;;
+  esac
+}
+
+rounds=0
+for ((p = 0; p < passes; p++)); do
+  pids=()
+  for ((i = 0; i < n; i++)); do mkfifo "$tmp/fifo$i"; done
+  for ((i = 0; i < n; i++)); do
+    c=${configs[$i]}
+    config_cmd "$c"
+    rm -rf "$tmp/spool-$c" && mkdir "$tmp/spool-$c"
+    SIGSYS_SPOOL="$tmp/spool-$c" SIGSYS_RING_RECORDS=$((iters * 2)) "${pin[@]}" "${cmd[@]}" \
+      --lockstep "$tmp/fifo$i" "$tmp/fifo$(((i + 1) % n))" >"$tmp/out-$c" &
+    pids+=($!)
   done
+  # The first token: configuration 0 starts run 0, then passes it on.
+  exec 9<>"$tmp/fifo0"
+  printf t >&9
+  for pid in "${pids[@]}"; do wait "$pid" || { echo "bench/$suite: a configuration failed" >&2; exit 1; }; done
+  exec 9>&-
+  rm -f "$tmp"/fifo*
+  for c in "${configs[@]}"; do
+    out="$(cat "$tmp/out-$c")"
+    case "$out" in *"ring=1 dropped=0"*|*"ring=0"*) ;; *) echo "bench/$suite: events dropped ($c): $out" >&2; exit 1 ;; esac
+    IFS=, read -r -a each <<<"$(sed -n 's/.* each=\([0-9.,]*\).*/\1/p' <<<"$out")"
+    [ "${#each[@]}" -eq "$reps" ] || { echo "bench/$suite: $c printed ${#each[@]} runs, not $reps: $out" >&2; exit 1; }
+    for ((k = 1; k < reps; k++)); do
+      per_round[$c,$((rounds + k - 1))]=${each[$k]}
+      keep_min "$c" "${each[$k]}"
+    done
+  done
+  rounds=$((rounds + reps - 1))
 done
 
 # Median over rounds of NUM / (DEN [+ DEN2]) within each round.
@@ -82,14 +120,14 @@ paired() {
   done
   printf '%s\n' "${list[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f", m}'
 }
-# Every round's ratio, for the record: "1.01 0.99 ...".
-rounds_of() {
-  local num=$1 den=$2 den2=${3:-} r out=""
+# The spread of the paired ratios: "first quartile - third quartile".
+spread() {
+  local num=$1 den=$2 den2=${3:-} r list=()
   for ((r = 0; r < rounds; r++)); do
-    out+="$(awk -v a="${per_round[$num,$r]}" -v b="${per_round[$den,$r]}" \
-      -v c="${den2:+${per_round[$den2,$r]}}" 'BEGIN{printf "%.3f", a/(b+c)}') "
+    list+=("$(awk -v a="${per_round[$num,$r]}" -v b="${per_round[$den,$r]}" \
+      -v c="${den2:+${per_round[$den2,$r]}}" 'BEGIN{printf "%.4f", a/(b+c)}')")
   done
-  printf '%s' "${out% }"
+  printf '%s\n' "${list[@]}" | sort -g | awk '{v[NR]=$1} END{printf "%.3f-%.3f", v[int((NR+3)/4)], v[int((3*NR+3)/4)]}'
 }
 
 bare_call=$(awk -v a="${best[trapped_bare]}" -v b="${best[trapped_none]}" 'BEGIN{printf "%.1f", a+b}')
@@ -121,8 +159,8 @@ md="$stem.md"
 cat >"$json" <<JSON
 {
 $(machine_json)
-  "statistic": "ratios: median over ROUNDS of the ratio within each round (each value: fastest of REPS runs of ITERS calls in one process); fastest_ratios: ratio of each configuration's fastest value over all rounds",
-  "iters": $iters, "reps": $reps, "rounds": $rounds,
+  "statistic": "ratios: median of the ratios of runs taken back to back in lockstep (PASSES x (REPS - 1) pairs, each run ITERS calls); fastest_ratios: ratio of each configuration's fastest run",
+  "iters": $iters, "reps": $reps, "passes": $passes, "pairs": $rounds,
   "ns_per_call": {
     "allowed_no_filter": ${best[allowed_none]},
     "allowed_allow_all_filter": ${best[allowed_allow_all]},
@@ -164,8 +202,8 @@ JSON
 cat >"$md" <<MD
 # native bench, $date_s (kernel $(uname -r), pinned to one CPU: $([ ${#pin[@]} -gt 0 ] && echo yes || echo no), load $load0)
 
-$rounds alternating rounds; in each, every configuration is a fresh process whose value is its fastest of $reps runs of $iters calls.
-The table shows each configuration's fastest value over all rounds.
+$passes passes; in each, every configuration is a process of its own, all chained in lockstep, each timing $reps runs of $iters calls (the first a warm-up): $rounds runs per configuration, each taken back to back with the same run of the others.
+The table shows each configuration's fastest run.
 
 | call | configuration | ns/call |
 |---|---|---|
@@ -181,24 +219,24 @@ The table shows each configuration's fastest value over all rounds.
 | getpriority (trapped) | sigsys enforce, as under \`sigsys run\` | ${best[trapped_run_enforce]} |
 | getpriority (trapped) | sigsys audit, as under \`sigsys run\` | ${best[trapped_run_audit]} |
 
-Ratios: **paired** (median over the rounds of the ratio within each round; judged against the
-target) and, in brackets, the ratio of the fastest values above.
+Ratios: **paired** (the median of the ratios of runs taken back to back; judged against the
+target) and, in brackets, the ratio of the fastest runs above.
 
 - allowed vs allow-all: preload **$r_allowed** ($ok_allowed) [$f_allowed], \`sigsys run\` **$r_allowed_run** ($ok_allowed_run) [$f_allowed_run], \`sigsys run\` with Docker's default profile **$r_allowed_default** ($ok_allowed_default) [$f_allowed_default] (target <= 1.02)
 - enforce vs bare trap: preload **$r_enforce** ($ok_enforce) [$f_enforce], \`sigsys run\` **$r_enforce_run** ($ok_enforce_run) [$f_enforce_run] (target <= 1.10)
 - audit vs bare trap + the call ($bare_call ns): preload **$r_audit** ($ok_audit) [$f_audit], \`sigsys run\` **$r_audit_run** ($ok_audit_run) [$f_audit_run] (target <= 1.15)
 
-Every round's ratio (paired):
+The paired ratios' spread (first to third quartile over $rounds pairs):
 
-| ratio | rounds |
+| ratio | quartiles |
 |---|---|
-| allowed, preload | $(rounds_of allowed_sigsys allowed_allow_all) |
-| allowed, \`sigsys run\` | $(rounds_of allowed_run allowed_allow_all) |
-| allowed, \`sigsys run\` + Docker default | $(rounds_of allowed_run_default allowed_allow_all) |
-| enforce, preload | $(rounds_of trapped_enforce trapped_bare) |
-| enforce, \`sigsys run\` | $(rounds_of trapped_run_enforce trapped_bare) |
-| audit, preload | $(rounds_of trapped_audit trapped_bare trapped_none) |
-| audit, \`sigsys run\` | $(rounds_of trapped_run_audit trapped_bare trapped_none) |
+| allowed, preload | $(spread allowed_sigsys allowed_allow_all) |
+| allowed, \`sigsys run\` | $(spread allowed_run allowed_allow_all) |
+| allowed, \`sigsys run\` + Docker default | $(spread allowed_run_default allowed_allow_all) |
+| enforce, preload | $(spread trapped_enforce trapped_bare) |
+| enforce, \`sigsys run\` | $(spread trapped_run_enforce trapped_bare) |
+| audit, preload | $(spread trapped_audit trapped_bare trapped_none) |
+| audit, \`sigsys run\` | $(spread trapped_run_audit trapped_bare trapped_none) |
 MD
 cat "$md"
 echo "bench/native: wrote $json"
