@@ -111,23 +111,21 @@ for ((p = 0; p < passes; p++)); do
   rounds=$((rounds + reps - 1))
 done
 
-# Median over rounds of NUM / (DEN [+ DEN2]) within each round.
-paired() {
-  local num=$1 den=$2 den2=${3:-} r list=()
+# The ratios NUM / (DEN [+ DEN2]) of every round (runs taken back to back), sorted.
+round_ratios() {
+  local num=$1 den=$2 den2=${3:-} r
   for ((r = 0; r < rounds; r++)); do
-    list+=("$(awk -v a="${per_round[$num,$r]}" -v b="${per_round[$den,$r]}" \
-      -v c="${den2:+${per_round[$den2,$r]}}" 'BEGIN{printf "%.4f", a/(b+c)}')")
-  done
-  printf '%s\n' "${list[@]}" | sort -g | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f", m}'
+    awk -v a="${per_round[$num,$r]}" -v b="${per_round[$den,$r]}" \
+      -v c="${den2:+${per_round[$den2,$r]}}" 'BEGIN{printf "%.4f\n", a/(b+c)}'
+  done | sort -g
 }
-# The spread of the paired ratios: "first quartile - third quartile".
+# Their median: judged against the target.
+paired() {
+  round_ratios "$@" | awk '{v[NR]=$1} END{m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f", m}'
+}
+# Their spread: "first quartile - third quartile".
 spread() {
-  local num=$1 den=$2 den2=${3:-} r list=()
-  for ((r = 0; r < rounds; r++)); do
-    list+=("$(awk -v a="${per_round[$num,$r]}" -v b="${per_round[$den,$r]}" \
-      -v c="${den2:+${per_round[$den2,$r]}}" 'BEGIN{printf "%.4f", a/(b+c)}')")
-  done
-  printf '%s\n' "${list[@]}" | sort -g | awk '{v[NR]=$1} END{printf "%.3f-%.3f", v[int((NR+3)/4)], v[int((3*NR+3)/4)]}'
+  round_ratios "$@" | awk '{v[NR]=$1} END{printf "%.3f-%.3f", v[int((NR+3)/4)], v[int((3*NR+3)/4)]}'
 }
 
 bare_call=$(awk -v a="${best[trapped_bare]}" -v b="${best[trapped_none]}" 'BEGIN{printf "%.1f", a+b}')
