@@ -129,12 +129,20 @@ export function defaultBase(arch = nativeArch()): Base {
 }
 
 /** Read a base profile (Docker profile, bare LinuxSeccomp, or OCI config.json). Throws ProfileError (exit 2). */
-export function readBase(file: string): Base {
-  const text = readProfile(file);
+export function readBase(file: string, text = readProfile(file)): Base {
   const json = parseJson(text, file);
   // Validates the whole profile now, with JSON paths, before any command runs.
   const { warnings } = compileProfileText(text, file, { mode: 'audit' });
   const seccomp = seccompObject(json, file);
+  return { file, warnings, seccomp, learned: ownLearning(seccomp) };
+}
+
+/**
+ * A base already validated (it compiled to the cached learning policy,
+ * src/learn/start.ts): parsed, not compiled again.
+ */
+export function parseBase(file: string, text: string, warnings: string[]): Base {
+  const seccomp = seccompObject(parseJson(text, file), file);
   return { file, warnings, seccomp, learned: ownLearning(seccomp) };
 }
 
