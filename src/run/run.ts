@@ -23,8 +23,8 @@
  * one) and checking an output file before the command starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -296,7 +296,7 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     for (const s of FORWARDED) process.off(s, forward);
     for (const s of SHIELDED) process.off(s, shield);
     if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
-    else await rm(tmp, { recursive: true, force: true });
+    else rmSync(tmp, { recursive: true, force: true }); // two files: a sync call is quicker than rm's promise walk
   }
   return { exit, stats, supervisorKilled };
 }
