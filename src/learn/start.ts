@@ -6,10 +6,10 @@
  * On a policy-cache hit (policy-cache.ts) that is a file read: nothing else
  * is loaded before the command starts (no JSON parser, no compiler, no
  * learn.ts, no addon), and the rest of learn loads while the command runs
- * (session.ts).  On a miss the base is read, planned and compiled as
- * learn.ts does it (which also validates a --base file before anything
- * runs), and the result is stored for the next run.  A base that compiled
- * once compiles again to the same policy: a hit needs no validation.
+ * (session.ts).  On a miss the base is read, planned and compiled
+ * (plan.ts, which also validates a --base file before anything runs), and
+ * the result is stored for the next run.  A base that compiled once
+ * compiles again to the same policy: a hit needs no validation.
  *
  * Only light modules here (node's, errors, the native loader's path search,
  * the arch table): every module on this path is start-up time.
@@ -51,9 +51,9 @@ export async function prepareLearning(o: StartOptions): Promise<LearningStart> {
   const hit = key ? readCached(dir, key) : undefined;
   if (hit) return { ...hit, baseText, cached: true };
 
-  const [learn, { compileProfileText }] = await Promise.all([import('./learn.js'), import('../profile/compile.js')]);
-  const base = o.base !== undefined ? learn.readBase(o.base, baseText) : learn.defaultBase(arch);
-  const plan = learn.planLearning(base, o.mode);
+  const [learn, { readBase, planLearning }, { compileProfileText }] = await Promise.all([import('./learn.js'), import('./plan.js'), import('../profile/compile.js')]);
+  const base = o.base !== undefined ? readBase(o.base, baseText) : learn.defaultBase(arch);
+  const plan = planLearning(base, o.mode);
   // Its warnings are about sigsys's own learning profile (everything traps), not the user's.
   const compiled = compileProfileText(learn.formatProfile(plan.learningProfile), base.file, { mode: o.mode });
   const entry: CachedLearningPolicy = {
