@@ -8,7 +8,7 @@
 //                 getpid) whose iterations also do pure-python work (K
 //                 additions), K sized at the start of the run so that the loop
 //                 takes --issue-seconds (0.31 s, what it took where the issue
-//                 was filed) unconfined here: fastest of 3 runs with K=0 and
+//                 was filed) unconfined here: median of 5 runs with K=0 and
 //                 with K=200 give the cost of one addition; the sized loop is
 //                 timed once more and K rescaled once (--issue-work K fixes it)
 //   dense-timed   a python loop of getppid/getpid and nothing else, sized by
@@ -75,17 +75,22 @@ function time(argv) {
   if (String(r.stderr).includes('learning through the supervisor alone')) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return s;
 }
-const fastest = (argv) => Math.min(...[0, 1, 2].map(() => time(argv)));
+const typical = (argv) => {
+  const s = [0, 1, 2, 3, 4].map(() => time(argv)).sort((a, b) => a - b);
+  return s[2];
+};
 
 // Size a load by time: `make(x)` takes a + b*x seconds; find x for `target`
-// from fastest-of-3 runs at x=0 and x=probe, then time that size once more
-// and rescale once (a calibration caught by a busy moment misjudges b).
+// from the median of 5 runs at x=0 and x=probe, then time that size (median
+// of 5) and rescale once: the VM's speed drifts, and a calibration caught by
+// a fast or a busy moment misjudges b.  The rounds' own unconfined times are
+// reported with the result: the size is only as good as this guess.
 function calibrate(make, probe, target, roundTo, min) {
-  const c = { empty: fastest(make(0)), probe, probeSeconds: fastest(make(probe)) };
+  const c = { empty: typical(make(0)), probe, probeSeconds: typical(make(probe)) };
   c.perUnitUs = ((c.probeSeconds - c.empty) / probe) * 1e6;
   const round = (x) => Math.max(min, Math.round(x / roundTo) * roundTo);
   c.firstGuess = round((target - c.empty) / (c.perUnitUs / 1e6));
-  c.firstGuessSeconds = fastest(make(c.firstGuess));
+  c.firstGuessSeconds = typical(make(c.firstGuess));
   c.size = round((c.firstGuess * (target - c.empty)) / Math.max(1e-3, c.firstGuessSeconds - c.empty));
   return c;
 }
@@ -96,12 +101,12 @@ const issueSeconds = Number(values['issue-seconds']);
 const issueCal = values['issue-work'] ? undefined : calibrate(work, 200, issueSeconds, 1, 0);
 const issueWork = values['issue-work'] ? Number(values['issue-work']) : issueCal.size;
 const issueHow = issueCal
-  ? `K = ${issueWork} additions per iteration, sized to take ${issueSeconds} s unconfined here (fastest of 3: K=0 ${issueCal.empty.toFixed(3)} s, K=${issueCal.probe} ${issueCal.probeSeconds.toFixed(3)} s, so ${(issueCal.perUnitUs / (ISSUE_CALLS / 2) * 1000).toFixed(1)} ns per addition; K=${issueCal.firstGuess} took ${issueCal.firstGuessSeconds.toFixed(3)} s, rescaled once)`
+  ? `K = ${issueWork} additions per iteration, sized to take ${issueSeconds} s unconfined here (median of 5: K=0 ${issueCal.empty.toFixed(3)} s, K=${issueCal.probe} ${issueCal.probeSeconds.toFixed(3)} s, so ${(issueCal.perUnitUs / (ISSUE_CALLS / 2) * 1000).toFixed(1)} ns per addition; K=${issueCal.firstGuess} took ${issueCal.firstGuessSeconds.toFixed(3)} s, rescaled once)`
   : `K = ${issueWork} additions per iteration (--issue-work)`;
 const denseSeconds = Number(values['dense-seconds']);
 const denseCal = want('dense-timed') ? calibrate(loop, 200000, denseSeconds, 20000, 20000) : undefined;
 const denseHow = denseCal
-  ? `${denseCal.size} calls, sized to take ${denseSeconds} s unconfined here (python start ${denseCal.empty.toFixed(3)} s, ${denseCal.perUnitUs.toFixed(3)} us per call, fastest of 3; ${denseCal.firstGuess} calls took ${denseCal.firstGuessSeconds.toFixed(3)} s, rescaled once)`
+  ? `${denseCal.size} calls, sized to take ${denseSeconds} s unconfined here (python start ${denseCal.empty.toFixed(3)} s, ${denseCal.perUnitUs.toFixed(3)} us per call, median of 5; ${denseCal.firstGuess} calls took ${denseCal.firstGuessSeconds.toFixed(3)} s, rescaled once)`
   : '';
 const allLoads = {
   issue: { rounds, what: `the issue's load: a python3 loop of ${ISSUE_CALLS / 1000}k syscalls (20k iterations of getppid + getpid) doing pure-python work in every iteration; ${issueHow}`, cmd: work(issueWork) },
@@ -238,6 +243,7 @@ for (const l of Object.keys(loads)) {
     md += `| ${l} | ${LABELS[c]} | ${s.median.toFixed(3)} | ${s.fastest.toFixed(3)} | ${vs} |\n`;
   }
 }
+md += `\nUnconfined in the rounds themselves (what the sizing got): ${Object.keys(loads).map((l) => `${l} median ${perLoad[l].seconds.unconfined.median.toFixed(3)} s`).join(', ')}.\n`;
 md += `\n\`sigsys learn -- /bin/true\` (the CLI's fixed cost: node start-up, policy, collector): median ${result.cliStartup.median.toFixed(3)} s, fastest ${result.cliStartup.fastest.toFixed(3)} s; \`node -e 0\` alone: median ${result.nodeStartup.median.toFixed(3)} s, fastest ${result.nodeStartup.fastest.toFixed(3)} s\n\n`;
 md += '| load | rounds | learn (bpf) vs unconfined (target <= 2) | strace vs learn (bpf) (target >= 5) | learn (supervisor) vs unconfined | strace vs learn (supervisor) | sigsys-exec bpf vs unconfined | strace vs sigsys-exec bpf |\n|---|---|---|---|---|---|---|---|\n';
 for (const l of Object.keys(loads)) {
