@@ -12,13 +12,12 @@ import {
   defaultBase,
   describeSource,
   formatProfile,
-  notAllowed,
-  planLearning,
   PRELOAD_SYSCALLS,
   readPrevious,
   shellLine,
   type Base,
 } from '../src/learn/learn.js';
+import { notAllowed, planLearning } from '../src/learn/plan.js';
 import { parseJson } from '../src/profile/parse.js';
 import { compileProfileText } from '../src/profile/compile.js';
 

@@ -142,6 +142,17 @@ export function protoRoot(): protobuf.Root {
   return load().root;
 }
 
+/**
+ * Load the schema and generate the ring decoders now (protobufjs builds a
+ * type's decode function on its first use: ~5 ms on a small VM), for a
+ * caller that has time to spare before the first ring (RingDecoder.prepare).
+ */
+export function prepareDecoders(): void {
+  const t = load();
+  t.ringMeta.setup();
+  t.violation.setup();
+}
+
 /** A message type of package sigsys.v1 by short name, e.g. 'Summary'. */
 export function messageType(name: string): protobuf.Type {
   return load().root.lookupType(`sigsys.v1.${name}`);

@@ -17,6 +17,10 @@
  * those (BOOTSTRAP) and the learned profile allows the ones the base denies,
  * in a rule of their own.
  *
+ * Planning the learning run (what the base denies, asked of the compiled
+ * base) is in plan.ts, apart: it needs the compiler, which a learning run
+ * whose policy is cached never loads (start.ts).
+ *
  * Profiles are handled as parsed JSON (src/profile/parse.ts: numbers kept as
  * written, so 64-bit argument values survive) and the base's entries, fields
  * and comments are kept as they are, except that learned names are taken out
@@ -28,13 +32,12 @@ import { ProfileError } from '../errors.js';
 import type { ViolationEvent } from '../events/types.js';
 import { loadNative } from '../native/loader.js';
 import { nativeArch, scmpArchName } from '../profile/arches.js';
-import { compileProfileText, readProfile, type CompileResult } from '../profile/compile.js';
 import { isObject, JsonNum, parseJson, type JsonValue } from '../profile/parse.js';
-import type { NormalisedProfile } from '../profile/types.js';
+import { readProfile } from '../profile/read.js';
 import type { Sink } from '../sinks/sink.js';
 import { ARG_RULES, describeArgValue, groupNames } from './groups.js';
 
-type Obj = { [k: string]: JsonValue };
+export type Obj = { [k: string]: JsonValue };
 
 /**
  * What sigsys-exec itself needs the profile to allow (it refuses a profile
@@ -128,17 +131,16 @@ export function defaultBase(arch = nativeArch()): Base {
   };
 }
 
-/** Read a base profile (Docker profile, bare LinuxSeccomp, or OCI config.json). Throws ProfileError (exit 2). */
-export function readBase(file: string): Base {
-  const text = readProfile(file);
-  const json = parseJson(text, file);
-  // Validates the whole profile now, with JSON paths, before any command runs.
-  const { warnings } = compileProfileText(text, file, { mode: 'audit' });
-  const seccomp = seccompObject(json, file);
+/**
+ * A base already validated (it compiled to the cached learning policy,
+ * src/learn/start.ts): parsed, not compiled again.
+ */
+export function parseBase(file: string, text: string, warnings: string[]): Base {
+  const seccomp = seccompObject(parseJson(text, file), file);
   return { file, warnings, seccomp, learned: ownLearning(seccomp) };
 }
 
-function seccompObject(json: JsonValue, file: string): Obj {
+export function seccompObject(json: JsonValue, file: string): Obj {
   if (!isObject(json)) throw new ProfileError(file, '$', 'not a JSON object');
   if (json.defaultAction === undefined && isObject(json.linux) && isObject(json.linux.seccomp)) return json.linux.seccomp;
   return json;
@@ -177,31 +179,6 @@ export function allowIn(p: Obj, names: Iterable<string>, extra: Obj[]): Obj {
   return { ...p, syscalls: [...syscalls, ...extra] };
 }
 
-/** Names of `names` that the compiled profile does not allow (called with all-zero arguments). */
-export function notAllowed(compiled: CompileResult, names: readonly string[]): string[] {
-  const native = loadNative();
-  const out: string[] = [];
-  for (const name of names) {
-    const nr = native.syscallNumber(name, compiled.arch);
-    if (nr === null || nr < 0) continue; // not on this arch
-    if (name === 'rt_sigreturn') {
-      // The compiler always allows it; ask the profile itself.
-      if (!profileAllows(compiled.profile, name)) out.push(name);
-      continue;
-    }
-    const r = native.explain(compiled.policy, { nr, arch: compiled.arch, args: [0n, 0n, 0n, 0n, 0n, 0n] });
-    if (r.action.kind !== 'ALLOW') out.push(name);
-  }
-  return out;
-}
-
-/** Whether the profile as written allows `name` unconditionally. */
-function profileAllows(p: NormalisedProfile, name: string): boolean {
-  const rules = p.rules.filter((r) => r.names.includes(name));
-  if (rules.some((r) => r.action.kind === 'ALLOW' && r.args.length === 0)) return true;
-  return p.defaultAction.kind === 'ALLOW' && rules.every((r) => r.action.kind === 'ALLOW');
-}
-
 export interface LearningPlan {
   /** BOOTSTRAP_SYSCALLS the base denies: allowed while learning and in the result. */
   bootstrap: string[];
@@ -209,24 +186,6 @@ export interface LearningPlan {
   preload: string[];
   /** Profile JSON for the learning run. */
   learningProfile: Obj;
-}
-
-/**
- * The profile for the learning run: the base plus the bootstrap calls, and in
- * enforce mode the preload's exec-time calls (in audit mode they are carried
- * out and not recorded anyway, so the command's own use of them is learned).
- */
-export function planLearning(base: Base, mode: 'audit' | 'enforce' = 'audit'): LearningPlan {
-  // What the base denies once its own learned entries (if any) are replaced.
-  const text = formatProfile(withoutOwn(base.seccomp));
-  const compiled = compileProfileText(text, base.file, { mode: 'audit' });
-  const bootstrap = notAllowed(compiled, BOOTSTRAP_SYSCALLS);
-  const preload = notAllowed(compiled, PRELOAD_SYSCALLS).filter((n) => !bootstrap.includes(n));
-  const allow = mode === 'enforce' ? [...bootstrap, ...preload] : bootstrap;
-  const learningProfile = allow.length
-    ? allowIn(base.seccomp, allow, [{ names: allow, action: 'SCMP_ACT_ALLOW', comment: 'sigsys learn: not observable' }])
-    : base.seccomp;
-  return { bootstrap, preload, learningProfile };
 }
 
 /** What a learning run saw. */

@@ -1,30 +1,25 @@
 /**
- * session.ts - one `sigsys learn`: compile the learning profile, run the
- * command confined (src/run/run.ts) with every kind of call reported once,
- * fold what was seen with earlier learning (--base, --merge), write the
- * profile atomically, and --verify it as a container runtime applies it.
+ * session.ts - one `sigsys learn`: get the learning run's policy (start.ts:
+ * the policy cache, else compile), run the command confined
+ * (src/run/run.ts) with every kind of call reported once, fold what was
+ * seen with earlier learning (--base, --merge), write the profile
+ * atomically, and --verify it as a container runtime applies it.
  * What it has to say goes to `say` one line at a time (the CLI prints them
  * to stderr); errors are SigsysErrors.
+ *
+ * Start-up is wall time the command waits for, so this module imports only
+ * what starting the command needs (start.ts, run.ts); learn.ts and the
+ * rest load while the command runs, with the collector (runConfined's
+ * overlapStartup and sink factory).  test/learn-startup.test.ts holds it
+ * to that.
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { SigsysError, describeError } from '../errors.js';
-import { compileProfileText } from '../profile/compile.js';
-import { describeExit, type ExitInfo } from '../report/report.js';
+import type { ExitInfo } from '../report/report.js';
 import { runConfined } from '../run/run.js';
 import type { Sink } from '../sinks/sink.js';
-import {
-  buildLearnedProfile,
-  defaultBase,
-  describeSource,
-  distinctArg0,
-  emptyLearned,
-  formatProfile,
-  learnSink,
-  planLearning,
-  readBase,
-  readPreviousFile,
-  shellLine,
-} from './learn.js';
+import type { Base, Learned } from './learn.js';
+import { prepareLearning } from './start.js';
 
 export interface LearnSessionOptions {
   output: string;
@@ -44,29 +39,41 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 /** Learn from one run of o.cmd; resolves to the command's exit status. */
 export async function learnProfile(o: LearnSessionOptions, say: (line: string) => void): Promise<number> {
-  const base = o.base ? readBase(o.base) : defaultBase();
-  // Read before the run: a bad file to merge into should not cost a run.
-  const previous = o.merge ? readPreviousFile(o.output) : undefined;
-  for (const w of base.warnings ?? []) say(`sigsys: warning: ${w}`);
-  const plan = planLearning(base, o.mode);
-  // Its warnings are about sigsys's own learning profile (everything traps), not the user's.
-  const compiled = compileProfileText(formatProfile(plan.learningProfile), base.file, { mode: o.mode });
+  const start = await prepareLearning({ base: o.base, mode: o.mode });
+  // Read before the run: a bad file to merge into should not cost a run
+  // (so with --merge, learn.ts loads before the command starts).
+  const previous = o.merge ? (await import('./learn.js')).readPreviousFile(o.output) : undefined;
+  for (const w of start.warnings) say(`sigsys: warning: ${w}`);
 
-  const learned = emptyLearned();
-  const sinks: Sink[] = [learnSink(learned)];
+  const extra: Sink[] = [];
   // Loaded only when asked for: every module on this path is start-up time (run.ts).
-  if (o.out) sinks.push((await import('../sinks/ndjson.js')).createNdjsonSink({ path: o.out }));
+  if (o.out) extra.push((await import('../sinks/ndjson.js')).createNdjsonSink({ path: o.out }));
+  // Loaded after the command started, while it runs (runConfined calls the factory then).
+  let learn!: typeof import('./learn.js');
+  let describeExit!: (exit: ExitInfo) => string;
+  let learned!: Learned;
+  let base!: Base;
+  const loadRest = async (): Promise<Sink[]> => {
+    let report: typeof import('../report/report.js');
+    [learn, report] = await Promise.all([import('./learn.js'), import('../report/report.js')]);
+    describeExit = report.describeExit;
+    base = start.base ?? (o.base !== undefined ? learn.parseBase(o.base, start.baseText!, start.warnings) : learn.defaultBase(start.arch));
+    learned = learn.emptyLearned();
+    return [learn.learnSink(learned), ...extra];
+  };
   const started = new Date();
   const { exit, stats } = await runConfined({
-    policy: compiled.policy,
+    policy: start.policy,
     cmd: o.cmd,
-    sinks,
+    sinks: loadRest,
     logNs: 'learn', overlapStartup: true,
     ringRecords: o.ringRecords,
     preload: false,
-    reportOnce: distinctArg0(compiled.arch),
+    reportOnce: start.reportOnce,
     learnVia: o.learnVia,
   });
+  const { buildLearnedProfile, describeSource, formatProfile, shellLine } = learn;
+  const plan = { bootstrap: start.bootstrap, preload: start.preload };
 
   // Earlier learning: the -o file (--merge) and a base that is itself a learned profile.
   const before = [base.learned, previous].filter((x) => x !== undefined);
@@ -109,7 +116,7 @@ export async function learnProfile(o: LearnSessionOptions, say: (line: string) =
   const merged = before.length ? `, ${added} new, ${names.size} in total` : '';
   say(`sigsys: learned ${plural(learned.names.size, 'syscall')} from ${plural(learned.events, 'event')} in ${plural(learned.pids.size, 'process', 'processes')}${merged}` +
       ` -> ${o.output} (${o.mode}, base ${o.base ?? base.file}); ${describeExit(exit)}`);
-  if (o.verify) await verify(o, text, exit, say);
+  if (o.verify) await verify(o, text, exit, say, learn, describeExit);
   return exit.status;
 }
 
@@ -120,7 +127,15 @@ export async function learnProfile(o: LearnSessionOptions, say: (line: string) =
  * same profile, which names every call it denies (once per kind).  Throw
  * unless the native run ended as the learning run did and nothing was denied.
  */
-async function verify(o: LearnSessionOptions, text: string, learnedExit: ExitInfo, say: (line: string) => void): Promise<void> {
+async function verify(
+  o: LearnSessionOptions,
+  text: string,
+  learnedExit: ExitInfo,
+  say: (line: string) => void,
+  { distinctArg0, emptyLearned, learnSink }: typeof import('./learn.js'),
+  describeExit: (exit: ExitInfo) => string,
+): Promise<void> {
+  const { compileProfileText } = await import('../profile/compile.js');
   const enforced = compileProfileText(text, o.output, { mode: 'enforce' });
   const native = await runConfined({ policy: enforced.policy, cmd: o.cmd, sinks: [], native: true, logNs: 'learn', overlapStartup: true });
   say(`sigsys: verify: under the learned profile's own filter (--native): ${describeExit(native.exit)}`);

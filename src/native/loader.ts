@@ -44,13 +44,18 @@ let cached: SigsysNative | undefined;
 /** Load sigsys.node once. $SIGSYS_ADDON overrides the search. */
 export function loadNative(): SigsysNative {
   if (cached) return cached;
-  const path = find('SIGSYS_ADDON', 'sigsys.node', 'the sigsys addon');
+  const path = addonPath();
   try {
     cached = createRequire(import.meta.url)(path) as SigsysNative;
   } catch (err) {
     throw new NativeLoadError(`cannot load ${path}: ${(err as Error).message}`, { cause: err });
   }
   return cached;
+}
+
+/** Path of sigsys.node without loading it ($SIGSYS_ADDON overrides the search). */
+export function addonPath(): string {
+  return find('SIGSYS_ADDON', 'sigsys.node', 'the sigsys addon');
 }
 
 /** Path of libsigsys.so for LD_PRELOAD. $SIGSYS_PRELOAD overrides the search. */

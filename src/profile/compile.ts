@@ -10,7 +10,6 @@
  * (`sigsys run`) use.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProfileError, SigsysError, UsageError } from '../errors.js';
 import { loadNative, packageRoot } from '../native/loader.js';
@@ -18,7 +17,10 @@ import type { NativeProfile } from '../native/native.js';
 import { archToken, nativeArch } from './arches.js';
 import { normaliseProfile } from './normalise.js';
 import { parseJson } from './parse.js';
+import { readProfile } from './read.js';
 import type { NormalisedProfile } from './types.js';
+
+export { readProfile };
 
 export interface CompileOptions {
   mode?: 'enforce' | 'audit';
@@ -103,16 +105,6 @@ export function compileProfileText(text: string, file: string, opts: CompileOpti
     arch,
     profile,
   };
-}
-
-export function readProfile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new ProfileError(path, '', `cannot read: ${why}`, { cause: err });
-  }
 }
 
 /** Read and compile a profile file. Throws ProfileError (exit 2) on bad input. */

@@ -7,7 +7,8 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import { basename } from 'node:path';
-import { allowIn, formatProfile, readBase, type Base } from '../learn/learn.js';
+import { allowIn, formatProfile, type Base } from '../learn/learn.js';
+import { readBase } from '../learn/plan.js';
 
 export { readBase, type Base };
 

@@ -23,7 +23,8 @@
  * one) and checking an output file before the command starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -38,8 +39,13 @@ export interface ConfinedRunOptions {
   /** Compiled policy image (compileProfileFile(...).policy). */
   policy: Buffer;
   cmd: string[];
-  /** Every event of the run goes to these sinks. */
-  sinks: Sink[];
+  /**
+   * Every event of the run goes to these sinks; or a factory, called when
+   * the collector starts (with overlapStartup: after the command started,
+   * so what it loads costs no wall time; `sigsys learn` loads its own
+   * modules there).
+   */
+  sinks: Sink[] | (() => Promise<Sink[]>);
   /** Start the command through sigsys-exec (default true); false: the preload alone. */
   launcher?: boolean;
   /** sigsys-exec --native: the profile's own filter, no preload, no supervisor, no events. */
@@ -204,11 +210,13 @@ function startCommand(o: ConfinedRunOptions, policyPath: string, spool: string):
 export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitInfo; stats: CollectorStats; supervisorKilled: NodeJS.Signals | null }> {
   let log = o.logger;
 
-  const tmp = await mkdtemp(join(tmpdir(), 'sigsys-run-'));
+  // Synchronous: nothing else can happen before the command starts, and a
+  // thread-pool round trip per call is start-up time (docs/learn.md "Cost").
+  const tmp = mkdtempSync(join(tmpdir(), 'sigsys-run-'));
   const spool = join(tmp, 'spool');
-  await mkdir(spool, { mode: 0o700 });
+  mkdirSync(spool, { mode: 0o700 });
   const policyPath = join(tmp, 'policy.bin');
-  await writeFile(policyPath, o.policy, { mode: 0o600 });
+  writeFileSync(policyPath, o.policy, { mode: 0o600 });
 
   let collector: Collector | undefined;
   let exit: ExitInfo;
@@ -225,14 +233,18 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     started?.kill(sig);
   };
   const startCollector = async (): Promise<Collector> => {
-    const [{ createCollector }, { createLogger }] = await Promise.all([import('../collector/collector.js'), import('../logger.js')]);
+    const [{ createCollector }, { createLogger }, sinks] = await Promise.all([
+      import('../collector/collector.js'),
+      import('../logger.js'),
+      typeof o.sinks === 'function' ? o.sinks() : o.sinks,
+    ]);
     log ??= createLogger(o.logNs ?? 'run');
     // The spool is private (0700, ours): only the workload tree writes into it,
     // so a ring whose process exited before it was looked at keeps its claimed
     // workload (labelled identity "unverified"); forged rings are still renamed.
     const c = createCollector({
       spoolDir: spool,
-      sinks: o.sinks,
+      sinks,
       removeFinished: false,
       pollIntervalMs: 20,
       logger: log,
@@ -284,7 +296,7 @@ export async function runConfined(o: ConfinedRunOptions): Promise<{ exit: ExitIn
     for (const s of FORWARDED) process.off(s, forward);
     for (const s of SHIELDED) process.off(s, shield);
     if (o.keepSpool) process.stderr.write(`sigsys: spool kept in ${spool}\n`);
-    else await rm(tmp, { recursive: true, force: true });
+    else rmSync(tmp, { recursive: true, force: true }); // two files: a sync call is quicker than rm's promise walk
   }
   return { exit, stats, supervisorKilled };
 }
