@@ -11,6 +11,6 @@ export default defineConfig({
     hookTimeout: 180_000,
     reporters: ['default'],
     // Real Kafka broker for test/kafka*.test.ts and test/aggregate*.test.ts (started lazily).
-    globalSetup: ['test/setup/kafka-global.ts', 'test/setup/build-cli.ts'],
+    globalSetup: ['test/setup/kafka-global.ts', 'test/setup/build-cli.ts', 'test/setup/cache-dir.ts'],
   },
 });

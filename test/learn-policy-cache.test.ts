@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,21 @@ describe('an entry that cannot be trusted is a miss, compiled again and rewritte
   });
 });
 
+describe('an entry under another key\'s name is a miss', () => {
+  it('the audit entry renamed to the enforce entry\'s file name: enforce compiles and gets its own policy', async () => {
+    const probe = fresh('names');
+    await prepareLearning({ mode: 'enforce', env: { SIGSYS_CACHE_DIR: probe } });
+    const enforceName = entries(probe)[0]!;
+    const dir = fresh('renamed');
+    const env = { SIGSYS_CACHE_DIR: dir };
+    await prepareLearning({ mode: 'audit', env });
+    renameSync(join(dir, entries(dir)[0]!), join(dir, enforceName));
+    const enforce = await prepareLearning({ mode: 'enforce', env });
+    expect(enforce.cached).toBe(false);
+    expect(payload(enforce)).toEqual(payload(await prepareLearning({ mode: 'enforce', env: { SIGSYS_CACHE_DIR: 'off' } })));
+  });
+});
+
 describe('a cache directory that is not safe to use is not used (learn just compiles)', () => {
   const cases: [string, () => string][] = [
     ['group- and world-writable (0777)', () => { const d = fresh('perm'); mkdirSync(d, { mode: 0o700 }); chmodSync(d, 0o777); return d; }],
@@ -112,6 +127,27 @@ describe('a cache directory that is not safe to use is not used (learn just comp
     const runs = [await prepareLearning({ mode: 'audit', env }), await prepareLearning({ mode: 'audit', env })];
     expect(runs.map((r) => r.cached)).toEqual([false, false]);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('nothing is made inside another user\'s directory', () => {
+  it.runIf(isRoot)('root with a user\'s HOME (sudo -E): no ~/.cache made there, learn compiles', async () => {
+    const home = fresh('user-home');
+    mkdirSync(home, { mode: 0o755 });
+    chownSync(home, 65534, 65534);
+    const runs = [await prepareLearning({ mode: 'audit', env: { HOME: home } }), await prepareLearning({ mode: 'audit', env: { HOME: home } })];
+    expect(runs.map((r) => r.cached)).toEqual([false, false]);
+    expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('inside a sticky directory (like /tmp) the cache directory is made', async () => {
+    const sticky = fresh('sticky');
+    mkdirSync(sticky, { mode: 0o700 });
+    chmodSync(sticky, 0o1777);
+    if (isRoot) chownSync(sticky, 65534, 65534);
+    const env = { SIGSYS_CACHE_DIR: join(sticky, 'sigsys') };
+    await prepareLearning({ mode: 'audit', env });
+    expect((await prepareLearning({ mode: 'audit', env })).cached).toBe(true);
   });
 });
 

@@ -9,8 +9,9 @@
  * warnings.  It is found by a SHA-256 over everything that answer depends
  * on (cacheKey): the base's text (or that it is the default deny-all base)
  * and name, the mode, the arch, the kernel release, the addon's build
- * (path, size, mtime of sigsys.node, which carries libseccomp) and sigsys's
- * own code that plans and compiles (size and mtime of those modules).
+ * (path, inode, size, mtime and ctime of sigsys.node, which carries
+ * libseccomp) and sigsys's own code that plans and compiles (the contents
+ * of those modules).
  *
  * Where: $SIGSYS_CACHE_DIR, else $XDG_CACHE_HOME/sigsys, else
  * ~/.cache/sigsys; SIGSYS_CACHE_DIR=off turns it off.  The directory must be
@@ -25,9 +26,9 @@
  * own modules are imported: this runs before the command starts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Bumped when an entry's layout or meaning changes. */
@@ -62,9 +63,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** sigsys's code that decides the learning profile and compiles it (dist/learn, dist/profile). */
 const CODE_DIRS = [here, join(here, '..', 'profile')];
 
+/**
+ * The addon by path, inode, size, mtime and ctime: a rebuild or an upgrade
+ * changes them, and no copy keeps ctime (cp -p and rsync -a keep mtime), so
+ * no hash of ~0.5 MB at every start.
+ */
 function identity(path: string): string {
   const s = statSync(path);
-  return `${path} ${s.size} ${s.mtimeMs}`;
+  return `${path} ${s.ino} ${s.size} ${s.mtimeMs} ${s.ctimeMs}`;
 }
 
 export interface CacheKeyInput {
@@ -90,7 +96,12 @@ export function cacheKey(k: CacheKeyInput): string {
   part(release());
   part(identity(k.addon));
   for (const dir of CODE_DIRS) {
-    for (const f of readdirSync(dir).filter((n) => /\.(js|ts)$/.test(n)).sort()) part(identity(join(dir, f)));
+    // By content: a copy that keeps timestamps (cp -p, rsync -a, packages
+    // with clamped mtimes) must not carry an old key to changed code.
+    for (const f of readdirSync(dir).filter((n) => /\.(js|ts)$/.test(n)).sort()) {
+      part(f);
+      h.update(readFileSync(join(dir, f)));
+    }
   }
   return h.digest('hex');
 }
@@ -98,9 +109,19 @@ export function cacheKey(k: CacheKeyInput): string {
 /**
  * The directory, made if missing (0700), when it is safe to use: a directory
  * (not a link to one), owned by this user, no access for group or others.
+ * Nothing is made inside another user's directory (unless it is sticky, like
+ * /tmp): root running `sudo -E sigsys learn` with the user's HOME would
+ * otherwise leave a root-owned ~/.cache (or ~/.cache/sigsys) behind, which
+ * the user's own runs, and other programs, could not use.
  */
 function usableDir(dir: string): boolean {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(dir)) {
+    let parent = dirname(resolve(dir));
+    while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+    const p = statSync(parent);
+    if (p.uid !== process.getuid?.() && (p.mode & 0o1000) === 0 /* S_ISVTX */) return false;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
   const s = lstatSync(dir);
   const uid = process.getuid?.();
   return s.isDirectory() && (uid === undefined || s.uid === uid) && (s.mode & 0o077) === 0;
@@ -133,9 +154,14 @@ export function readCached(dir: string | undefined, key: string): CachedLearning
     const pairs = (v: unknown): v is [number, string][] =>
       Array.isArray(v) && v.every((p) => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'string' && /^[0-9a-f]+$/.test(p[1]));
     if (e.key !== key || typeof e.policy !== 'string' || typeof e.arch !== 'string' || !strings(e.bootstrap) || !strings(e.preload) || !strings(e.warnings) || !pairs(e.reportOnce)) return undefined;
-    // Most recently used: kept longest by prune().
-    const now = new Date();
-    utimesSync(path, now, now);
+    // Most recently used: kept longest by prune().  A read-only cache
+    // (a pre-seeded image layer) still answers.
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // not ours to touch: the entry is still good
+    }
     return {
       policy: Buffer.from(e.policy, 'base64'),
       arch: e.arch,
