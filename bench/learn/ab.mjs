@@ -10,12 +10,12 @@
 // overwritten: -2, -3, ... appended).  Run it under the bench lock like
 // every bench (flock /tmp/sigsys-bench.lock ...).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fmt, median, writeResults } from './results.mjs';
 
-const root = join(import.meta.dirname, '..', '..');
 const { values, positionals: cmd } = parseArgs({
   options: { a: { type: 'string' }, b: { type: 'string' }, rounds: { type: 'string', default: '15' }, name: { type: 'string' } },
   allowPositionals: true,
@@ -48,15 +48,10 @@ for (const [i, order] of plan.entries()) {
 }
 const loadAfter = loadavg();
 rmSync(tmp, { recursive: true, force: true });
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const KEYS = ['wall', 'spawn', 'child', 'post'];
 const stats = Object.fromEntries(['A', 'B'].map((w) => [w, Object.fromEntries(KEYS.map((k) => [k, { median: median(runs[w].map((r) => r[k])), fastest: Math.min(...runs[w].map((r) => r[k])) }]))]));
 const perRound = runs.B.map((r, i) => r.wall / runs.A[i].wall);
 const date = new Date().toISOString().slice(0, 10);
-const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
 const result = { date, kernel: release(), cpus: cpus().length, load: { before: fmt(loadBefore), after: fmt(loadAfter) }, a: values.a, b: values.b, cmd, rounds: Number(values.rounds), stats, wallBOverA: { median: median(perRound), perRound }, runs };
 let md = `# learn A/B, ${date} (kernel ${release()}, ${cpus().length} CPUs, load ${fmt(loadBefore)} before, ${fmt(loadAfter)} after)
 
@@ -69,12 +64,6 @@ ${['A', 'B'].map((w) => `| ${w} | ${KEYS.map((k) => `${stats[w][k].median.toFixe
 
 B/A wall, median of per-round ratios: **${median(perRound).toFixed(3)}** (${perRound.map((x) => x.toFixed(2)).join(' ')})
 `;
-const dir = join(root, 'bench', 'results');
-mkdirSync(dir, { recursive: true });
-const base = values.name ?? `learn-ab-${date}`;
-let name = base;
-for (let i = 2; existsSync(join(dir, `${name}.md`)) || existsSync(join(dir, `${name}.json`)); i++) name = `${base}-${i}`;
-writeFileSync(join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
-writeFileSync(join(dir, `${name}.md`), md);
+const name = writeResults(values.name ?? `learn-ab-${date}`, result, md);
 process.stdout.write(md);
 process.stderr.write(`bench learn ab: results in bench/results/${name}.md and .json\n`);

@@ -31,10 +31,11 @@
 // Results go to bench/results/<--name>.md and .json (default learn-<date>);
 // an existing file is never overwritten: -2, -3, ... is appended instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fmt, median, writeResults } from './results.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({
@@ -166,12 +167,7 @@ for (let i = 0; i < maxRounds; i++) {
 const loadAfter = loadavg();
 rmSync(tmp, { recursive: true, force: true });
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const min = (xs) => Math.min(...xs);
-const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
 const date = new Date().toISOString().slice(0, 10);
 // [numerator, denominator] configurations of each reported ratio.
 const RATIOS = {
@@ -257,13 +253,6 @@ if (loads.issue) {
   md += `\nHeadline per round: learn/unconfined ${r.learnBpfVsUnconfined.perRound.map(x).join(' ')}; strace/learn ${r.straceVsLearnBpf.perRound.map(x).join(' ')}; `;
   md += `strace on one CPU/learn ${r.straceOneCpuVsLearnBpf.perRound.map(x).join(' ')} (median ${x(r.straceOneCpuVsLearnBpf.median)}, fastest ${x(r.straceOneCpuVsLearnBpf.fastest)})\n`;
 }
-const resultsDir = join(root, 'bench', 'results');
-mkdirSync(resultsDir, { recursive: true });
-// Never over an earlier result: the first free name.
-const base = values.name ?? `learn-${date}`;
-let name = base;
-for (let i = 2; existsSync(join(resultsDir, `${name}.md`)) || existsSync(join(resultsDir, `${name}.json`)); i++) name = `${base}-${i}`;
-writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
-writeFileSync(join(resultsDir, `${name}.md`), md);
+const name = writeResults(values.name ?? `learn-${date}`, result, md);
 process.stdout.write(md);
 process.stderr.write(`bench learn: results in bench/results/${name}.md and .json\n`);
