@@ -37,7 +37,7 @@ import { readProfile } from '../profile/read.js';
 import type { Sink } from '../sinks/sink.js';
 import { ARG_RULES, describeArgValue, groupNames } from './groups.js';
 
-export type Obj = { [k: string]: JsonValue };
+type Obj = { [k: string]: JsonValue };
 
 /**
  * What sigsys-exec itself needs the profile to allow (it refuses a profile
@@ -140,7 +140,7 @@ export function parseBase(file: string, text: string, warnings: string[]): Base 
   return { file, warnings, seccomp, learned: ownLearning(seccomp) };
 }
 
-export function seccompObject(json: JsonValue, file: string): Obj {
+function seccompObject(json: JsonValue, file: string): Obj {
   if (!isObject(json)) throw new ProfileError(file, '$', 'not a JSON object');
   if (json.defaultAction === undefined && isObject(json.linux) && isObject(json.linux.seccomp)) return json.linux.seccomp;
   return json;

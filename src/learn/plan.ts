@@ -8,18 +8,15 @@
  */
 import { loadNative } from '../native/loader.js';
 import { compileProfileText, type CompileResult } from '../profile/compile.js';
-import { parseJson } from '../profile/parse.js';
 import { readProfile } from '../profile/read.js';
 import type { NormalisedProfile } from '../profile/types.js';
-import { allowIn, BOOTSTRAP_SYSCALLS, formatProfile, ownLearning, PRELOAD_SYSCALLS, seccompObject, withoutOwn, type Base, type LearningPlan } from './learn.js';
+import { allowIn, BOOTSTRAP_SYSCALLS, formatProfile, parseBase, PRELOAD_SYSCALLS, withoutOwn, type Base, type LearningPlan } from './learn.js';
 
 /** Read a base profile (Docker profile, bare LinuxSeccomp, or OCI config.json). Throws ProfileError (exit 2). */
 export function readBase(file: string, text = readProfile(file)): Base {
-  const json = parseJson(text, file);
   // Validates the whole profile now, with JSON paths, before any command runs.
   const { warnings } = compileProfileText(text, file, { mode: 'audit' });
-  const seccomp = seccompObject(json, file);
-  return { file, warnings, seccomp, learned: ownLearning(seccomp) };
+  return parseBase(file, text, warnings);
 }
 
 /** Names of `names` that the compiled profile does not allow (called with all-zero arguments). */

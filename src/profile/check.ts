@@ -10,7 +10,8 @@
  */
 import { ProfileError } from '../errors.js';
 import { loadNative } from '../native/loader.js';
-import { compileProfileText, readProfile, type CompileOptions } from './compile.js';
+import { compileProfileText, type CompileOptions } from './compile.js';
+import { readProfile } from './read.js';
 import { argKeyOf, describeConds } from './rules.js';
 import { actionToString, sameAction, type NormalisedProfile, type Rule } from './types.js';
 

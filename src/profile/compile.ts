@@ -20,8 +20,6 @@ import { parseJson } from './parse.js';
 import { readProfile } from './read.js';
 import type { NormalisedProfile } from './types.js';
 
-export { readProfile };
-
 export interface CompileOptions {
   mode?: 'enforce' | 'audit';
   /** Target arch: libseccomp token, SCMP_ARCH_* or GOARCH name; default: this machine's. */

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { ProfileError, UsageError } from '../errors.js';
 import { loadNative } from '../native/loader.js';
 import type { NativeExplainResult, NativePolicyInfo } from '../native/native.js';
-import { compileProfileText, readProfile, resolveArch, type CompileOptions } from './compile.js';
+import { compileProfileText, resolveArch, type CompileOptions } from './compile.js';
+import { readProfile } from './read.js';
 import { describeConds } from './rules.js';
 import { actionToString, sameAction, type Action, type ArgCond, type NormalisedProfile, type Rule } from './types.js';
 
