@@ -76,10 +76,7 @@ function time(argv) {
   if (String(r.stderr).includes('learning through the supervisor alone')) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return s;
 }
-const typical = (argv) => {
-  const s = [0, 1, 2, 3, 4].map(() => time(argv)).sort((a, b) => a - b);
-  return s[2];
-};
+const typical = (argv) => median([0, 1, 2, 3, 4].map(() => time(argv)));
 
 // Size a load by time: `make(x)` takes a + b*x seconds; find x for `target`
 // from the median of 5 runs at x=0 and x=probe, then time that size (median
@@ -99,8 +96,9 @@ function calibrate(make, probe, target, roundTo, min) {
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const want = (l) => !only || only.has(l);
 const issueSeconds = Number(values['issue-seconds']);
-const issueCal = values['issue-work'] ? undefined : calibrate(work, 200, issueSeconds, 1, 0);
-const issueWork = values['issue-work'] ? Number(values['issue-work']) : issueCal.size;
+// Sized only when the issue's load is run (--only may leave it out).
+const issueCal = values['issue-work'] || !want('issue') ? undefined : calibrate(work, 200, issueSeconds, 1, 0);
+const issueWork = values['issue-work'] ? Number(values['issue-work']) : (issueCal?.size ?? 0);
 const issueHow = issueCal
   ? `K = ${issueWork} additions per iteration, sized to take ${issueSeconds} s unconfined here (median of 5: K=0 ${issueCal.empty.toFixed(3)} s, K=${issueCal.probe} ${issueCal.probeSeconds.toFixed(3)} s, so ${(issueCal.perUnitUs / (ISSUE_CALLS / 2) * 1000).toFixed(1)} ns per addition; K=${issueCal.firstGuess} took ${issueCal.firstGuessSeconds.toFixed(3)} s, rescaled once)`
   : `K = ${issueWork} additions per iteration (--issue-work)`;
