@@ -523,8 +523,49 @@ static int cmd_hotblock(char **v)
  * alignment of the signal frame's xsave area).  The later calls are handed
  * off: the full register state (the xsave area rt_sigreturn restores) must
  * come back intact, as it does around a real syscall.  Prints how many
- * calls lost any of ymm0's 32 bytes.
+ * calls lost any of ymm0's 32 bytes (regs_bad), and how many came back with
+ * a general register other than a real `syscall` leaves (gprs_bad): the
+ * argument registers and r12/r13 as they were, rcx = the address after the
+ * instruction, r11 = rflags (bit 1 and IF set).
  */
+static int hot_gprs_bad;
+
+__attribute__((noipa)) static void hotgprs(long i)
+{
+	uint64_t o[10];
+	long ret = SYS_getppid;
+
+	__asm__ volatile("movq %[i], %%rdi\n\t"
+			 "leaq 1(%%rdi), %%rsi\n\t"
+			 "leaq 2(%%rdi), %%rdx\n\t"
+			 "leaq 3(%%rdi), %%r10\n\t"
+			 "leaq 4(%%rdi), %%r8\n\t"
+			 "leaq 5(%%rdi), %%r9\n\t"
+			 "leaq 6(%%rdi), %%r12\n\t"
+			 "leaq 7(%%rdi), %%r13\n\t"
+			 "syscall\n"
+			 "1:\n\t"
+			 "movq %%rdi, 0(%[o])\n\t"
+			 "movq %%rsi, 8(%[o])\n\t"
+			 "movq %%rdx, 16(%[o])\n\t"
+			 "movq %%r10, 24(%[o])\n\t"
+			 "movq %%r8, 32(%[o])\n\t"
+			 "movq %%r9, 40(%[o])\n\t"
+			 "movq %%r12, 48(%[o])\n\t"
+			 "movq %%r13, 56(%[o])\n\t"
+			 "movq %%r11, 64(%[o])\n\t"
+			 "leaq 1b(%%rip), %%r11\n\t"
+			 "subq %%r11, %%rcx\n\t"
+			 "movq %%rcx, 72(%[o])"
+			 : "+a"(ret)
+			 : [i] "r"(i << 8), [o] "r"(o)
+			 : "rcx", "r11", "rdi", "rsi", "rdx", "r8", "r9", "r10", "r12", "r13",
+			   "memory");
+	for (int k = 0; k < 8; k++)
+		hot_gprs_bad += o[k] != (uint64_t)(i << 8) + (uint64_t)k ? 1 : 0;
+	hot_gprs_bad += (o[8] & 0x202) != 0x202 || o[9] != 0;
+}
+
 __attribute__((noipa)) static int hotregs_at(int depth, long calls)
 {
 	volatile char *pad = __builtin_alloca((size_t)depth * 16 + 1);
@@ -544,6 +585,7 @@ __attribute__((noipa)) static int hotregs_at(int depth, long calls)
 				 : [in] "r"(in), [out] "r"(out)
 				 : "rcx", "r11", "xmm0", "memory");
 		bad += memcmp(in, out, sizeof(in)) != 0;
+		hotgprs(i);
 	}
 	return bad;
 }
@@ -554,12 +596,14 @@ static int cmd_hotregs(char **v)
 	int bad = 0;
 
 	if (!__builtin_cpu_supports("avx")) {
-		printf("regs_bad=0 avx=0\n");
+		for (long i = 0; i < calls; i++)
+			hotgprs(i);
+		printf("regs_bad=0 avx=0 gprs_bad=%d\n", hot_gprs_bad);
 		return 0;
 	}
 	for (int depth = 0; depth < 8; depth++)
 		bad += hotregs_at(depth, calls);
-	printf("regs_bad=%d avx=1\n", bad);
+	printf("regs_bad=%d avx=1 gprs_bad=%d\n", bad, hot_gprs_bad);
 	return 0;
 }
 
