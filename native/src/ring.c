@@ -330,25 +330,27 @@ int sigsys_ring_commit(struct sigsys_ring *ring, uint64_t ticket, const void *pa
 
 /* ---------------- hot-loop counters (producer) ---------------- */
 
-/* splitmix64's finaliser over the key fields: cheap, and good enough that a
- * collision (which only costs a full event) is rare. */
-static inline __attribute__((always_inline)) uint64_t mix(uint64_t h, uint64_t v)
+/* The key's fields folded into one word (each field where the others'
+ * bits are not), then splitmix64's finaliser once: two multiplies per trap
+ * on the hot path, and good enough that a collision (which only costs a
+ * full event: same_key() below) is rare. */
+static inline __attribute__((always_inline)) uint64_t rotl(uint64_t v, unsigned r)
 {
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebull;
-	return h ^ (h >> 31);
+	return (v << r) | (v >> (64 - r));
 }
 
 uint64_t sigsys_hot_hash(const struct sigsys_hot_key *k)
 {
-	uint64_t h = mix(0, k->ip);
+	uint64_t h = k->ip;
 
-	h = mix(h, ((uint64_t)(uint32_t)k->nr << 32) | k->arch);
-	h = mix(h, ((uint64_t)k->pid << 32) | (uint32_t)k->errno_ret);
-	h = mix(h, ((uint64_t)k->action << 16) | ((uint64_t)k->outcome << 8) | k->mode);
+	h ^= rotl(((uint64_t)(uint32_t)k->nr << 32) | k->arch, 21);
+	h ^= rotl(((uint64_t)k->pid << 32) | (uint32_t)k->errno_ret, 43);
+	h ^= ((uint64_t)k->action << 16) | ((uint64_t)k->outcome << 8) | k->mode;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
 	return h ? h : 1;
 }
 
