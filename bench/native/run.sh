@@ -28,8 +28,10 @@
 #   - fastest ratio: each configuration's fastest run over everything, then
 #     the ratio (what earlier versions of this bench printed; values from
 #     different moments, so drift shows up in it).
-# PASSES passes, each with fresh processes (their own memory layout); run 0
-# of each process is a warm-up and not counted.
+# PASSES passes (default 8: 96 pairs), each with fresh processes (their own
+# memory layout); run 0 of each process is a warm-up and not counted.  With
+# 48 pairs the judged median moved by +-1.5 % between runs (a pair's ratio
+# spreads +-5 %); 96 pairs halve that variance, at about two minutes a run.
 # The load average is recorded too.
 # Pinned to one CPU with taskset when available (SIGSYS_BENCH_PIN=0: not).  Results:
 # bench/results/native-<date>.json and .md (-2, -3, ... when taken).
@@ -42,7 +44,7 @@ suite=native
 source "$(dirname "$0")/../lib.sh"
 iters="${ITERS:-50000}"
 reps="${REPS:-13}"
-passes="${PASSES:-4}"
+passes="${PASSES:-8}"
 bench_require "$lib" "$mk" "$bench" "$exe"
 bench_tmp
 "$mk" -o "$tmp/enforce.pol" --default allow --rule getpriority:errno:13
