@@ -296,7 +296,12 @@ static int seal_page(void *p)
 static int map_stub_at(uint64_t addr)
 {
 	size_t len = (size_t)(sigsys_trusted_end - (const char *)sigsys_trusted_syscall);
-	void *p = mmap((void *)(uintptr_t)addr, 4096, PROT_READ | PROT_WRITE,
+	void *p;
+
+	/* The handler's stub_intact() compares whole words. */
+	if (len < 8 || len > 4096)
+		return -EINVAL;
+	p = mmap((void *)(uintptr_t)addr, 4096, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
 	if (p == MAP_FAILED)

@@ -330,27 +330,28 @@ int sigsys_ring_commit(struct sigsys_ring *ring, uint64_t ticket, const void *pa
 
 /* ---------------- hot-loop counters (producer) ---------------- */
 
-/* The key's fields folded into one word (each field where the others'
- * bits are not), then splitmix64's finaliser once: two multiplies per trap
- * on the hot path, and good enough that a collision (which only costs a
- * full event: same_key() below) is rare. */
-static inline __attribute__((always_inline)) uint64_t rotl(uint64_t v, unsigned r)
+/* splitmix64's finaliser: a bijection that spreads every input bit. */
+static inline __attribute__((always_inline)) uint64_t fin(uint64_t h)
 {
-	return (v << r) | (v >> (64 - r));
-}
-
-uint64_t sigsys_hot_hash(const struct sigsys_hot_key *k)
-{
-	uint64_t h = k->ip;
-
-	h ^= rotl(((uint64_t)(uint32_t)k->nr << 32) | k->arch, 21);
-	h ^= rotl(((uint64_t)k->pid << 32) | (uint32_t)k->errno_ret, 43);
-	h ^= ((uint64_t)k->action << 16) | ((uint64_t)k->outcome << 8) | k->mode;
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 27;
 	h *= 0x94d049bb133111ebull;
-	h ^= h >> 31;
+	return h ^ (h >> 31);
+}
+
+/* Two rounds over the key's fields folded into two words: four multiplies
+ * per trap on the hot path.  The call site goes through a round of its own
+ * before the pid joins, so nearby call sites and nearby pids (a pre-fork
+ * server's workers) do not cancel out as they would in one linear fold.
+ * A collision costs little anyway: same_key() below tells the keys apart
+ * and the colliding one takes the next free slot. */
+uint64_t sigsys_hot_hash(const struct sigsys_hot_key *k)
+{
+	uint64_t h = fin(k->ip ^ (((uint64_t)(uint32_t)k->nr << 32) | k->arch));
+
+	h = fin(h ^ ((uint64_t)k->pid << 32) ^ (uint32_t)k->errno_ret ^
+		((uint64_t)k->action << 56) ^ ((uint64_t)k->outcome << 48) ^ ((uint64_t)k->mode << 40));
 	return h ? h : 1;
 }
 
@@ -409,9 +410,14 @@ int sigsys_ring_hot_count(struct sigsys_ring *ring, uint64_t key, const struct s
 taken:
 		if (cur != key)
 			continue;
-		/* Template not published yet, or a collision: a full event. */
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SIGSYS_HOT_READY || !same_key(s, k))
+		/* Template not published yet: a full event (its claimer is
+		 * filling it in right now). */
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SIGSYS_HOT_READY)
 			return 0;
+		/* Another key with the same hash: look further, so it gets a
+		 * slot of its own instead of a full event on every trap. */
+		if (!same_key(s, k))
+			continue;
 		return __atomic_fetch_add(&s->total, 1, __ATOMIC_RELAXED) >= SIGSYS_RING_HOT_FULL;
 	}
 	return 0; /* no slot within reach: full events */

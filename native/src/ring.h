@@ -174,8 +174,9 @@ int sigsys_ring_commit(struct sigsys_ring *ring, uint64_t ticket, const void *pa
  * The hot-loop path of the handler: find or claim the slot of `key` (a
  * nonzero hash of the fields in `tmpl`) and count one trap.  Returns 1 when
  * the trap was counted (no event to write), 0 when it must be a full event
- * (one of the first SIGSYS_RING_HOT_FULL of its key, or no slot: table full,
- * template not yet published, or a hash collision).  `tmpl` is only read
+ * (one of the first SIGSYS_RING_HOT_FULL of its key, or no slot: table full
+ * within reach, template not yet published).  A slot of the same hash but
+ * another key is passed over.  `tmpl` is only read
  * when a slot is claimed.  Async-signal-safe, lock-free, at most
  * SIGSYS_RING_HOT_PROBE slots looked at.
  */

@@ -1108,9 +1108,9 @@ static void t38_audit_handoff_signals(void)
  * that wrote into that frame (below the red zone, with no alternate stack)
  * would make rt_sigreturn restore damaged extended state.  And 320 more
  * from a second site with the general registers checked: what a real
- * `syscall` leaves (arguments and r12/r13 kept, rcx = the next
- * instruction, r11 = rflags), whatever the hand-off set for its own
- * return (arch.h sigsys_uc_handoff). */
+ * `syscall` leaves (arguments, rbx and r12-r14 kept, rcx = the next
+ * instruction, r11 = the call's rflags, rax = the result), whatever the
+ * hand-off set for its own return (arch.h sigsys_uc_handoff). */
 static void t39_audit_handoff_keeps_registers(void)
 {
 	const char *mk[] = { "--mode", "audit", "--default", "allow", "--rule", "getppid:errno:1",

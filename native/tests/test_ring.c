@@ -963,7 +963,8 @@ static void t_hot_claims(void)
 }
 
 /* A hash collision never folds two keys into one count: the template is
- * compared field by field and a mismatch writes a full event. */
+ * compared field by field, and the other key takes a slot of its own
+ * (full events first, then counted there), so neither loses counting. */
 static void t_hot_collision(void)
 {
 	struct sigsys_ring ring;
@@ -977,7 +978,24 @@ static void t_hot_collision(void)
 	for (unsigned i = 0; i < SIGSYS_RING_HOT_FULL; i++)
 		CHECK(sigsys_ring_hot_count(&ring, 42, &a) == 0, "full %u", i);
 	CHECK(sigsys_ring_hot_count(&ring, 42, &a) == 1, "counted");
-	CHECK(sigsys_ring_hot_count(&ring, 42, &b) == 0, "same hash, other key: full event");
+	for (unsigned i = 0; i < SIGSYS_RING_HOT_FULL; i++)
+		CHECK(sigsys_ring_hot_count(&ring, 42, &b) == 0, "same hash, other key: full %u", i);
+	CHECK(sigsys_ring_hot_count(&ring, 42, &b) == 1, "same hash, other key: counted");
+	CHECK(sigsys_ring_hot_count(&ring, 42, &a) == 1, "first key still counted");
+	{
+		uint32_t at_a = SIGSYS_RING_HOT_SLOTS, at_b = SIGSYS_RING_HOT_SLOTS;
+
+		for (uint32_t i = 0; i < SIGSYS_RING_HOT_SLOTS; i++) {
+			if (ring.hdr->hot[i].key == 42 && ring.hdr->hot[i].ip == 1)
+				at_a = i;
+			if (ring.hdr->hot[i].key == 42 && ring.hdr->hot[i].ip == 2)
+				at_b = i;
+		}
+		CHECK(at_a < SIGSYS_RING_HOT_SLOTS && at_b < SIGSYS_RING_HOT_SLOTS && at_a != at_b &&
+			      ring.hdr->hot[at_a].total == SIGSYS_RING_HOT_FULL + 2 &&
+			      ring.hdr->hot[at_b].total == SIGSYS_RING_HOT_FULL + 1,
+		      "two slots, exact totals: %u %u", at_a, at_b);
+	}
 	CHECK(ring.hdr->hot_full == SIGSYS_RING_HOT_FULL, "header hot_full");
 	sigsys_ring_unmap(&ring);
 	unlink(path);
@@ -999,7 +1017,7 @@ static const struct check_case tests[] = {
 	  t_random_corruption },
 	{ 12, "hot-loop counts: exact totals with a consumer killed at any step, per pid",
 	  t_hot_claims },
-	{ 13, "hot-loop counts: a hash collision is a full event, never a wrong count",
+	{ 13, "hot-loop counts: a hash collision gets its own slot, never a wrong count",
 	  t_hot_collision },
 };
 

@@ -523,19 +523,24 @@ static int cmd_hotblock(char **v)
  * alignment of the signal frame's xsave area).  The later calls are handed
  * off: the full register state (the xsave area rt_sigreturn restores) must
  * come back intact, as it does around a real syscall.  Prints how many
- * calls lost any of ymm0's 32 bytes (regs_bad), and how many came back with
- * a general register other than a real `syscall` leaves (gprs_bad): the
- * argument registers and r12/r13 as they were, rcx = the address after the
- * instruction, r11 = rflags (bit 1 and IF set).
+ * calls lost any of ymm0's 32 bytes (regs_bad), and how many came back
+ * other than a real `syscall` leaves them (gprs_bad): the argument
+ * registers, rbx and r12-r14 as they were, rcx = the address after the
+ * instruction, r11 = the rflags of the call, rax = the parent's pid.
  */
 static int hot_gprs_bad;
+static long hot_ppid;
 
 __attribute__((noipa)) static void hotgprs(long i)
 {
-	uint64_t o[10];
+	uint64_t o[13];
 	long ret = SYS_getppid;
 
-	__asm__ volatile("movq %[i], %%rdi\n\t"
+	o[12] = (uint64_t)i << 8;
+	/* xor sets ZF and PF and clears CF, SF and OF just before the call:
+	 * r11 must come back with exactly those (a real syscall's r11 is the
+	 * rflags of that moment). */
+	__asm__ volatile("movq 96(%[o]), %%rdi\n\t"
 			 "leaq 1(%%rdi), %%rsi\n\t"
 			 "leaq 2(%%rdi), %%rdx\n\t"
 			 "leaq 3(%%rdi), %%r10\n\t"
@@ -543,6 +548,9 @@ __attribute__((noipa)) static void hotgprs(long i)
 			 "leaq 5(%%rdi), %%r9\n\t"
 			 "leaq 6(%%rdi), %%r12\n\t"
 			 "leaq 7(%%rdi), %%r13\n\t"
+			 "leaq 8(%%rdi), %%rbx\n\t"
+			 "leaq 9(%%rdi), %%r14\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
 			 "syscall\n"
 			 "1:\n\t"
 			 "movq %%rdi, 0(%[o])\n\t"
@@ -553,17 +561,25 @@ __attribute__((noipa)) static void hotgprs(long i)
 			 "movq %%r9, 40(%[o])\n\t"
 			 "movq %%r12, 48(%[o])\n\t"
 			 "movq %%r13, 56(%[o])\n\t"
-			 "movq %%r11, 64(%[o])\n\t"
+			 "movq %%rbx, 64(%[o])\n\t"
+			 "movq %%r14, 72(%[o])\n\t"
+			 "movq %%r11, 80(%[o])\n\t"
 			 "leaq 1b(%%rip), %%r11\n\t"
 			 "subq %%r11, %%rcx\n\t"
-			 "movq %%rcx, 72(%[o])"
+			 "movq %%rcx, 88(%[o])"
 			 : "+a"(ret)
-			 : [i] "r"(i << 8), [o] "r"(o)
-			 : "rcx", "r11", "rdi", "rsi", "rdx", "r8", "r9", "r10", "r12", "r13",
-			   "memory");
-	for (int k = 0; k < 8; k++)
-		hot_gprs_bad += o[k] != (uint64_t)(i << 8) + (uint64_t)k ? 1 : 0;
-	hot_gprs_bad += (o[8] & 0x202) != 0x202 || o[9] != 0;
+			 : [o] "r"(o)
+			 : "rcx", "r11", "rdi", "rsi", "rdx", "r8", "r9", "r10", "r12", "r13", "rbx",
+			   "r14", "cc", "memory");
+	for (int k = 0; k < 10; k++)
+		hot_gprs_bad += o[k] != o[12] + (uint64_t)k ? 1 : 0;
+	/* CF PF ZF SF OF as xor left them, bit 1 and IF as always. */
+	hot_gprs_bad += (o[10] & 0xac7) != 0x246 || o[11] != 0;
+	/* The first calls are full events, re-issued from the handler; the
+	 * handed-off ones must return the same parent pid. */
+	if (!hot_ppid)
+		hot_ppid = ret;
+	hot_gprs_bad += ret <= 0 || ret != hot_ppid;
 }
 
 __attribute__((noipa)) static int hotregs_at(int depth, long calls)

@@ -116,7 +116,8 @@ static inline void sigsys_uc_handoff(ucontext_t *uc, uint64_t *slot, uint64_t sy
 	 *
 	 * rcx and r11 as a `syscall` at the new rip would leave them: the
 	 * kernel returns from rt_sigreturn with the fast SYSRET only when
-	 * rcx == rip and r11 == rflags, and takes IRET otherwise, which costs
+	 * rcx == rip and r11 == rflags (and TF, RF clear: a traced thread
+	 * takes IRET as before), and takes IRET otherwise, which costs
 	 * 2-3 % of an audited call here (bench/native).  Nothing is lost: the
 	 * trapped `syscall` had already overwritten both (rcx = the address
 	 * after it, kept in slot[1]; r11 = rflags), and the re-issued call
