@@ -7,8 +7,8 @@
 //   node bench/learn/ab.mjs --a ../main --b . [--rounds 15] [--name NAME] -- CMD [ARG...]
 //
 // Results: bench/results/<NAME>.md and .json (default learn-ab-<date>; never
-// overwritten: -2, -3, ... appended).  Run it under the bench lock like
-// every bench (flock /tmp/sigsys-bench.lock ...).
+// overwritten: -2, -3, ... appended).  Run it on an otherwise idle
+// machine, like every bench.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
